@@ -1,0 +1,272 @@
+// Package config holds classhub's settings: one TOML file in the data dir that
+// `classhub serve` reads and the GUI's settings window edits. Flags override
+// it for one run; nothing else does.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// FileName is the config file's name inside the data dir.
+const FileName = "classhub.toml"
+
+// Modes.
+const (
+	// ModeClass serves a class over the LAN.
+	ModeClass = "class"
+	// ModePersonal serves only the person at this laptop, on loopback.
+	ModePersonal = "personal"
+)
+
+// Pull policies, as DockerSpawner names them.
+const (
+	PullIfNotPresent = "if-not-present"
+	PullAlways       = "always"
+	PullNever        = "never"
+)
+
+// DefaultImage is the image `classhub image build` produces.
+const DefaultImage = "classhub/notebook:latest"
+
+// Config is everything a person can set. The zero value is not useful; start
+// from Default.
+type Config struct {
+	// Mode is ModeClass or ModePersonal.
+	Mode string `toml:"mode"`
+	// Listen is the public address; empty means the mode's default.
+	Listen string `toml:"listen"`
+	// Image is the notebook image every server runs.
+	Image string `toml:"image"`
+	// PullPolicy is PullIfNotPresent, PullAlways or PullNever.
+	PullPolicy string `toml:"pull_policy"`
+	// MemoryLimit caps each server's memory, e.g. "2G"; empty means none.
+	MemoryLimit string `toml:"memory_limit"`
+	// SwapLimit caps memory plus swap; empty means equal to MemoryLimit, so
+	// that a limit is a limit and not an invitation to swap.
+	SwapLimit string `toml:"swap_limit"`
+	// CPULimit caps each server's CPUs, e.g. 1.5; 0 means none.
+	CPULimit float64 `toml:"cpu_limit"`
+	// Network is the Docker network servers join.
+	Network string `toml:"network"`
+	// SpawnConcurrency bounds how many Docker operations run at once; more
+	// requests queue, visibly.
+	SpawnConcurrency int `toml:"spawn_concurrency"`
+	// StartTimeout bounds creating and starting a container (not pulls).
+	StartTimeout Duration `toml:"start_timeout"`
+	// HTTPTimeout bounds waiting for a started server to answer.
+	HTTPTimeout Duration `toml:"http_timeout"`
+	// IdleTimeout stops servers idle for this long; 0 disables culling.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// Environment is extra env for every server; it cannot override the
+	// JupyterHub protocol's variables.
+	Environment map[string]string `toml:"environment,omitempty"`
+}
+
+// Default returns the settings classhub starts with.
+func Default() Config {
+	return Config{
+		Mode:             ModeClass,
+		Image:            DefaultImage,
+		PullPolicy:       PullIfNotPresent,
+		MemoryLimit:      "2G",
+		CPULimit:         1,
+		Network:          "classhub",
+		SpawnConcurrency: 4,
+		StartTimeout:     Duration(60 * time.Second),
+		HTTPTimeout:      Duration(60 * time.Second),
+		IdleTimeout:      Duration(time.Hour),
+	}
+}
+
+// ListenAddr returns the public listen address: Listen if set, else all
+// interfaces in class mode and loopback for one person.
+func (c Config) ListenAddr() string {
+	if c.Listen != "" {
+		return c.Listen
+	}
+	if c.Mode == ModePersonal {
+		return "127.0.0.1:8000"
+	}
+	return "0.0.0.0:8000"
+}
+
+// MemoryBytes returns MemoryLimit in bytes (0 for none).
+func (c Config) MemoryBytes() (int64, error) { return ParseBytes(c.MemoryLimit) }
+
+// SwapBytes returns the memory+swap cap in bytes (0 for none).
+func (c Config) SwapBytes() (int64, error) {
+	if c.SwapLimit == "" {
+		return c.MemoryBytes()
+	}
+	return ParseBytes(c.SwapLimit)
+}
+
+// Validate reports every bad setting at once, each as a sentence that says
+// what to write instead.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Mode {
+	case ModeClass, ModePersonal:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q is not known: use %q or %q", c.Mode, ModeClass, ModePersonal))
+	}
+	switch c.PullPolicy {
+	case PullIfNotPresent, PullAlways, PullNever:
+	default:
+		errs = append(errs, fmt.Errorf("pull_policy %q is not known: use %q, %q or %q", c.PullPolicy, PullIfNotPresent, PullAlways, PullNever))
+	}
+	if strings.TrimSpace(c.Image) == "" {
+		errs = append(errs, errors.New("image is empty: set it, e.g. to "+DefaultImage))
+	}
+	mem, err := c.MemoryBytes()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("memory_limit: %w", err))
+	}
+	swap, err := c.SwapBytes()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("swap_limit: %w", err))
+	} else if mem > 0 && swap > 0 && swap < mem {
+		errs = append(errs, fmt.Errorf("swap_limit %s is below memory_limit %s: it counts memory plus swap, so make it at least as large", c.SwapLimit, c.MemoryLimit))
+	}
+	if c.CPULimit < 0 {
+		errs = append(errs, fmt.Errorf("cpu_limit %g is negative: use 0 for no limit", c.CPULimit))
+	}
+	if c.Network == "" {
+		errs = append(errs, errors.New("network is empty: set it, e.g. to \"classhub\""))
+	}
+	if c.SpawnConcurrency < 1 {
+		errs = append(errs, fmt.Errorf("spawn_concurrency %d must be at least 1", c.SpawnConcurrency))
+	}
+	if c.StartTimeout <= 0 || c.HTTPTimeout <= 0 {
+		errs = append(errs, errors.New("start_timeout and http_timeout must be positive, e.g. \"60s\""))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads path over the defaults. A missing file is not an error: it
+// means the defaults.
+func Load(path string) (Config, error) {
+	c := Default()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		return c, fmt.Errorf("config %s: unknown setting %q: check its spelling", path, keys[0].String())
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save writes c to path atomically, so a crash never leaves half a file.
+func Save(path string, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("# classhub settings. `classhub serve` and the app's Settings window both use this file.\n")
+	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".classhub-*.toml")
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+// DefaultDataDir is where classhub keeps its config and state unless
+// --data-dir says otherwise: $XDG_DATA_HOME/classhub, else
+// ~/.local/share/classhub.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "classhub"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the home folder for the data dir (pass --data-dir): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "classhub"), nil
+}
+
+// Duration is a time.Duration written as "90s" or "1h" in TOML.
+type Duration time.Duration
+
+// MarshalText writes d as Go duration text.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads Go duration text such as "90s" or "1h30m".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: write it like \"90s\", \"10m\" or \"1h\"", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseBytes reads sizes such as "512M", "2G", "1.5GiB" or "1073741824".
+// Suffixes are binary (K = 1024), as Docker reads them. Empty means 0.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	num := strings.TrimRight(strings.ToUpper(s), "IB")
+	mult := int64(1)
+	if n := len(num); n > 0 {
+		switch num[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			num = num[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("size %q: write it like \"512M\" or \"2G\"", s)
+	}
+	return int64(f * float64(mult)), nil
+}

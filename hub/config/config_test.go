@@ -1,0 +1,123 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"", 0, false},
+		{"1024", 1024, false},
+		{"512M", 512 << 20, false},
+		{"2G", 2 << 30, false},
+		{"2g", 2 << 30, false},
+		{"1.5GiB", 3 << 29, false},
+		{"64k", 64 << 10, false},
+		{"lots", 0, true},
+		{"-1G", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseBytes(tt.in)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, bad=%v", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := Default()
+	c.Mode = "party"
+	c.PullPolicy = "sometimes"
+	c.MemoryLimit = "2G"
+	c.SwapLimit = "1G"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil for three bad settings")
+	}
+	for _, want := range []string{`mode "party"`, `pull_policy "sometimes"`, "swap_limit 1G is below"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %q, missing %q", err, want)
+		}
+	}
+}
+
+func TestSwapDefaultsToMemory(t *testing.T) {
+	c := Default()
+	c.MemoryLimit = "1G"
+	swap, err := c.SwapBytes()
+	if err != nil || swap != 1<<30 {
+		t.Fatalf("SwapBytes() = %d, %v; want memory limit %d", swap, err, 1<<30)
+	}
+}
+
+func TestListenAddrFollowsMode(t *testing.T) {
+	c := Default()
+	if got := c.ListenAddr(); got != "0.0.0.0:8000" {
+		t.Errorf("class mode ListenAddr() = %q", got)
+	}
+	c.Mode = ModePersonal
+	if got := c.ListenAddr(); got != "127.0.0.1:8000" {
+		t.Errorf("personal mode ListenAddr() = %q", got)
+	}
+	c.Listen = "127.0.0.1:9999"
+	if got := c.ListenAddr(); got != "127.0.0.1:9999" {
+		t.Errorf("explicit ListenAddr() = %q", got)
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", FileName)
+	c := Default()
+	c.Image = "example/nb:1"
+	c.IdleTimeout = Duration(90 * time.Minute)
+	c.Environment = map[string]string{"TZ": "Europe/Paris"}
+	if err := Save(path, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Image != c.Image || got.IdleTimeout != c.IdleTimeout || got.Environment["TZ"] != "Europe/Paris" {
+		t.Fatalf("Load(Save(c)) = %+v, want %+v", got, c)
+	}
+}
+
+func TestLoadMissingFileGivesDefaults(t *testing.T) {
+	c, err := Load(filepath.Join(t.TempDir(), "none.toml"))
+	if err != nil || c.Image != DefaultImage {
+		t.Fatalf("Load(missing) = %+v, %v", c, err)
+	}
+}
+
+func TestLoadRejectsUnknownAndBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		`unknown setting "imgae"`: `imgae = "x"`,
+		`idle_timeout`:            `idle_timeout = "soon"`,
+		`mode "party"`:            `mode = "party"`,
+	} {
+		path := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Load(%q) = %v, want an error mentioning %q", body, err, name)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/image"
+)
+
+func init() {
+	register("image", command{
+		summary: "build the notebook image from Debian packages, no registry needed",
+		usage:   "image build [--tag T]",
+		run:     runImage,
+	})
+}
+
+func runImage(ctx context.Context, env Env, g *globals, args []string) error {
+	if len(args) == 0 || args[0] != "build" {
+		return usageError{"say what to do with the image: `classhub image build`"}
+	}
+	fs := g.flags("image build", env)
+	tag := fs.String("tag", config.DefaultImage, "name for the built image")
+	mirror := fs.String("mirror", "", "Debian mirror URL to build from (default: this machine's apt sources)")
+	verbose := fs.Bool("v", false, "show mmdebstrap's full output")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	opts := image.Options{Tag: *tag, Version: Version}
+	if *mirror != "" {
+		opts.Sources = image.MirrorSources(*mirror)
+	}
+	// The full log goes to the data dir so a failure can be read whole.
+	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	logPath := filepath.Join(g.dataDir, "image-build.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("build log: %w", err)
+	}
+	defer logFile.Close()
+	opts.Log = logFile
+	if *verbose {
+		opts.Log = io.MultiWriter(logFile, env.Stderr)
+	}
+	opts.Progress = func(p image.Progress) {
+		fmt.Fprintf(env.Stdout, "[%s] %3d%% %s\n", bar(p.Percent, 20), p.Percent, p.Step)
+	}
+
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer docker.Close()
+	fmt.Fprintf(env.Stdout, "Building %s from Debian bookworm (a few minutes; log: %s)\n", *tag, logPath)
+	id, err := image.Build(ctx, docker, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Built %s (%s)\n", *tag, shortID(id))
+	return nil
+}
+
+// bar draws a text progress bar of width cells.
+func bar(percent, width int) string {
+	percent = max(0, min(100, percent))
+	n := percent * width / 100
+	return strings.Repeat("#", n) + strings.Repeat(".", width-n)
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

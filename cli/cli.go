@@ -155,6 +155,29 @@ func init() {
 	})
 }
 
+// parse parses args allowing flags between positional arguments, as
+// people type them: `classhub users add alice bob --admin`. A lone "--"
+// ends the flags.
+func parse(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
 // noArgs rejects leftover positional arguments.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {

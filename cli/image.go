@@ -29,7 +29,7 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	tag := fs.String("tag", config.DefaultImage, "name for the built image")
 	mirror := fs.String("mirror", "", "Debian mirror URL to build from (default: this machine's apt sources)")
 	verbose := fs.Bool("v", false, "show mmdebstrap's full output")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
@@ -53,8 +53,19 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	if *verbose {
 		opts.Log = io.MultiWriter(logFile, env.Stderr)
 	}
+	// One line per step and per five percent: enough to see it move,
+	// few enough to read in a CI log.
+	lastStep, lastPct := "", -5
 	opts.Progress = func(p image.Progress) {
-		fmt.Fprintf(env.Stdout, "[%s] %3d%% %s\n", bar(p.Percent, 20), p.Percent, p.Step)
+		if p.Step == lastStep && p.Percent < lastPct+5 {
+			return
+		}
+		lastStep, lastPct = p.Step, p.Percent
+		line := p.Step
+		if p.Detail != "" {
+			line += " (" + p.Detail + ")"
+		}
+		fmt.Fprintf(env.Stdout, "[%s] %3d%% %s\n", bar(p.Percent, 20), p.Percent, line)
 	}
 
 	docker, err := engine.Connect(ctx)

@@ -57,6 +57,10 @@ type Config struct {
 	CPULimit float64 `toml:"cpu_limit"`
 	// Network is the Docker network servers join.
 	Network string `toml:"network"`
+	// HubPort is the port of the hub's internal API on the Docker bridge.
+	// It is baked into every container's JUPYTERHUB_API_URL, so it stays
+	// fixed across restarts: running servers keep reaching a restarted hub.
+	HubPort int `toml:"hub_port"`
 	// SpawnConcurrency bounds how many Docker operations run at once; more
 	// requests queue, visibly.
 	SpawnConcurrency int `toml:"spawn_concurrency"`
@@ -80,6 +84,7 @@ func Default() Config {
 		MemoryLimit:      "2G",
 		CPULimit:         1,
 		Network:          "classhub",
+		HubPort:          8081,
 		SpawnConcurrency: 4,
 		StartTimeout:     Duration(60 * time.Second),
 		HTTPTimeout:      Duration(60 * time.Second),
@@ -142,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.Network == "" {
 		errs = append(errs, errors.New("network is empty: set it, e.g. to \"classhub\""))
+	}
+	if c.HubPort < 0 || c.HubPort > 65535 {
+		errs = append(errs, fmt.Errorf("hub_port %d is not a port: use 1–65535, or 0 to pick a free one", c.HubPort))
 	}
 	if c.SpawnConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("spawn_concurrency %d must be at least 1", c.SpawnConcurrency))

@@ -1,0 +1,217 @@
+// Package api is the hub's JupyterHub-compatible REST API under /hub/api and
+// its OAuth2 provider: what jupyterhub-singleuser, jupyterhub-idle-culler
+// and admin scripts speak. Every route is in the one table in routes; the
+// handlers only translate between HTTP and hub/core.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// Options are the API's dependencies.
+type Options struct {
+	Hub  *core.Hub
+	Auth *auth.Authenticator
+	// LoginURL is where browsers without a session are sent to log in;
+	// "" means /hub/login.
+	LoginURL string
+	ErrorLog *log.Logger
+	// KeepAlive is the progress stream's keep-alive interval; 0 means 8 s.
+	KeepAlive time.Duration
+}
+
+// API serves the REST API.
+type API struct {
+	hub       *core.Hub
+	store     *store.Store
+	auth      *auth.Authenticator
+	loginURL  string
+	log       *log.Logger
+	keepAlive time.Duration
+}
+
+// New returns the API.
+func New(opts Options) *API {
+	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
+		keepAlive: opts.KeepAlive}
+	if a.loginURL == "" {
+		a.loginURL = "/hub/login"
+	}
+	if a.log == nil {
+		a.log = log.Default()
+	}
+	if a.keepAlive <= 0 {
+		a.keepAlive = 8 * time.Second
+	}
+	return a
+}
+
+// route is one entry of the route table. internal routes are also served
+// on the listener the containers reach.
+type route struct {
+	pattern  string
+	handler  http.HandlerFunc
+	internal bool
+}
+
+// routes is the route table. Scopes each route needs are checked in its
+// handler, against the user it acts on.
+func (a *API) routes() []route {
+	return []route{
+		{"GET /hub/api", a.root, true},
+		{"GET /hub/api/{$}", a.root, true},
+		{"GET /hub/api/info", a.info, false},
+		// What a token or session is: the singleuser server asks this for
+		// every new visitor (403 for a bad token, never another 4xx).
+		{"GET /hub/api/user", a.self, true},
+		{"GET /hub/api/users", a.listUsers, false},            // ?offset&limit&state&name_filter&sort&include_stopped_servers
+		{"POST /hub/api/users", a.createUsers, false},         // {"usernames": [...], "admin": bool}
+		{"GET /hub/api/users/{name}", a.getUser, false},       //
+		{"POST /hub/api/users/{name}", a.createUser, false},   // {"admin": bool}
+		{"PATCH /hub/api/users/{name}", a.patchUser, false},   // {"name", "admin"}
+		{"DELETE /hub/api/users/{name}", a.deleteUser, false}, //
+		{"POST /hub/api/users/{name}/server", a.startServer, false},
+		{"DELETE /hub/api/users/{name}/server", a.stopServer, false}, // {"remove": bool}
+		{"GET /hub/api/users/{name}/server/progress", a.progress, false},
+		{"POST /hub/api/users/{name}/activity", a.activity, true},
+		{"GET /hub/api/users/{name}/tokens", a.listTokens, false},
+		{"POST /hub/api/users/{name}/tokens", a.createToken, false}, // {"note", "expires_in", "scopes"}
+		{"GET /hub/api/users/{name}/tokens/{id}", a.getToken, false},
+		{"DELETE /hub/api/users/{name}/tokens/{id}", a.deleteToken, false},
+		{"GET /hub/api/oauth2/authorize", a.authorize, false}, // ?client_id&redirect_uri&response_type=code&state
+		{"POST /hub/api/oauth2/token", a.token, true},         // form: grant_type=authorization_code&code&client_id&client_secret&redirect_uri
+		{"GET /hub/api/health", a.health, true},
+		{"GET /hub/health", a.health, true},
+	}
+}
+
+// Handler serves the whole API, for the public listener.
+func (a *API) Handler() http.Handler { return a.mux(false) }
+
+// InternalHandler serves only what notebook servers need, for the
+// listener on the Docker bridge: a container cannot reach the admin API
+// through it.
+func (a *API) InternalHandler() http.Handler { return a.mux(true) }
+
+func (a *API) mux(internalOnly bool) http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range a.routes() {
+		if internalOnly && !r.internal {
+			continue
+		}
+		mux.HandleFunc(r.pattern, r.handler)
+	}
+	mux.HandleFunc("/hub/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return versionHeader(mux)
+}
+
+// versionHeader adds the PEP 440 X-JupyterHub-Version to every response;
+// the singleuser server checks it against its own.
+func versionHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-JupyterHub-Version", core.Version)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) root(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"version": core.Version})
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }
+
+func (a *API) info(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	if !scopes.Holds(p.Scopes, "read:hub") {
+		writeError(w, http.StatusForbidden, "reading the hub's info needs the read:hub scope")
+		return
+	}
+	cfg := a.hub.Config()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"version":        core.Version,
+		"python":         "none: classhub is one Go program",
+		"sys_executable": "classhub",
+		"spawner":        map[string]string{"class": "classhub.DockerSpawner", "version": core.Version, "image": cfg.Image},
+		"authenticator":  map[string]string{"class": "classhub.LocalAuthenticator", "version": core.Version},
+	})
+}
+
+// principal authenticates the request or answers 403 (JupyterHub answers
+// 403, not 401, and the singleuser server relies on it). Session callers
+// changing state must prove the request came from our pages.
+func (a *API) principal(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	p, err := a.auth.FromRequest(r)
+	if err != nil {
+		if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadToken) {
+			a.log.Printf("api: authenticate: %v", err)
+		}
+		writeError(w, http.StatusForbidden, "missing or invalid credentials: send \"Authorization: token <token>\"")
+		return p, false
+	}
+	if p.ViaSession() && r.Method != http.MethodGet && r.Method != http.MethodHead && !auth.CheckCSRF(r, p.Session) {
+		writeError(w, http.StatusForbidden, "cross-site request refused: reload the page and try again")
+		return p, false
+	}
+	return p, true
+}
+
+// allow checks scope on the user the request acts on, answering 404 when
+// the caller may not even see that user and 403 when they may see but not
+// act, as JupyterHub does.
+func (a *API) allow(w http.ResponseWriter, p auth.Principal, scope, user string) bool {
+	if scopes.Allows(p.Scopes, scope, scopes.OnUser(user)) {
+		return true
+	}
+	if len(scopes.VisibleUserFields(p.Scopes, user)) == 0 {
+		writeError(w, http.StatusNotFound, "no such user: "+user)
+	} else {
+		writeError(w, http.StatusForbidden, "this needs the "+scope+" scope on "+user)
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"status": status, "message": msg})
+}
+
+// readJSON decodes an optional JSON body into v; an empty body leaves v
+// alone.
+func readJSON(r *http.Request, v any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return errors.New("the request body is not valid JSON: " + err.Error())
+	}
+	return nil
+}
+
+// isoTime formats t as JupyterHub does (UTC, microseconds, Z); zero is null.
+func isoTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+}

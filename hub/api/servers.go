@@ -1,0 +1,282 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"time"
+
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/store"
+)
+
+func (a *API) self(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	us, err := a.userStatus(r, p.User.Name)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	// Every caller may read their own name and groups; the scopes they
+	// list are their own, which the singleuser server checks access with.
+	view := p
+	view.Scopes = scopes.WithIdentify(p.Scopes, p.User.Name)
+	model := a.userModel(r, view, us, false)
+	model["scopes"] = scopes.Sorted(p.Scopes)
+	model["session_id"] = nilIfEmpty(p.Token.SessionID)
+	if p.ViaSession() {
+		model["session_id"] = p.Session.ID
+	}
+	if p.Token.ID != 0 {
+		model["token_id"] = p.Token.APIID()
+	}
+	writeJSON(w, http.StatusOK, model)
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (a *API) startServer(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !a.allow(w, p, "servers", name) {
+		return
+	}
+	s, err := a.hub.Start(r.Context(), name)
+	switch {
+	case errors.Is(err, core.ErrNoSuchUser):
+		writeError(w, http.StatusNotFound, "no such user: "+name)
+	case errors.Is(err, core.ErrAlreadyRunning):
+		writeError(w, http.StatusBadRequest, name+"'s server is already running")
+	case errors.Is(err, core.ErrPending):
+		writeError(w, http.StatusBadRequest, name+"'s server is stopping; start it again when it has stopped")
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	case s.Failed != "" && !s.Ready && s.Pending == "":
+		writeError(w, http.StatusInternalServerError, "Spawn failed: "+s.Failed)
+	case s.Ready:
+		w.WriteHeader(http.StatusCreated)
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+func (a *API) stopServer(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !a.allow(w, p, "delete:servers", name) {
+		return
+	}
+	var body struct {
+		Remove bool `json:"remove"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	err := a.hub.Stop(r.Context(), name, body.Remove)
+	switch {
+	case errors.Is(err, core.ErrNoSuchUser):
+		writeError(w, http.StatusNotFound, "no such user: "+name)
+	case errors.Is(err, core.ErrPending):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// progressEvent is one line of the progress stream, in JupyterHub's shape.
+type progressEvent struct {
+	Progress    int    `json:"progress"`
+	Message     string `json:"message"`
+	Ready       bool   `json:"ready,omitempty"`
+	Failed      bool   `json:"failed,omitempty"`
+	URL         string `json:"url,omitempty"`
+	HTMLMessage string `json:"html_message,omitempty"`
+	// Kind, Current and Total add what a progress bar needs for image
+	// pulls; JupyterHub clients ignore them.
+	Kind    string `json:"kind,omitempty"`
+	Current int64  `json:"current,omitempty"`
+	Total   int64  `json:"total,omitempty"`
+}
+
+func toProgress(name string, e events.Event) progressEvent {
+	pe := progressEvent{Progress: e.Progress, Message: e.Message, Failed: e.Failed, Kind: string(e.Kind),
+		Current: e.Current, Total: e.Total}
+	if e.State == "ready" {
+		pe.Ready, pe.URL = true, core.URL(name)
+		pe.HTMLMessage = fmt.Sprintf(`Server ready at <a href="%s">%s</a>`, html.EscapeString(pe.URL), html.EscapeString(pe.URL))
+	}
+	return pe
+}
+
+// progress streams a spawn's steps as server-sent events, ending with a
+// ready or failed event. Nothing is polled: each write waits for the hub
+// to record a new step.
+func (a *API) progress(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !a.allow(w, p, "read:servers", name) {
+		return
+	}
+	s, err := a.hub.Status(r.Context(), name)
+	if errors.Is(err, core.ErrNoSuchUser) {
+		writeError(w, http.StatusNotFound, "no such user: "+name)
+		return
+	}
+	evs, _, _ := a.hub.Progress(name, 0)
+	if s.Pending != core.PendingSpawn && !s.Ready && len(evs) == 0 {
+		writeError(w, http.StatusBadRequest, name+"'s server is not starting")
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(pe progressEvent) {
+		b, _ := json.Marshal(pe)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	if s.Ready && s.Pending == "" {
+		send(toProgress(name, events.Event{Progress: 100, State: "ready", Message: "Server ready at " + core.URL(name)}))
+		return
+	}
+	keep := time.NewTicker(a.keepAlive)
+	defer keep.Stop()
+	next := 0
+	for {
+		evs, more, finished := a.hub.Progress(name, next)
+		next += len(evs)
+		for _, e := range evs {
+			pe := toProgress(name, e)
+			send(pe)
+			if pe.Ready || pe.Failed {
+				return
+			}
+		}
+		if finished && len(evs) == 0 {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-more:
+		case <-keep.C:
+			fmt.Fprint(w, "\n")
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+}
+
+// activity records what a server reports. It is accepted while the
+// server is still starting: the singleuser server posts once before the
+// hub has seen it answer.
+func (a *API) activity(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !a.allow(w, p, "users:activity", name) {
+		return
+	}
+	var body struct {
+		LastActivity *string `json:"last_activity"`
+		Servers      map[string]struct {
+			LastActivity *string `json:"last_activity"`
+		} `json:"servers"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if body.LastActivity == nil && body.Servers == nil {
+		writeError(w, http.StatusBadRequest, "give last_activity or servers")
+		return
+	}
+	now := time.Now()
+	parse := func(s *string) (time.Time, error) {
+		if s == nil {
+			return time.Time{}, errors.New("missing last_activity")
+		}
+		t, err := parseISOTime(*s)
+		if err != nil {
+			return t, err
+		}
+		if t.After(now.Add(59 * time.Minute)) {
+			return t, fmt.Errorf("last_activity %s is in the future", *s)
+		}
+		return t, nil
+	}
+	if _, err := a.store.GetUser(r.Context(), name); errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such user: "+name)
+		return
+	}
+	for server, v := range body.Servers {
+		if server != "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("No such server %q for user %s", server, name))
+			return
+		}
+		t, err := parse(v.LastActivity)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if err := a.store.RecordActivity(r.Context(), name, server, t); err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+	}
+	if body.LastActivity != nil {
+		t, err := parse(body.LastActivity)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if err := a.store.RecordUserActivity(r.Context(), name, t); err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+	}
+	a.hub.Bus().Publish(events.Event{Kind: events.Activity, User: name})
+	w.WriteHeader(http.StatusOK)
+}
+
+// parseISOTime reads the timestamps servers send: ISO 8601 with or
+// without fraction, zone or "Z" (naive times are UTC, as in JupyterHub).
+func parseISOTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("last_activity %q is not an ISO 8601 time", s)
+}

@@ -1,0 +1,203 @@
+// Package auth answers "who is making this request, and what may they
+// do?" for the REST API and the web pages: API tokens from the
+// Authorization header, hub sessions from the login cookie, passwords and
+// single-use login links.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// SessionCookie holds the hub session. Its path is /hub/ so that no
+// notebook server, which runs the user's code, ever receives it — an admin
+// opening a student's server must not hand the student their session.
+const (
+	SessionCookie = "jupyterhub-hub-login"
+	SessionPath   = "/hub/"
+	// SessionTTL is how long a login lasts (JupyterHub's cookie_max_age_days).
+	SessionTTL = 14 * 24 * time.Hour
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	User store.User
+	// Token is the API token used, zero for a session.
+	Token store.Token
+	// Session is the hub session used, zero for a token.
+	Session store.Session
+	// Scopes is what the caller may do.
+	Scopes scopes.Set
+}
+
+// ViaSession reports whether the caller used the login cookie, which is
+// what makes CSRF checks necessary.
+func (p Principal) ViaSession() bool { return p.Session.ID != "" }
+
+// Authenticator resolves callers against the store.
+type Authenticator struct {
+	Store *store.Store
+	// Secure marks cookies Secure (set when served over HTTPS).
+	Secure bool
+}
+
+// Errors.
+var (
+	ErrNoCredentials = errors.New("no credentials")
+	ErrBadToken      = errors.New("invalid or expired token")
+	ErrBadLogin      = errors.New("invalid username or password")
+)
+
+// TokenFromRequest returns the token in "Authorization: token X" or
+// "Authorization: bearer X". The hub never takes ?token= itself, as
+// JupyterHub does not: URLs end up in logs and browser history.
+func TokenFromRequest(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	kind, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok {
+		return ""
+	}
+	switch strings.ToLower(kind) {
+	case "token", "bearer":
+		return strings.TrimSpace(tok)
+	}
+	return ""
+}
+
+// FromToken authenticates an API token.
+func (a *Authenticator) FromToken(ctx context.Context, secret string) (Principal, error) {
+	if secret == "" {
+		return Principal{}, ErrNoCredentials
+	}
+	tok, err := a.Store.LookupToken(ctx, secret)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, ErrBadToken
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	u, err := a.Store.GetUser(ctx, tok.User)
+	if err != nil {
+		return Principal{}, fmt.Errorf("token owner %s: %w", tok.User, err)
+	}
+	set, err := scopes.TokenScopes(tok.Scopes, scopes.Owner{User: u.Name}, scopes.UserScopes(u.Name, u.Admin))
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{User: u, Token: tok, Scopes: set}, nil
+}
+
+// FromSession authenticates the hub login cookie.
+func (a *Authenticator) FromSession(ctx context.Context, r *http.Request) (Principal, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return Principal{}, ErrNoCredentials
+	}
+	s, err := a.Store.GetSession(ctx, c.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, ErrBadToken
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	u, err := a.Store.GetUser(ctx, s.User)
+	if err != nil {
+		return Principal{}, fmt.Errorf("session owner %s: %w", s.User, err)
+	}
+	return Principal{User: u, Session: s, Scopes: scopes.UserScopes(u.Name, u.Admin)}, nil
+}
+
+// FromRequest authenticates a token if one is given, else the session.
+func (a *Authenticator) FromRequest(r *http.Request) (Principal, error) {
+	if tok := TokenFromRequest(r); tok != "" {
+		return a.FromToken(r.Context(), tok)
+	}
+	return a.FromSession(r.Context(), r)
+}
+
+// Login starts a session for user and sets its cookie.
+func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, user string) (store.Session, error) {
+	s, err := a.Store.CreateSession(r.Context(), user, SessionTTL)
+	if err != nil {
+		return s, fmt.Errorf("log in %s: %w", user, err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: SessionPath, HttpOnly: true,
+		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL / time.Second)})
+	return s, nil
+}
+
+// Logout ends the request's session, revokes the tokens issued through it
+// (so the notebook servers' cookies stop working too) and clears the
+// cookie.
+func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: SessionPath, HttpOnly: true,
+		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	if _, err := a.Store.DeleteTokensBySession(r.Context(), c.Value); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	if err := a.Store.DeleteSession(r.Context(), c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}
+
+// HashPassword returns the bcrypt hash of password.
+func HashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLen {
+		return "", fmt.Errorf("the password is too short: use at least %d characters", MinPasswordLen)
+	}
+	if len(password) > 72 {
+		return "", errors.New("the password is too long: use at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 8
+
+// CheckPassword verifies user's password. A user who must set their
+// password (pre-created by an instructor) sets it now: the first password
+// given becomes theirs. firstLogin reports that case.
+func (a *Authenticator) CheckPassword(ctx context.Context, name, password string) (u store.User, firstLogin bool, err error) {
+	u, err = a.Store.GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the same time as a real check, so timing does not tell
+		// which usernames exist.
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return u, false, ErrBadLogin
+	}
+	if err != nil {
+		return u, false, err
+	}
+	if u.MustSetPassword || u.PasswordHash == "" {
+		hash, err := HashPassword(password)
+		if err != nil {
+			return u, false, err
+		}
+		u, err = a.Store.SetPassword(ctx, name, hash)
+		return u, true, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return u, false, ErrBadLogin
+	}
+	return u, false, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("classhub-timing-equaliser"), bcrypt.DefaultCost)

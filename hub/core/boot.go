@@ -1,0 +1,124 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// Boot restores the servers that were running before the hub (re)started,
+// routes them again, and starts the hub's background work: relaying the
+// spawner's events, watching containers, pre-pulling the image and culling
+// idle servers. Servers outlive the hub on purpose: a crashed or updated
+// hub must not cost a class its running kernels.
+func (h *Hub) Boot(ctx context.Context) error {
+	if h.sbus != nil {
+		sub := h.sbus.Subscribe(1024, false, nil)
+		h.goBackground(func(ctx context.Context) { h.relay(ctx, sub) })
+	}
+	adopted, err := h.spawner.Adopt(ctx)
+	if err != nil {
+		return fmt.Errorf("find the servers already running: %w", err)
+	}
+	running := make(map[string]spawner.Server)
+	for _, sv := range adopted {
+		if sv.State == spawner.StateRunning && sv.Target != "" {
+			running[sv.User] = sv
+		}
+	}
+	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	for _, u := range users {
+		old, _ := h.store.GetServer(ctx, u.Name, "")
+		sv, ok := running[u.Name]
+		target, perr := url.Parse(sv.Target)
+		if !ok || perr != nil {
+			if !old.Started.IsZero() || old.Ready || old.Pending != "" {
+				h.recordStopped(ctx, u.Name)
+			}
+			continue
+		}
+		h.router.SetRoute(u.Name, target)
+		started := old.Started
+		if started.IsZero() {
+			started = sv.StartedAt
+		}
+		h.mu.Lock()
+		st := h.state(u.Name)
+		st.ready, st.target, st.started = true, sv.Target, started
+		h.mu.Unlock()
+		old.User, old.Started, old.URL, old.Ready, old.Pending = u.Name, started, sv.Target, true, ""
+		h.store.PutServer(ctx, old)
+		h.bus.Publish(events.Event{Kind: events.ServerState, User: u.Name, State: string(spawner.StateRunning),
+			Message: "Server adopted after the hub started"})
+	}
+	h.goBackground(func(ctx context.Context) { h.spawner.Watch(ctx) })
+	h.goBackground(func(ctx context.Context) {
+		if err := h.spawner.Prepull(ctx); err != nil && ctx.Err() == nil {
+			h.bus.Publish(events.Event{Kind: events.Notice, Failed: true, Message: err.Error()})
+		}
+	})
+	h.goBackground(h.cullLoop)
+	return nil
+}
+
+// relay forwards the spawner's events to the hub's bus. Progress of a
+// pending spawn is recorded for its progress page; a server that stopped
+// behind the hub's back loses its route.
+func (h *Hub) relay(ctx context.Context, sub *events.Subscription) {
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			h.relayOne(ctx, e)
+		}
+	}
+}
+
+func (h *Hub) relayOne(ctx context.Context, e events.Event) {
+	if e.User == "" {
+		h.bus.Publish(e)
+		return
+	}
+	h.mu.Lock()
+	st := h.state(e.User)
+	pending, ready := st.pending, st.ready
+	if (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress) && pending == PendingSpawn {
+		h.appendProgress(st, e)
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	h.bus.Publish(e)
+	if e.Kind != events.ServerState || pending != "" || !ready {
+		return
+	}
+	switch spawner.State(e.State) {
+	case spawner.StateStopped, spawner.StateMissing, spawner.StateBroken, spawner.StateFailed:
+	default:
+		return
+	}
+	// Events arrive late; trust the engine's present state over them.
+	if cur, err := h.spawner.Status(ctx, e.User); err == nil && cur.State == spawner.StateRunning {
+		return
+	}
+	h.router.RemoveRoute(e.User)
+	h.mu.Lock()
+	if st.pending == "" {
+		st.ready, st.target, st.started = false, "", time.Time{}
+	}
+	h.mu.Unlock()
+	h.recordStopped(ctx, e.User)
+}

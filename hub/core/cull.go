@@ -1,0 +1,60 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// cullLoop stops servers idle for longer than the idle timeout, checking
+// every half timeout (at most every five minutes), as
+// jupyterhub-idle-culler does. Stopped servers keep their containers, so
+// a student coming back gets their files and a quick start.
+func (h *Hub) cullLoop(ctx context.Context) {
+	for {
+		timeout := time.Duration(h.Config().IdleTimeout)
+		every := min(max(timeout/2, 10*time.Second), 5*time.Minute)
+		if timeout <= 0 {
+			every = time.Minute // culling is off; look again in case settings change
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+		if timeout > 0 {
+			h.CullIdle(ctx, time.Now().Add(-timeout))
+		}
+	}
+}
+
+// CullIdle stops every ready server whose last activity (or start, if it
+// never reported any) is before cutoff, and returns whom it stopped.
+func (h *Hub) CullIdle(ctx context.Context, cutoff time.Time) []string {
+	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var culled []string
+	for _, u := range users {
+		s := h.status(ctx, u.Name)
+		if !s.Ready {
+			continue
+		}
+		last := s.LastActivity
+		if last.IsZero() || last.Before(s.Started) {
+			last = s.Started
+		}
+		if last.IsZero() || !last.Before(cutoff) {
+			continue
+		}
+		if err := h.Stop(ctx, u.Name, false); err == nil {
+			culled = append(culled, u.Name)
+			h.bus.Publish(events.Event{Kind: events.Notice, User: u.Name,
+				Message: u.Name + "'s server was stopped after being idle since " + last.Format("15:04") + "; their files are kept"})
+		}
+	}
+	return culled
+}

@@ -1,0 +1,148 @@
+// Package core is the hub's machine room without HTTP: it ties the store,
+// the spawner, the proxy's route table and the event bus together into the
+// operations everyone calls — the REST API, the web pages, the tray app and
+// the CLI alike — so that none of them holds lifecycle logic of its own.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// Version is the JupyterHub version the hub speaks, sent as
+// X-JupyterHub-Version and in GET /hub/api. jupyterhub-singleuser 3.0 warns
+// on a major.minor mismatch and 5.x on a major one; 3.0.0 matches the
+// Debian image exactly.
+const Version = "3.0.0"
+
+// Router is the proxy's route table.
+type Router interface {
+	SetRoute(user string, target *url.URL)
+	RemoveRoute(user string)
+}
+
+// Options are the hub's dependencies, injected so tests can swap any of
+// them.
+type Options struct {
+	Config  config.Config
+	Store   *store.Store
+	Spawner spawner.Spawner
+	Router  Router
+	// Bus is the hub's event stream, the one the tray, dashboard and
+	// progress pages follow.
+	Bus *events.Bus
+	// SpawnerBus is the bus the spawner publishes on; the hub relays it
+	// onto Bus, recording spawn progress on the way.
+	SpawnerBus *events.Bus
+	// HubPort is the internal API listener's port, which servers are told
+	// to call; set before the first Start.
+	HubPort int
+	// SlowSpawn is how long Start waits for a server before answering
+	// "pending"; 0 means JupyterHub's 10 s.
+	SlowSpawn time.Duration
+}
+
+// Hub runs servers for users.
+type Hub struct {
+	store   *store.Store
+	spawner spawner.Spawner
+	router  Router
+	bus     *events.Bus
+	sbus    *events.Bus
+
+	mu      sync.Mutex
+	cfg     config.Config
+	hubPort int
+	servers map[string]*serverState
+
+	slowSpawn time.Duration
+	ctx       context.Context // lives as long as the hub; spawns outlive requests
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// New returns a Hub. Call Close to stop its background work.
+func New(opts Options) *Hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		store:     opts.Store,
+		spawner:   opts.Spawner,
+		router:    opts.Router,
+		bus:       opts.Bus,
+		sbus:      opts.SpawnerBus,
+		cfg:       opts.Config,
+		hubPort:   opts.HubPort,
+		servers:   make(map[string]*serverState),
+		slowSpawn: opts.SlowSpawn,
+		ctx:       ctx,
+		cancel:    cancel,
+	}
+	if h.bus == nil {
+		h.bus = events.NewBus(256)
+	}
+	if h.slowSpawn <= 0 {
+		h.slowSpawn = 10 * time.Second
+	}
+	return h
+}
+
+// Bus is the hub's event stream.
+func (h *Hub) Bus() *events.Bus { return h.bus }
+
+// Store is the hub's state.
+func (h *Hub) Store() *store.Store { return h.store }
+
+// Config returns the settings in force.
+func (h *Hub) Config() config.Config {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cfg
+}
+
+// SetHubPort records the internal listener's port once it is bound.
+func (h *Hub) SetHubPort(port int) {
+	h.mu.Lock()
+	h.hubPort = port
+	h.mu.Unlock()
+}
+
+// Close stops background work and waits for spawns in flight to end.
+func (h *Hub) Close() {
+	h.cancel()
+	h.wg.Wait()
+}
+
+// go runs fn in the background for as long as the hub lives.
+func (h *Hub) goBackground(fn func(ctx context.Context)) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		fn(h.ctx)
+	}()
+}
+
+// Errors the operations return; callers map them to HTTP statuses or
+// sentences.
+var (
+	ErrNoSuchUser     = errors.New("no such user")
+	ErrPending        = errors.New("an operation on this server is still in progress")
+	ErrAlreadyRunning = errors.New("server is already running")
+	ErrBadName        = errors.New("invalid username")
+)
+
+func (h *Hub) user(ctx context.Context, name string) (store.User, error) {
+	u, err := h.store.GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
+	}
+	return u, err
+}

@@ -1,0 +1,353 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// Pending operations, as JupyterHub names them in the user model.
+const (
+	PendingSpawn = "spawn"
+	PendingStop  = "stop"
+)
+
+// serverState is what the hub knows of one user's default server beyond
+// the store: the operation in flight and the current spawn's progress.
+type serverState struct {
+	pending string
+	ready   bool
+	failed  string
+	target  string
+	started time.Time
+	// done is closed when the pending operation ends.
+	done chan struct{}
+	// progress holds the current spawn's steps; changed is closed and
+	// replaced on every append, so progress readers never poll.
+	progress []events.Event
+	changed  chan struct{}
+}
+
+// ServerStatus is a user's default server as callers see it.
+type ServerStatus struct {
+	User    string
+	Pending string
+	Ready   bool
+	// Failed is why the last start failed, "" if it did not.
+	Failed string
+	// Target is where the proxy forwards, e.g. http://172.18.0.5:8888.
+	Target       string
+	Started      time.Time
+	LastActivity time.Time
+}
+
+// Active reports whether the server is running or on its way.
+func (s ServerStatus) Active() bool { return s.Ready || s.Pending != "" }
+
+// URL is the server's public path.
+func URL(user string) string { return "/user/" + url.PathEscape(user) + "/" }
+
+func (h *Hub) state(name string) *serverState {
+	st, ok := h.servers[name]
+	if !ok {
+		st = &serverState{changed: make(chan struct{})}
+		h.servers[name] = st
+	}
+	return st
+}
+
+// Status returns a user's server status.
+func (h *Hub) Status(ctx context.Context, name string) (ServerStatus, error) {
+	if _, err := h.user(ctx, name); err != nil {
+		return ServerStatus{}, err
+	}
+	return h.status(ctx, name), nil
+}
+
+func (h *Hub) status(ctx context.Context, name string) ServerStatus {
+	h.mu.Lock()
+	st := h.state(name)
+	s := ServerStatus{User: name, Pending: st.pending, Ready: st.ready && st.pending == "", Failed: st.failed,
+		Target: st.target, Started: st.started}
+	h.mu.Unlock()
+	if sv, err := h.store.GetServer(ctx, name, ""); err == nil {
+		s.LastActivity = sv.LastActivity
+	}
+	return s
+}
+
+// Start begins starting name's server and waits up to the slow-spawn
+// timeout for it. The returned status says whether it is ready or still
+// pending; a pending start goes on in the background, reporting progress.
+func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
+	if _, err := h.user(ctx, name); err != nil {
+		return ServerStatus{}, err
+	}
+	h.mu.Lock()
+	st := h.state(name)
+	switch {
+	case st.pending == PendingStop:
+		h.mu.Unlock()
+		return h.status(ctx, name), fmt.Errorf("start %s: %w (stopping)", name, ErrPending)
+	case st.pending == PendingSpawn:
+		done := st.done
+		h.mu.Unlock()
+		return h.waitFor(ctx, name, done), nil
+	case st.ready:
+		h.mu.Unlock()
+		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
+	}
+	st.pending, st.failed, st.progress = PendingSpawn, "", nil
+	st.done = make(chan struct{})
+	done := st.done
+	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Message: "Server requested"})
+	h.mu.Unlock()
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStarting), Message: "Server requested"})
+	h.recordPending(ctx, name, PendingSpawn)
+
+	h.goBackground(func(ctx context.Context) { h.spawn(ctx, name, done) })
+	return h.waitFor(ctx, name, done), nil
+}
+
+// waitFor waits for done up to the slow-spawn timeout.
+func (h *Hub) waitFor(ctx context.Context, name string, done chan struct{}) ServerStatus {
+	t := time.NewTimer(h.slowSpawn)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return h.status(context.WithoutCancel(ctx), name)
+}
+
+// Wait blocks until name's pending operation ends or ctx is done.
+func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
+	h.mu.Lock()
+	done := h.state(name).done
+	h.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return h.status(context.WithoutCancel(ctx), name), ctx.Err()
+		}
+	}
+	return h.status(ctx, name), nil
+}
+
+func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
+	sv, tokenID, err := h.launch(ctx, name)
+	h.mu.Lock()
+	st := h.state(name)
+	st.pending = ""
+	if err != nil {
+		st.failed = err.Error()
+		st.ready = false
+		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
+			Message: "Spawn failed: " + err.Error()})
+	} else {
+		st.ready, st.target, st.started = true, sv.Target, time.Now().UTC()
+		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, State: "ready",
+			Message: "Server ready at " + URL(name)})
+	}
+	started := st.started
+	close(done)
+	h.mu.Unlock()
+
+	if err != nil {
+		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true, Message: err.Error()})
+		return
+	}
+	state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
+	rec, _ := h.store.GetServer(ctx, name, "")
+	rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
+	if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
+		h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
+	}
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
+}
+
+// launch issues the server's credentials, starts its container and routes
+// it once it answers.
+func (h *Hub) launch(ctx context.Context, name string) (spawner.Server, int64, error) {
+	token, tokenID, err := h.serverToken(ctx, name)
+	if err != nil {
+		return spawner.Server{}, 0, err
+	}
+	h.mu.Lock()
+	port := h.hubPort
+	h.mu.Unlock()
+	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: token, HubPort: port})
+	if err != nil {
+		return sv, 0, err
+	}
+	target, err := url.Parse(sv.Target)
+	if err != nil || target.Host == "" {
+		return sv, 0, fmt.Errorf("start %s: the spawner gave no usable address (%q)", name, sv.Target)
+	}
+	h.router.SetRoute(name, target)
+	return sv, tokenID, nil
+}
+
+// serverScopes are JupyterHub 3.0's "server" role for the owner: report
+// activity and let the owner in.
+func serverScopes(name string) []string {
+	return []string{"users:activity!user=" + name, "access:servers!user=" + name}
+}
+
+// OAuthClientID is the OAuth client of name's server (JUPYTERHUB_CLIENT_ID).
+func OAuthClientID(name string) string { return "jupyterhub-user-" + url.PathEscape(name) }
+
+// OAuthCallback is the redirect_uri name's server sends.
+func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }
+
+// serverToken returns the API token for name's server. A container that
+// still holds a valid token keeps it, so restarting a stopped container
+// needs no recreate; otherwise a new token replaces the old ones. The
+// server's OAuth client uses the token as its secret.
+func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, error) {
+	var secret string
+	var id int64
+	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.APIToken != "" {
+		if tok, err := h.store.LookupToken(ctx, cur.APIToken); err == nil && tok.User == name && tok.Kind == "server" {
+			secret, id = cur.APIToken, tok.ID
+		}
+	}
+	if secret == "" {
+		var tok store.Token
+		var err error
+		secret, tok, err = h.store.CreateToken(ctx, store.TokenSpec{User: name, Kind: "server", Scopes: serverScopes(name),
+			Note: "Server at " + URL(name)})
+		if err != nil {
+			return "", 0, fmt.Errorf("start %s: issue the server's token: %w", name, err)
+		}
+		id = tok.ID
+	}
+	// Old server tokens die with the containers that held them.
+	if toks, err := h.store.ListTokens(ctx, name); err == nil {
+		for _, t := range toks {
+			if t.Kind == "server" && t.ID != id {
+				h.store.DeleteToken(ctx, name, t.ID)
+			}
+		}
+	}
+	_, err := h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
+		Owner: name, Description: "Server at " + URL(name), AllowedScopes: []string{"access:servers!server=" + name + "/"}}, secret)
+	if err != nil {
+		return "", 0, fmt.Errorf("start %s: register the server's OAuth client: %w", name, err)
+	}
+	return secret, id, nil
+}
+
+// Stop stops name's server and keeps its container for a quick restart.
+// With remove, the container is deleted too (its work volume stays): the
+// next start makes a fresh one from the current settings.
+func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
+	if _, err := h.user(ctx, name); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	st := h.state(name)
+	if st.pending != "" {
+		h.mu.Unlock()
+		return fmt.Errorf("stop %s: %w (%s)", name, ErrPending, st.pending)
+	}
+	st.pending = PendingStop
+	st.done = make(chan struct{})
+	done := st.done
+	h.mu.Unlock()
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping)})
+	h.recordPending(ctx, name, PendingStop)
+
+	h.router.RemoveRoute(name)
+	err := h.spawner.Stop(ctx, name)
+	if errors.Is(err, spawner.ErrNotRunning) {
+		err = nil
+	}
+	if err == nil && remove {
+		err = h.spawner.Delete(ctx, name)
+	}
+	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil && perr != nil {
+		err = perr
+	}
+
+	h.mu.Lock()
+	st.pending, st.ready, st.target, st.started = "", false, "", time.Time{}
+	close(done)
+	h.mu.Unlock()
+	state := spawner.StateStopped
+	if remove {
+		state = spawner.StateMissing
+	}
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: errString(err)})
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteData removes name's work volume: every file in /home/jovyan/work is
+// lost. The container must be deleted first.
+func (h *Hub) DeleteData(ctx context.Context, name string) error {
+	if _, err := h.user(ctx, name); err != nil {
+		return err
+	}
+	return h.spawner.DeleteData(ctx, name)
+}
+
+// Progress returns name's spawn progress from index from on, and a channel
+// closed when more arrives. ok is false when no spawn ever started.
+func (h *Hub) Progress(name string, from int) (evs []events.Event, more <-chan struct{}, finished bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state(name)
+	if from < len(st.progress) {
+		evs = append(evs, st.progress[from:]...)
+	}
+	finished = st.pending != PendingSpawn
+	return evs, st.changed, finished
+}
+
+// appendProgress records a step of the current spawn and publishes it. It
+// is called with h.mu held. Progress never goes backwards: a pull's
+// percentages restart per layer, the bar must not.
+func (h *Hub) appendProgress(st *serverState, e events.Event) {
+	if n := len(st.progress); n > 0 && e.Progress < st.progress[n-1].Progress {
+		e.Progress = st.progress[n-1].Progress
+	}
+	e = h.bus.Publish(e)
+	st.progress = append(st.progress, e)
+	close(st.changed)
+	st.changed = make(chan struct{})
+}
+
+// recordStopped marks name's server stopped in the store, keeping its last
+// activity for the dashboard and the culler.
+func (h *Hub) recordStopped(ctx context.Context, name string) error {
+	old, _ := h.store.GetServer(ctx, name, "")
+	_, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity})
+	return err
+}
+
+// recordPending notes an operation in flight in the store, so listings
+// filtered by state see it.
+func (h *Hub) recordPending(ctx context.Context, name, pending string) {
+	rec, _ := h.store.GetServer(ctx, name, "")
+	rec.User, rec.Pending = name, pending
+	h.store.PutServer(ctx, rec)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,221 @@
+// Package hub is classhub's hub as a library: it opens the state, connects
+// to Docker, finds the bridge address, and serves the public listener
+// (pages, REST API, proxy to notebook servers) and the internal one that
+// containers call. The tray app and `classhub serve` both run it; neither
+// imports anything of the hub's below this package except through it.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/classhub/classhub/hub/api"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/proxy"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// StateFile is the SQLite database's name inside the data dir.
+const StateFile = "classhub.sqlite"
+
+// Options configure Open.
+type Options struct {
+	DataDir string
+	Config  config.Config
+	// Version is classhub's version, recorded on Docker objects.
+	Version string
+	// Log receives the hub's log; nil means stderr.
+	Log *log.Logger
+}
+
+// Hub is a running classhub hub.
+type Hub struct {
+	*core.Hub
+	Store   *store.Store
+	Spawner *spawner.Docker
+	Proxy   *proxy.Proxy
+	API     *api.API
+	Auth    *auth.Authenticator
+	Network spawner.Network
+
+	cfg      config.Config
+	log      *log.Logger
+	docker   io.Closer
+	public   net.Listener
+	internal net.Listener
+	servers  []*http.Server
+	closeOne sync.Once
+}
+
+// Open prepares a hub: state, Docker, network, listeners and adopted
+// servers. Call Serve to answer requests and Close when done.
+func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
+	cfg := opts.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := opts.Log
+	if logger == nil {
+		logger = log.New(os.Stderr, "classhub: ", log.LstdFlags)
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(filepath.Join(opts.DataDir, StateFile))
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{Store: st, cfg: cfg, log: logger}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.docker = docker
+	bus := events.NewBus(512)
+	sbus := events.NewBus(0)
+	h.Spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: sbus, Version: opts.Version})
+	if h.Network, err = h.Spawner.EnsureNetwork(ctx); err != nil {
+		return nil, err
+	}
+
+	// The internal listener binds the bridge gateway, which containers
+	// reach and the LAN does not.
+	internalAddr := net.JoinHostPort(h.Network.BindAddr, strconv.Itoa(cfg.HubPort))
+	if h.internal, err = net.Listen("tcp", internalAddr); err != nil {
+		return nil, fmt.Errorf("listen for notebook servers on %s: %w (is another classhub running? set hub_port to a free port)", internalAddr, err)
+	}
+	if h.public, err = net.Listen("tcp", cfg.ListenAddr()); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another classhub running? pass --listen with a free port)", cfg.ListenAddr(), err)
+	}
+
+	h.Auth = &auth.Authenticator{Store: st}
+	// The mux is filled below, once the API exists; the API needs the
+	// hub, and the hub needs the proxy as its router.
+	hubMux := http.NewServeMux()
+	h.Proxy = proxy.New(proxy.Options{
+		Hub:        hubMux,
+		NotRunning: notRunning,
+		Activity: func(user string, t time.Time) {
+			// The proxy calls this at most every 30 s per user.
+			go st.RecordActivity(context.Background(), user, "", t)
+		},
+		ErrorLog: logger,
+	})
+	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Bus: bus, SpawnerBus: sbus,
+		HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger})
+
+	hubMux.Handle("/hub/api/", h.API.Handler())
+	hubMux.Handle("/hub/api", h.API.Handler())
+	hubMux.Handle("/hub/health", h.API.Handler())
+	hubMux.Handle("/", newPages(h))
+
+	if err := h.Hub.Boot(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// notRunning sends requests for a server without a route to the hub's
+// page for it, as JupyterHub's default route does: browsers get the
+// progress page or a start button there, API clients a 424 saying the
+// server is not running. 307 keeps a POST a POST.
+func notRunning(w http.ResponseWriter, r *http.Request, user string) {
+	code := http.StatusFound
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		code = http.StatusTemporaryRedirect
+	}
+	http.Redirect(w, r, "/hub"+r.URL.RequestURI(), code)
+}
+
+// PublicAddr is the address the public listener bound.
+func (h *Hub) PublicAddr() net.Addr { return h.public.Addr() }
+
+// InternalAddr is the address the internal listener bound.
+func (h *Hub) InternalAddr() net.Addr { return h.internal.Addr() }
+
+// ClassURL is the address students type or scan: the laptop's LAN address
+// in class mode, loopback for one person.
+func (h *Hub) ClassURL() string {
+	addr := h.public.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	switch {
+	case !addr.IP.IsUnspecified():
+		// Bound to one address: that is the only one that works.
+	case h.cfg.Mode == config.ModeClass:
+		host = "127.0.0.1"
+		if ip, err := spawner.LANAddress(); err == nil {
+			host = ip.String()
+		}
+	default:
+		host = "127.0.0.1"
+	}
+	port := addr.Port
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+}
+
+// Serve answers requests on both listeners until ctx ends, then shuts
+// them down gracefully. Notebook servers keep running: the next hub adopts
+// them.
+func (h *Hub) Serve(ctx context.Context) error {
+	pub := &http.Server{Handler: h.Proxy, ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
+	in := &http.Server{Handler: h.API.InternalHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
+	h.servers = []*http.Server{pub, in}
+	errc := make(chan error, 2)
+	go func() { errc <- pub.Serve(h.public) }()
+	go func() { errc <- in.Serve(h.internal) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pub.Shutdown(sctx)
+	in.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases everything Open took. Running servers are left running.
+func (h *Hub) Close() {
+	h.closeOne.Do(func() {
+		if h.Hub != nil {
+			h.Hub.Close()
+		}
+		for _, l := range []net.Listener{h.public, h.internal} {
+			if l != nil {
+				l.Close()
+			}
+		}
+		if h.Store != nil {
+			h.Store.Close()
+		}
+		if h.docker != nil {
+			h.docker.Close()
+		}
+	})
+}

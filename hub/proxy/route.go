@@ -1,0 +1,72 @@
+package proxy
+
+import (
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+)
+
+// route is one user's entry in the routing table. It is never modified after
+// SetRoute publishes it, except for lastActivity.
+type route struct {
+	user   string
+	target *url.URL // scheme and host only
+	rp     *httputil.ReverseProxy
+	// lastActivity is the UnixNano time of the last Activity report for this
+	// route, for rate limiting; 0 before the first.
+	lastActivity atomic.Int64
+}
+
+// SetRoute sends /user/{user}/… to target from now on, replacing any earlier
+// route for user. Only target's scheme and host (with port) are used: the
+// request path is forwarded unchanged, as configurable-http-proxy does. A nil
+// target removes the route. Requests already in flight finish on the route
+// they started on.
+func (p *Proxy) SetRoute(user string, target *url.URL) {
+	if target == nil {
+		p.RemoveRoute(user)
+		return
+	}
+	rt := &route{user: user, target: &url.URL{Scheme: target.Scheme, Host: target.Host}}
+	rt.rp = p.newReverseProxy(rt)
+	p.mu.Lock()
+	p.routes[user] = rt
+	p.mu.Unlock()
+}
+
+// RemoveRoute stops routing user's requests; they go to the NotRunning hook.
+// Open connections (websockets, downloads) are not cut.
+func (p *Proxy) RemoveRoute(user string) {
+	p.mu.Lock()
+	delete(p.routes, user)
+	p.mu.Unlock()
+}
+
+// Route returns a copy of user's target and whether user has a route.
+func (p *Proxy) Route(user string) (*url.URL, bool) {
+	rt := p.lookup(user)
+	if rt == nil {
+		return nil, false
+	}
+	u := *rt.target
+	return &u, true
+}
+
+// Routes returns a copy of the routing table: user → target.
+func (p *Proxy) Routes() map[string]*url.URL {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	m := make(map[string]*url.URL, len(p.routes))
+	for user, rt := range p.routes {
+		u := *rt.target
+		m[user] = &u
+	}
+	return m
+}
+
+func (p *Proxy) lookup(user string) *route {
+	p.mu.RLock()
+	rt := p.routes[user]
+	p.mu.RUnlock()
+	return rt
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migration is one step of the schema. Version N of the database is the
+// state after migrations[0..N-1]; PRAGMA user_version records N.
+type migration struct {
+	name string
+	sql  string
+}
+
+// migrations is append-only: a released step is never edited, because
+// databases in the field already ran it. Change the schema by appending.
+//
+// Tables refer to users by integer id, so renaming a user touches one row.
+// Foreign keys cascade so that deleting a user takes everything of theirs
+// with it. SQLite cannot change a column's constraints in place; a future
+// step that must rebuild a table has to run with foreign_keys off, which is
+// impossible inside a transaction, so such a step needs its own handling.
+var migrations = []migration{
+	{name: "users, tokens, OAuth, sessions", sql: `
+CREATE TABLE users (
+	id                INTEGER PRIMARY KEY,
+	name              TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+	admin             INTEGER NOT NULL DEFAULT 0,
+	created           INTEGER NOT NULL,
+	last_activity     INTEGER,
+	password_hash     TEXT,
+	must_set_password INTEGER NOT NULL DEFAULT 0,
+	cookie_id         TEXT    NOT NULL UNIQUE
+);
+
+CREATE TABLE oauth_clients (
+	id             TEXT PRIMARY KEY,
+	secret_hash    TEXT NOT NULL,
+	redirect_uri   TEXT NOT NULL,
+	owner_id       INTEGER REFERENCES users(id) ON DELETE CASCADE,
+	description    TEXT NOT NULL DEFAULT '',
+	allowed_scopes TEXT NOT NULL DEFAULT '[]',
+	created        INTEGER NOT NULL
+);
+CREATE INDEX oauth_clients_owner ON oauth_clients(owner_id);
+
+-- AUTOINCREMENT so that an id is never reused: "a42" must not come back as
+-- someone else's token after a42 was revoked.
+CREATE TABLE api_tokens (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	hash          TEXT    NOT NULL UNIQUE,
+	prefix        TEXT    NOT NULL,
+	kind          TEXT    NOT NULL CHECK (kind IN ('api', 'server', 'oauth')),
+	scopes        TEXT    NOT NULL DEFAULT '[]',
+	note          TEXT    NOT NULL DEFAULT '',
+	client_id     TEXT    REFERENCES oauth_clients(id) ON DELETE CASCADE,
+	session_id    TEXT,
+	created       INTEGER NOT NULL,
+	last_activity INTEGER,
+	expires_at    INTEGER
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+CREATE INDEX api_tokens_client ON api_tokens(client_id);
+CREATE INDEX api_tokens_session ON api_tokens(session_id);
+
+CREATE TABLE oauth_codes (
+	hash         TEXT    PRIMARY KEY,
+	client_id    TEXT    NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+	user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	session_id   TEXT    NOT NULL DEFAULT '',
+	redirect_uri TEXT    NOT NULL,
+	scopes       TEXT    NOT NULL DEFAULT '[]',
+	created      INTEGER NOT NULL,
+	expires_at   INTEGER NOT NULL
+);
+CREATE INDEX oauth_codes_client ON oauth_codes(client_id);
+CREATE INDEX oauth_codes_user ON oauth_codes(user_id);
+
+CREATE TABLE sessions (
+	id          TEXT    PRIMARY KEY,
+	user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	csrf_secret TEXT    NOT NULL,
+	created     INTEGER NOT NULL,
+	last_seen   INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+`},
+	{name: "servers", sql: `
+CREATE TABLE servers (
+	user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name          TEXT    NOT NULL DEFAULT '',
+	started       INTEGER,
+	last_activity INTEGER,
+	url           TEXT    NOT NULL DEFAULT '',
+	pending       TEXT    NOT NULL DEFAULT '' CHECK (pending IN ('', 'spawn', 'stop')),
+	ready         INTEGER NOT NULL DEFAULT 0,
+	state         TEXT    NOT NULL DEFAULT '{}',
+	token_id      INTEGER REFERENCES api_tokens(id) ON DELETE SET NULL,
+	PRIMARY KEY (user_id, name)
+);
+CREATE INDEX servers_token ON servers(token_id);
+`},
+	{name: "login links", sql: `
+CREATE TABLE login_links (
+	hash       TEXT    PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX login_links_user ON login_links(user_id);
+`},
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings db up to len(steps), one transaction per step, so a step
+// that fails leaves the database at the previous version rather than half
+// changed. db must begin IMMEDIATE transactions: the version is read inside
+// the transaction, so two processes opening the same new file at once apply
+// each step exactly once.
+func migrate(ctx context.Context, db *sql.DB, steps []migration) error {
+	for {
+		done, err := migrateOne(ctx, db, steps)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next step, if any, and reports whether the schema
+// is now current.
+func migrateOne(ctx context.Context, db *sql.DB, steps []migration) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", classify(err))
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return false, fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	switch {
+	case version > len(steps):
+		return false, fmt.Errorf("the database has schema version %d but this classhub knows only up to %d: it was written by a newer classhub; run that version, or restore a backup of the data folder", version, len(steps))
+	case version == len(steps):
+		return true, nil
+	}
+	step := steps[version]
+	if _, err := tx.ExecContext(ctx, step.sql); err != nil {
+		return false, fmt.Errorf("migrate to schema version %d (%s): %w", version+1, step.name, err)
+	}
+	// PRAGMA takes no parameters; version is an int, so formatting is safe.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+		return false, fmt.Errorf("migrate to schema version %d: %w", version+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate to schema version %d (%s): %w", version+1, step.name, classify(err))
+	}
+	return version+1 == len(steps), nil
+}

@@ -1,0 +1,382 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/gorilla/websocket"
+
+	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/store"
+	"github.com/classhub/classhub/internal/testenv"
+)
+
+// classroom is a hub run by the real binary on loopback, with users whose
+// names are unique to this run so that cleanup by label touches nothing
+// else.
+type classroom struct {
+	t       *testing.T
+	dataDir string
+	base    string // http://127.0.0.1:PORT
+	listen  string
+	suffix  string
+	proc    *exec.Cmd
+	http    *http.Client
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newClassroom(t *testing.T) *classroom {
+	t.Helper()
+	cli := testenv.Docker(t)
+	testenv.RequireImage(t, cli, testenv.NotebookImage)
+	c := &classroom{t: t, dataDir: t.TempDir(), suffix: fmt.Sprintf("%04d", rand.IntN(10000))}
+	c.listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c.base = "http://" + c.listen
+	c.http = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	network := "classhub-e2e-" + c.suffix
+	// The hub port is fixed for the run: containers keep calling it after
+	// a restart.
+	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nmemory_limit = \"1G\"\n", network, freePortOn(t), c.listen)
+	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.stop(syscall.SIGTERM)
+		removeClassroom(cli, c.suffix, network)
+	})
+	return c
+}
+
+// freePortOn picks a port that is likely free on every address, for the
+// hub's internal listener on the bridge.
+func freePortOn(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// removeClassroom removes this run's containers, volumes and network.
+func removeClassroom(cli interface {
+	ContainerList(context.Context, container.ListOptions) ([]container.Summary, error)
+	ContainerRemove(context.Context, string, container.RemoveOptions) error
+	VolumeList(context.Context, volume.ListOptions) (volume.ListResponse, error)
+	VolumeRemove(context.Context, string, bool) error
+	NetworkRemove(context.Context, string) error
+}, suffix, network string) {
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", engine.ManagedFilter()))
+	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	for _, c := range cs {
+		if strings.HasSuffix(c.Labels[engine.LabelUser], suffix) {
+			cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		}
+	}
+	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	for _, v := range vs.Volumes {
+		if strings.HasSuffix(v.Labels[engine.LabelUser], suffix) {
+			cli.VolumeRemove(ctx, v.Name, true)
+		}
+	}
+	cli.NetworkRemove(ctx, network)
+}
+
+func (c *classroom) user(name string) string { return name + c.suffix }
+
+// classhub runs a CLI command against the classroom's data dir.
+func (c *classroom) classhub(args ...string) string {
+	c.t.Helper()
+	args = append(args, "--data-dir", c.dataDir)
+	out, err := exec.Command(binary(c.t), args...).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("classhub %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// token makes an API token for name with `classhub token`.
+func (c *classroom) token(name string) string {
+	out := strings.TrimSpace(c.classhub("token", name))
+	return out[strings.LastIndex(out, "\n")+1:]
+}
+
+// serve starts `classhub serve` and waits for GET /hub/api.
+func (c *classroom) serve() {
+	c.t.Helper()
+	cmd := exec.Command(binary(c.t), "serve", "--data-dir", c.dataDir)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.proc = cmd
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(c.base + "/hub/api"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("classhub serve did not answer; its output:\n%s", logs.String())
+}
+
+func (c *classroom) stop(sig syscall.Signal) {
+	if c.proc == nil || c.proc.Process == nil {
+		return
+	}
+	c.proc.Process.Signal(sig)
+	c.proc.Wait()
+	c.proc = nil
+}
+
+func (c *classroom) do(method, path, token string, body any) (*http.Response, []byte) {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "token "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// startAndWait starts name's server through the REST API and waits until
+// the user model says it is ready, as a script knowing only the
+// JupyterHub API would.
+func (c *classroom) startAndWait(admin, name string) {
+	c.t.Helper()
+	resp, body := c.do("POST", "/hub/api/users/"+name+"/server", admin, nil)
+	if resp.StatusCode != 201 && resp.StatusCode != 202 {
+		c.t.Fatalf("start %s: %s %s", name, resp.Status, body)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		_, body := c.do("GET", "/hub/api/users/"+name, admin, nil)
+		var u struct {
+			Servers map[string]struct {
+				Ready bool `json:"ready"`
+			} `json:"servers"`
+		}
+		json.Unmarshal(body, &u)
+		if u.Servers[""].Ready {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	c.t.Fatalf("%s's server never became ready", name)
+}
+
+func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
+	c := newClassroom(t)
+	alice, bob, teacher := c.user("alice"), c.user("bob"), c.user("teacher")
+	c.classhub("users", "add", alice, bob)
+	c.classhub("users", "add", teacher, "--admin")
+	adminTok, aliceTok, bobTok := c.token(teacher), c.token(alice), c.token(bob)
+	c.serve()
+
+	c.startAndWait(adminTok, alice)
+
+	resp, body := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"kernels"`) {
+		t.Fatalf("alice's api/status with her token: %s %s", resp.Status, body)
+	}
+	if resp, _ := c.do("GET", "/user/"+alice+"/api/status", bobTok, nil); resp.StatusCode != 403 {
+		t.Errorf("alice's api/status with bob's token: %s, want 403", resp.Status)
+	}
+	// Path tricks never get bob's request to alice's server.
+	for _, p := range []string{
+		"/user/" + bob + "/../" + alice + "/api/status",
+		"/user/" + bob + "/%2e%2e/" + alice + "/api/status",
+		"/user/" + bob + "/%2E%2E%2F" + alice + "/api/status",
+	} {
+		resp, body := c.do("GET", p, bobTok, nil)
+		if resp.StatusCode == 200 && strings.Contains(string(body), `"kernels"`) {
+			t.Errorf("GET %s with bob's token reached alice's server", p)
+		}
+	}
+
+	t.Run("kernel over websocket", func(t *testing.T) {
+		out := runCode(t, c, alice, aliceTok, "print(6*7)")
+		if strings.TrimSpace(out) != "42" {
+			t.Fatalf("kernel printed %q, want 42", out)
+		}
+	})
+
+	t.Run("oauth login from the browser", func(t *testing.T) {
+		browserLogin(t, c, alice)
+	})
+
+	t.Run("kill -9 and restart", func(t *testing.T) {
+		c.stop(syscall.SIGKILL)
+		c.serve()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			resp, body := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+			if resp.StatusCode == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after a restart alice's server answers %s %s", resp.Status, body)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		_, body := c.do("GET", "/hub/api/users/"+alice, adminTok, nil)
+		if !strings.Contains(string(body), `"ready":true`) {
+			t.Errorf("after a restart the user model says %s, want ready", body)
+		}
+	})
+
+	t.Run("stop, delete keeps the volume", func(t *testing.T) {
+		if resp, body := c.do("DELETE", "/hub/api/users/"+alice+"/server", adminTok, map[string]bool{"remove": true}); resp.StatusCode != 204 {
+			t.Fatalf("delete server: %s %s", resp.Status, body)
+		}
+		resp, _ := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+		if resp.StatusCode == 200 {
+			t.Errorf("a deleted server still answers")
+		}
+		cli := testenv.Docker(t)
+		f := filters.NewArgs(filters.Arg("label", engine.LabelUser+"="+alice))
+		if cs, _ := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f}); len(cs) != 0 {
+			t.Errorf("alice's container survived delete: %v", cs[0].Names)
+		}
+		if vs, _ := cli.VolumeList(context.Background(), volume.ListOptions{Filters: f}); len(vs.Volumes) != 1 {
+			t.Errorf("alice has %d work volumes after delete, want 1 kept", len(vs.Volumes))
+		}
+	})
+}
+
+// runCode runs code in a new kernel on name's server over the websocket
+// channels API through the proxy and returns what it printed.
+func runCode(t *testing.T, c *classroom, name, token, code string) string {
+	t.Helper()
+	resp, body := c.do("POST", "/user/"+name+"/api/kernels", token, map[string]string{"name": "python3"})
+	if resp.StatusCode != 201 {
+		t.Fatalf("create kernel: %s %s", resp.Status, body)
+	}
+	var k struct{ ID string }
+	json.Unmarshal(body, &k)
+	hdr := http.Header{"Authorization": {"token " + token}}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+c.listen+"/user/"+name+"/api/kernels/"+k.ID+"/channels?session_id=e2e", hdr)
+	if err != nil {
+		t.Fatalf("websocket: %v", err)
+	}
+	defer ws.Close()
+	msgID := fmt.Sprintf("e2e-%d", rand.Int())
+	req := map[string]any{
+		"header":        map[string]any{"msg_id": msgID, "username": name, "session": "e2e", "msg_type": "execute_request", "version": "5.3"},
+		"parent_header": map[string]any{}, "metadata": map[string]any{}, "channel": "shell",
+		"content": map[string]any{"code": code, "silent": false, "store_history": false, "user_expressions": map[string]any{}, "allow_stdin": false},
+	}
+	if err := ws.WriteJSON(req); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var out strings.Builder
+	for {
+		var msg struct {
+			Channel      string         `json:"channel"`
+			Header       map[string]any `json:"header"`
+			ParentHeader map[string]any `json:"parent_header"`
+			Content      map[string]any `json:"content"`
+		}
+		if err := ws.ReadJSON(&msg); err != nil {
+			t.Fatalf("read from kernel: %v (so far %q)", err, out.String())
+		}
+		if msg.ParentHeader["msg_id"] != msgID {
+			continue
+		}
+		switch msg.Header["msg_type"] {
+		case "stream":
+			out.WriteString(fmt.Sprint(msg.Content["text"]))
+		case "error":
+			t.Fatalf("kernel error: %v", msg.Content)
+		case "status":
+			if msg.Content["execution_state"] == "idle" {
+				return out.String()
+			}
+		}
+	}
+}
+
+// browserLogin walks the OAuth flow as a browser with a cookie jar: the
+// hub session, /user/NAME/tree, authorize, callback, and the tree page.
+func browserLogin(t *testing.T, c *classroom, name string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	st, err := store.Open(filepath.Join(c.dataDir, hub.StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := st.CreateSession(context.Background(), name, time.Hour)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(c.base + "/hub/")
+	jar.SetCookies(u, []*http.Cookie{{Name: auth.SessionCookie, Value: sess.ID, Path: auth.SessionPath}})
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := browser.Get(c.base + "/user/" + name + "/tree")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/user/"+name+"/tree" {
+		t.Fatalf("browser ended at %s with %s:\n%.300s", resp.Request.URL, resp.Status, body)
+	}
+	if !bytes.Contains(body, []byte("notebook")) {
+		t.Errorf("the tree page does not look like the notebook UI:\n%.300s", body)
+	}
+}

@@ -1,0 +1,76 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/internal/testenv"
+)
+
+func TestEngineCheckGivesTheAdvice(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{engine.Explain(fmt.Errorf("dial unix /var/run/docker.sock: %w", syscall.EACCES)), "usermod -aG docker"},
+		{engine.Explain(fmt.Errorf("dial unix /var/run/docker.sock: %w", syscall.ENOENT)), "not running"},
+	}
+	for _, tt := range tests {
+		c := engineCheck(tt.err)
+		if c.OK || !strings.Contains(c.Advice, tt.want) {
+			t.Errorf("engineCheck(%v) = %+v, want advice containing %q", tt.err, c, tt.want)
+		}
+	}
+}
+
+func TestEngineDownFailsWithAdvice(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
+	r := Run(context.Background(), config.Default())
+	var out bytes.Buffer
+	r.Print(&out)
+	if r.OK() {
+		t.Fatalf("report passed with no engine:\n%s", out.String())
+	}
+	last := r.Checks[len(r.Checks)-1]
+	if last.Name != "engine" || last.Advice != engine.AdviceNotRunning {
+		t.Errorf("last check = %+v, want the engine check with the start-Docker advice", last)
+	}
+	if !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "cannot run here yet") {
+		t.Errorf("report does not say what failed:\n%s", out.String())
+	}
+}
+
+// TestRealEnginePasses runs every check, including the probe container,
+// on this machine's engine.
+func TestRealEnginePasses(t *testing.T) {
+	cli := testenv.Docker(t)
+	testenv.RequireImage(t, cli, testenv.NotebookImage)
+	cfg := config.Default()
+	cfg.Network = fmt.Sprintf("classhub-test-doctor-%d", time.Now().UnixNano()%100000)
+	t.Cleanup(func() { cli.NetworkRemove(context.Background(), cfg.Network) })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r := Run(ctx, cfg)
+	var out bytes.Buffer
+	r.Print(&out)
+	if !r.OK() {
+		t.Fatalf("doctor failed on a working machine:\n%s", out.String())
+	}
+	for _, want := range []string{"engine version", "probe", "reached the hub"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if testing.Verbose() {
+		os.Stdout.Write(out.Bytes())
+	}
+}

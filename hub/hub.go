@@ -13,7 +13,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -134,7 +136,59 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err := h.Hub.Boot(ctx); err != nil {
 		return nil, err
 	}
+	if _, err := h.EnsureOwner(ctx); err != nil {
+		return nil, err
+	}
 	return h, nil
+}
+
+// Owner is the username of the person at this laptop.
+func (h *Hub) Owner() string {
+	if h.cfg.Owner != "" {
+		return core.NormalizeName(h.cfg.Owner)
+	}
+	return DefaultOwner()
+}
+
+// DefaultOwner derives a valid username from the login name.
+func DefaultOwner() string {
+	name := core.NormalizeName(os.Getenv("USER"))
+	if u, err := user.Current(); err == nil && name == "" {
+		name = core.NormalizeName(u.Username)
+	}
+	if core.ValidateName(name) != nil {
+		return "instructor"
+	}
+	return name
+}
+
+// EnsureOwner creates the laptop's person as an admin on first run. They
+// log in through the tray's login links and never need a password.
+func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
+	name := h.Owner()
+	if _, err := h.AddUsers(ctx, []string{name}, true); err != nil {
+		return name, fmt.Errorf("create the owner %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// LoginLink returns a single-use link, valid for a minute, that logs
+// name in and opens next (their server if empty). The tray opens it so the
+// person at the laptop never types a password.
+func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) {
+	secret, err := h.Store.CreateLoginLink(ctx, name, time.Minute)
+	if err != nil {
+		return "", fmt.Errorf("login link for %s: %w", name, err)
+	}
+	if next == "" {
+		next = "/hub/spawn/" + url.PathEscape(name)
+	}
+	addr := h.public.Addr().(*net.TCPAddr)
+	host := "127.0.0.1"
+	if !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/hub/login-link/" + secret + "?next=" + url.QueryEscape(next), nil
 }
 
 // notRunning sends requests for a server without a route to the hub's

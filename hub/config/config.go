@@ -70,6 +70,9 @@ type Config struct {
 	HTTPTimeout Duration `toml:"http_timeout"`
 	// IdleTimeout stops servers idle for this long; 0 disables culling.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// Owner is the person at this laptop: an admin whose notebook the
+	// tray's "Open my notebook" opens. Empty means the login name.
+	Owner string `toml:"owner"`
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`

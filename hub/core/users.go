@@ -109,3 +109,44 @@ func (h *Hub) Users(ctx context.Context, opt store.ListOptions) ([]UserStatus, i
 	}
 	return out, total, nil
 }
+
+// StartAll starts every user's server that is not running, queueing them
+// through the spawner's pool, and returns how many were asked to start.
+func (h *Hub) StartAll(ctx context.Context) (int, error) {
+	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range users {
+		if s := h.status(ctx, u.Name); s.Active() {
+			continue
+		}
+		name := u.Name
+		h.goBackground(func(ctx context.Context) { h.Start(ctx, name) })
+		n++
+	}
+	return n, nil
+}
+
+// StopAll stops every running server, keeping their containers, and
+// returns how many it stopped.
+func (h *Hub) StopAll(ctx context.Context) (int, error) {
+	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, u := range users {
+		if s := h.status(ctx, u.Name); !s.Ready {
+			continue
+		}
+		if err := h.Stop(ctx, u.Name, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

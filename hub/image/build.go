@@ -50,7 +50,9 @@ var importChanges = []string{
 
 // Progress is one step of a build, for people watching it.
 type Progress struct {
-	Step    string
+	Step string
+	// Detail names what the step is busy with, e.g. a package.
+	Detail  string
 	Percent int
 }
 
@@ -98,9 +100,9 @@ func Preflight() (mode string, err error) {
 
 // Build makes the image and returns its ID.
 func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
-	report := func(step string, pct int) {
+	report := func(p Progress) {
 		if opts.Progress != nil {
-			opts.Progress(Progress{Step: step, Percent: pct})
+			opts.Progress(p)
 		}
 	}
 	if opts.Tag == "" {
@@ -126,7 +128,7 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 		return "", fmt.Errorf("image build: %w", err)
 	}
 
-	report("Preparing stand-in packages", 1)
+	report(Progress{Step: "Preparing stand-in packages", Percent: 1})
 	var debs []string
 	for _, name := range Dummies {
 		deb, err := dummyDeb(ctx, work, name)
@@ -142,12 +144,12 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 		return "", err
 	}
 
-	report("Importing into the Docker engine", 92)
+	report(Progress{Step: "Importing into the Docker engine", Percent: 92})
 	id, err := importTar(ctx, docker, tarball, opts)
 	if err != nil {
 		return "", err
 	}
-	report("Image ready: "+opts.Tag, 100)
+	report(Progress{Step: "Image ready: " + opts.Tag, Percent: 100})
 	return id, nil
 }
 
@@ -214,7 +216,7 @@ const (
 	installEstimate = 150
 )
 
-func runMmdebstrap(ctx context.Context, args []string, log io.Writer, report func(string, int)) error {
+func runMmdebstrap(ctx context.Context, args []string, log io.Writer, report func(Progress)) error {
 	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
 	pr, pw := io.Pipe()
@@ -241,18 +243,18 @@ func runMmdebstrap(ctx context.Context, args []string, log io.Writer, report fun
 			for i, s := range steps {
 				if i > last && strings.HasPrefix(line, s.prefix) {
 					last = i
-					report(s.step, s.percent)
+					report(Progress{Step: s.step, Percent: s.percent})
 				}
 			}
 			if last == installStep && strings.HasPrefix(line, "Setting up ") {
 				installed++
 				pct := installFrom + installed*(installTo-installFrom)/installEstimate
-				report(fmt.Sprintf("Installing Jupyter: %s", strings.Fields(line)[2]), min(pct, installTo))
+				report(Progress{Step: steps[installStep].step, Detail: strings.Fields(line)[2], Percent: min(pct, installTo)})
 			}
 		}
 		io.Copy(io.Discard, pr)
 	}()
-	report("Starting mmdebstrap (Debian bookworm)", 2)
+	report(Progress{Step: "Starting mmdebstrap (Debian bookworm)", Percent: 2})
 	err := cmd.Run()
 	pw.Close()
 	<-done

@@ -1,0 +1,162 @@
+package spawner
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// ServerPort is the port every single-user server binds inside its
+// container.
+const ServerPort = 8888
+
+// Environment variable names that hold secrets; their values never enter a
+// fingerprint or an event.
+var secretEnv = map[string]bool{"JUPYTERHUB_API_TOKEN": true, "JPY_API_TOKEN": true}
+
+// envInput is what a server's environment is made from.
+type envInput struct {
+	User      string
+	Token     string
+	HubHost   string
+	HubPort   int
+	Image     string
+	MemBytes  int64
+	CPULimit  float64
+	Extra     map[string]string
+	ServerKey string // server name; "" for the default server
+}
+
+// hubAPIURL is JUPYTERHUB_API_URL: no trailing slash.
+func hubAPIURL(host string, port int) string {
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/hub/api"
+}
+
+// buildEnv returns the server's environment as sorted KEY=VALUE pairs: the
+// JupyterHub protocol's variables (jupyterhub-protocol.md §1, as
+// Spawner.get_env of JupyterHub 3.0 sets them) plus in.Extra. Extra cannot
+// replace a protocol variable: those keys are returned in ignored. Nothing
+// comes from the hub's own environment.
+func buildEnv(in envInput) (env []string, ignored []string) {
+	esc := URLPathEscape(in.User)
+	api := hubAPIURL(in.HubHost, in.HubPort)
+	prefix := "/user/" + esc + "/"
+	access := pyJSONList([]string{
+		"access:servers!server=" + in.User + "/" + in.ServerKey,
+		"access:servers!user=" + in.User,
+	})
+	vars := map[string]string{
+		"JUPYTERHUB_API_TOKEN":                   in.Token,
+		"JPY_API_TOKEN":                          in.Token,
+		"JUPYTERHUB_CLIENT_ID":                   ClientID(in.User),
+		"JUPYTERHUB_API_URL":                     api,
+		"JUPYTERHUB_ACTIVITY_URL":                api + "/users/" + esc + "/activity",
+		"JUPYTERHUB_BASE_URL":                    "/",
+		"JUPYTERHUB_SERVICE_PREFIX":              prefix,
+		"JUPYTERHUB_SERVICE_URL":                 "http://0.0.0.0:" + strconv.Itoa(ServerPort) + prefix,
+		"JUPYTERHUB_OAUTH_CALLBACK_URL":          prefix + "oauth_callback",
+		"JUPYTERHUB_OAUTH_ACCESS_SCOPES":         access,
+		"JUPYTERHUB_OAUTH_SCOPES":                access,
+		"JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": "[]",
+		"JUPYTERHUB_USER":                        in.User,
+		"JUPYTERHUB_SERVER_NAME":                 in.ServerKey,
+		"JUPYTERHUB_HOST":                        "",
+		// 4.1+/5.x variables: harmless to 3.0, correct for newer images.
+		"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "0",
+		"JUPYTERHUB_PUBLIC_URL":                 "",
+		"JUPYTERHUB_PUBLIC_HUB_URL":             "",
+		"JUPYTER_IMAGE_SPEC":                    in.Image,
+	}
+	if in.MemBytes > 0 {
+		vars["MEM_LIMIT"] = strconv.FormatInt(in.MemBytes, 10)
+	}
+	if in.CPULimit > 0 {
+		vars["CPU_LIMIT"] = strconv.FormatFloat(in.CPULimit, 'f', -1, 64)
+	}
+	for k, v := range in.Extra {
+		if _, taken := vars[k]; taken || k == "" || strings.ContainsAny(k, "=\x00") || isProtocolVar(k) {
+			ignored = append(ignored, k)
+			continue
+		}
+		vars[k] = v
+	}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	sort.Strings(ignored)
+	return env, ignored
+}
+
+// isProtocolVar reports variables the hub decides even when it leaves them
+// unset, so settings cannot forge them (a forged JUPYTERHUB_ADMIN_ACCESS
+// would widen 3.0's fallback access check). Deployment knobs the hub never
+// sets, such as JUPYTERHUB_SINGLEUSER_APP or JUPYTERHUB_ACTIVITY_INTERVAL,
+// stay open.
+func isProtocolVar(k string) bool {
+	switch k {
+	case "JUPYTERHUB_ADMIN_ACCESS", "JUPYTERHUB_COOKIE_OPTIONS", "JUPYTERHUB_DEFAULT_URL",
+		"JUPYTERHUB_ROOT_DIR", "JUPYTERHUB_SSL_KEYFILE", "JUPYTERHUB_SSL_CERTFILE",
+		"JUPYTERHUB_SSL_CLIENT_CA", "JUPYTERHUB_GROUP", "JUPYTERHUB_SERVICE_NAME":
+		return true
+	}
+	return false
+}
+
+// pyJSONList formats a list as Python's json.dumps does, ", " between
+// items, so the values match JupyterHub's byte for byte.
+func pyJSONList(items []string) string {
+	parts := make([]string, len(items))
+	for i, s := range items {
+		parts[i] = pyJSONString(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// pyJSONString quotes s as Python's json.dumps does with ensure_ascii:
+// non-ASCII as \uxxxx (surrogate pairs above U+FFFF), and '<', '>', '&'
+// left alone, unlike encoding/json.
+func pyJSONString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r >= 0x7f && r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// envValue returns the value of key in a KEY=VALUE list.
+func envValue(env []string, key string) (string, bool) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,206 @@
+package spawner
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+const pullStream = `{"status":"Pulling from classhub/notebook","id":"latest"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"aaa"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"bbb"}
+{"status":"Downloading","progressDetail":{"current":50,"total":100},"id":"aaa"}
+{"status":"Downloading","progressDetail":{"current":100,"total":300},"id":"bbb"}
+{"status":"Download complete","progressDetail":{},"id":"aaa"}
+{"status":"Pull complete","progressDetail":{},"id":"aaa"}
+{"status":"Downloading","progressDetail":{"current":300,"total":300},"id":"bbb"}
+{"status":"Pull complete","progressDetail":{},"id":"bbb"}
+{"status":"Digest: sha256:abc"}
+{"status":"Status: Downloaded newer image for classhub/notebook:latest"}
+`
+
+func TestPullTracker(t *testing.T) {
+	var got []events.Event
+	clock := time.Unix(0, 0)
+	tr := newPullTracker("img", func(e events.Event) { got = append(got, e) }, func() time.Time { return clock })
+	if err := tr.consume(strings.NewReader(pullStream)); err != nil {
+		t.Fatal(err)
+	}
+	if tr.current() != 400 || tr.total() != 400 {
+		t.Errorf("bytes %d of %d, want 400 of 400", tr.current(), tr.total())
+	}
+	if len(got) == 0 {
+		t.Fatal("no progress published")
+	}
+	last := got[len(got)-1]
+	if last.Kind != events.ImageProgress || last.Progress != 100 || last.Message != "Pulling img: 2 of 2 layers done" {
+		t.Errorf("last event = %+v", last)
+	}
+	for _, e := range got {
+		if e.Progress > 100 || e.Current > e.Total {
+			t.Errorf("impossible progress %+v", e)
+		}
+	}
+	err := newPullTracker("img", func(events.Event) {}, time.Now).consume(strings.NewReader(`{"status":"x"}
+{"error":"manifest unknown","errorDetail":{"message":"manifest unknown"}}`))
+	if err == nil || err.Error() != "manifest unknown" {
+		t.Errorf("error line = %v", err)
+	}
+}
+
+func TestFlight(t *testing.T) {
+	var f flight
+	var calls atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	vals := make([]string, 5)
+	call := func(i int) {
+		defer wg.Done()
+		vals[i], _ = f.do(context.Background(), "k", func(context.Context) (string, error) {
+			calls.Add(1)
+			<-release
+			return "id", nil
+		})
+	}
+	wg.Add(1)
+	go call(0)
+	joined := func(n int) func() bool {
+		return func() bool {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			c := f.calls["k"]
+			return c != nil && c.waiters == n
+		}
+	}
+	waitFor(t, "the first call", joined(0))
+	for i := 1; i < len(vals); i++ {
+		wg.Add(1)
+		go call(i)
+	}
+	waitFor(t, "the others to join", joined(len(vals)-1))
+	close(release)
+	wg.Wait()
+	for _, v := range vals {
+		if v != "id" {
+			t.Errorf("a caller got %q", v)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the pull ran %d times for concurrent callers", n)
+	}
+	// After the call, a new one runs again.
+	v, _ := f.do(context.Background(), "k", func(context.Context) (string, error) { return "new", nil })
+	if v != "new" {
+		t.Errorf("a later call reused %q", v)
+	}
+}
+
+func TestImageError(t *testing.T) {
+	err := error(&imageError{ref: "x:1", why: "it could not be pulled", err: errors.New("no route")})
+	if !errors.Is(err, ErrImageUnavailable) {
+		t.Error("not ErrImageUnavailable")
+	}
+	want := "the notebook image x:1 is not in the Docker engine and it could not be pulled (no route): build it with `classhub image build`"
+	if err.Error() != want {
+		t.Errorf("message = %q", err.Error())
+	}
+	if strings.Count(err.Error(), ". ") != 0 {
+		t.Error("more than one sentence")
+	}
+}
+
+// TestEnsureImagePolicies runs the pull policies against the real engine.
+// Pulls go to a registry on loopback that is not there, so they fail at
+// once without leaving the machine.
+func TestEnsureImagePolicies(t *testing.T) {
+	e := newTestEnv(t)
+	missing := "127.0.0.1:1/classhub-test-" + e.id + "/missing:1"
+	got := collect(t, e.bus, nil)
+	for _, policy := range []string{config.PullNever, config.PullIfNotPresent} {
+		cfg := e.cfg
+		cfg.Image, cfg.PullPolicy = missing, policy
+		e.d.SetConfig(cfg)
+		err := e.d.Prepull(e.ctx)
+		if !errors.Is(err, ErrImageUnavailable) || !strings.Contains(err.Error(), "classhub image build") {
+			t.Errorf("%s: Prepull = %v", policy, err)
+		}
+		_, err = e.d.Start(e.ctx, e.req(e.user("ivy"), "tok"))
+		if !errors.Is(err, ErrImageUnavailable) {
+			t.Errorf("%s: Start = %v", policy, err)
+		}
+	}
+	if _, ok := got.find(events.ImageProgress, "failed"); !ok {
+		t.Error("no ImageProgress event reported the failed pull")
+	}
+
+	// always: the pull fails, the local copy is used, and a notice says so.
+	local := "127.0.0.1:1/classhub-test-" + e.id + "/notebook:latest"
+	if err := e.cli.ImageTag(e.ctx, testImage, local); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.cli.ImageRemove(context.Background(), local, image.RemoveOptions{}) })
+	cfg := e.cfg
+	cfg.Image, cfg.PullPolicy = local, config.PullAlways
+	e.d.SetConfig(cfg)
+	id, err := e.d.ensureImage(e.ctx)
+	want, _ := e.cli.ImageInspect(e.ctx, testImage)
+	if err != nil || id != want.ID {
+		t.Errorf("always with a local copy = %q, %v", id, err)
+	}
+	if _, ok := got.find(events.Notice, "using the copy already in the engine"); !ok {
+		t.Error("no notice about using the local copy")
+	}
+}
+
+// slowPull is an engine whose registry is slow (there is no registry here
+// at all): its pull takes longer than start_timeout, then tags the test
+// image and reports layer progress.
+type slowPull struct {
+	*client.Client
+	delay time.Duration
+}
+
+func (s slowPull) ImagePull(ctx context.Context, ref string, _ image.PullOptions) (io.ReadCloser, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if err := s.Client.ImageTag(ctx, testImage, ref); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(strings.NewReader(pullStream)), nil
+}
+
+// TestPullDoesNotCountAgainstStartTimeout: a pull longer than
+// start_timeout still ends in a running server, with progress published.
+func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
+	e := newTestEnv(t)
+	ref := "classhub-test-" + e.id + "/pulled:latest"
+	t.Cleanup(func() { e.cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}) })
+	cfg := e.cfg
+	cfg.Image = ref
+	cfg.StartTimeout = config.Duration(5 * time.Second)
+	d := New(slowPull{e.cli, 7 * time.Second}, Options{Config: cfg, Bus: e.bus})
+	got := collect(t, e.bus, func(ev events.Event) bool { return ev.Kind == events.ImageProgress })
+	s, err := d.Start(e.ctx, e.req(e.user("jay"), "tok"))
+	if err != nil {
+		t.Fatalf("Start with a slow pull: %v", err)
+	}
+	if s.Image != ref {
+		t.Errorf("image = %s", s.Image)
+	}
+	if _, ok := got.find(events.ImageProgress, "2 of 2 layers done"); !ok {
+		t.Errorf("pull progress not published: %+v", got.all())
+	}
+}

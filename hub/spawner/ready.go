@@ -1,0 +1,72 @@
+package spawner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// Readiness backoff, as JupyterHub's wait_for_http_server: 0.2 s doubling
+// to at most 5 s, jittered so a class of servers is not polled in step.
+const (
+	readyFirstDelay = 200 * time.Millisecond
+	readyMaxDelay   = 5 * time.Second
+)
+
+// waitReady polls url until it answers with any status below 500, the
+// container exits, or ctx ends. A server that exits while starting fails
+// at once with its last log lines instead of running out the timeout.
+func (d *Docker) waitReady(ctx context.Context, user, id, url string, limit time.Duration) error {
+	delay := readyFirstDelay
+	var last error
+	for attempt := 1; ; attempt++ {
+		status, err := d.get(ctx, url)
+		if err == nil && status < 500 {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("HTTP %d", status)
+		}
+		last = err
+		info, ierr := d.cli.ContainerInspect(ctx, id)
+		if ierr == nil && info.State != nil && !info.State.Running {
+			why := fmt.Sprintf("exit code %d", info.State.ExitCode)
+			if info.State.OOMKilled {
+				why += ", out of memory: raise memory_limit"
+			}
+			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(id, 5))
+		}
+		d.progress(user, min(95, 60+3*attempt), fmt.Sprintf("Waiting for the notebook server to answer (try %d)", attempt))
+		wait := delay/2 + rand.N(delay/2+1)
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(id, 5))
+			}
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		delay = min(delay*2, readyMaxDelay)
+	}
+}
+
+// get returns the status of GET url, not following redirects.
+func (d *Docker) get(ctx context.Context, url string) (int, error) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := d.httpc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

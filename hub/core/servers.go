@@ -51,8 +51,8 @@ type ServerStatus struct {
 // Active reports whether the server is running or on its way.
 func (s ServerStatus) Active() bool { return s.Ready || s.Pending != "" }
 
-// URL is the server's public path.
-func URL(user string) string { return "/user/" + url.PathEscape(user) + "/" }
+// URL is the server's public path, escaped as JupyterHub does.
+func URL(user string) string { return spawner.ServerPrefix(user) }
 
 func (h *Hub) state(name string) *serverState {
 	st, ok := h.servers[name]
@@ -204,7 +204,7 @@ func serverScopes(name string) []string {
 }
 
 // OAuthClientID is the OAuth client of name's server (JUPYTERHUB_CLIENT_ID).
-func OAuthClientID(name string) string { return "jupyterhub-user-" + url.PathEscape(name) }
+func OAuthClientID(name string) string { return spawner.ClientID(name) }
 
 // OAuthCallback is the redirect_uri name's server sends.
 func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }

@@ -101,7 +101,9 @@ func (h *Hub) relayOne(ctx context.Context, e events.Event) {
 		return
 	}
 	h.mu.Unlock()
-	h.bus.Publish(e)
+	// Handle the event before passing it on, so whoever hears it sees
+	// the hub already in step.
+	defer h.bus.Publish(e)
 	if e.Kind != events.ServerState || pending != "" || !ready {
 		return
 	}

@@ -145,32 +145,37 @@ func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
 
 func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
 	sv, tokenID, err := h.launch(ctx, name)
+	started := time.Now().UTC()
+	// Record before answering: whoever waits on done reads the store.
+	if err == nil {
+		state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
+		rec, _ := h.store.GetServer(ctx, name, "")
+		rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
+		if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
+			h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
+		}
+	} else {
+		h.recordStopped(context.WithoutCancel(ctx), name)
+	}
+
 	h.mu.Lock()
 	st := h.state(name)
 	st.pending = ""
 	if err != nil {
-		st.failed = err.Error()
-		st.ready = false
+		st.failed, st.ready = err.Error(), false
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
 			Message: "Spawn failed: " + err.Error()})
 	} else {
-		st.ready, st.target, st.started = true, sv.Target, time.Now().UTC()
+		st.ready, st.target, st.started = true, sv.Target, started
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, State: "ready",
 			Message: "Server ready at " + URL(name)})
 	}
-	started := st.started
 	close(done)
 	h.mu.Unlock()
 
 	if err != nil {
 		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true, Message: err.Error()})
 		return
-	}
-	state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
-	rec, _ := h.store.GetServer(ctx, name, "")
-	rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
-	if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
-		h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
 }

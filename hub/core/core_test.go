@@ -1,0 +1,344 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// fakeSpawner stands in for Docker: the hub's own logic is what these
+// tests exercise; the spawner has its real-engine tests.
+type fakeSpawner struct {
+	mu       sync.Mutex
+	bus      *events.Bus
+	servers  map[string]spawner.Server
+	release  chan struct{} // when set, Start waits for it
+	fail     error
+	started  []spawner.StartRequest
+	stopped  []string
+	adoptees []spawner.Server
+}
+
+func (f *fakeSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
+	f.mu.Lock()
+	f.started = append(f.started, req)
+	release, fail := f.release, f.fail
+	f.mu.Unlock()
+	f.bus.Publish(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 50, Message: "Starting container"})
+	if release != nil {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return spawner.Server{}, ctx.Err()
+		}
+	}
+	if fail != nil {
+		return spawner.Server{}, fail
+	}
+	sv := spawner.Server{User: req.User, State: spawner.StateRunning, Target: "http://10.0.0.2:8888", APIToken: req.APIToken}
+	f.mu.Lock()
+	f.servers[req.User] = sv
+	f.mu.Unlock()
+	return sv, nil
+}
+
+func (f *fakeSpawner) Stop(ctx context.Context, user string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = append(f.stopped, user)
+	sv, ok := f.servers[user]
+	if !ok {
+		return spawner.ErrNotRunning
+	}
+	sv.State = spawner.StateStopped
+	f.servers[user] = sv
+	return nil
+}
+
+func (f *fakeSpawner) Delete(ctx context.Context, user string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.servers, user)
+	return nil
+}
+func (f *fakeSpawner) DeleteData(ctx context.Context, user string) error { return nil }
+func (f *fakeSpawner) Status(ctx context.Context, user string) (spawner.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sv, ok := f.servers[user]
+	if !ok {
+		return spawner.Server{User: user, State: spawner.StateMissing}, nil
+	}
+	return sv, nil
+}
+func (f *fakeSpawner) Logs(ctx context.Context, user string, tail int) (string, error) { return "", nil }
+func (f *fakeSpawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
+	return spawner.Stats{}, nil
+}
+func (f *fakeSpawner) List(ctx context.Context) ([]spawner.Server, error)  { return nil, nil }
+func (f *fakeSpawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.adoptees, nil }
+func (f *fakeSpawner) Watch(ctx context.Context) error                     { <-ctx.Done(); return ctx.Err() }
+func (f *fakeSpawner) Prepull(ctx context.Context) error                   { return nil }
+
+type fakeRouter struct {
+	mu     sync.Mutex
+	routes map[string]string
+}
+
+func (r *fakeRouter) SetRoute(user string, target *url.URL) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[user] = target.String()
+}
+
+func (r *fakeRouter) RemoveRoute(user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.routes, user)
+}
+
+func (r *fakeRouter) route(user string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routes[user]
+}
+
+type fixture struct {
+	hub    *Hub
+	sp     *fakeSpawner
+	router *fakeRouter
+	store  *store.Store
+}
+
+func newFixture(t *testing.T, users ...string) *fixture {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sbus := events.NewBus(0)
+	f := &fixture{sp: &fakeSpawner{bus: sbus, servers: map[string]spawner.Server{}}, router: &fakeRouter{routes: map[string]string{}}, store: st}
+	cfg := config.Default()
+	f.hub = New(Options{Config: cfg, Store: st, Spawner: f.sp, Router: f.router, Bus: events.NewBus(64), SpawnerBus: sbus,
+		HubPort: 8081, SlowSpawn: 200 * time.Millisecond})
+	t.Cleanup(f.hub.Close)
+	if _, err := f.hub.AddUsers(context.Background(), users, false); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestStartRoutesAndRecordsTheServer(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	if err := f.hub.Boot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.hub.Start(ctx, "alice")
+	if err != nil || !s.Ready {
+		t.Fatalf("Start = %+v, %v; want ready", s, err)
+	}
+	if got := f.router.route("alice"); got != "http://10.0.0.2:8888" {
+		t.Errorf("route = %q", got)
+	}
+	rec, err := f.store.GetServer(ctx, "alice", "")
+	if err != nil || !rec.Ready || rec.URL != "http://10.0.0.2:8888" || rec.TokenID == 0 {
+		t.Errorf("stored server = %+v, %v", rec, err)
+	}
+	req := f.sp.started[0]
+	tok, err := f.store.LookupToken(ctx, req.APIToken)
+	if err != nil || tok.Kind != "server" || tok.User != "alice" || req.HubPort != 8081 {
+		t.Errorf("server token %+v (%v), request %+v", tok, err, req)
+	}
+	if _, err := f.store.AuthenticateOAuthClient(ctx, "jupyterhub-user-alice", req.APIToken); err != nil {
+		t.Errorf("OAuth client secret is not the server token: %v", err)
+	}
+	if _, err := f.hub.Start(ctx, "alice"); !errors.Is(err, ErrAlreadyRunning) {
+		t.Errorf("second Start = %v, want ErrAlreadyRunning", err)
+	}
+}
+
+func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.sp.release = make(chan struct{})
+	s, err := f.hub.Start(ctx, "alice")
+	if err != nil || s.Ready || s.Pending != PendingSpawn {
+		t.Fatalf("slow Start = %+v, %v; want pending", s, err)
+	}
+	// A second request while pending joins the same spawn.
+	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
+		t.Fatalf("Start while pending = %+v, %v", s, err)
+	}
+	close(f.sp.release)
+	if s, err := f.hub.Wait(ctx, "alice"); err != nil || !s.Ready {
+		t.Fatalf("Wait = %+v, %v", s, err)
+	}
+	if n := len(f.sp.started); n != 1 {
+		t.Errorf("spawner started %d times, want 1", n)
+	}
+	evs, _, finished := f.hub.Progress("alice", 0)
+	if !finished || len(evs) < 2 {
+		t.Fatalf("progress = %+v, finished %v", evs, finished)
+	}
+	if first, last := evs[0], evs[len(evs)-1]; first.Message != "Server requested" || last.Progress != 100 || last.State != "ready" {
+		t.Errorf("progress runs from %+v to %+v", first, last)
+	}
+	var sawSpawner bool
+	for i, e := range evs {
+		sawSpawner = sawSpawner || e.Message == "Starting container"
+		if i > 0 && e.Progress < evs[i-1].Progress {
+			t.Errorf("progress went back: %d after %d", e.Progress, evs[i-1].Progress)
+		}
+	}
+	if !sawSpawner {
+		t.Errorf("the spawner's progress was not relayed: %+v", evs)
+	}
+}
+
+func TestFailedStartSaysWhy(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.sp.fail = errors.New("image classhub/notebook:latest is missing: build it with `classhub image build`")
+	s, err := f.hub.Start(ctx, "alice")
+	if err != nil || s.Ready || !strings.Contains(s.Failed, "classhub image build") {
+		t.Fatalf("Start = %+v, %v; want a failure naming the fix", s, err)
+	}
+	evs, _, _ := f.hub.Progress("alice", 0)
+	if last := evs[len(evs)-1]; !last.Failed || !strings.HasPrefix(last.Message, "Spawn failed: ") {
+		t.Errorf("last progress event = %+v", last)
+	}
+	if f.router.route("alice") != "" {
+		t.Error("a failed server got a route")
+	}
+	// The next start tries again.
+	f.sp.fail = nil
+	if s, err := f.hub.Start(ctx, "alice"); err != nil || !s.Ready {
+		t.Errorf("retry = %+v, %v", s, err)
+	}
+}
+
+func TestStopAndRemove(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	if err := f.hub.Stop(ctx, "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	if f.router.route("alice") != "" {
+		t.Error("stopped server keeps its route")
+	}
+	if _, err := f.sp.Status(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if sv, _ := f.sp.Status(ctx, "alice"); sv.State != spawner.StateMissing {
+		t.Errorf("remove left the container: %+v", sv)
+	}
+	if s, _ := f.hub.Status(ctx, "alice"); s.Active() {
+		t.Errorf("status after stop = %+v", s)
+	}
+	if err := f.hub.Stop(ctx, "nobody", false); !errors.Is(err, ErrNoSuchUser) {
+		t.Errorf("Stop(nobody) = %v", err)
+	}
+}
+
+func TestServerDyingBehindTheHubsBackLosesItsRoute(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	f.sp.Stop(ctx, "alice") // someone ran `docker stop`
+	f.sp.bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
+	deadline := time.Now().Add(10 * time.Second)
+	for f.router.route("alice") != "" {
+		if time.Now().After(deadline) {
+			t.Fatal("route kept after the container stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s, _ := f.hub.Status(ctx, "alice"); s.Ready {
+		t.Errorf("status still ready: %+v", s)
+	}
+}
+
+func TestStaleStopEventDoesNotUnrouteARunningServer(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Message == "stale" })
+	defer sub.Close()
+	f.sp.bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
+	<-sub.C // relayed, so handled
+	if f.router.route("alice") == "" {
+		t.Error("a late event about an old container removed a running server's route")
+	}
+}
+
+func TestBootAdoptsRunningServers(t *testing.T) {
+	f := newFixture(t, "alice", "bob")
+	ctx := context.Background()
+	f.store.PutServer(ctx, store.Server{User: "bob", Started: time.Now(), Ready: true, URL: "http://10.0.0.9:8888"})
+	f.sp.adoptees = []spawner.Server{{User: "alice", State: spawner.StateRunning, Target: "http://10.0.0.3:8888"}}
+	if err := f.hub.Boot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.router.route("alice"); got != "http://10.0.0.3:8888" {
+		t.Errorf("alice's route after boot = %q", got)
+	}
+	if s, _ := f.hub.Status(ctx, "alice"); !s.Ready {
+		t.Errorf("alice not ready after adoption: %+v", s)
+	}
+	if rec, _ := f.store.GetServer(ctx, "bob", ""); rec.Ready {
+		t.Errorf("bob's server is gone but the store says ready: %+v", rec)
+	}
+}
+
+func TestCullIdleStopsOnlyIdleServers(t *testing.T) {
+	f := newFixture(t, "alice", "bob")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	f.hub.Start(ctx, "bob")
+	// Both started before the cutoff; only bob was active after it.
+	cutoff := time.Now().Add(time.Second)
+	f.store.RecordActivity(ctx, "bob", "", cutoff.Add(time.Second))
+	culled := f.hub.CullIdle(ctx, cutoff)
+	if len(culled) != 1 || culled[0] != "alice" {
+		t.Fatalf("culled %v, want [alice]", culled)
+	}
+	if s, _ := f.hub.Status(ctx, "bob"); !s.Ready {
+		t.Error("bob was active and got culled")
+	}
+}
+
+func TestAddUsersValidatesAndNormalizes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	created, err := f.hub.AddUsers(ctx, []string{" Alice ", "alice", "bob@school.example"}, false)
+	if err != nil || len(created) != 2 || created[0].Name != "alice" {
+		t.Fatalf("AddUsers = %+v, %v", created, err)
+	}
+	for _, bad := range []string{"", "-x", "a b", "a/b", strings.Repeat("a", MaxNameLen+1)} {
+		if _, err := f.hub.AddUsers(ctx, []string{"carol", bad}, false); !errors.Is(err, ErrBadName) {
+			t.Errorf("AddUsers(%q) = %v, want ErrBadName", bad, err)
+		}
+	}
+	if _, err := f.store.GetUser(ctx, "carol"); err == nil {
+		t.Error("a bad name in the batch still created carol")
+	}
+}

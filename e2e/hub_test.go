@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -24,10 +25,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/gorilla/websocket"
 
-	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/engine"
-	"github.com/classhub/classhub/hub/store"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -350,33 +348,58 @@ func runCode(t *testing.T, c *classroom, name, token, code string) string {
 	}
 }
 
-// browserLogin walks the OAuth flow as a browser with a cookie jar: the
-// hub session, /user/NAME/tree, authorize, callback, and the tree page.
+// browserLogin walks the OAuth flow as a browser with a cookie jar:
+// /user/NAME/tree sends it to the login form, the first login sets the
+// password, then authorize, the server's callback, and the tree page.
 func browserLogin(t *testing.T, c *classroom, name string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	st, err := store.Open(filepath.Join(c.dataDir, hub.StateFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.CreateSession(context.Background(), name, time.Hour)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(c.base + "/hub/")
-	jar.SetCookies(u, []*http.Cookie{{Name: auth.SessionCookie, Value: sess.ID, Path: auth.SessionPath}})
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := browser.Get(c.base + "/user/" + name + "/tree")
-	if err != nil {
-		t.Fatal(err)
+	get := func(u string) (*http.Response, string) {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page := get(c.base + "/user/" + name + "/tree")
+	if resp.Request.URL.Path != "/hub/login" {
+		t.Fatalf("an anonymous browser ended at %s, want the login page", resp.Request.URL)
+	}
+	post := func(page string, fields url.Values) (*http.Response, string) {
+		t.Helper()
+		fields.Set("_xsrf", hiddenValue(t, page, "_xsrf"))
+		resp, err := browser.PostForm(resp.Request.URL.String(), fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	const password = "correct horse battery"
+	resp, page = post(page, url.Values{"username": {name}, "password": {password}})
+	if strings.Contains(page, `name="confirm"`) { // first login: choose the password
+		resp, page = post(page, url.Values{"username": {name}, "password": {password}, "confirm": {password}})
+	}
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/user/"+name+"/tree" {
-		t.Fatalf("browser ended at %s with %s:\n%.300s", resp.Request.URL, resp.Status, body)
+		t.Fatalf("after logging in the browser is at %s with %s:\n%.400s", resp.Request.URL, resp.Status, page)
 	}
-	if !bytes.Contains(body, []byte("notebook")) {
-		t.Errorf("the tree page does not look like the notebook UI:\n%.300s", body)
+	if !strings.Contains(page, "notebook") {
+		t.Errorf("the tree page does not look like the notebook UI:\n%.300s", page)
 	}
+}
+
+// hiddenValue finds <input type="hidden" name="NAME" value="…"> in page.
+func hiddenValue(t *testing.T, page, name string) string {
+	t.Helper()
+	i := strings.Index(page, `name="`+name+`" value="`)
+	if i < 0 {
+		t.Fatalf("no hidden %s field in:\n%.400s", name, page)
+	}
+	rest := page[i+len(`name="`+name+`" value="`):]
+	return html.UnescapeString(rest[:strings.IndexByte(rest, '"')])
 }

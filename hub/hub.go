@@ -131,7 +131,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
 	hubMux.Handle("/hub/health", h.API.Handler())
-	hubMux.Handle("/", newPages(h))
+	hubMux.Handle("/", newPages(h, logger))
 
 	if err := h.Hub.Boot(ctx); err != nil {
 		return nil, err

@@ -1,12 +1,13 @@
 package hub
 
-import "net/http"
+import (
+	"log"
+	"net/http"
 
-// newPages serves the hub's pages.
-func newPages(h *Hub) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/hub/", http.StatusFound)
-	})
-	return mux
+	"github.com/classhub/classhub/hub/web"
+)
+
+// newPages serves the hub's pages: everything under /hub/ but the API.
+func newPages(h *Hub, logger *log.Logger) http.Handler {
+	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger}).Handler()
 }

@@ -27,8 +27,8 @@ sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 if ((${#want[@]})); then
   echo "Installing Debian packages: ${want[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
 
 # A missing X header makes the Fyne build fail after five minutes of

@@ -89,6 +89,19 @@ func (h *Hub) relay(ctx context.Context, sub *events.Subscription) {
 
 func (h *Hub) relayOne(ctx context.Context, e events.Event) {
 	if e.User == "" {
+		// An image pull serves every spawn waiting for it: each progress
+		// page shows the bytes.
+		if e.Kind == events.ImageProgress {
+			h.mu.Lock()
+			for name, st := range h.servers {
+				if st.pending == PendingSpawn {
+					pe := e
+					pe.User = name
+					h.appendProgress(st, pe)
+				}
+			}
+			h.mu.Unlock()
+		}
 		h.bus.Publish(e)
 		return
 	}

@@ -342,3 +342,32 @@ func TestAddUsersValidatesAndNormalizes(t *testing.T) {
 		t.Error("a bad name in the batch still created carol")
 	}
 }
+
+func TestImagePullProgressReachesEveryPendingSpawn(t *testing.T) {
+	f := newFixture(t, "alice", "bob")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	f.sp.release = make(chan struct{})
+	f.hub.Start(ctx, "alice")
+	f.hub.Start(ctx, "bob")
+	f.sp.bus.Publish(events.Event{Kind: events.ImageProgress, Progress: 40, Current: 4 << 20, Total: 10 << 20, Message: "Pulling"})
+	for _, name := range []string{"alice", "bob"} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			evs, more, _ := f.hub.Progress(name, 0)
+			found := false
+			for _, e := range evs {
+				found = found || (e.Kind == events.ImageProgress && e.Current == 4<<20 && e.User == name)
+			}
+			if found {
+				break
+			}
+			select {
+			case <-more:
+			case <-time.After(time.Until(deadline)):
+				t.Fatalf("%s's progress lacks the pull: %+v", name, evs)
+			}
+		}
+	}
+	close(f.sp.release)
+}

@@ -1,0 +1,488 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// isAdmin reports whether p may see the admin page. What they may do there
+// is checked per action, as the REST API does.
+func isAdmin(p auth.Principal) bool { return scopes.Holds(p.Scopes, "admin-ui") }
+
+// mustAdmin returns the logged-in admin, or refuses.
+func (wb *Web) mustAdmin(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	p, ok := wb.mustLogin(w, r)
+	if !ok {
+		return p, false
+	}
+	if !isAdmin(p) {
+		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
+		return p, false
+	}
+	return p, true
+}
+
+// adminRow is one user on the admin page.
+type adminRow struct {
+	Name         string
+	Admin        bool
+	Self         bool
+	State        string
+	Failed       string
+	Started      time.Time
+	LastActivity time.Time
+}
+
+// adminData is the admin page's.
+type adminData struct {
+	Rows                     []adminRow
+	Query                    string
+	Total, Running, Starting int
+	// JoinCode is shown so the instructor can read it out.
+	JoinCode   string
+	AddNames   string
+	AddAdmin   bool
+	RosterText string
+	Generate   bool
+}
+
+func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adminData, error) {
+	users, _, err := wb.hub.Users(r.Context(), store.ListOptions{NameFilter: q, Sort: "name"})
+	if err != nil {
+		return view{}, adminData{}, err
+	}
+	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode()}
+	for _, u := range users {
+		last := u.Server.LastActivity
+		if u.LastActivity.After(last) {
+			last = u.LastActivity
+		}
+		row := adminRow{Name: u.Name, Admin: u.Admin, Self: u.Name == p.User.Name, State: stateOf(u.Server),
+			Failed: u.Server.Failed, Started: u.Server.Started, LastActivity: last}
+		switch row.State {
+		case stateRunning:
+			d.Running++
+		case stateStarting:
+			d.Starting++
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return userView(p, "Admin", "admin"), d, nil
+}
+
+func (wb *Web) admin(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustAdmin(w, r)
+	if !ok {
+		return
+	}
+	q := strings.TrimSpace(r.FormValue("q"))
+	v, d, err := wb.adminView(r, p, q)
+	if err != nil {
+		wb.internal(w, r, err)
+		return
+	}
+	v.Notice = doneSentence(r.URL.Query())
+	v.Page = d
+	wb.render(w, http.StatusOK, "admin", v)
+}
+
+// adminAgain shows the admin page again with an error and what was typed.
+func (wb *Web) adminAgain(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, msg string, edit func(*adminData)) {
+	v, d, err := wb.adminView(r, p, strings.TrimSpace(r.FormValue("q")))
+	if err != nil {
+		wb.internal(w, r, err)
+		return
+	}
+	if edit != nil {
+		edit(&d)
+	}
+	v.Error = msg
+	v.Page = d
+	wb.render(w, status, "admin", v)
+}
+
+// doneSentence turns the query of the redirect after an action into a
+// sentence. Only fixed sentences with a valid username or a count come
+// out, so a crafted link cannot put words on an instructor's screen.
+func doneSentence(q url.Values) string {
+	user := q.Get("user")
+	if core.ValidateName(user) != nil {
+		user = ""
+	}
+	n, _ := strconv.Atoi(q.Get("n"))
+	failed, _ := strconv.Atoi(q.Get("failed"))
+	var s string
+	switch q.Get("done") {
+	case "start":
+		if user != "" {
+			s = "Starting " + user + "'s server."
+		}
+	case "stop":
+		if user != "" {
+			s = "Stopped " + user + "'s server."
+		}
+	case "delete":
+		if user != "" {
+			s = "Deleted " + user + ". Their files are kept."
+		}
+	case "reset":
+		if user != "" {
+			s = user + " will choose a new password at their next login."
+		}
+	case "start-all":
+		s = "Starting " + plural(n, "server") + "."
+	case "stop-all":
+		s = "Stopped " + plural(n, "server") + "."
+	case "added":
+		s = "Added " + plural(n, "user") + "."
+		if skipped, _ := strconv.Atoi(q.Get("skipped")); skipped > 0 {
+			s += fmt.Sprintf(" %s already existed and stayed as they were.", plural(skipped, "user"))
+		}
+	}
+	if s != "" && failed > 0 {
+		s += fmt.Sprintf(" %d failed; the hub's log says why.", failed)
+	}
+	return s
+}
+
+func (wb *Web) adminAddUsers(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustAdmin(w, r)
+	if !ok || !wb.checkCSRF(w, r, p) {
+		return
+	}
+	if !scopes.Holds(p.Scopes, "admin:users") {
+		wb.fail(w, r, http.StatusForbidden, "Adding users needs the admin:users permission.")
+		return
+	}
+	text := r.PostFormValue("usernames")
+	admin := r.PostFormValue("admin") != ""
+	keep := func(d *adminData) { d.AddNames, d.AddAdmin = text, admin }
+	names := splitNames(text)
+	if len(names) == 0 {
+		wb.adminAgain(w, r, p, http.StatusBadRequest, "Type at least one username, one per line.", keep)
+		return
+	}
+	created, err := wb.hub.AddUsers(r.Context(), names, admin)
+	if errors.Is(err, core.ErrBadName) {
+		wb.adminAgain(w, r, p, http.StatusBadRequest, sentence(err.Error())+" Nobody was added.", keep)
+		return
+	} else if err != nil {
+		wb.log.Printf("web: add users: %v", err)
+		wb.adminAgain(w, r, p, http.StatusInternalServerError, sentence(err.Error()), keep)
+		return
+	}
+	unique := map[string]bool{}
+	for _, n := range names {
+		unique[core.NormalizeName(n)] = true
+	}
+	v := url.Values{"done": {"added"}, "n": {strconv.Itoa(len(created))}, "skipped": {strconv.Itoa(len(unique) - len(created))}}
+	http.Redirect(w, r, "/hub/admin?"+v.Encode(), http.StatusSeeOther)
+}
+
+// splitNames splits a pasted column, row or list of usernames. Names
+// cannot hold commas or semicolons; spaces are not separators, so that a
+// full name pasted by mistake is refused instead of becoming two users.
+func splitNames(text string) []string {
+	var names []string
+	for _, f := range strings.FieldsFunc(text, func(c rune) bool { return c == ',' || c == ';' || c == '\n' || c == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			names = append(names, f)
+		}
+	}
+	return names
+}
+
+// maxRoster bounds an uploaded roster; a class list is a few kilobytes.
+const maxRoster = 1 << 20
+
+// importedData is the import result page's.
+type importedData struct {
+	Rows                     []Imported
+	Created, Existing, Fresh int
+	Generated                int
+	// CSV is a data: URL of the generated passwords, so they can be saved
+	// without the hub keeping them anywhere.
+	CSV template.URL
+}
+
+func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustAdmin(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRoster+64<<10)
+	if err := r.ParseMultipartForm(maxRoster); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		wb.fail(w, r, http.StatusBadRequest, "The roster could not be read ("+err.Error()+"). Use a CSV file of at most 1 MB.")
+		return
+	}
+	if !wb.checkCSRF(w, r, p) {
+		return
+	}
+	if !scopes.Holds(p.Scopes, "admin:users") {
+		wb.fail(w, r, http.StatusForbidden, "Importing users needs the admin:users permission.")
+		return
+	}
+	text := r.PostFormValue("roster_text")
+	generate := r.PostFormValue("generate") != ""
+	keep := func(d *adminData) { d.RosterText, d.Generate = text, generate }
+	var src io.Reader = strings.NewReader(text)
+	if f, hdr, err := r.FormFile("roster"); err == nil {
+		defer f.Close()
+		if hdr.Size > 0 {
+			src = f
+		}
+	}
+	entries, err := ParseRoster(src)
+	if err != nil {
+		wb.adminAgain(w, r, p, http.StatusBadRequest, sentence(err.Error())+"\nNobody was added; fix the roster and import it again.", keep)
+		return
+	}
+	done, err := ImportRoster(r.Context(), wb.store, entries, generate)
+	if err != nil {
+		wb.log.Printf("web: import roster: %v", err)
+	}
+	d := importedData{Rows: done}
+	for _, im := range done {
+		switch {
+		case !im.Created:
+			d.Existing++
+		case im.Generated:
+			d.Generated++
+		case im.MustSetPassword:
+			d.Fresh++
+		}
+		if im.Created {
+			d.Created++
+		}
+	}
+	if d.Generated > 0 {
+		var buf bytes.Buffer
+		WritePasswordsCSV(&buf, done)
+		d.CSV = template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+	}
+	v := userView(p, "Roster imported", "admin")
+	v.Page = d
+	status := http.StatusOK
+	if err != nil {
+		v.Error = sentence(err.Error()) + " The users listed below were handled before that."
+		status = http.StatusInternalServerError
+	}
+	wb.render(w, status, "imported", v)
+}
+
+// confirmData asks before a destructive admin action without JavaScript
+// (the admin page's script asks with a dialog instead).
+type confirmData struct {
+	Action, User, Query string
+	Question, Button    string
+}
+
+func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustAdmin(w, r)
+	if !ok || !wb.checkCSRF(w, r, p) {
+		return
+	}
+	action, name := r.PostFormValue("action"), r.PostFormValue("user")
+	q := strings.TrimSpace(r.PostFormValue("q"))
+	back := func(v url.Values) {
+		if q != "" {
+			v.Set("q", q)
+		}
+		http.Redirect(w, r, "/hub/admin?"+v.Encode(), http.StatusSeeOther)
+	}
+	refuse := func(scope string) bool {
+		if scopes.Allows(p.Scopes, scope, scopes.OnServer(name, "")) {
+			return false
+		}
+		wb.adminAgain(w, r, p, http.StatusForbidden, "This needs the "+scope+" permission on "+name+".", nil)
+		return true
+	}
+	confirmed := r.PostFormValue("confirm") == "yes"
+	ask := func(question, button string) {
+		v := userView(p, "Are you sure?", "admin")
+		v.Page = confirmData{Action: action, User: name, Query: q, Question: question, Button: button}
+		wb.render(w, http.StatusOK, "confirm", v)
+	}
+	switch action {
+	case "start":
+		if refuse("servers") {
+			return
+		}
+		if err := startFailure(wb.startBriefly(r.Context(), name)); err != nil {
+			wb.actionFailed(w, r, p, err)
+			return
+		}
+		back(url.Values{"done": {"start"}, "user": {name}})
+	case "stop":
+		if refuse("delete:servers") {
+			return
+		}
+		if err := wb.hub.Stop(r.Context(), name, false); err != nil {
+			wb.actionFailed(w, r, p, err)
+			return
+		}
+		back(url.Values{"done": {"stop"}, "user": {name}})
+	case "delete":
+		if refuse("delete:users") {
+			return
+		}
+		if name == p.User.Name {
+			wb.adminAgain(w, r, p, http.StatusBadRequest, "You cannot delete yourself.", nil)
+			return
+		}
+		if !confirmed {
+			ask("Delete "+name+"? Their server is stopped and removed and they can no longer log in. Their files are kept.", "Delete "+name)
+			return
+		}
+		if err := wb.hub.DeleteUser(r.Context(), name); err != nil {
+			wb.actionFailed(w, r, p, err)
+			return
+		}
+		back(url.Values{"done": {"delete"}, "user": {name}})
+	case "reset-password":
+		if refuse("admin:users") {
+			return
+		}
+		if name == p.User.Name {
+			wb.adminAgain(w, r, p, http.StatusBadRequest, "You cannot reset your own password here: you would be logged out with no way back in. Ask another instructor.", nil)
+			return
+		}
+		if !confirmed {
+			ask("Let "+name+" choose a new password? Their current password stops working and they are logged out everywhere; the next person to log in as "+name+" chooses the password.", "Reset "+name+"'s password")
+			return
+		}
+		if err := wb.resetPassword(r.Context(), name); err != nil {
+			wb.actionFailed(w, r, p, err)
+			return
+		}
+		back(url.Values{"done": {"reset"}, "user": {name}})
+	case "start-all", "stop-all":
+		names, err := wb.bulkTargets(r, p, action, q)
+		if err != nil {
+			wb.internal(w, r, err)
+			return
+		}
+		if action == "stop-all" && !confirmed && len(names) > 0 {
+			ask(fmt.Sprintf("Stop %s? Unsaved work in open notebooks is lost; files are kept.", plural(len(names), "running server")),
+				"Stop "+plural(len(names), "server"))
+			return
+		}
+		failed := wb.bulk(r, action, names)
+		back(url.Values{"done": {action}, "n": {strconv.Itoa(len(names) - failed)}, "failed": {strconv.Itoa(failed)}})
+	default:
+		wb.adminAgain(w, r, p, http.StatusBadRequest, fmt.Sprintf("There is no action %q. Reload the page and use its buttons.", action), nil)
+	}
+}
+
+// startFailure is why a start failed, or nil if it is running or on its
+// way. core.Start reports a spawn that failed within its wait in the
+// status, not as an error.
+func startFailure(s core.ServerStatus, err error) error {
+	switch {
+	case errors.Is(err, core.ErrAlreadyRunning):
+		return nil
+	case err != nil:
+		return err
+	case !s.Ready && s.Pending == "" && s.Failed != "":
+		return fmt.Errorf("start %s: %s", s.User, s.Failed)
+	}
+	return nil
+}
+
+func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Principal, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, core.ErrNoSuchUser):
+		status = http.StatusNotFound
+	case errors.Is(err, core.ErrPending):
+		status = http.StatusConflict
+	default:
+		wb.log.Printf("web: admin %s %s: %v", r.PostFormValue("action"), r.PostFormValue("user"), err)
+	}
+	wb.adminAgain(w, r, p, status, sentence(err.Error()), nil)
+}
+
+// resetPassword makes name's next login choose a password and ends their
+// sessions.
+func (wb *Web) resetPassword(ctx context.Context, name string) error {
+	if _, err := wb.store.SetPassword(ctx, name, ""); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", core.ErrNoSuchUser, name)
+	} else if err != nil {
+		return err
+	}
+	if _, err := wb.store.DeleteSessionsForUser(ctx, name); err != nil {
+		return err
+	}
+	return nil
+}
+
+// bulkWorkers bounds the starts and stops a bulk action runs at once; the
+// spawner queues beyond its own limit anyway.
+const bulkWorkers = 8
+
+// bulkTargets lists the users of the admin page for filter q whose
+// servers action would start (the stopped ones) or stop (the running
+// ones).
+func (wb *Web) bulkTargets(r *http.Request, p auth.Principal, action, q string) ([]string, error) {
+	users, _, err := wb.hub.Users(r.Context(), store.ListOptions{NameFilter: q, Sort: "name"})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, u := range users {
+		switch st := stateOf(u.Server); {
+		case action == "start-all" && (st == stateStopped || st == stateFailed) &&
+			scopes.Allows(p.Scopes, "servers", scopes.OnServer(u.Name, "")):
+			names = append(names, u.Name)
+		case action == "stop-all" && st == stateRunning && scopes.Allows(p.Scopes, "delete:servers", scopes.OnServer(u.Name, "")):
+			names = append(names, u.Name)
+		}
+	}
+	return names, nil
+}
+
+// bulk starts or stops the servers of names, a few at a time, and reports
+// how many failed.
+func (wb *Web) bulk(r *http.Request, action string, names []string) (failed int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, bulkWorkers)
+	ctx := context.WithoutCancel(r.Context())
+	for _, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var err error
+			if action == "start-all" {
+				err = startFailure(wb.startBriefly(ctx, name))
+			} else {
+				err = wb.hub.Stop(ctx, name, false)
+			}
+			if err != nil {
+				wb.log.Printf("web: %s: %v", action, err)
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}

@@ -1,0 +1,332 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"html"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// adminEnv has an admin "root", students alice and bob, and root's browser.
+func adminEnv(t *testing.T) (*env, *client) {
+	e := newEnv(t)
+	e.addUser("root", "root-password", true)
+	e.addUser("alice", "alice-password", false)
+	e.addUser("bob", "bobs-password", false)
+	return e, e.loggedIn("root")
+}
+
+func TestAdminRefusesStudents(t *testing.T) {
+	e, _ := adminEnv(t)
+	wantRedirect(t, e.client().get("/hub/admin"), http.StatusFound, "/hub/login?next=%2Fhub%2Fadmin")
+	alice := e.loggedIn("alice")
+	p := alice.get("/hub/admin")
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "for instructors")
+	tok := alice.csrf()
+	for path, form := range map[string]url.Values{
+		"/hub/admin/users":  {"usernames": {"mallory"}},
+		"/hub/admin/action": {"action": {"delete"}, "user": {"bob"}, "confirm": {"yes"}},
+	} {
+		form.Set("_xsrf", tok)
+		wantStatus(t, alice.post(path, form), http.StatusForbidden)
+	}
+	wantStatus(t, postMultipart(alice, "/hub/admin/import", map[string]string{"_xsrf": tok, "roster_text": "mallory"}, "", ""), http.StatusForbidden)
+	for _, name := range []string{"mallory"} {
+		if _, err := e.store.GetUser(context.Background(), name); err == nil {
+			t.Fatalf("a student created %s", name)
+		}
+	}
+	if _, err := e.store.GetUser(context.Background(), "bob"); err != nil {
+		t.Fatal("a student deleted bob")
+	}
+}
+
+func TestAdminPage(t *testing.T) {
+	e, root := adminEnv(t)
+	e.start("alice")
+	if err := e.store.RecordActivity(context.Background(), "alice", "", e.clock.Now().Add(-5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	e.spawner.failWith("bob", errBoom)
+	e.hub.Start(context.Background(), "bob")
+	e.waitReady("bob")
+
+	p := root.get("/hub/admin")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "3 users", "1 running",
+		`data-user="alice" data-state="running"`, `href="/user/alice/"`, `data-key="stop:alice"`, "5 minutes ago",
+		`data-user="bob" data-state="failed"`, "Start failed", "classhub image build", `data-key="start:bob"`,
+		`data-user="root" data-state="stopped"`, `<span class="badge">admin</span>`, `<span class="badge">you</span>`,
+		`<script src="/hub/static/admin.js?v=`, `name="usernames"`, `enctype="multipart/form-data"`)
+	// Nobody deletes or resets themselves from here.
+	wantNoBody(t, p, `data-key="delete:root"`, `data-key="reset-password:root"`)
+	wantBody(t, p, `data-key="delete:alice"`, `data-key="reset-password:bob"`)
+	wantNoBody(t, p, "/hub/signup")
+
+	p = root.get("/hub/admin?q=AL")
+	wantBody(t, p, "1 users matching", `data-user="alice"`)
+	wantNoBody(t, p, `data-user="bob"`)
+
+	e.setJoinCode("KT7-QX2")
+	wantBody(t, root.get("/hub/admin"), "KT7-QX2", `href="/hub/signup"`)
+}
+
+func TestAdminAddUsers(t *testing.T) {
+	e, root := adminEnv(t)
+	ctx := context.Background()
+	tok := root.csrf()
+	wantStatus(t, root.post("/hub/admin/users", url.Values{"usernames": {"carol"}}), http.StatusForbidden)
+	wantStatus(t, root.post("/hub/admin/users", url.Values{"usernames": {"carol"}, "_xsrf": {"forged"}}), http.StatusForbidden)
+	if _, err := e.store.GetUser(ctx, "carol"); err == nil {
+		t.Fatal("a forged form added carol")
+	}
+
+	p := root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"carol\nDave Smith\nerin"}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "may only hold lowercase letters", "Nobody was added", "carol\nDave Smith\nerin")
+	if _, err := e.store.GetUser(ctx, "carol"); err == nil {
+		t.Fatal("carol was added from a list with a bad name")
+	}
+	wantStatus(t, root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {" \n "}}), http.StatusBadRequest)
+
+	p = root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"Carol\r\ndave, alice\n\ncarol"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	p = root.get(p.Header.Get("Location"))
+	wantBody(t, p, "Added 2 users. 1 user already existed")
+	for _, name := range []string{"carol", "dave"} {
+		u, err := e.store.GetUser(ctx, name)
+		if err != nil || !u.MustSetPassword || u.Admin {
+			t.Fatalf("%s: %+v %v", name, u, err)
+		}
+	}
+	wantStatus(t, root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"frank"}, "admin": {"1"}}), http.StatusSeeOther)
+	if u, _ := e.store.GetUser(ctx, "frank"); !u.Admin {
+		t.Fatal("frank is not an admin")
+	}
+}
+
+func postMultipart(c *client, path string, fields map[string]string, fileField, fileBody string) page {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if fileField != "" {
+		fw, _ := mw.CreateFormFile(fileField, "roster.csv")
+		fw.Write([]byte(fileBody))
+	}
+	mw.Close()
+	return c.do("POST", path, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
+}
+
+var csvLinkRE = regexp.MustCompile(`href="data:text/csv;charset=utf-8;base64,([^"]+)" download="classhub-passwords.csv"`)
+
+func TestAdminImportRoster(t *testing.T) {
+	e, root := adminEnv(t)
+	ctx := context.Background()
+	tok := root.csrf()
+	roster := "Username;Password;Email\ncarol;;c@example.org\ndave;daves-password;d@example.org\nalice;;a@example.org\n"
+
+	// CSRF first: a forged upload creates nobody.
+	wantStatus(t, postMultipart(root, "/hub/admin/import", nil, "roster", roster), http.StatusForbidden)
+	if _, err := e.store.GetUser(ctx, "carol"); err == nil {
+		t.Fatal("a forged upload added carol")
+	}
+
+	// A bad roster: every problem with its line, nobody added.
+	p := postMultipart(root, "/hub/admin/import", map[string]string{"_xsrf": tok, "roster_text": "carol\nBad Name\ncarol\neve,short"}, "", "")
+	wantStatus(t, p, http.StatusBadRequest)
+	body := html.UnescapeString(p.Body)
+	for _, want := range []string{"line 2: invalid username", "line 3: carol is already on line 1", "line 4: eve's password is shorter", "Nobody was added"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q:\n%s", want, body)
+		}
+	}
+	if _, err := e.store.GetUser(ctx, "carol"); err == nil {
+		t.Fatal("carol was added from a bad roster")
+	}
+
+	p = postMultipart(root, "/hub/admin/import", map[string]string{"_xsrf": tok, "generate": "1"}, "roster", roster)
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "2 created, 1 already existed", "shown only now", "Created with the password from the file", "Already existed; unchanged")
+	if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q: generated passwords must not be cached", cc)
+	}
+	m := csvLinkRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no download link:\n%s", p.Body)
+	}
+	raw, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || len(rows) != 2 || rows[0][0] != "username" || rows[1][0] != "carol" {
+		t.Fatalf("CSV %q: %v", raw, err)
+	}
+	carolPW := rows[1][1]
+	wantBody(t, p, `<code class="password">`+carolPW+`</code>`)
+	carol, _ := e.store.GetUser(ctx, "carol")
+	if carol.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(carol.PasswordHash), []byte(carolPW)) != nil {
+		t.Fatal("carol's generated password does not log her in")
+	}
+	dave, _ := e.store.GetUser(ctx, "dave")
+	if bcrypt.CompareHashAndPassword([]byte(dave.PasswordHash), []byte("daves-password")) != nil {
+		t.Fatal("dave's password from the file was not set")
+	}
+	if strings.Contains(p.Body, "daves-password") {
+		t.Error("a password from the file was echoed")
+	}
+	alice, _ := e.store.GetUser(ctx, "alice")
+	if bcrypt.CompareHashAndPassword([]byte(alice.PasswordHash), []byte("alice-password")) != nil {
+		t.Fatal("importing changed an existing user's password")
+	}
+	// Shown once: the admin page does not have them.
+	if strings.Contains(root.get("/hub/admin").Body, carolPW) {
+		t.Fatal("the generated password is shown again")
+	}
+
+	// Without generate, new students choose at first login.
+	p = postMultipart(root, "/hub/admin/import", map[string]string{"_xsrf": tok, "roster_text": "erin\nfrank"}, "", "")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "2 created", "chooses a password at first login")
+	wantNoBody(t, p, "data:text/csv")
+	if u, _ := e.store.GetUser(ctx, "erin"); !u.MustSetPassword {
+		t.Fatal("erin must choose a password")
+	}
+}
+
+func TestAdminActions(t *testing.T) {
+	e, root := adminEnv(t)
+	ctx := context.Background()
+	tok := root.csrf()
+	act := func(form url.Values) page {
+		form.Set("_xsrf", tok)
+		return root.post("/hub/admin/action", form)
+	}
+	follow := func(p page) page {
+		t.Helper()
+		wantStatus(t, p, http.StatusSeeOther)
+		return root.get(p.Header.Get("Location"))
+	}
+
+	wantStatus(t, root.post("/hub/admin/action", url.Values{"action": {"start"}, "user": {"alice"}}), http.StatusForbidden)
+	if e.spawner.startCount("alice") != 0 {
+		t.Fatal("a forged form started alice's server")
+	}
+
+	wantBody(t, follow(act(url.Values{"action": {"start"}, "user": {"alice"}, "q": {"al"}})), "Starting alice&#39;s server.", `value="al"`)
+	if s, _ := e.hub.Status(ctx, "alice"); !s.Ready {
+		t.Fatal("alice's server did not start")
+	}
+	wantBody(t, follow(act(url.Values{"action": {"stop"}, "user": {"alice"}})), "Stopped alice&#39;s server.")
+	if s, _ := e.hub.Status(ctx, "alice"); s.Ready {
+		t.Fatal("alice's server still runs")
+	}
+	wantStatus(t, act(url.Values{"action": {"start"}, "user": {"nobody"}}), http.StatusNotFound)
+	e.spawner.failWith("bob", errBoom)
+	p := act(url.Values{"action": {"start"}, "user": {"bob"}})
+	wantStatus(t, p, http.StatusInternalServerError)
+	wantBody(t, p, "Start bob: the image classhub/notebook:latest is not in the Docker engine")
+
+	// Destructive actions ask first when the page's script cannot.
+	p = act(url.Values{"action": {"delete"}, "user": {"bob"}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Delete bob?", "files are kept", `name="confirm" value="yes"`, `name="user" value="bob"`)
+	if _, err := e.store.GetUser(ctx, "bob"); err != nil {
+		t.Fatal("bob was deleted without confirmation")
+	}
+	wantBody(t, follow(act(url.Values{"action": {"delete"}, "user": {"bob"}, "confirm": {"yes"}})), "Deleted bob.")
+	if _, err := e.store.GetUser(ctx, "bob"); err == nil {
+		t.Fatal("bob still exists")
+	}
+	p = act(url.Values{"action": {"delete"}, "user": {"root"}, "confirm": {"yes"}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "cannot delete yourself")
+
+	// Resetting a password: the next login chooses one, sessions end.
+	alice := e.loggedIn("alice")
+	wantBody(t, act(url.Values{"action": {"reset-password"}, "user": {"alice"}}), "Let alice choose a new password?")
+	if u, _ := e.store.GetUser(ctx, "alice"); u.MustSetPassword {
+		t.Fatal("reset without confirmation")
+	}
+	wantBody(t, follow(act(url.Values{"action": {"reset-password"}, "user": {"alice"}, "confirm": {"yes"}})),
+		"alice will choose a new password at their next login.")
+	if u, _ := e.store.GetUser(ctx, "alice"); !u.MustSetPassword || u.PasswordHash != "" {
+		t.Fatal("alice's password was not reset")
+	}
+	wantRedirect(t, alice.get("/hub/home"), http.StatusFound, "/hub/login?next=%2Fhub%2Fhome")
+	wantStatus(t, act(url.Values{"action": {"reset-password"}, "user": {"root"}, "confirm": {"yes"}}), http.StatusBadRequest)
+
+	wantStatus(t, act(url.Values{"action": {"explode"}, "user": {"alice"}}), http.StatusBadRequest)
+}
+
+func TestAdminStartStopAll(t *testing.T) {
+	e, root := adminEnv(t)
+	ctx := context.Background()
+	e.addUser("carol", "carols-password", false)
+	tok := root.csrf()
+	e.start("bob")
+
+	p := root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	wantBody(t, root.get(p.Header.Get("Location")), "Starting 3 servers.")
+	for _, name := range []string{"root", "alice", "bob", "carol"} {
+		if s := e.waitReady(name); !s.Ready {
+			t.Fatalf("%s is not running", name)
+		}
+	}
+	if n := e.spawner.startCount("bob"); n != 1 {
+		t.Errorf("bob, already running, was started again: %d starts", n)
+	}
+
+	// Only the users the page lists, and only when confirmed.
+	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "q": {"a"}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Stop 2 running servers?", `name="q" value="a"`, `name="action" value="stop-all"`)
+	if s, _ := e.hub.Status(ctx, "alice"); !s.Ready {
+		t.Fatal("stop-all stopped servers without confirmation")
+	}
+	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "q": {"a"}, "confirm": {"yes"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	wantBody(t, root.get(p.Header.Get("Location")), "Stopped 2 servers.")
+	for name, running := range map[string]bool{"root": true, "alice": false, "bob": true, "carol": false} {
+		if s, _ := e.hub.Status(ctx, name); s.Ready != running {
+			t.Errorf("%s running %v, want %v", name, s.Ready, running)
+		}
+	}
+
+	e.spawner.failWith("alice", errBoom)
+	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}})
+	wantBody(t, root.get(p.Header.Get("Location")), "Starting 1 server. 1 failed")
+}
+
+func TestDoneSentence(t *testing.T) {
+	for q, want := range map[string]string{
+		"done=start&user=alice":             "Starting alice's server.",
+		"done=start&user=Click+here+to+win": "",
+		"done=delete&user=%3Cb%3Ex":         "",
+		"done=start-all&n=1":                "Starting 1 server.",
+		"done=stop-all&n=3&failed=1":        "Stopped 3 servers. 1 failed; the hub's log says why.",
+		"done=added&n=2&skipped=1":          "Added 2 users. 1 user already existed and stayed as they were.",
+		"done=whatever&user=alice":          "",
+		"done=reset&user=bob":               "bob will choose a new password at their next login.",
+		"done=stop&user=alice&failed=x":     "Stopped alice's server.",
+	} {
+		v, _ := url.ParseQuery(q)
+		if got := doneSentence(v); got != want {
+			t.Errorf("%s: %q, want %q", q, got, want)
+		}
+	}
+}

@@ -1,0 +1,449 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// fakeSpawner runs no containers: starts succeed at once unless a user's
+// gate holds them or a failure is set.
+type fakeSpawner struct {
+	mu      sync.Mutex
+	gates   map[string]chan struct{}
+	stops   map[string]chan struct{}
+	fails   map[string]error
+	running map[string]bool
+	starts  map[string]int
+}
+
+func newFakeSpawner() *fakeSpawner {
+	return &fakeSpawner{gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{}, fails: map[string]error{}, running: map[string]bool{}, starts: map[string]int{}}
+}
+
+// hold makes user's next starts wait until the returned func is called.
+func (f *fakeSpawner) hold(user string) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.gates[user] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.gates, user)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// holdStop makes user's next stops wait until the returned func is
+// called.
+func (f *fakeSpawner) holdStop(user string) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.stops[user] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.stops, user)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+func (f *fakeSpawner) failWith(user string, err error) {
+	f.mu.Lock()
+	f.fails[user] = err
+	f.mu.Unlock()
+}
+
+func (f *fakeSpawner) startCount(user string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.starts[user]
+}
+
+func (f *fakeSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
+	f.mu.Lock()
+	f.starts[req.User]++
+	gate, err := f.gates[req.User], f.fails[req.User]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return spawner.Server{}, ctx.Err()
+		}
+	}
+	if err != nil {
+		return spawner.Server{}, err
+	}
+	f.mu.Lock()
+	f.running[req.User] = true
+	f.mu.Unlock()
+	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: "http://127.0.0.1:9", APIToken: req.APIToken}, nil
+}
+
+func (f *fakeSpawner) Stop(ctx context.Context, user string) error {
+	f.mu.Lock()
+	gate := f.stops[user]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running[user] {
+		return spawner.ErrNotRunning
+	}
+	f.running[user] = false
+	return nil
+}
+
+func (f *fakeSpawner) Delete(ctx context.Context, user string) error     { return nil }
+func (f *fakeSpawner) DeleteData(ctx context.Context, user string) error { return nil }
+func (f *fakeSpawner) Status(ctx context.Context, user string) (spawner.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.running[user] {
+		return spawner.Server{User: user, State: spawner.StateRunning}, nil
+	}
+	return spawner.Server{User: user, State: spawner.StateMissing}, nil
+}
+func (f *fakeSpawner) Logs(ctx context.Context, user string, tail int) (string, error) {
+	return "", nil
+}
+func (f *fakeSpawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
+	return spawner.Stats{}, spawner.ErrNotRunning
+}
+func (f *fakeSpawner) List(ctx context.Context) ([]spawner.Server, error)  { return nil, nil }
+func (f *fakeSpawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return nil, nil }
+func (f *fakeSpawner) Watch(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+func (f *fakeSpawner) Prepull(ctx context.Context) error { return nil }
+
+// fakeRouter is the proxy's route table.
+type fakeRouter struct {
+	mu     sync.Mutex
+	routes map[string]string
+}
+
+func (r *fakeRouter) SetRoute(user string, target *url.URL) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[user] = target.String()
+}
+
+func (r *fakeRouter) RemoveRoute(user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.routes, user)
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a hub with fakes for Docker and the proxy, and its pages.
+type env struct {
+	t       *testing.T
+	store   *store.Store
+	hub     *core.Hub
+	spawner *fakeSpawner
+	sbus    *events.Bus
+	clock   *clock
+	web     *Web
+	logs    *strings.Builder
+	join    string
+	joinMu  sync.Mutex
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: st, spawner: newFakeSpawner(), sbus: events.NewBus(0), logs: &strings.Builder{},
+		clock: &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)}}
+	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
+		Router: &fakeRouter{routes: map[string]string{}}, Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+	if err := e.hub.Boot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var logMu sync.Mutex
+	e.web = New(Options{Hub: e.hub, Auth: &auth.Authenticator{Store: st}, Now: e.clock.Now,
+		ErrorLog: log.New(writerFunc(func(p []byte) (int, error) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			return e.logs.Write(p)
+		}), "", 0),
+		JoinCode: func() string {
+			e.joinMu.Lock()
+			defer e.joinMu.Unlock()
+			return e.join
+		}})
+	e.web.sleep = func(context.Context, time.Duration) {}
+	// Starts of the fake take no time, so waiting for them makes tests
+	// deterministic; tests of slow starts hold the fake and set 0.
+	e.web.spawnWait = time.Minute
+	t.Cleanup(func() {
+		e.hub.Close()
+		st.Close()
+	})
+	return e
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func (e *env) setJoinCode(code string) {
+	e.joinMu.Lock()
+	e.join = code
+	e.joinMu.Unlock()
+}
+
+// cheapHash is a bcrypt hash at the lowest cost, so tests log in fast;
+// CompareHashAndPassword reads the cost from the hash.
+func cheapHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
+}
+
+// addUser creates a user with a password ("" for one who must choose it).
+func (e *env) addUser(name, pw string, admin bool) store.User {
+	e.t.Helper()
+	nu := store.NewUser{Name: name, Admin: admin, MustSetPassword: pw == ""}
+	if pw != "" {
+		nu.PasswordHash = cheapHash(e.t, pw)
+	}
+	u, err := e.store.CreateUser(context.Background(), nu)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// waitReady waits for user's start in flight to end.
+func (e *env) waitReady(user string) core.ServerStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := e.hub.Wait(ctx, user)
+	if err != nil {
+		e.t.Fatalf("wait for %s: %v", user, err)
+	}
+	return s
+}
+
+// waitPending waits until user's start in flight is recorded; the pages
+// start servers in the background.
+func (e *env) waitPending(user string) {
+	e.t.Helper()
+	e.waitStatus(user, func(s core.ServerStatus) bool { return s.Pending == core.PendingSpawn })
+}
+
+// waitStatus waits until user's server status satisfies ok.
+func (e *env) waitStatus(user string, ok func(core.ServerStatus) bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, err := e.hub.Status(context.Background(), user)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if ok(s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s's server never got there: %+v", user, s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// start starts user's server and waits until it is ready.
+func (e *env) start(user string) {
+	e.t.Helper()
+	if _, err := e.hub.Start(context.Background(), user); err != nil {
+		e.t.Fatal(err)
+	}
+	if s := e.waitReady(user); !s.Ready {
+		e.t.Fatalf("%s's server is not ready: %+v", user, s)
+	}
+}
+
+// client is a browser: it keeps cookies and does not follow redirects.
+type client struct {
+	e    *env
+	jar  *cookiejar.Jar
+	addr string
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, jar: jar, addr: "192.0.2.10"}
+}
+
+// loggedIn returns a client with a session for user, made directly.
+func (e *env) loggedIn(user string) *client {
+	e.t.Helper()
+	c := e.client()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "http://hub.test/hub/login", nil)
+	if _, err := e.web.auth.Login(rec, req, user); err != nil {
+		e.t.Fatal(err)
+	}
+	c.jar.SetCookies(req.URL, rec.Result().Cookies())
+	return c
+}
+
+// page is a response with its body read.
+type page struct {
+	*http.Response
+	Body string
+}
+
+func (c *client) do(method, target string, body io.Reader, header http.Header) page {
+	c.e.t.Helper()
+	req := httptest.NewRequest(method, "http://hub.test"+target, body)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.RemoteAddr = c.addr + ":40000"
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	c.e.web.Handler().ServeHTTP(rec, req)
+	res := rec.Result()
+	c.jar.SetCookies(req.URL, res.Cookies())
+	b, _ := io.ReadAll(res.Body)
+	return page{Response: res, Body: string(b)}
+}
+
+func (c *client) get(target string) page { return c.do("GET", target, nil, nil) }
+
+func (c *client) post(target string, form url.Values) page {
+	return c.do("POST", target, strings.NewReader(form.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+}
+
+var xsrfRE = regexp.MustCompile(`name="_xsrf" value="([^"]+)"`)
+
+// xsrf returns the _xsrf value of the page's first form.
+func (p page) xsrf(t *testing.T) string {
+	t.Helper()
+	m := xsrfRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no _xsrf field in the page:\n%s", p.Body)
+	}
+	return m[1]
+}
+
+// session returns the client's session cookie value, "" if none.
+func (c *client) session() string {
+	for _, ck := range c.jar.Cookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/"}) {
+		if ck.Name == auth.SessionCookie {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// csrf returns the anti-forgery token of the client's session.
+func (c *client) csrf() string {
+	c.e.t.Helper()
+	s, err := c.e.store.GetSession(context.Background(), c.session())
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	return auth.CSRFToken(s)
+}
+
+func wantStatus(t *testing.T, p page, status int) {
+	t.Helper()
+	if p.StatusCode != status {
+		t.Fatalf("status %d, want %d; Location %q; body:\n%s", p.StatusCode, status, p.Header.Get("Location"), p.Body)
+	}
+}
+
+func wantRedirect(t *testing.T, p page, status int, location string) {
+	t.Helper()
+	wantStatus(t, p, status)
+	if got := p.Header.Get("Location"); got != location {
+		t.Fatalf("Location %q, want %q", got, location)
+	}
+}
+
+func wantBody(t *testing.T, p page, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if !strings.Contains(p.Body, s) {
+			t.Fatalf("page lacks %q:\n%s", s, p.Body)
+		}
+	}
+}
+
+func wantNoBody(t *testing.T, p page, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if strings.Contains(p.Body, s) {
+			t.Fatalf("page has %q:\n%s", s, p.Body)
+		}
+	}
+}
+
+var errBoom = errors.New("the image classhub/notebook:latest is not in the Docker engine: build it with `classhub image build`")
+
+func timeMinutes(n int) time.Duration { return time.Duration(n) * time.Minute }

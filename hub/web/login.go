@@ -1,0 +1,302 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// formCookie carries the anti-forgery token of the forms shown before
+// there is a session (login, sign-up), as JupyterHub's _xsrf cookie does:
+// the form must echo it, which a page on another site cannot, so nobody
+// can log a browser into an account of their choosing.
+const formCookie = "_xsrf"
+
+// formToken returns the browser's pre-session form token, setting a new
+// one if it has none.
+func (wb *Web) formToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(formCookie); err == nil && len(c.Value) == 32 {
+		return c.Value
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	tok := hex.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: tok, Path: auth.SessionPath, HttpOnly: true,
+		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode})
+	return tok
+}
+
+// checkFormToken reports whether a pre-session form echoes its cookie.
+func checkFormToken(r *http.Request) bool {
+	c, err := r.Cookie(formCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("_xsrf")), []byte(c.Value)) == 1
+}
+
+// loginData is the login page's.
+type loginData struct {
+	Username string
+	Next     string
+	// SetPassword shows the first-login form: choose a password, twice.
+	SetPassword bool
+	// Signup links to the sign-up page when a join code is set.
+	Signup bool
+	Min    int
+}
+
+func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
+	d.Signup = wb.joinCode() != ""
+	d.Min = auth.MinPasswordLen
+	title := "Log in"
+	if d.SetPassword {
+		title = "Choose your password"
+	}
+	return view{Title: title, XSRF: wb.formToken(w, r), Page: d}
+}
+
+func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.FormValue("next"))
+	if _, ok := wb.session(r); ok {
+		http.Redirect(w, r, orDefault(next, "/hub/"), http.StatusFound)
+		return
+	}
+	wb.render(w, http.StatusOK, "login", wb.loginView(w, r, loginData{Next: next}))
+}
+
+func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	r.ParseForm()
+	next := safeNext(r.FormValue("next"))
+	d := loginData{Username: strings.TrimSpace(r.PostFormValue("username")), Next: next}
+	again := func(status int, msg string) {
+		v := wb.loginView(w, r, d)
+		v.Error = msg
+		wb.render(w, status, "login", v)
+	}
+	if !checkFormToken(r) {
+		again(http.StatusForbidden, "The login form was too old or came from another site. Please log in again.")
+		return
+	}
+	name := core.NormalizeName(d.Username)
+	if err := core.ValidateName(name); err != nil {
+		again(http.StatusBadRequest, sentence(err.Error()))
+		return
+	}
+	d.Username = name
+	addr := clientAddr(r)
+	if at := wb.guard.blocked(name, addr); !at.IsZero() {
+		wb.tooMany(w, at)
+		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", at))
+		return
+	}
+	password := r.PostFormValue("password")
+
+	u, err := wb.store.GetUser(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		wb.internal(w, r, err)
+		return
+	}
+	if err == nil && (u.MustSetPassword || u.PasswordHash == "") {
+		// An instructor created this account; its first login chooses
+		// the password, typed twice so a typo does not lock the student
+		// out.
+		d.SetPassword = true
+		if _, asked := r.PostForm["confirm"]; !asked {
+			v := wb.loginView(w, r, d)
+			v.Notice = fmt.Sprintf("Welcome, %s! This is your first login: choose your password (at least %d characters) and type it twice.", name, auth.MinPasswordLen)
+			wb.render(w, http.StatusOK, "login", v)
+			return
+		}
+		if password != r.PostFormValue("confirm") {
+			again(http.StatusBadRequest, "The two passwords are not the same. Type the same password in both fields.")
+			return
+		}
+	}
+	u, first, err := wb.auth.CheckPassword(r.Context(), name, password)
+	switch {
+	case errors.Is(err, auth.ErrBadLogin):
+		wb.guard.failed(name, addr)
+		d.SetPassword = false
+		again(http.StatusForbidden, "Invalid username or password.")
+		return
+	case err != nil && d.SetPassword:
+		// HashPassword's sentences: too short, too long.
+		again(http.StatusBadRequest, sentence(err.Error()))
+		return
+	case err != nil:
+		wb.internal(w, r, err)
+		return
+	}
+	wb.guard.succeeded(name)
+	if !wb.startSession(w, r, u.Name) {
+		return
+	}
+	if first {
+		wb.log.Printf("web: %s chose their password at first login", u.Name)
+	}
+	http.Redirect(w, r, orDefault(next, "/hub/"), http.StatusFound)
+}
+
+// startSession ends the browser's current session, if any, and logs user
+// in.
+func (wb *Web) startSession(w http.ResponseWriter, r *http.Request, user string) bool {
+	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+		if err := wb.auth.Logout(w, r); err != nil {
+			wb.log.Printf("web: end the previous session: %v", err)
+		}
+	}
+	if _, err := wb.auth.Login(w, r, user); err != nil {
+		wb.internal(w, r, err)
+		return false
+	}
+	return true
+}
+
+// tooMany sets Retry-After for a 429.
+func (wb *Web) tooMany(w http.ResponseWriter, at time.Time) {
+	secs := int(math.Ceil(at.Sub(wb.now()).Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+}
+
+// retrySentence says when to try again, in the hub's local time.
+func (wb *Web) retrySentence(why string, at time.Time) string {
+	mins := int(math.Ceil(at.Sub(wb.now()).Minutes()))
+	return fmt.Sprintf("%s Try again at %s (in %s).", why, at.Local().Format("15:04"), plural(max(mins, 1), "minute"))
+}
+
+func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
+	if err := wb.auth.Logout(w, r); err != nil {
+		wb.log.Printf("web: %v", err)
+	}
+	http.Redirect(w, r, "/hub/login", http.StatusFound)
+}
+
+// loginLink redeems a single-use link from the tray: the person at the
+// laptop lands in their notebook without typing a password.
+func (wb *Web) loginLink(w http.ResponseWriter, r *http.Request) {
+	addr := clientAddr(r)
+	if at := wb.guard.blocked("", addr); !at.IsZero() {
+		wb.tooMany(w, at)
+		wb.fail(w, r, http.StatusTooManyRequests, wb.retrySentence("Too many failed logins from this computer.", at))
+		return
+	}
+	user, err := wb.store.ConsumeLoginLink(r.Context(), r.PathValue("secret"))
+	if errors.Is(err, store.ErrNotFound) {
+		wb.guard.failed("", addr)
+		wb.fail(w, r, http.StatusForbidden, "This login link was already used or has expired. Log in with your password, or open a new link from the classhub tray icon.")
+		return
+	} else if err != nil {
+		wb.internal(w, r, err)
+		return
+	}
+	if !wb.startSession(w, r, user) {
+		return
+	}
+	http.Redirect(w, r, orDefault(safeNext(r.FormValue("next")), "/hub/spawn/"+pathEscape(user)), http.StatusFound)
+}
+
+// signupData is the sign-up page's.
+type signupData struct {
+	Code     string
+	Username string
+	Next     string
+	Min      int
+}
+
+func (wb *Web) signupPage(w http.ResponseWriter, r *http.Request) {
+	if wb.joinCode() == "" {
+		wb.fail(w, r, http.StatusNotFound, "Signing up is off on this hub. Ask your teacher for an account.")
+		return
+	}
+	code := r.FormValue("code") // a join link may carry the code
+	wb.render(w, http.StatusOK, "signup", view{Title: "Join the class", XSRF: wb.formToken(w, r),
+		Page: signupData{Code: code, Next: safeNext(r.FormValue("next")), Min: auth.MinPasswordLen}})
+}
+
+func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
+	want := wb.joinCode()
+	if want == "" {
+		wb.fail(w, r, http.StatusNotFound, "Signing up is off on this hub. Ask your teacher for an account.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	r.ParseForm()
+	d := signupData{Code: strings.TrimSpace(r.PostFormValue("code")), Username: strings.TrimSpace(r.PostFormValue("username")),
+		Next: safeNext(r.FormValue("next")), Min: auth.MinPasswordLen}
+	again := func(status int, msg string) {
+		wb.render(w, status, "signup", view{Title: "Join the class", XSRF: wb.formToken(w, r), Error: msg, Page: d})
+	}
+	if !checkFormToken(r) {
+		again(http.StatusForbidden, "The form was too old or came from another site. Please try again.")
+		return
+	}
+	addr := clientAddr(r)
+	if at := wb.guard.blocked("", addr); !at.IsZero() {
+		wb.tooMany(w, at)
+		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong class codes from this computer.", at))
+		return
+	}
+	if !sameCode(d.Code, want) {
+		wb.guard.failed("", addr)
+		d.Code = ""
+		again(http.StatusForbidden, "That class code is not right. Check it with your teacher and type it again.")
+		return
+	}
+	name := core.NormalizeName(d.Username)
+	if err := core.ValidateName(name); err != nil {
+		again(http.StatusBadRequest, sentence(err.Error()))
+		return
+	}
+	d.Username = name
+	password := r.PostFormValue("password")
+	if password != r.PostFormValue("confirm") {
+		again(http.StatusBadRequest, "The two passwords are not the same. Type the same password in both fields.")
+		return
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		again(http.StatusBadRequest, sentence(err.Error()))
+		return
+	}
+	if _, err := wb.store.CreateUser(r.Context(), store.NewUser{Name: name, PasswordHash: hash}); errors.Is(err, store.ErrExists) {
+		again(http.StatusConflict, "The username "+name+" is taken. Pick another one, or log in if it is yours.")
+		return
+	} else if err != nil {
+		wb.internal(w, r, err)
+		return
+	}
+	wb.log.Printf("web: %s joined with the class code", name)
+	if !wb.startSession(w, r, name) {
+		return
+	}
+	http.Redirect(w, r, orDefault(d.Next, "/hub/spawn/"+pathEscape(name)), http.StatusFound)
+}
+
+// sameCode compares join codes as people type them off a projector: case
+// and spaces do not matter.
+func sameCode(got, want string) bool {
+	norm := func(s string) []byte {
+		return []byte(strings.ToUpper(strings.Join(strings.Fields(s), "")))
+	}
+	return subtle.ConstantTimeCompare(norm(got), norm(want)) == 1
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

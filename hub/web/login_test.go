@@ -1,0 +1,419 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// login fills in and posts the login form as a browser does.
+func (c *client) login(user, pw, next string) page {
+	c.e.t.Helper()
+	target := "/hub/login"
+	if next != "" {
+		target += "?next=" + url.QueryEscape(next)
+	}
+	form := c.get(target)
+	wantStatus(c.e.t, form, http.StatusOK)
+	return c.post(target, url.Values{"_xsrf": {form.xsrf(c.e.t)}, "username": {user}, "password": {pw}})
+}
+
+func TestLoginForm(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	p := c.get("/hub/login?next=%2Fuser%2Falice%2Flab")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, `name="username"`, `name="password"`, `name="_xsrf"`, `autocomplete="current-password"`,
+		`action="/hub/login?next=%2fuser%2falice%2flab"`)
+	var xsrf *http.Cookie
+	for _, ck := range p.Cookies() {
+		if ck.Name == formCookie {
+			xsrf = ck
+		}
+	}
+	if xsrf == nil || !xsrf.HttpOnly || xsrf.Path != "/hub/" || xsrf.Value != p.xsrf(t) {
+		t.Fatalf("form cookie %+v does not match the form's _xsrf", xsrf)
+	}
+	// The same browser keeps its token across page loads.
+	if again := c.get("/hub/login"); again.xsrf(t) != p.xsrf(t) {
+		t.Error("the form token changed between two loads")
+	}
+	wantNoBody(t, p, "/hub/signup")
+	e.setJoinCode("ABC123")
+	wantBody(t, c.get("/hub/login"), `href="/hub/signup"`)
+}
+
+func TestLoginSuccess(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	c := e.client()
+	p := c.login("  Alice ", "alice-password", "/user/alice/lab")
+	wantRedirect(t, p, http.StatusFound, "/user/alice/lab")
+	var sess *http.Cookie
+	for _, ck := range p.Cookies() {
+		if ck.Name == auth.SessionCookie {
+			sess = ck
+		}
+	}
+	if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/hub/" {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, path /hub/", sess)
+	}
+	s, err := e.store.GetSession(context.Background(), sess.Value)
+	if err != nil || s.User != "alice" {
+		t.Fatalf("session %+v, %v", s, err)
+	}
+	// Logged in, the login page moves on.
+	wantRedirect(t, c.get("/hub/login?next=%2Fhub%2Ftoken"), http.StatusFound, "/hub/token")
+	wantRedirect(t, c.get("/hub/login"), http.StatusFound, "/hub/")
+	// Without next, a login lands on /hub/.
+	wantRedirect(t, e.client().login("alice", "alice-password", ""), http.StatusFound, "/hub/")
+}
+
+func TestLoginWrongPassword(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	for _, tc := range []struct{ user, pw string }{{"alice", "wrong-password"}, {"nobody", "alice-password"}} {
+		c := e.client()
+		p := c.login(tc.user, tc.pw, "")
+		wantStatus(t, p, http.StatusForbidden)
+		wantBody(t, p, "Invalid username or password.", `value="`+tc.user+`"`)
+		if c.session() != "" {
+			t.Errorf("%s/%s: a session was set", tc.user, tc.pw)
+		}
+	}
+}
+
+func TestLoginBadUsername(t *testing.T) {
+	e := newEnv(t)
+	p := e.client().login("Bob Smith", "whatever-pw", "")
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "may only hold lowercase letters, digits and . _ - @")
+}
+
+func TestLoginCSRF(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	creds := url.Values{"username": {"alice"}, "password": {"alice-password"}}
+
+	// A cross-site form: no cookie, no token.
+	c := e.client()
+	p := c.post("/hub/login", creds)
+	wantStatus(t, p, http.StatusForbidden)
+	if c.session() != "" {
+		t.Fatal("logged in without a form token")
+	}
+
+	// The browser has a token, but the forged form cannot know it.
+	c.get("/hub/login")
+	for _, tok := range []string{"", "0123456789abcdef0123456789abcdef"} {
+		form := url.Values{"_xsrf": {tok}}
+		for k, v := range creds {
+			form[k] = v
+		}
+		wantStatus(t, c.post("/hub/login", form), http.StatusForbidden)
+		if c.session() != "" {
+			t.Fatalf("logged in with _xsrf %q", tok)
+		}
+	}
+	// The refusal is a login form again, usable right away.
+	p = c.post("/hub/login", creds)
+	wantBody(t, p, "too old or came from another site")
+	form := url.Values{"_xsrf": {p.xsrf(t)}}
+	for k, v := range creds {
+		form[k] = v
+	}
+	wantStatus(t, c.post("/hub/login", form), http.StatusFound)
+}
+
+func TestLoginNextOpenRedirect(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example",
+		"javascript:alert(1)", "evil.example", "http:evil.example"} {
+		c := e.client()
+		wantRedirect(t, c.login("alice", "alice-password", next), http.StatusFound, "/hub/")
+		wantRedirect(t, c.get("/hub/login?next="+url.QueryEscape(next)), http.StatusFound, "/hub/")
+		// Nor does the form carry it on.
+		wantNoBody(t, e.client().get("/hub/login?next="+url.QueryEscape(next)), "evil.example")
+	}
+}
+
+func TestFirstLoginSetsPassword(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("bob", "", false)
+	ctx := context.Background()
+	c := e.client()
+
+	// The first form asks for the new password twice; nothing is set yet.
+	p := c.login("bob", "bobs-new-password", "/hub/home")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Choose your password", `name="confirm"`, `autocomplete="new-password"`, "first login")
+	wantNoBody(t, p, "bobs-new-password")
+	if u, _ := e.store.GetUser(ctx, "bob"); !u.MustSetPassword || u.PasswordHash != "" {
+		t.Fatal("the password was set before it was confirmed")
+	}
+	xsrf := p.xsrf(t)
+	set := func(pw, confirm string) page {
+		return c.post("/hub/login?next=%2Fhub%2Fhome", url.Values{"_xsrf": {xsrf}, "username": {"bob"}, "password": {pw}, "confirm": {confirm}})
+	}
+	p = set("bobs-new-password", "bobs-new-passwort")
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "not the same", `name="confirm"`)
+	p = set("short", "short")
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "too short", strconv.Itoa(auth.MinPasswordLen))
+	if u, _ := e.store.GetUser(ctx, "bob"); !u.MustSetPassword {
+		t.Fatal("a refused password was set")
+	}
+	wantRedirect(t, set("bobs-new-password", "bobs-new-password"), http.StatusFound, "/hub/home")
+	if c.session() == "" {
+		t.Fatal("no session after setting the password")
+	}
+	u, _ := e.store.GetUser(ctx, "bob")
+	if u.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte("bobs-new-password")) != nil {
+		t.Fatalf("password not stored: %+v", u)
+	}
+	// From now on it is an ordinary account.
+	wantStatus(t, e.client().login("bob", "another-password", ""), http.StatusForbidden)
+	wantRedirect(t, e.client().login("bob", "bobs-new-password", ""), http.StatusFound, "/hub/")
+}
+
+func TestLoginRateLimitPerUser(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	for i := 0; i < userFailures; i++ {
+		c := e.client()
+		c.addr = "192.0.2." + strconv.Itoa(20+i) // from many machines
+		wantStatus(t, c.login("alice", "guess-"+strconv.Itoa(i), ""), http.StatusForbidden)
+	}
+	c := e.client()
+	c.addr = "198.51.100.7"
+	p := c.login("alice", "alice-password", "")
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "Too many failed logins for alice", "Try again at "+e.clock.Now().Add(failWindow).Format("15:04"), "in 5 minutes")
+	if ra := p.Header.Get("Retry-After"); ra != "300" {
+		t.Errorf("Retry-After %q, want 300", ra)
+	}
+	if c.session() != "" {
+		t.Fatal("logged in while rate-limited")
+	}
+	// Another account is not affected.
+	e.addUser("bob", "bobs-password", false)
+	wantStatus(t, c.login("bob", "bobs-password", ""), http.StatusFound)
+
+	e.clock.Advance(failWindow - time.Second)
+	p = e.client().login("alice", "alice-password", "")
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "in 1 minute")
+	e.clock.Advance(time.Second)
+	wantStatus(t, e.client().login("alice", "alice-password", ""), http.StatusFound)
+}
+
+func TestLoginRateLimitSuccessResets(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < userFailures-1; i++ {
+			wantStatus(t, e.client().login("alice", "typo", ""), http.StatusForbidden)
+		}
+		wantStatus(t, e.client().login("alice", "alice-password", ""), http.StatusFound)
+	}
+}
+
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	for i := 0; i < addrFailures; i++ {
+		// Different usernames, so only the address limit can trip.
+		// (Existing ones: a missing user costs a full-cost bcrypt.)
+		name := "user" + strconv.Itoa(i)
+		e.addUser(name, "right-password", false)
+		wantStatus(t, e.client().login(name, "guess", ""), http.StatusForbidden)
+	}
+	p := e.client().login("alice", "alice-password", "")
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "from this computer")
+	other := e.client()
+	other.addr = "203.0.113.5"
+	wantStatus(t, other.login("alice", "alice-password", ""), http.StatusFound)
+	e.clock.Advance(failWindow)
+	wantStatus(t, e.client().login("alice", "alice-password", ""), http.StatusFound)
+}
+
+func TestLogout(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	ctx := context.Background()
+	c := e.client()
+	wantStatus(t, c.login("alice", "alice-password", ""), http.StatusFound)
+	sid := c.session()
+	// A token issued through the session (as OAuth tokens in server
+	// cookies are) and one made on its own.
+	viaSession, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindOAuth, SessionID: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, c.get("/hub/logout"), http.StatusFound, "/hub/login")
+	if c.session() != "" {
+		t.Error("the session cookie was not cleared")
+	}
+	if _, err := e.store.GetSession(ctx, sid); err == nil {
+		t.Error("the session still exists")
+	}
+	if _, err := e.store.LookupToken(ctx, viaSession); err == nil {
+		t.Error("a token issued through the session survived logout")
+	}
+	if _, err := e.store.LookupToken(ctx, own); err != nil {
+		t.Errorf("an unrelated token was revoked: %v", err)
+	}
+	wantRedirect(t, c.get("/hub/home"), http.StatusFound, "/hub/login?next=%2Fhub%2Fhome")
+}
+
+func TestLoginLink(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	ctx := context.Background()
+	secret, err := e.store.CreateLoginLink(ctx, "alice", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	wantRedirect(t, c.get("/hub/login-link/"+secret), http.StatusFound, "/hub/spawn/alice")
+	if s, err := e.store.GetSession(ctx, c.session()); err != nil || s.User != "alice" {
+		t.Fatalf("no session for alice: %+v %v", s, err)
+	}
+	// Single use.
+	again := e.client()
+	p := again.get("/hub/login-link/" + secret)
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "already used or has expired")
+	if again.session() != "" {
+		t.Fatal("a used link logged in again")
+	}
+
+	// next is honoured when it stays on the site.
+	secret, _ = e.store.CreateLoginLink(ctx, "alice", time.Minute)
+	wantRedirect(t, e.client().get("/hub/login-link/"+secret+"?next=%2Fuser%2Falice%2Ftree"), http.StatusFound, "/user/alice/tree")
+	secret, _ = e.store.CreateLoginLink(ctx, "alice", time.Minute)
+	wantRedirect(t, e.client().get("/hub/login-link/"+secret+"?next=https%3A%2F%2Fevil.example%2F"), http.StatusFound, "/hub/spawn/alice")
+
+	// A link replaces whoever was logged in before.
+	e.addUser("bob", "bobs-password", false)
+	bob := e.loggedIn("bob")
+	old := bob.session()
+	secret, _ = e.store.CreateLoginLink(ctx, "alice", time.Minute)
+	wantStatus(t, bob.get("/hub/login-link/"+secret), http.StatusFound)
+	if s, err := e.store.GetSession(ctx, bob.session()); err != nil || s.User != "alice" {
+		t.Fatalf("session after the link: %+v %v", s, err)
+	}
+	if _, err := e.store.GetSession(ctx, old); err == nil {
+		t.Error("the previous session was left behind")
+	}
+}
+
+func TestLoginLinkGuessingIsLimited(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	c := e.client()
+	for i := 0; i < addrFailures; i++ {
+		wantStatus(t, c.get("/hub/login-link/guess"+strconv.Itoa(i)), http.StatusForbidden)
+	}
+	secret, _ := e.store.CreateLoginLink(context.Background(), "alice", time.Minute)
+	wantStatus(t, c.get("/hub/login-link/"+secret), http.StatusTooManyRequests)
+	if c.session() != "" {
+		t.Fatal("logged in while rate-limited")
+	}
+	// Refused without being spent.
+	e.clock.Advance(failWindow)
+	wantStatus(t, c.get("/hub/login-link/"+secret), http.StatusFound)
+}
+
+func TestSignup(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	wantStatus(t, c.get("/hub/signup"), http.StatusNotFound)
+	wantStatus(t, c.post("/hub/signup", url.Values{"code": {""}}), http.StatusNotFound)
+
+	e.setJoinCode("KT7-QX2")
+	p := c.get("/hub/signup?code=KT7-QX2")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, `name="code"`, `value="KT7-QX2"`, `name="username"`, `name="confirm"`)
+	xsrf := p.xsrf(t)
+	try := func(code, user, pw, confirm string) page {
+		return c.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {code}, "username": {user}, "password": {pw}, "confirm": {confirm}})
+	}
+	p = try("WRONG", "carol", "carols-password", "carols-password")
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "class code is not right")
+	p = try("kt7-qx2", "Carol Smith", "carols-password", "carols-password")
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "may only hold lowercase letters")
+	wantStatus(t, try("kt7-qx2", "carol", "carols-password", "carols-passwort"), http.StatusBadRequest)
+	wantStatus(t, try("kt7-qx2", "carol", "short", "short"), http.StatusBadRequest)
+	e.addUser("dave", "daves-password", false)
+	p = try("kt7-qx2", "dave", "carols-password", "carols-password")
+	wantStatus(t, p, http.StatusConflict)
+	wantBody(t, p, "dave is taken")
+	if _, err := e.store.GetUser(context.Background(), "carol"); err == nil {
+		t.Fatal("carol was created by a refused sign-up")
+	}
+
+	wantRedirect(t, try(" kt7-QX2 ", "Carol", "carols-password", "carols-password"), http.StatusFound, "/hub/spawn/carol")
+	u, err := e.store.GetUser(context.Background(), "carol")
+	if err != nil || u.Admin || u.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte("carols-password")) != nil {
+		t.Fatalf("carol: %+v, %v", u, err)
+	}
+	if s, _ := e.store.GetSession(context.Background(), c.session()); s.User != "carol" {
+		t.Fatal("carol is not logged in after signing up")
+	}
+
+	// Sign-up forms need the form token too, and wrong codes are limited.
+	forged := e.client()
+	wantStatus(t, forged.post("/hub/signup", url.Values{"code": {"KT7-QX2"}, "username": {"eve"}, "password": {"eves-password"},
+		"confirm": {"eves-password"}}), http.StatusForbidden)
+	guesser := e.client()
+	guesser.addr = "203.0.113.9"
+	gx := guesser.get("/hub/signup").xsrf(t)
+	for i := 0; i < addrFailures; i++ {
+		wantStatus(t, guesser.post("/hub/signup", url.Values{"_xsrf": {gx}, "code": {"GUESS" + strconv.Itoa(i)}}), http.StatusForbidden)
+	}
+	p = guesser.post("/hub/signup", url.Values{"_xsrf": {gx}, "code": {"KT7-QX2"}, "username": {"eve"}, "password": {"eves-password"},
+		"confirm": {"eves-password"}})
+	wantStatus(t, p, http.StatusTooManyRequests)
+	if _, err := e.store.GetUser(context.Background(), "eve"); err == nil {
+		t.Fatal("eve signed up while rate-limited")
+	}
+
+	// Turning the code off closes sign-up at once.
+	e.setJoinCode("")
+	wantStatus(t, e.client().get("/hub/signup"), http.StatusNotFound)
+}
+
+func TestSameCode(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+		ok        bool
+	}{
+		{"abc123", "ABC123", true},
+		{" ab c1 23 ", "ABC123", true},
+		{"ABC124", "ABC123", false},
+		{"", "ABC123", false},
+		{"ABC1234", "ABC123", false},
+	} {
+		if sameCode(tc.got, tc.want) != tc.ok {
+			t.Errorf("sameCode(%q, %q) = %v", tc.got, tc.want, !tc.ok)
+		}
+	}
+}

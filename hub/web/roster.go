@@ -1,0 +1,285 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// RosterEntry is one student of a class roster.
+type RosterEntry struct {
+	// Line is where the entry is in the file, for messages.
+	Line int
+	// Name is the normalized, valid username.
+	Name string
+	// Password is the password the file gives, "" for none.
+	Password string
+}
+
+// maxRosterErrors bounds how many problems ParseRoster lists: a wrong file
+// would otherwise produce one per line.
+const maxRosterErrors = 10
+
+// Header words ParseRoster recognizes, lowercased.
+var (
+	nameHeaders     = []string{"username", "user", "user name", "login", "name", "student"}
+	passwordHeaders = []string{"password", "pass", "passwd"}
+)
+
+// ParseRoster reads a class roster: CSV with a username and an optional
+// password per line, as spreadsheets export it. A header row is optional;
+// with one, the columns named username and password are used wherever they
+// are and other columns are ignored, so a wider sheet imports as is.
+// Commas, semicolons (what spreadsheets in many locales write) and tabs all
+// separate fields. Usernames are normalized and validated as core does.
+// On any problem it returns no entries and an error listing each problem
+// with its line number, so the file can be fixed in one go.
+func ParseRoster(r io.Reader) ([]RosterEntry, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read the roster: %w", err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // Excel's UTF-8 mark
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = sniffDelimiter(data)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+
+	var (
+		problems []error
+		more     int
+		entries  []RosterEntry
+		seen     = map[string]int{}
+		nameCol  = 0
+		passCol  = 1
+		first    = true
+		header   = false
+	)
+	problem := func(line int, format string, args ...any) {
+		if len(problems) == maxRosterErrors {
+			more++
+			return
+		}
+		problems = append(problems, fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...)))
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			// The reader cannot resynchronize reliably after a quoting
+			// error, so this is the last problem reported.
+			problem(pe.Line, "%v; put fields that hold commas or quotes in double quotes, with inner quotes doubled", pe.Err)
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("read the roster: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		for i := range rec {
+			rec[i] = strings.TrimSpace(rec[i])
+		}
+		if !slices.ContainsFunc(rec, func(s string) bool { return s != "" }) {
+			continue
+		}
+		if first {
+			first = false
+			if n, p, ok := headerColumns(rec); ok {
+				if n < 0 {
+					problem(line, "the header row names no username column; call the column of usernames \"username\"")
+					break
+				}
+				nameCol, passCol, header = n, p, true
+				continue
+			}
+		}
+		if !header && len(rec) > 2 && slices.ContainsFunc(rec[2:], func(s string) bool { return s != "" }) {
+			problem(line, "has %d fields; without a header row each line holds a username and an optional password (add a header row naming the username and password columns to import a wider sheet)", len(rec))
+			continue
+		}
+		raw := field(rec, nameCol)
+		name := core.NormalizeName(raw)
+		if err := core.ValidateName(name); err != nil {
+			problem(line, "%v", err)
+			continue
+		}
+		if prev, dup := seen[name]; dup {
+			problem(line, "%s is already on line %d", name, prev)
+			continue
+		}
+		seen[name] = line
+		pw := field(rec, passCol)
+		switch {
+		case pw == "":
+		case len(pw) < auth.MinPasswordLen:
+			problem(line, "%s's password is shorter than %d characters; make it longer, or leave it empty to let them choose one at their first login", name, auth.MinPasswordLen)
+			continue
+		case len(pw) > 72:
+			problem(line, "%s's password is longer than 72 bytes; make it shorter", name)
+			continue
+		}
+		entries = append(entries, RosterEntry{Line: line, Name: name, Password: pw})
+	}
+	if more > 0 {
+		problems = append(problems, fmt.Errorf("and %d more problems", more))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the roster has problems:\n%w", errors.Join(problems...))
+	}
+	if len(entries) == 0 {
+		return nil, errors.New("the roster holds no usernames: give one username per line, optionally followed by a comma and a password")
+	}
+	return entries, nil
+}
+
+func field(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return rec[i]
+}
+
+// headerColumns reports whether rec is a header row and, if so, which
+// columns hold usernames and passwords (-1 for none).
+func headerColumns(rec []string) (nameCol, passCol int, ok bool) {
+	nameCol, passCol = -1, -1
+	for i, cell := range rec {
+		c := strings.ToLower(cell)
+		switch {
+		case nameCol < 0 && slices.Contains(nameHeaders, c):
+			nameCol, ok = i, true
+		case passCol < 0 && slices.Contains(passwordHeaders, c):
+			passCol, ok = i, true
+		}
+	}
+	return nameCol, passCol, ok
+}
+
+// sniffDelimiter picks the field separator from the first line: a comma
+// unless the line has none and has semicolons or tabs.
+func sniffDelimiter(data []byte) rune {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		switch {
+		case strings.Contains(line, ","):
+			return ','
+		case strings.Contains(line, ";"):
+			return ';'
+		case strings.Contains(line, "\t"):
+			return '\t'
+		}
+		return ','
+	}
+	return ','
+}
+
+// passwordAlphabet leaves out characters people confuse when copying from
+// a projector or a printout: 0/o, 1/l/i.
+const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// GeneratePassword returns a random password that is easy to read out and
+// type, such as "k7mq-x3ph-w9rt": 12 characters from 31, about 59 bits.
+func GeneratePassword() string {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for i := 0; i < 12; {
+		rand.Read(buf) // never fails; see crypto/rand.Read
+		// Reject the top of the byte range so every character is
+		// equally likely.
+		if int(buf[0]) >= 256-256%len(passwordAlphabet) {
+			continue
+		}
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(passwordAlphabet[int(buf[0])%len(passwordAlphabet)])
+		i++
+	}
+	return b.String()
+}
+
+// Imported is what ImportRoster did with one entry.
+type Imported struct {
+	RosterEntry
+	// Created is false for a user that existed and was left alone.
+	Created bool
+	// Generated marks Password as made up here; it is shown once and
+	// never stored in clear.
+	Generated bool
+	// MustSetPassword: the student chooses a password at first login.
+	MustSetPassword bool
+}
+
+// ImportRoster creates the roster's users. Existing users are left as they
+// are, password included, so importing a roster twice changes nothing.
+// New users get the file's password; without one they either choose their
+// own at first login or, with generate, get a generated one, returned in
+// Password for the instructor to hand out. It returns what it did so far
+// when it fails.
+func ImportRoster(ctx context.Context, st *store.Store, entries []RosterEntry, generate bool) ([]Imported, error) {
+	out := make([]Imported, 0, len(entries))
+	for _, e := range entries {
+		im := Imported{RosterEntry: e}
+		if _, err := st.GetUser(ctx, e.Name); err == nil {
+			im.Password = ""
+			out = append(out, im)
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
+		}
+		if im.Password == "" && generate {
+			im.Password, im.Generated = GeneratePassword(), true
+		}
+		nu := store.NewUser{Name: e.Name, MustSetPassword: im.Password == ""}
+		if im.Password != "" {
+			hash, err := auth.HashPassword(im.Password)
+			if err != nil {
+				return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
+			}
+			nu.PasswordHash = hash
+		}
+		_, err := st.CreateUser(ctx, nu)
+		if errors.Is(err, store.ErrExists) { // created meanwhile by someone else
+			im.Password, im.Generated = "", false
+			out = append(out, im)
+			continue
+		}
+		if err != nil {
+			return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
+		}
+		im.Created, im.MustSetPassword = true, nu.MustSetPassword
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// WritePasswordsCSV writes the generated passwords of imported as CSV with
+// a username,password header, for the instructor to print or hand out.
+// Passwords from the roster itself are left out: the instructor has them.
+func WritePasswordsCSV(w io.Writer, imported []Imported) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"username", "password"})
+	for _, im := range imported {
+		if im.Generated {
+			cw.Write([]string{im.Name, im.Password})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,134 @@
+// Admin page: start, stop and delete through the REST API instead of
+// reloading the page, then redraw the table from the page itself, so
+// states are rendered in one place (the Go templates). Without JavaScript
+// the same forms post to /hub/admin/action.
+"use strict";
+(function () {
+  var table = document.getElementById("users");
+  if (!table || !window.fetch) return;
+  var status = document.getElementById("admin-status");
+  var xsrfInput = document.querySelector('input[name="_xsrf"]');
+  var xsrf = xsrfInput ? xsrfInput.value : "";
+  var timer = null;
+
+  function say(text) { status.textContent = text; }
+
+  function api(method, path) {
+    return fetch(path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "X-XSRFToken": xsrf, "Accept": "application/json" }
+    }).then(function (res) {
+      if (res.ok) return res;
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        throw new Error(body.message || res.status + " " + res.statusText);
+      });
+    });
+  }
+
+  function userPath(name) { return "/hub/api/users/" + encodeURIComponent(name); }
+
+  var calls = {
+    start: function (name) { return api("POST", userPath(name) + "/server"); },
+    stop: function (name) { return api("DELETE", userPath(name) + "/server"); },
+    "delete": function (name) { return api("DELETE", userPath(name)); }
+  };
+  var doing = { start: "Starting ", stop: "Stopping ", "delete": "Deleting " };
+  var done = { start: "Asked to start ", stop: "Stopped ", "delete": "Deleted " };
+
+  function selector(key) {
+    return '[data-key="' + (window.CSS && CSS.escape ? CSS.escape(key) : key) + '"]';
+  }
+
+  // refresh fetches this page again and swaps in its table and summary,
+  // keeping keyboard focus on the same button.
+  function refresh() {
+    window.clearTimeout(timer);
+    return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (res) { return res.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("users");
+        if (!fresh) return;
+        var key = document.activeElement && document.activeElement.getAttribute("data-key");
+        table.replaceChild(document.importNode(fresh.tBodies[0], true), table.tBodies[0]);
+        var summary = doc.getElementById("summary");
+        var old = document.getElementById("summary");
+        if (summary && old) old.replaceWith(document.importNode(summary, true));
+        if (key) {
+          var el = document.querySelector(selector(key));
+          if (el) el.focus();
+        }
+        // While servers are on their way, look again shortly.
+        if (table.querySelector('tr[data-state="starting"], tr[data-state="stopping"]')) {
+          timer = window.setTimeout(refresh, 2000);
+        }
+      })
+      .catch(function () { timer = window.setTimeout(refresh, 5000); });
+  }
+
+  function rows(states) {
+    var out = [];
+    table.querySelectorAll("tbody tr[data-user]").forEach(function (tr) {
+      if (states.indexOf(tr.getAttribute("data-state")) >= 0) out.push(tr.getAttribute("data-user"));
+    });
+    return out;
+  }
+
+  // each runs call on every name, four at a time: a browser opens only
+  // six connections to a host, and starts wait for their servers.
+  function each(names, call) {
+    var failures = [];
+    var i = 0;
+    function worker() {
+      if (i >= names.length) return Promise.resolve();
+      var name = names[i++];
+      return call(name).catch(function (err) { failures.push(name + ": " + err.message); }).then(worker);
+    }
+    var workers = [];
+    for (var n = 0; n < Math.min(4, names.length); n++) workers.push(worker());
+    return Promise.all(workers).then(function () { return failures; });
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var action = form.getAttribute("data-action");
+    var name = form.getAttribute("data-user");
+    if (action === "reset-password") {
+      if (!window.confirm("Let " + name + " choose a new password? Their current password stops working and they are logged out everywhere.")) {
+        ev.preventDefault();
+        return;
+      }
+      var c = document.createElement("input");
+      c.type = "hidden"; c.name = "confirm"; c.value = "yes";
+      form.appendChild(c);
+      return; // an ordinary post: the REST API has no such call
+    }
+    if (action === "start-all" || action === "stop-all") {
+      ev.preventDefault();
+      var start = action === "start-all";
+      var names = rows(start ? ["stopped", "failed"] : ["running"]);
+      if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running."); return; }
+      if (!start && !window.confirm("Stop " + names.length + " servers? Unsaved work in them is lost.")) return;
+      say((start ? "Starting " : "Stopping ") + names.length + " servers…");
+      var first = each(names, start ? calls.start : calls.stop).then(function (failures) {
+        say((start ? "Asked " + names.length + " servers to start." : "Stopped " + names.length + " servers.") +
+          (failures.length ? " Failed: " + failures.join("; ") : ""));
+      });
+      // Show starts as they begin, not only when all have answered.
+      window.setTimeout(refresh, 1000);
+      first.then(refresh);
+      return;
+    }
+    if (!calls[action] || !name) return;
+    ev.preventDefault();
+    if (action === "delete" && !window.confirm("Delete " + name + "? Their server is removed and they can no longer log in. Their files are kept.")) return;
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    say(doing[action] + name + "…");
+    var call = calls[action](name).then(function () { say(done[action] + name + "."); },
+      function (err) { say(name + ": " + err.message); });
+    if (action === "start") window.setTimeout(refresh, 1000);
+    call.then(refresh);
+  });
+})();

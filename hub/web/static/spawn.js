@@ -1,0 +1,82 @@
+// Spawn progress page: follows the REST API's progress stream, shows each
+// step (and image download bytes), opens the notebook when it is ready and
+// says in a sentence when the start failed. Without JavaScript the page
+// reloads itself instead.
+"use strict";
+(function () {
+  var root = document.getElementById("spawn");
+  if (!root || !window.EventSource) return;
+  var bar = document.getElementById("progress-bar");
+  var message = document.getElementById("progress-message");
+  var log = document.getElementById("progress-log");
+  var pull = document.getElementById("pull");
+  var pullBar = document.getElementById("pull-bar");
+  var pullDetail = document.getElementById("pull-detail");
+  var failed = document.getElementById("spawn-failed");
+  var actions = document.getElementById("spawn-actions");
+  var next = root.getAttribute("data-next") || root.getAttribute("data-url");
+  var finished = false;
+
+  function bytes(n) {
+    var units = ["B", "kB", "MB", "GB", "TB"];
+    var i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i ? n.toFixed(1) : String(n)) + " " + units[i];
+  }
+
+  function addLog(text) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    log.appendChild(li);
+  }
+
+  function fail(text) {
+    finished = true;
+    root.classList.add("failed");
+    failed.textContent = text || "The server could not be started.";
+    failed.hidden = false;
+    actions.hidden = false;
+    message.textContent = "The start did not succeed.";
+  }
+
+  var es = new EventSource(root.getAttribute("data-progress-url"));
+  es.onopen = function () {
+    // Each connection replays the whole start, so start the list afresh.
+    log.textContent = "";
+  };
+  es.onmessage = function (ev) {
+    var e;
+    try { e = JSON.parse(ev.data); } catch (err) { return; }
+    if (typeof e.progress === "number" && e.progress >= 0) {
+      bar.value = Math.min(e.progress, 100);
+      bar.textContent = bar.value + "%";
+    }
+    if (e.kind === "image-progress" && e.total > 0) {
+      pull.hidden = false;
+      pullBar.max = e.total;
+      pullBar.value = Math.min(e.current || 0, e.total);
+      pullDetail.textContent = bytes(e.current || 0) + " of " + bytes(e.total);
+    }
+    if (e.message) {
+      message.textContent = e.message;
+      addLog(e.message);
+    }
+    if (e.ready) {
+      finished = true;
+      es.close();
+      bar.value = 100;
+      message.textContent = "Your server is ready. Opening it…";
+      window.location.replace(next || e.url);
+    } else if (e.failed) {
+      es.close();
+      fail(e.message);
+    }
+  };
+  es.onerror = function () {
+    if (finished || es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    // The hub refused the stream: the start is over one way or another.
+    // The page itself knows which, so load it again.
+    message.textContent = "Lost contact with the hub; checking again…";
+    window.setTimeout(function () { window.location.reload(); }, 3000);
+  };
+})();

@@ -1,0 +1,468 @@
+// Package web serves the hub's pages under /hub/ — login (passwords, first
+// login, the class join code, the tray's single-use links), home, the
+// spawn progress page, the admin page and the token page — everything
+// except /hub/api, which is hub/api's. Pages are html/template with their
+// stylesheet, scripts and icon embedded, because classrooms are often
+// offline. The only scripts are the progress page's EventSource and the
+// admin page's fetch calls, served as files so that the
+// Content-Security-Policy can forbid inline script; every page works
+// without them.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/store"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// Options are the pages' dependencies.
+type Options struct {
+	Hub  *core.Hub
+	Auth *auth.Authenticator
+	// JoinCode returns the class join code with which new students sign
+	// up; nil or "" turns sign-up off. It is a func so the tray can change
+	// or clear the code while the hub runs.
+	JoinCode func() string
+	// ErrorLog receives errors people cannot act on; nil means the log
+	// package's standard logger.
+	ErrorLog *log.Logger
+	// Now is the clock of rate limits and "5 minutes ago"; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Web serves the pages.
+type Web struct {
+	hub      *core.Hub
+	store    *store.Store
+	auth     *auth.Authenticator
+	joinCode func() string
+	log      *log.Logger
+	now      func() time.Time
+
+	pages   map[string]*template.Template
+	assets  map[string]asset
+	guard   *loginGuard
+	handler http.Handler
+
+	// spawnWait is how long /hub/spawn waits for a server before showing
+	// the progress page, as JupyterHub's spawn page waits a second: a
+	// quick start skips the page.
+	spawnWait time.Duration
+	// stopWait is how long /hub/spawn waits for a stop in flight.
+	stopWait time.Duration
+	// sleep pauses before sending a browser back to a server the proxy
+	// had no route for; tests replace it.
+	sleep func(ctx context.Context, d time.Duration)
+}
+
+// New returns the pages.
+func New(opts Options) *Web {
+	wb := &Web{
+		hub:       opts.Hub,
+		store:     opts.Hub.Store(),
+		auth:      opts.Auth,
+		joinCode:  opts.JoinCode,
+		log:       opts.ErrorLog,
+		now:       opts.Now,
+		spawnWait: time.Second,
+		stopWait:  15 * time.Second,
+		sleep:     sleepCtx,
+	}
+	if wb.log == nil {
+		wb.log = log.Default()
+	}
+	if wb.now == nil {
+		wb.now = time.Now
+	}
+	if wb.joinCode == nil {
+		wb.joinCode = func() string { return "" }
+	}
+	wb.guard = newLoginGuard(wb.now)
+	wb.assets = loadAssets()
+	wb.pages = wb.loadPages()
+	wb.handler = securityHeaders(wb.routes())
+	return wb
+}
+
+// Handler serves / and /hub/ except /hub/api.
+func (wb *Web) Handler() http.Handler { return wb.handler }
+
+func (wb *Web) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range []struct {
+		pattern string
+		handler http.HandlerFunc
+	}{
+		{"GET /{$}", redirectTo("/hub/")},
+		{"GET /hub", redirectTo("/hub/")},
+		{"GET /hub/{$}", wb.root},
+		{"GET /hub/login", wb.loginPage},
+		{"POST /hub/login", wb.loginPost},
+		{"GET /hub/signup", wb.signupPage},
+		{"POST /hub/signup", wb.signupPost},
+		{"GET /hub/logout", wb.logout},
+		{"GET /hub/login-link/{secret}", wb.loginLink},
+		{"GET /hub/home", wb.home},
+		{"POST /hub/home", wb.homePost},
+		{"GET /hub/spawn", wb.spawn},
+		{"GET /hub/spawn/{name}", wb.spawn},
+		{"GET /hub/spawn-pending/{name}", wb.spawnPending},
+		{"/hub/user/{name}", userSlash},
+		{"/hub/user/{name}/{path...}", wb.userURL},
+		{"GET /hub/user-redirect/{path...}", wb.userRedirect},
+		{"GET /hub/admin", wb.admin},
+		{"POST /hub/admin/users", wb.adminAddUsers},
+		{"POST /hub/admin/import", wb.adminImport},
+		{"POST /hub/admin/action", wb.adminAction},
+		{"GET /hub/token", wb.tokenPage},
+		{"POST /hub/token", wb.tokenPost},
+		{"GET /hub/error/{code}", wb.errorCode},
+		{"GET /hub/static/{file...}", wb.static},
+		{"/hub/", wb.notFound},
+		{"/", prefixRedirect},
+	} {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	return mux
+}
+
+func redirectTo(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target, http.StatusFound) }
+}
+
+// prefixRedirect sends every other path to the same path under /hub, as
+// JupyterHub's default route does: a bookmark of /home or /login still
+// works. The target always starts with /hub/, so it cannot leave the site.
+func prefixRedirect(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "Not found.", http.StatusNotFound)
+		return
+	}
+	target := "/hub" + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// contentSecurityPolicy allows only this hub's own files: no inline
+// script or style, no framing, forms posting only here.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-JupyterHub-Version", core.Version)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	// Me is the logged-in user, "" on the login pages.
+	Me    string
+	Admin bool
+	// XSRF is the _xsrf value forms send back.
+	XSRF string
+	// Nav names the menu entry to mark as current.
+	Nav    string
+	Error  string
+	Notice string
+	// Page is the page's own data.
+	Page any
+}
+
+// userView starts a view for a logged-in principal.
+func userView(p auth.Principal, title, nav string) view {
+	return view{Title: title, Me: p.User.Name, Admin: isAdmin(p), XSRF: auth.CSRFToken(p.Session), Nav: nav}
+}
+
+// render writes the named page. It renders into a buffer first, so a
+// template error is a clean 500 rather than half a page.
+func (wb *Web) render(w http.ResponseWriter, status int, name string, v view) {
+	t, ok := wb.pages[name]
+	var buf bytes.Buffer
+	var err error
+	if !ok {
+		err = fmt.Errorf("no page %q", name)
+	} else {
+		err = t.ExecuteTemplate(&buf, "base", v)
+	}
+	if err != nil {
+		wb.log.Printf("web: render %s: %v", name, err)
+		http.Error(w, "This page could not be shown; the hub's log says why.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages carry anti-forgery tokens and, once, new passwords and
+	// tokens: never keep them in a cache.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fail renders the error page with a sentence saying what to do.
+func (wb *Web) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	v := view{Title: http.StatusText(status), Page: errorData{Code: status, Message: msg}}
+	if p, ok := wb.session(r); ok {
+		v = userView(p, http.StatusText(status), "")
+		v.Page = errorData{Code: status, Message: msg}
+	}
+	wb.render(w, status, "error", v)
+}
+
+// internal logs err and answers 500 with a sentence.
+func (wb *Web) internal(w http.ResponseWriter, r *http.Request, err error) {
+	wb.log.Printf("web: %s %s: %v", r.Method, r.URL.Path, err)
+	wb.fail(w, r, http.StatusInternalServerError, sentence(err.Error()))
+}
+
+// session returns the logged-in caller, if any.
+func (wb *Web) session(r *http.Request) (auth.Principal, bool) {
+	p, err := wb.auth.FromSession(r.Context(), r)
+	if err != nil {
+		if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadToken) && !errors.Is(err, store.ErrNotFound) {
+			wb.log.Printf("web: session: %v", err)
+		}
+		return p, false
+	}
+	return p, true
+}
+
+// mustLogin returns the logged-in caller, or sends a browser to the login
+// page and back.
+func (wb *Web) mustLogin(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	p, ok := wb.session(r)
+	if ok {
+		return p, true
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusFound)
+	} else {
+		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then repeat what you were doing.")
+	}
+	return p, false
+}
+
+// checkCSRF refuses a form that did not come from one of our pages.
+func (wb *Web) checkCSRF(w http.ResponseWriter, r *http.Request, p auth.Principal) bool {
+	if auth.CheckCSRF(r, p.Session) {
+		return true
+	}
+	wb.fail(w, r, http.StatusForbidden, "This form did not come from this hub's own page, or the page is too old. Go back, reload the page and try again.")
+	return false
+}
+
+func loginURL(next string) string {
+	if next == "" {
+		return "/hub/login"
+	}
+	return "/hub/login?next=" + url.QueryEscape(next)
+}
+
+// safeNext returns next if it is a path on this site, else "". Browsers
+// read "//host", "/\host" and paths with tabs or newlines in them as other
+// sites, so anything of the sort is refused, as is every absolute URL.
+func safeNext(next string) string {
+	if next == "" || len(next) > 4096 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for _, c := range next {
+		if c <= ' ' || c == 0x7f || c == '\\' || !unicode.IsPrint(c) {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	return next
+}
+
+// clientAddr is the address the request came from. The hub is not behind
+// another proxy (its own proxy is in-process), so forwarding headers,
+// which a client can forge, are ignored.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sentence makes an error message read as a sentence: capitalized, with a
+// full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// asset is an embedded static file.
+type asset struct {
+	data  []byte
+	ctype string
+	// hash versions the file's URL, so browsers may cache it for good.
+	hash string
+}
+
+func loadAssets() map[string]asset {
+	out := make(map[string]asset)
+	fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		out[strings.TrimPrefix(p, "static/")] = asset{data: data, ctype: ctype, hash: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	return out
+}
+
+// assetURL is a static file's versioned URL.
+func (wb *Web) assetURL(name string) (string, error) {
+	a, ok := wb.assets[name]
+	if !ok {
+		return "", fmt.Errorf("no static file %q", name)
+	}
+	return "/hub/static/" + name + "?v=" + a.hash, nil
+}
+
+func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	a, ok := wb.assets[name]
+	if !ok {
+		http.Error(w, "Not found.", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Set("ETag", `"`+a.hash+`"`)
+	if r.URL.Query().Get("v") == a.hash {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.data))
+}
+
+// pageNames are the templates in templates/, each rendered inside
+// base.html.
+var pageNames = []string{"login", "signup", "home", "spawn_pending", "not_running", "admin", "confirm",
+	"imported", "token", "error"}
+
+func (wb *Web) loadPages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"asset":     wb.assetURL,
+		"ago":       wb.ago,
+		"clock":     func(t time.Time) string { return t.Local().Format("15:04") },
+		"isoTime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"serverURL": core.URL,
+		"pathEscape": func(s string) string {
+			return url.PathEscape(s)
+		},
+		"stateLabel": stateLabel,
+		"statusText": http.StatusText,
+		"btn": func(xsrf, q, action, user, label string) actionButton {
+			return actionButton{XSRF: xsrf, Query: q, Action: action, User: user, Label: label}
+		},
+	}
+	pages := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files, "templates/base.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// ago says how long ago t was, for people.
+func (wb *Web) ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := wb.now().Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	default:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// actionButton is one per-user button of the admin page.
+type actionButton struct{ XSRF, Query, Action, User, Label string }
+
+// errorData is the error page's.
+type errorData struct {
+	Code    int
+	Message string
+}
+
+func (wb *Web) notFound(w http.ResponseWriter, r *http.Request) {
+	wb.fail(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+". Check the address, or start from the home page.")
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
@@ -19,7 +20,7 @@ import (
 func init() {
 	register("users", command{
 		summary: "add, list or delete users (works with the hub running or not)",
-		usage:   "users add NAME... [--admin] | users list | users delete NAME",
+		usage:   "users add NAME... [--admin] | users import FILE.csv | users list | users delete NAME",
 		run:     runUsers,
 	})
 	register("token", command{
@@ -45,6 +46,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 	sub, rest := args[0], args[1:]
 	fs := g.flags("users "+sub, env)
 	admin := fs.Bool("admin", false, "make the new users admins")
+	generate := fs.Bool("generate-passwords", false, "import: give users without a password in the file a generated one (printed once)")
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
@@ -71,6 +73,33 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			fmt.Fprintf(env.Stdout, "%d already existed and were left as they are\n", skipped)
 		}
 		return nil
+	case "import":
+		if fs.NArg() != 1 {
+			return usageError{"name the one roster file to import"}
+		}
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return fmt.Errorf("open the roster: %w", err)
+		}
+		defer f.Close()
+		entries, err := roster.Parse(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", fs.Arg(0), err)
+		}
+		done, err := roster.Import(ctx, st, entries, *generate)
+		created := 0
+		for _, im := range done {
+			if im.Created {
+				created++
+			}
+		}
+		fmt.Fprintf(env.Stdout, "imported %d new users (%d were already there)\n", created, len(done)-created)
+		if *generate {
+			if werr := roster.WritePasswordsCSV(env.Stdout, done); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		return err
 	case "list":
 		if err := noArgs(fs); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/classhub/classhub/hub/roster"
 	"html/template"
 	"io"
 	"net/http"
@@ -213,7 +214,7 @@ const maxRoster = 1 << 20
 
 // importedData is the import result page's.
 type importedData struct {
-	Rows                     []Imported
+	Rows                     []roster.Imported
 	Created, Existing, Fresh int
 	Generated                int
 	// CSV is a data: URL of the generated passwords, so they can be saved
@@ -248,12 +249,12 @@ func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
 			src = f
 		}
 	}
-	entries, err := ParseRoster(src)
+	entries, err := roster.Parse(src)
 	if err != nil {
 		wb.adminAgain(w, r, p, http.StatusBadRequest, sentence(err.Error())+"\nNobody was added; fix the roster and import it again.", keep)
 		return
 	}
-	done, err := ImportRoster(r.Context(), wb.store, entries, generate)
+	done, err := roster.Import(r.Context(), wb.store, entries, generate)
 	if err != nil {
 		wb.log.Printf("web: import roster: %v", err)
 	}
@@ -273,7 +274,7 @@ func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Generated > 0 {
 		var buf bytes.Buffer
-		WritePasswordsCSV(&buf, done)
+		roster.WritePasswordsCSV(&buf, done)
 		d.CSV = template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 	}
 	v := userView(p, "Roster imported", "admin")

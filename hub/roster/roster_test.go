@@ -1,4 +1,4 @@
-package web
+package roster
 
 import (
 	"bytes"
@@ -13,24 +13,24 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-func TestParseRoster(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want     []RosterEntry
+		want     []Entry
 	}{
-		{"plain", "alice\nbob,bobs-password\n", []RosterEntry{{1, "alice", ""}, {2, "bob", "bobs-password"}}},
+		{"plain", "alice\nbob,bobs-password\n", []Entry{{1, "alice", ""}, {2, "bob", "bobs-password"}}},
 		{"header anywhere, extra columns", "Email,Password,Student\nx@y.org,pw-123456,Alice\nz@y.org,,Bob\n",
-			[]RosterEntry{{2, "alice", "pw-123456"}, {3, "bob", ""}}},
-		{"header without passwords", "username\nalice\n", []RosterEntry{{2, "alice", ""}}},
-		{"semicolons", "Username;Password\ncarol;carols-pw1\n", []RosterEntry{{2, "carol", "carols-pw1"}}},
-		{"tabs", "dave\tdaves-pw12\n", []RosterEntry{{1, "dave", "daves-pw12"}}},
+			[]Entry{{2, "alice", "pw-123456"}, {3, "bob", ""}}},
+		{"header without passwords", "username\nalice\n", []Entry{{2, "alice", ""}}},
+		{"semicolons", "Username;Password\ncarol;carols-pw1\n", []Entry{{2, "carol", "carols-pw1"}}},
+		{"tabs", "dave\tdaves-pw12\n", []Entry{{1, "dave", "daves-pw12"}}},
 		{"excel", "\ufeffusername,password\r\n  Erin ,  erins-pw12  \r\n\r\n,,\r\nfrank,,,\r\n",
-			[]RosterEntry{{2, "erin", "erins-pw12"}, {5, "frank", ""}}},
-		{"quoted", `gina,"pass,word;""x"""` + "\n", []RosterEntry{{1, "gina", `pass,word;"x"`}}},
-		{"emails", "s1234@uni.example\n", []RosterEntry{{1, "s1234@uni.example", ""}}},
+			[]Entry{{2, "erin", "erins-pw12"}, {5, "frank", ""}}},
+		{"quoted", `gina,"pass,word;""x"""` + "\n", []Entry{{1, "gina", `pass,word;"x"`}}},
+		{"emails", "s1234@uni.example\n", []Entry{{1, "s1234@uni.example", ""}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRoster(strings.NewReader(tc.in))
+			got, err := Parse(strings.NewReader(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func TestParseRoster(t *testing.T) {
 	}
 }
 
-func TestParseRosterErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
 		want     []string
@@ -61,7 +61,7 @@ func TestParseRosterErrors(t *testing.T) {
 		{"empty", "\n\n", []string{"holds no usernames"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRoster(strings.NewReader(tc.in))
+			got, err := Parse(strings.NewReader(tc.in))
 			if err == nil {
 				t.Fatalf("no error; got %+v", got)
 			}
@@ -76,7 +76,7 @@ func TestParseRosterErrors(t *testing.T) {
 		})
 	}
 	// A wrong file lists the first problems, not hundreds.
-	_, err := ParseRoster(strings.NewReader(strings.Repeat("Not A Name\n", 25)))
+	_, err := Parse(strings.NewReader(strings.Repeat("Not A Name\n", 25)))
 	if n := strings.Count(err.Error(), "\nline "); n != maxRosterErrors || !strings.Contains(err.Error(), "and 15 more problems") {
 		t.Errorf("%d problems listed:\n%v", n, err)
 	}
@@ -106,7 +106,7 @@ func TestGeneratePassword(t *testing.T) {
 	}
 }
 
-func TestImportRoster(t *testing.T) {
+func TestImport(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,11 +116,11 @@ func TestImportRoster(t *testing.T) {
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice", PasswordHash: cheapHash(t, "alice-password")}); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := ParseRoster(strings.NewReader("alice,new-alice-pw\nbob\ncarol,carols-pw1\n"))
+	entries, err := Parse(strings.NewReader("alice,new-alice-pw\nbob\ncarol,carols-pw1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := ImportRoster(ctx, st, entries, true)
+	done, err := Import(ctx, st, entries, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +150,8 @@ func TestImportRoster(t *testing.T) {
 
 	// Without generate, new users choose at first login; a second import
 	// changes nothing.
-	entries, _ = ParseRoster(strings.NewReader("dave\nbob\n"))
-	done, err = ImportRoster(ctx, st, entries, false)
+	entries, _ = Parse(strings.NewReader("dave\nbob\n"))
+	done, err = Import(ctx, st, entries, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,4 +162,14 @@ func TestImportRoster(t *testing.T) {
 		t.Errorf("dave: %+v", u)
 	}
 	check("bob", bobPW)
+}
+
+// cheapHash is a bcrypt hash at the lowest cost, so tests run fast.
+func cheapHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
 }

@@ -1,4 +1,6 @@
-package web
+// Package roster reads class rosters and creates their users: shared by the
+// admin page and `classhub users import`.
+package roster
 
 import (
 	"bufio"
@@ -17,8 +19,8 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-// RosterEntry is one student of a class roster.
-type RosterEntry struct {
+// Entry is one student of a class roster.
+type Entry struct {
 	// Line is where the entry is in the file, for messages.
 	Line int
 	// Name is the normalized, valid username.
@@ -27,17 +29,17 @@ type RosterEntry struct {
 	Password string
 }
 
-// maxRosterErrors bounds how many problems ParseRoster lists: a wrong file
+// maxRosterErrors bounds how many problems Parse lists: a wrong file
 // would otherwise produce one per line.
 const maxRosterErrors = 10
 
-// Header words ParseRoster recognizes, lowercased.
+// Header words Parse recognizes, lowercased.
 var (
 	nameHeaders     = []string{"username", "user", "user name", "login", "name", "student"}
 	passwordHeaders = []string{"password", "pass", "passwd"}
 )
 
-// ParseRoster reads a class roster: CSV with a username and an optional
+// Parse reads a class roster: CSV with a username and an optional
 // password per line, as spreadsheets export it. A header row is optional;
 // with one, the columns named username and password are used wherever they
 // are and other columns are ignored, so a wider sheet imports as is.
@@ -45,7 +47,7 @@ var (
 // separate fields. Usernames are normalized and validated as core does.
 // On any problem it returns no entries and an error listing each problem
 // with its line number, so the file can be fixed in one go.
-func ParseRoster(r io.Reader) ([]RosterEntry, error) {
+func Parse(r io.Reader) ([]Entry, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read the roster: %w", err)
@@ -59,7 +61,7 @@ func ParseRoster(r io.Reader) ([]RosterEntry, error) {
 	var (
 		problems []error
 		more     int
-		entries  []RosterEntry
+		entries  []Entry
 		seen     = map[string]int{}
 		nameCol  = 0
 		passCol  = 1
@@ -130,7 +132,7 @@ func ParseRoster(r io.Reader) ([]RosterEntry, error) {
 			problem(line, "%s's password is longer than 72 bytes; make it shorter", name)
 			continue
 		}
-		entries = append(entries, RosterEntry{Line: line, Name: name, Password: pw})
+		entries = append(entries, Entry{Line: line, Name: name, Password: pw})
 	}
 	if more > 0 {
 		problems = append(problems, fmt.Errorf("and %d more problems", more))
@@ -214,9 +216,9 @@ func GeneratePassword() string {
 	return b.String()
 }
 
-// Imported is what ImportRoster did with one entry.
+// Imported is what Import did with one entry.
 type Imported struct {
-	RosterEntry
+	Entry
 	// Created is false for a user that existed and was left alone.
 	Created bool
 	// Generated marks Password as made up here; it is shown once and
@@ -226,16 +228,16 @@ type Imported struct {
 	MustSetPassword bool
 }
 
-// ImportRoster creates the roster's users. Existing users are left as they
+// Import creates the roster's users. Existing users are left as they
 // are, password included, so importing a roster twice changes nothing.
 // New users get the file's password; without one they either choose their
 // own at first login or, with generate, get a generated one, returned in
 // Password for the instructor to hand out. It returns what it did so far
 // when it fails.
-func ImportRoster(ctx context.Context, st *store.Store, entries []RosterEntry, generate bool) ([]Imported, error) {
+func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool) ([]Imported, error) {
 	out := make([]Imported, 0, len(entries))
 	for _, e := range entries {
-		im := Imported{RosterEntry: e}
+		im := Imported{Entry: e}
 		if _, err := st.GetUser(ctx, e.Name); err == nil {
 			im.Password = ""
 			out = append(out, im)

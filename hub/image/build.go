@@ -298,8 +298,10 @@ func importTar(ctx context.Context, docker Importer, tarball string, opts Option
 	if version == "" {
 		version = "dev"
 	}
-	changes = append(changes, fmt.Sprintf(`LABEL %s=true %s=notebook-image %s=%q org.classhub.built-by="classhub image build" org.classhub.debian-suite=bookworm`,
-		engine.LabelManaged, engine.LabelRole, engine.LabelVersion, version))
+	// No LabelManaged here: containers inherit their image's labels, and
+	// a container someone runs by hand from this image is not ours.
+	changes = append(changes, fmt.Sprintf(`LABEL %s=notebook-image %s=%q org.classhub.built-by="classhub image build" org.classhub.debian-suite=bookworm`,
+		engine.LabelRole, engine.LabelVersion, version))
 	rc, err := docker.ImageImport(ctx, dockerimage.ImportSource{Source: f, SourceName: "-"}, opts.Tag,
 		dockerimage.ImportOptions{Changes: changes, Message: "classhub image build"})
 	if err != nil {

@@ -86,8 +86,13 @@ func TestNotebookImageIdentity(t *testing.T) {
 	if _, ok := cfg.ExposedPorts["8888/tcp"]; !ok {
 		t.Errorf("ExposedPorts = %v, want 8888/tcp", cfg.ExposedPorts)
 	}
-	if cfg.Labels[engine.LabelManaged] != "true" || cfg.Labels["org.classhub.built-by"] == "" {
+	if cfg.Labels[engine.LabelRole] != "notebook-image" || cfg.Labels["org.classhub.built-by"] == "" {
 		t.Errorf("labels = %v, want classhub's build labels", cfg.Labels)
+	}
+	// Containers inherit image labels; one run by hand must not look
+	// like a container classhub manages.
+	if _, ok := cfg.Labels[engine.LabelManaged]; ok {
+		t.Errorf("image carries %s, which every container from it would inherit", engine.LabelManaged)
 	}
 }
 

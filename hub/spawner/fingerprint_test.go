@@ -8,6 +8,7 @@ import (
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 )
 
@@ -162,7 +163,16 @@ func TestDriftRecreates(t *testing.T) {
 		"LABEL " + engine.LabelRole + "=test org.classhub.test=" + e.id}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.cli.ImageRemove(e.ctx, tag, image.RemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		// Containers from the image go first, or removing it only
+		// untags it and leaves a dangling image behind.
+		cs, _ := e.cli.ContainerList(e.ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", tag))})
+		for _, c := range cs {
+			e.cli.ContainerRemove(e.ctx, c.ID, container.RemoveOptions{Force: true})
+		}
+		e.cli.ContainerRemove(e.ctx, base.ID, container.RemoveOptions{Force: true})
+		e.cli.ImageRemove(e.ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
 	cfg.Image = tag
 	e.d.SetConfig(cfg)
 	img := stopStart("tok")

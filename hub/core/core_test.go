@@ -3,120 +3,22 @@ package core
 import (
 	"context"
 	"errors"
-	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
 
-// fakeSpawner stands in for Docker: the hub's own logic is what these
-// tests exercise; the spawner has its real-engine tests.
-type fakeSpawner struct {
-	mu       sync.Mutex
-	bus      *events.Bus
-	servers  map[string]spawner.Server
-	release  chan struct{} // when set, Start waits for it
-	fail     error
-	started  []spawner.StartRequest
-	stopped  []string
-	adoptees []spawner.Server
-}
-
-func (f *fakeSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
-	f.mu.Lock()
-	f.started = append(f.started, req)
-	release, fail := f.release, f.fail
-	f.mu.Unlock()
-	f.bus.Publish(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 50, Message: "Starting container"})
-	if release != nil {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return spawner.Server{}, ctx.Err()
-		}
-	}
-	if fail != nil {
-		return spawner.Server{}, fail
-	}
-	sv := spawner.Server{User: req.User, State: spawner.StateRunning, Target: "http://10.0.0.2:8888", APIToken: req.APIToken}
-	f.mu.Lock()
-	f.servers[req.User] = sv
-	f.mu.Unlock()
-	return sv, nil
-}
-
-func (f *fakeSpawner) Stop(ctx context.Context, user string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.stopped = append(f.stopped, user)
-	sv, ok := f.servers[user]
-	if !ok {
-		return spawner.ErrNotRunning
-	}
-	sv.State = spawner.StateStopped
-	f.servers[user] = sv
-	return nil
-}
-
-func (f *fakeSpawner) Delete(ctx context.Context, user string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.servers, user)
-	return nil
-}
-func (f *fakeSpawner) DeleteData(ctx context.Context, user string) error { return nil }
-func (f *fakeSpawner) Status(ctx context.Context, user string) (spawner.Server, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sv, ok := f.servers[user]
-	if !ok {
-		return spawner.Server{User: user, State: spawner.StateMissing}, nil
-	}
-	return sv, nil
-}
-func (f *fakeSpawner) Logs(ctx context.Context, user string, tail int) (string, error) { return "", nil }
-func (f *fakeSpawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
-	return spawner.Stats{}, nil
-}
-func (f *fakeSpawner) List(ctx context.Context) ([]spawner.Server, error)  { return nil, nil }
-func (f *fakeSpawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.adoptees, nil }
-func (f *fakeSpawner) Watch(ctx context.Context) error                     { <-ctx.Done(); return ctx.Err() }
-func (f *fakeSpawner) Prepull(ctx context.Context) error                   { return nil }
-
-type fakeRouter struct {
-	mu     sync.Mutex
-	routes map[string]string
-}
-
-func (r *fakeRouter) SetRoute(user string, target *url.URL) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.routes[user] = target.String()
-}
-
-func (r *fakeRouter) RemoveRoute(user string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.routes, user)
-}
-
-func (r *fakeRouter) route(user string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.routes[user]
-}
-
 type fixture struct {
 	hub    *Hub
-	sp     *fakeSpawner
-	router *fakeRouter
+	sp     *spawnertest.Spawner
+	router *spawnertest.Router
 	store  *store.Store
 }
 
@@ -128,7 +30,9 @@ func newFixture(t *testing.T, users ...string) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	sbus := events.NewBus(0)
-	f := &fixture{sp: &fakeSpawner{bus: sbus, servers: map[string]spawner.Server{}}, router: &fakeRouter{routes: map[string]string{}}, store: st}
+	sp := spawnertest.New()
+	sp.Bus, sp.Target = sbus, "http://10.0.0.2:8888"
+	f := &fixture{sp: sp, router: spawnertest.NewRouter(), store: st}
 	cfg := config.Default()
 	f.hub = New(Options{Config: cfg, Store: st, Spawner: f.sp, Router: f.router, Bus: events.NewBus(64), SpawnerBus: sbus,
 		HubPort: 8081, SlowSpawn: 200 * time.Millisecond})
@@ -149,14 +53,14 @@ func TestStartRoutesAndRecordsTheServer(t *testing.T) {
 	if err != nil || !s.Ready {
 		t.Fatalf("Start = %+v, %v; want ready", s, err)
 	}
-	if got := f.router.route("alice"); got != "http://10.0.0.2:8888" {
+	if got := f.router.Route("alice"); got != "http://10.0.0.2:8888" {
 		t.Errorf("route = %q", got)
 	}
 	rec, err := f.store.GetServer(ctx, "alice", "")
 	if err != nil || !rec.Ready || rec.URL != "http://10.0.0.2:8888" || rec.TokenID == 0 {
 		t.Errorf("stored server = %+v, %v", rec, err)
 	}
-	req := f.sp.started[0]
+	req := f.sp.Requests()[0]
 	tok, err := f.store.LookupToken(ctx, req.APIToken)
 	if err != nil || tok.Kind != "server" || tok.User != "alice" || req.HubPort != 8081 {
 		t.Errorf("server token %+v (%v), request %+v", tok, err, req)
@@ -173,7 +77,7 @@ func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.sp.release = make(chan struct{})
+	release := f.sp.Hold("alice")
 	s, err := f.hub.Start(ctx, "alice")
 	if err != nil || s.Ready || s.Pending != PendingSpawn {
 		t.Fatalf("slow Start = %+v, %v; want pending", s, err)
@@ -182,11 +86,11 @@ func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
 	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
 		t.Fatalf("Start while pending = %+v, %v", s, err)
 	}
-	close(f.sp.release)
+	release()
 	if s, err := f.hub.Wait(ctx, "alice"); err != nil || !s.Ready {
 		t.Fatalf("Wait = %+v, %v", s, err)
 	}
-	if n := len(f.sp.started); n != 1 {
+	if n := f.sp.Starts("alice"); n != 1 {
 		t.Errorf("spawner started %d times, want 1", n)
 	}
 	evs, _, finished := f.hub.Progress("alice", 0)
@@ -212,7 +116,7 @@ func TestFailedStartSaysWhy(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.sp.fail = errors.New("image classhub/notebook:latest is missing: build it with `classhub image build`")
+	f.sp.FailWith("alice", errors.New("image classhub/notebook:latest is missing: build it with `classhub image build`"))
 	s, err := f.hub.Start(ctx, "alice")
 	if err != nil || s.Ready || !strings.Contains(s.Failed, "classhub image build") {
 		t.Fatalf("Start = %+v, %v; want a failure naming the fix", s, err)
@@ -221,11 +125,11 @@ func TestFailedStartSaysWhy(t *testing.T) {
 	if last := evs[len(evs)-1]; !last.Failed || !strings.HasPrefix(last.Message, "Spawn failed: ") {
 		t.Errorf("last progress event = %+v", last)
 	}
-	if f.router.route("alice") != "" {
+	if f.router.Route("alice") != "" {
 		t.Error("a failed server got a route")
 	}
 	// The next start tries again.
-	f.sp.fail = nil
+	f.sp.FailWith("alice", nil)
 	if s, err := f.hub.Start(ctx, "alice"); err != nil || !s.Ready {
 		t.Errorf("retry = %+v, %v", s, err)
 	}
@@ -239,7 +143,7 @@ func TestStopAndRemove(t *testing.T) {
 	if err := f.hub.Stop(ctx, "alice", true); err != nil {
 		t.Fatal(err)
 	}
-	if f.router.route("alice") != "" {
+	if f.router.Route("alice") != "" {
 		t.Error("stopped server keeps its route")
 	}
 	if _, err := f.sp.Status(ctx, "alice"); err != nil {
@@ -262,9 +166,9 @@ func TestServerDyingBehindTheHubsBackLosesItsRoute(t *testing.T) {
 	f.hub.Boot(ctx)
 	f.hub.Start(ctx, "alice")
 	f.sp.Stop(ctx, "alice") // someone ran `docker stop`
-	f.sp.bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
+	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
 	deadline := time.Now().Add(10 * time.Second)
-	for f.router.route("alice") != "" {
+	for f.router.Route("alice") != "" {
 		if time.Now().After(deadline) {
 			t.Fatal("route kept after the container stopped")
 		}
@@ -282,9 +186,9 @@ func TestStaleStopEventDoesNotUnrouteARunningServer(t *testing.T) {
 	f.hub.Start(ctx, "alice")
 	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Message == "stale" })
 	defer sub.Close()
-	f.sp.bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
+	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
 	<-sub.C // relayed, so handled
-	if f.router.route("alice") == "" {
+	if f.router.Route("alice") == "" {
 		t.Error("a late event about an old container removed a running server's route")
 	}
 }
@@ -293,11 +197,11 @@ func TestBootAdoptsRunningServers(t *testing.T) {
 	f := newFixture(t, "alice", "bob")
 	ctx := context.Background()
 	f.store.PutServer(ctx, store.Server{User: "bob", Started: time.Now(), Ready: true, URL: "http://10.0.0.9:8888"})
-	f.sp.adoptees = []spawner.Server{{User: "alice", State: spawner.StateRunning, Target: "http://10.0.0.3:8888"}}
+	f.sp.Adoptees = []spawner.Server{{User: "alice", State: spawner.StateRunning, Target: "http://10.0.0.3:8888"}}
 	if err := f.hub.Boot(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.router.route("alice"); got != "http://10.0.0.3:8888" {
+	if got := f.router.Route("alice"); got != "http://10.0.0.3:8888" {
 		t.Errorf("alice's route after boot = %q", got)
 	}
 	if s, _ := f.hub.Status(ctx, "alice"); !s.Ready {
@@ -347,10 +251,12 @@ func TestImagePullProgressReachesEveryPendingSpawn(t *testing.T) {
 	f := newFixture(t, "alice", "bob")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.sp.release = make(chan struct{})
+	releaseAlice, releaseBob := f.sp.Hold("alice"), f.sp.Hold("bob")
+	defer releaseAlice()
+	defer releaseBob()
 	f.hub.Start(ctx, "alice")
 	f.hub.Start(ctx, "bob")
-	f.sp.bus.Publish(events.Event{Kind: events.ImageProgress, Progress: 40, Current: 4 << 20, Total: 10 << 20, Message: "Pulling"})
+	f.sp.Bus.Publish(events.Event{Kind: events.ImageProgress, Progress: 40, Current: 4 << 20, Total: 10 << 20, Message: "Pulling"})
 	for _, name := range []string{"alice", "bob"} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
@@ -369,5 +275,4 @@ func TestImagePullProgressReachesEveryPendingSpawn(t *testing.T) {
 			}
 		}
 	}
-	close(f.sp.release)
 }

@@ -58,7 +58,7 @@ func TestAdminPage(t *testing.T) {
 	if err := e.store.RecordActivity(context.Background(), "alice", "", e.clock.Now().Add(-5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	e.spawner.failWith("bob", errBoom)
+	e.spawner.FailWith("bob", errBoom)
 	e.hub.Start(context.Background(), "bob")
 	e.waitReady("bob")
 
@@ -222,7 +222,7 @@ func TestAdminActions(t *testing.T) {
 	}
 
 	wantStatus(t, root.post("/hub/admin/action", url.Values{"action": {"start"}, "user": {"alice"}}), http.StatusForbidden)
-	if e.spawner.startCount("alice") != 0 {
+	if e.spawner.Starts("alice") != 0 {
 		t.Fatal("a forged form started alice's server")
 	}
 
@@ -235,7 +235,7 @@ func TestAdminActions(t *testing.T) {
 		t.Fatal("alice's server still runs")
 	}
 	wantStatus(t, act(url.Values{"action": {"start"}, "user": {"nobody"}}), http.StatusNotFound)
-	e.spawner.failWith("bob", errBoom)
+	e.spawner.FailWith("bob", errBoom)
 	p := act(url.Values{"action": {"start"}, "user": {"bob"}})
 	wantStatus(t, p, http.StatusInternalServerError)
 	wantBody(t, p, "Start bob: the image classhub/notebook:latest is not in the Docker engine")
@@ -287,7 +287,7 @@ func TestAdminStartStopAll(t *testing.T) {
 			t.Fatalf("%s is not running", name)
 		}
 	}
-	if n := e.spawner.startCount("bob"); n != 1 {
+	if n := e.spawner.Starts("bob"); n != 1 {
 		t.Errorf("bob, already running, was started again: %d starts", n)
 	}
 
@@ -307,7 +307,7 @@ func TestAdminStartStopAll(t *testing.T) {
 		}
 	}
 
-	e.spawner.failWith("alice", errBoom)
+	e.spawner.FailWith("alice", errBoom)
 	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}})
 	wantBody(t, root.get(p.Header.Get("Location")), "Starting 1 server. 1 failed")
 }

@@ -22,154 +22,9 @@ import (
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
-	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
-
-// fakeSpawner runs no containers: starts succeed at once unless a user's
-// gate holds them or a failure is set.
-type fakeSpawner struct {
-	mu      sync.Mutex
-	gates   map[string]chan struct{}
-	stops   map[string]chan struct{}
-	fails   map[string]error
-	running map[string]bool
-	starts  map[string]int
-}
-
-func newFakeSpawner() *fakeSpawner {
-	return &fakeSpawner{gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{}, fails: map[string]error{}, running: map[string]bool{}, starts: map[string]int{}}
-}
-
-// hold makes user's next starts wait until the returned func is called.
-func (f *fakeSpawner) hold(user string) (release func()) {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.gates[user] = ch
-	f.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.gates, user)
-			f.mu.Unlock()
-			close(ch)
-		})
-	}
-}
-
-// holdStop makes user's next stops wait until the returned func is
-// called.
-func (f *fakeSpawner) holdStop(user string) (release func()) {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.stops[user] = ch
-	f.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.stops, user)
-			f.mu.Unlock()
-			close(ch)
-		})
-	}
-}
-
-func (f *fakeSpawner) failWith(user string, err error) {
-	f.mu.Lock()
-	f.fails[user] = err
-	f.mu.Unlock()
-}
-
-func (f *fakeSpawner) startCount(user string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.starts[user]
-}
-
-func (f *fakeSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
-	f.mu.Lock()
-	f.starts[req.User]++
-	gate, err := f.gates[req.User], f.fails[req.User]
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return spawner.Server{}, ctx.Err()
-		}
-	}
-	if err != nil {
-		return spawner.Server{}, err
-	}
-	f.mu.Lock()
-	f.running[req.User] = true
-	f.mu.Unlock()
-	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: "http://127.0.0.1:9", APIToken: req.APIToken}, nil
-}
-
-func (f *fakeSpawner) Stop(ctx context.Context, user string) error {
-	f.mu.Lock()
-	gate := f.stops[user]
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.running[user] {
-		return spawner.ErrNotRunning
-	}
-	f.running[user] = false
-	return nil
-}
-
-func (f *fakeSpawner) Delete(ctx context.Context, user string) error     { return nil }
-func (f *fakeSpawner) DeleteData(ctx context.Context, user string) error { return nil }
-func (f *fakeSpawner) Status(ctx context.Context, user string) (spawner.Server, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.running[user] {
-		return spawner.Server{User: user, State: spawner.StateRunning}, nil
-	}
-	return spawner.Server{User: user, State: spawner.StateMissing}, nil
-}
-func (f *fakeSpawner) Logs(ctx context.Context, user string, tail int) (string, error) {
-	return "", nil
-}
-func (f *fakeSpawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
-	return spawner.Stats{}, spawner.ErrNotRunning
-}
-func (f *fakeSpawner) List(ctx context.Context) ([]spawner.Server, error)  { return nil, nil }
-func (f *fakeSpawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return nil, nil }
-func (f *fakeSpawner) Watch(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
-}
-func (f *fakeSpawner) Prepull(ctx context.Context) error { return nil }
-
-// fakeRouter is the proxy's route table.
-type fakeRouter struct {
-	mu     sync.Mutex
-	routes map[string]string
-}
-
-func (r *fakeRouter) SetRoute(user string, target *url.URL) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.routes[user] = target.String()
-}
-
-func (r *fakeRouter) RemoveRoute(user string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.routes, user)
-}
 
 // clock is a settable time source.
 type clock struct {
@@ -194,7 +49,7 @@ type env struct {
 	t       *testing.T
 	store   *store.Store
 	hub     *core.Hub
-	spawner *fakeSpawner
+	spawner *spawnertest.Spawner
 	sbus    *events.Bus
 	clock   *clock
 	web     *Web
@@ -209,10 +64,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, spawner: newFakeSpawner(), sbus: events.NewBus(0), logs: &strings.Builder{},
+	e := &env{t: t, store: st, spawner: spawnertest.New(), sbus: events.NewBus(0), logs: &strings.Builder{},
 		clock: &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)}}
 	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
-		Router: &fakeRouter{routes: map[string]string{}}, Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}

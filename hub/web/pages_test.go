@@ -43,7 +43,7 @@ func TestHome(t *testing.T) {
 	wantStatus(t, c.post("/hub/home", url.Values{"action": {"explode"}, "_xsrf": {p.xsrf(t)}}), http.StatusBadRequest)
 
 	// A failed start says why.
-	e.spawner.failWith("alice", errBoom)
+	e.spawner.FailWith("alice", errBoom)
 	e.hub.Start(context.Background(), "alice")
 	e.waitReady("alice")
 	wantBody(t, c.get("/hub/home"), "Start failed", "The last start failed: the image classhub/notebook:latest is not in the Docker engine")
@@ -60,12 +60,12 @@ func TestSpawn(t *testing.T) {
 
 	// A quick start goes straight to the server, or to next.
 	wantRedirect(t, c.get("/hub/spawn"), http.StatusFound, "/user/alice/")
-	if n := e.spawner.startCount("alice"); n != 1 {
+	if n := e.spawner.Starts("alice"); n != 1 {
 		t.Fatalf("%d starts, want 1", n)
 	}
 	wantRedirect(t, c.get("/hub/spawn/alice?next=%2Fuser%2Falice%2Flab"), http.StatusFound, "/user/alice/lab")
 	wantRedirect(t, c.get("/hub/spawn/alice?next=https%3A%2F%2Fevil.example%2F"), http.StatusFound, "/user/alice/")
-	if n := e.spawner.startCount("alice"); n != 1 {
+	if n := e.spawner.Starts("alice"); n != 1 {
 		t.Fatalf("a running server was started again: %d starts", n)
 	}
 }
@@ -74,7 +74,7 @@ func TestSpawnSlowGoesToProgress(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("alice", "alice-password", false)
 	c := e.loggedIn("alice")
-	release := e.spawner.hold("alice")
+	release := e.spawner.Hold("alice")
 	defer release()
 	e.web.spawnWait = 0
 	wantRedirect(t, c.get("/hub/spawn/alice?next=%2Fuser%2Falice%2Flab"), http.StatusFound,
@@ -84,7 +84,7 @@ func TestSpawnSlowGoesToProgress(t *testing.T) {
 	wantRedirect(t, c.get("/hub/spawn/alice"), http.StatusFound, "/hub/spawn-pending/alice")
 	release()
 	e.waitReady("alice")
-	if n := e.spawner.startCount("alice"); n != 1 {
+	if n := e.spawner.Starts("alice"); n != 1 {
 		t.Fatalf("%d starts, want 1", n)
 	}
 	wantRedirect(t, c.get("/hub/spawn-pending/alice?next=%2Fuser%2Falice%2Flab"), http.StatusFound, "/user/alice/lab")
@@ -95,7 +95,7 @@ func TestSpawnFailure(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("alice", "alice-password", false)
 	c := e.loggedIn("alice")
-	e.spawner.failWith("alice", errBoom)
+	e.spawner.FailWith("alice", errBoom)
 	p := c.get("/hub/spawn/alice")
 	wantStatus(t, p, http.StatusInternalServerError)
 	wantBody(t, p, "The last start failed: The image classhub/notebook:latest is not in the Docker engine", "Try again",
@@ -104,7 +104,7 @@ func TestSpawnFailure(t *testing.T) {
 	wantStatus(t, p, http.StatusInternalServerError)
 	wantBody(t, p, "classhub image build")
 	// Fixed, the button works.
-	e.spawner.failWith("alice", nil)
+	e.spawner.FailWith("alice", nil)
 	wantRedirect(t, c.get("/hub/spawn/alice"), http.StatusFound, "/user/alice/")
 }
 
@@ -117,7 +117,7 @@ func TestSpawnPermissions(t *testing.T) {
 	for _, path := range []string{"/hub/spawn/alice", "/hub/spawn-pending/alice"} {
 		wantStatus(t, bob.get(path), http.StatusForbidden)
 	}
-	if e.spawner.startCount("alice") != 0 {
+	if e.spawner.Starts("alice") != 0 {
 		t.Fatal("bob started alice's server")
 	}
 	root := e.loggedIn("root")
@@ -131,7 +131,7 @@ func TestSpawnWhileStopping(t *testing.T) {
 	e.addUser("alice", "alice-password", false)
 	c := e.loggedIn("alice")
 	e.start("alice")
-	releaseStop := e.spawner.holdStop("alice")
+	releaseStop := e.spawner.HoldStop("alice")
 	defer releaseStop()
 	stopped := make(chan error, 1)
 	go func() { stopped <- e.hub.Stop(context.Background(), "alice", false) }()
@@ -142,7 +142,7 @@ func TestSpawnWhileStopping(t *testing.T) {
 	p := c.get("/hub/spawn/alice")
 	wantStatus(t, p, http.StatusConflict)
 	wantBody(t, p, "still stopping")
-	if n := e.spawner.startCount("alice"); n != 1 {
+	if n := e.spawner.Starts("alice"); n != 1 {
 		t.Fatalf("%d starts during the stop", n)
 	}
 	wantBody(t, c.get("/hub/spawn-pending/alice"), "The server is stopping.")
@@ -156,7 +156,7 @@ func TestSpawnWhileStopping(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRedirect(t, <-got, http.StatusFound, "/user/alice/")
-	if n := e.spawner.startCount("alice"); n != 2 {
+	if n := e.spawner.Starts("alice"); n != 2 {
 		t.Fatalf("%d starts, want 2", n)
 	}
 }
@@ -170,11 +170,11 @@ func TestSpawnPendingPage(t *testing.T) {
 	p := c.get("/hub/spawn-pending/alice")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "Your server is not running", "Start my server")
-	if e.spawner.startCount("alice") != 0 {
+	if e.spawner.Starts("alice") != 0 {
 		t.Fatal("the progress page started the server")
 	}
 
-	release := e.spawner.hold("alice")
+	release := e.spawner.Hold("alice")
 	defer release()
 	e.web.spawnWait = 0
 	c.get("/hub/spawn/alice")
@@ -236,7 +236,7 @@ func TestUserURL(t *testing.T) {
 	wantStatus(t, p, http.StatusFailedDependency)
 	wantBody(t, p, "Your server is not running", `action="/hub/spawn/alice"`,
 		`name="next" value="/user/alice/lab/tree/x.ipynb?kernel=1"`)
-	if e.spawner.startCount("alice") != 0 {
+	if e.spawner.Starts("alice") != 0 {
 		t.Fatal("visiting the server's URL started it")
 	}
 	// API calls and other methods get JupyterHub's JSON 424.
@@ -269,7 +269,7 @@ func TestUserURL(t *testing.T) {
 	wantStatus(t, e.loggedIn("root").get("/hub/user/nobody/lab"), http.StatusNotFound)
 
 	// Starting: to the progress page, which then comes back here.
-	release := e.spawner.hold("alice")
+	release := e.spawner.Hold("alice")
 	defer release()
 	e.web.spawnWait = 0
 	c.get("/hub/spawn/alice")

@@ -17,7 +17,7 @@ func TestRootRedirects(t *testing.T) {
 
 	alice := e.loggedIn("alice")
 	wantRedirect(t, alice.get("/hub/"), http.StatusFound, "/hub/home")
-	release := e.spawner.hold("alice")
+	release := e.spawner.Hold("alice")
 	defer release()
 	e.web.spawnWait = 0
 	wantRedirect(t, alice.get("/hub/spawn"), http.StatusFound, "/hub/spawn-pending/alice")

@@ -1,0 +1,210 @@
+// Package spawnertest provides a Spawner and a Router that run nothing, for
+// testing the hub's own logic (core, the API, the pages) without Docker.
+// The Docker spawner has its own tests on the real engine.
+package spawnertest
+
+import (
+	"context"
+	"net/url"
+	"sync"
+
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+)
+
+// Spawner starts servers at once, unless a user's start is held or set to
+// fail. Its zero value is not usable; call New.
+type Spawner struct {
+	// Bus, if set, receives a SpawnProgress event from every start, as
+	// the real spawner's bus does.
+	Bus *events.Bus
+	// Target is the address every started server gets.
+	Target string
+	// Adoptees is what Adopt returns.
+	Adoptees []spawner.Server
+
+	mu       sync.Mutex
+	gates    map[string]chan struct{}
+	stops    map[string]chan struct{}
+	fails    map[string]error
+	running  map[string]bool
+	starts   map[string]int
+	requests []spawner.StartRequest
+}
+
+// New returns a Spawner whose servers are at http://127.0.0.1:9.
+func New() *Spawner {
+	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
+		fails: map[string]error{}, running: map[string]bool{}, starts: map[string]int{}}
+}
+
+var _ spawner.Spawner = (*Spawner)(nil)
+
+// Hold makes user's next starts wait until release is called.
+func (f *Spawner) Hold(user string) (release func()) { return f.gate(f.gates, user) }
+
+// HoldStop makes user's next stops wait until release is called.
+func (f *Spawner) HoldStop(user string) (release func()) { return f.gate(f.stops, user) }
+
+func (f *Spawner) gate(m map[string]chan struct{}, user string) func() {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	m[user] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(m, user)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// FailWith makes user's starts fail with err; nil makes them succeed.
+func (f *Spawner) FailWith(user string, err error) {
+	f.mu.Lock()
+	f.fails[user] = err
+	f.mu.Unlock()
+}
+
+// Starts counts user's starts.
+func (f *Spawner) Starts(user string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.starts[user]
+}
+
+// Requests returns every start request so far.
+func (f *Spawner) Requests() []spawner.StartRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]spawner.StartRequest(nil), f.requests...)
+}
+
+// Start implements spawner.Spawner.
+func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
+	f.mu.Lock()
+	f.starts[req.User]++
+	f.requests = append(f.requests, req)
+	gate, err := f.gates[req.User], f.fails[req.User]
+	f.mu.Unlock()
+	if f.Bus != nil {
+		f.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 50, Message: "Starting container"})
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return spawner.Server{}, ctx.Err()
+		}
+	}
+	if err != nil {
+		return spawner.Server{}, err
+	}
+	f.mu.Lock()
+	f.running[req.User] = true
+	f.mu.Unlock()
+	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: f.Target, APIToken: req.APIToken}, nil
+}
+
+// Stop implements spawner.Spawner; it is also how a test plays someone
+// running `docker stop` behind the hub's back.
+func (f *Spawner) Stop(ctx context.Context, user string) error {
+	f.mu.Lock()
+	gate := f.stops[user]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running[user] {
+		return spawner.ErrNotRunning
+	}
+	f.running[user] = false
+	return nil
+}
+
+// Delete implements spawner.Spawner.
+func (f *Spawner) Delete(ctx context.Context, user string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.running, user)
+	return nil
+}
+
+// DeleteData implements spawner.Spawner.
+func (f *Spawner) DeleteData(ctx context.Context, user string) error { return nil }
+
+// Status implements spawner.Spawner.
+func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	running, exists := f.running[user]
+	switch {
+	case running:
+		return spawner.Server{User: user, State: spawner.StateRunning, Target: f.Target}, nil
+	case exists:
+		return spawner.Server{User: user, State: spawner.StateStopped}, nil
+	}
+	return spawner.Server{User: user, State: spawner.StateMissing}, nil
+}
+
+// Logs implements spawner.Spawner.
+func (f *Spawner) Logs(ctx context.Context, user string, tail int) (string, error) { return "", nil }
+
+// Stats implements spawner.Spawner.
+func (f *Spawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
+	return spawner.Stats{}, spawner.ErrNotRunning
+}
+
+// List implements spawner.Spawner.
+func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) { return nil, nil }
+
+// Adopt implements spawner.Spawner.
+func (f *Spawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.Adoptees, nil }
+
+// Watch implements spawner.Spawner.
+func (f *Spawner) Watch(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Prepull implements spawner.Spawner.
+func (f *Spawner) Prepull(ctx context.Context) error { return nil }
+
+// Router is the proxy's route table, recorded.
+type Router struct {
+	mu     sync.Mutex
+	routes map[string]string
+}
+
+// NewRouter returns an empty Router.
+func NewRouter() *Router { return &Router{routes: map[string]string{}} }
+
+// SetRoute implements core.Router.
+func (r *Router) SetRoute(user string, target *url.URL) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[user] = target.String()
+}
+
+// RemoveRoute implements core.Router.
+func (r *Router) RemoveRoute(user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.routes, user)
+}
+
+// Route returns user's target, "" for none.
+func (r *Router) Route(user string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routes[user]
+}

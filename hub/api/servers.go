@@ -250,7 +250,13 @@ func (a *API) activity(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if err := a.store.RecordActivity(r.Context(), name, server, t); err != nil {
+		err = a.store.RecordActivity(r.Context(), name, server, t)
+		if errors.Is(err, store.ErrNotFound) {
+			// Every user has a default server in JupyterHub's model, even
+			// before its first start is recorded.
+			err = a.store.RecordUserActivity(r.Context(), name, t)
+		}
+		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}

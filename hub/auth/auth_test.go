@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/store"
+)
+
+func newAuth(t *testing.T) (*Authenticator, *store.Store) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	st.CreateUser(ctx, store.NewUser{Name: "alice", MustSetPassword: true})
+	st.CreateUser(ctx, store.NewUser{Name: "teacher", Admin: true})
+	return &Authenticator{Store: st}, st
+}
+
+func TestTokenFromRequest(t *testing.T) {
+	tests := map[string]string{
+		"token abc":  "abc",
+		"Token abc":  "abc",
+		"bearer abc": "abc",
+		"Basic abc":  "",
+		"abc":        "",
+		"":           "",
+	}
+	for header, want := range tests {
+		r := httptest.NewRequest("GET", "/hub/api/user?token=fromquery", nil)
+		if header != "" {
+			r.Header.Set("Authorization", header)
+		}
+		if got := TokenFromRequest(r); got != want {
+			t.Errorf("TokenFromRequest(%q) = %q, want %q (never the query)", header, got, want)
+		}
+	}
+}
+
+func TestFromTokenCapsScopesAtTheOwner(t *testing.T) {
+	a, st := newAuth(t)
+	ctx := context.Background()
+	secret, _, err := st.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: "api", Scopes: []string{"admin:users", "read:users!user=alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.FromToken(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scopes.Holds(p.Scopes, "admin:users") {
+		t.Errorf("alice's token holds admin:users: %v", p.Scopes)
+	}
+	if !scopes.Allows(p.Scopes, "read:users", scopes.OnUser("alice")) {
+		t.Errorf("alice's token lost read:users on herself: %v", p.Scopes)
+	}
+	if _, err := a.FromToken(ctx, "nonsense"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("FromToken(nonsense) = %v, want ErrBadToken", err)
+	}
+}
+
+func TestFirstLoginSetsThePasswordThenChecksIt(t *testing.T) {
+	a, _ := newAuth(t)
+	ctx := context.Background()
+	if _, _, err := a.CheckPassword(ctx, "alice", "short"); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Fatalf("a too-short first password = %v", err)
+	}
+	_, first, err := a.CheckPassword(ctx, "alice", "a good password")
+	if err != nil || !first {
+		t.Fatalf("first login = %v, %v; want it to set the password", first, err)
+	}
+	if _, first, err := a.CheckPassword(ctx, "alice", "a good password"); err != nil || first {
+		t.Errorf("second login = %v, %v", first, err)
+	}
+	if _, _, err := a.CheckPassword(ctx, "alice", "another password"); !errors.Is(err, ErrBadLogin) {
+		t.Errorf("wrong password = %v, want ErrBadLogin", err)
+	}
+	if _, _, err := a.CheckPassword(ctx, "nobody", "whatever1"); !errors.Is(err, ErrBadLogin) {
+		t.Errorf("unknown user = %v, want ErrBadLogin (not a different error)", err)
+	}
+}
+
+func TestSessionLoginCSRFAndLogout(t *testing.T) {
+	a, st := newAuth(t)
+	ctx := context.Background()
+	w := httptest.NewRecorder()
+	sess, err := a.Login(w, httptest.NewRequest("POST", "/hub/login", nil), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+	if cookie.Name != SessionCookie || cookie.Path != SessionPath || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie = %+v, want HttpOnly, SameSite, path %s", cookie, SessionPath)
+	}
+	r := httptest.NewRequest("POST", "/hub/api/users/alice/server", nil)
+	r.AddCookie(cookie)
+	p, err := a.FromRequest(r)
+	if err != nil || p.User.Name != "alice" || !p.ViaSession() {
+		t.Fatalf("FromRequest with the cookie = %+v, %v", p, err)
+	}
+	if CheckCSRF(r, p.Session) {
+		t.Error("a request without the anti-forgery token passed")
+	}
+	r.Header.Set(XSRFHeader, CSRFToken(p.Session))
+	if !CheckCSRF(r, p.Session) {
+		t.Error("a request with the anti-forgery token failed")
+	}
+	// An OAuth token issued through the session dies with it.
+	oauthTok, _, _ := st.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: "api", Scopes: []string{"read:users!user=alice"}, SessionID: sess.ID})
+	if err := a.Logout(httptest.NewRecorder(), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FromSession(ctx, r); err == nil {
+		t.Error("the session survived logout")
+	}
+	if _, err := a.FromToken(ctx, oauthTok); !errors.Is(err, ErrBadToken) {
+		t.Errorf("a token issued through the session survived logout: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/classhub/classhub/assets"
 	"html/template"
 	"io/fs"
 	"log"
@@ -108,6 +109,13 @@ func New(opts Options) *Web {
 	return wb
 }
 
+// logo serves classhub's icon where JupyterHub serves its logo.
+func logo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(assets.Icon)
+}
+
 // Handler serves / and /hub/ except /hub/api.
 func (wb *Web) Handler() http.Handler { return wb.handler }
 
@@ -142,6 +150,8 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/token", wb.tokenPost},
 		{"GET /hub/error/{code}", wb.errorCode},
 		{"GET /hub/static/{file...}", wb.static},
+		// The classic notebook's page header shows the hub's logo.
+		{"GET /hub/logo", logo},
 		{"/hub/", wb.notFound},
 		{"/", prefixRedirect},
 	} {

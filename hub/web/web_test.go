@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +183,13 @@ func TestAgo(t *testing.T) {
 	}
 	if got := e.web.ago(time.Time{}); got != "never" {
 		t.Errorf("ago(zero) = %q", got)
+	}
+}
+
+func TestLogoIsAPNG(t *testing.T) {
+	rec := httptest.NewRecorder()
+	newEnv(t).web.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/hub/logo", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" || !bytes.HasPrefix(rec.Body.Bytes(), []byte("\x89PNG")) {
+		t.Fatalf("GET /hub/logo = %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
 }

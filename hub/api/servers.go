@@ -91,7 +91,12 @@ func (a *API) stopServer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	err := a.hub.Stop(r.Context(), name, body.Remove)
+	writeNoContent(w, name, a.hub.Stop(r.Context(), name, body.Remove))
+}
+
+// writeNoContent answers a hub operation on name: 204 when it worked, else
+// the status its error calls for.
+func writeNoContent(w http.ResponseWriter, name string, err error) {
 	switch {
 	case errors.Is(err, core.ErrNoSuchUser):
 		writeError(w, http.StatusNotFound, "no such user: "+name)

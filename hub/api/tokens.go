@@ -3,8 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/classhub/classhub/hub/scopes"
@@ -133,56 +131,52 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
-func tokenID(s string) (int64, bool) {
-	n, err := strconv.ParseInt(strings.TrimPrefix(s, "a"), 10, 64)
-	return n, err == nil && strings.HasPrefix(s, "a")
+// requestedToken answers a request for one of a user's tokens: it checks that the
+// caller holds scope on the user and finds the token, or answers itself and
+// returns false. store.ParseTokenID reads the "a42" form.
+func (a *API) requestedToken(w http.ResponseWriter, r *http.Request, scope string) (store.Token, bool) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return store.Token{}, false
+	}
+	name := r.PathValue("name")
+	if !a.allow(w, p, scope, name) {
+		return store.Token{}, false
+	}
+	id, err := store.ParseTokenID(r.PathValue("id"))
+	var tok store.Token
+	if err == nil {
+		tok, err = a.store.GetToken(r.Context(), name, id)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such token: "+r.PathValue("id"))
+		return tok, false
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return tok, false
+	}
+	return tok, true
 }
 
 func (a *API) getToken(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
-	if !ok {
-		return
+	if tok, ok := a.requestedToken(w, r, "read:tokens"); ok {
+		writeJSON(w, http.StatusOK, tokenModel(tok))
 	}
-	name := r.PathValue("name")
-	if !a.allow(w, p, "read:tokens", name) {
-		return
-	}
-	id, ok := tokenID(r.PathValue("id"))
-	tok, err := a.store.GetToken(r.Context(), name, id)
-	if !ok || errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no such token: "+r.PathValue("id"))
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, tokenModel(tok))
 }
 
 func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
+	tok, ok := a.requestedToken(w, r, "tokens")
 	if !ok {
-		return
-	}
-	name := r.PathValue("name")
-	if !a.allow(w, p, "tokens", name) {
-		return
-	}
-	id, ok := tokenID(r.PathValue("id"))
-	tok, err := a.store.GetToken(r.Context(), name, id)
-	if !ok || errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no such token: "+r.PathValue("id"))
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	// Deleting an OAuth token logs its client out entirely, as in
 	// JupyterHub.
+	var err error
 	if tok.ClientID != "" && tok.Kind == "oauth" {
 		_, err = a.store.DeleteTokensByClient(r.Context(), tok.ClientID)
 	} else {
-		err = a.store.DeleteToken(r.Context(), name, id)
+		err = a.store.DeleteToken(r.Context(), tok.User, tok.ID)
 	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())

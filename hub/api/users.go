@@ -328,15 +328,5 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "you cannot delete yourself")
 		return
 	}
-	err := a.hub.DeleteUser(r.Context(), name)
-	switch {
-	case errors.Is(err, core.ErrNoSuchUser):
-		writeError(w, http.StatusNotFound, "no such user: "+name)
-	case errors.Is(err, core.ErrPending):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	writeNoContent(w, name, a.hub.DeleteUser(r.Context(), name))
 }

@@ -105,6 +105,11 @@ func (h *Hub) relayOne(ctx context.Context, e events.Event) {
 		h.bus.Publish(e)
 		return
 	}
+	// Containers of users this hub does not know (another hub's, on a
+	// shared engine) are not news here.
+	if _, err := h.store.GetUser(ctx, e.User); err != nil {
+		return
+	}
 	h.mu.Lock()
 	st := h.state(e.User)
 	pending, ready := st.pending, st.ready

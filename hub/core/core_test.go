@@ -276,3 +276,16 @@ func TestImagePullProgressReachesEveryPendingSpawn(t *testing.T) {
 		}
 	}
 }
+
+func TestEventsAboutStrangersAreDropped(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Kind == events.Notice })
+	defer sub.Close()
+	f.sp.Bus.Publish(events.Event{Kind: events.Notice, User: "stranger", Message: "removed outside classhub"})
+	f.sp.Bus.Publish(events.Event{Kind: events.Notice, User: "alice", Message: "removed outside classhub"})
+	if e := <-sub.C; e.User != "alice" {
+		t.Errorf("relayed a notice about %q, a user this hub does not have", e.User)
+	}
+}

@@ -1,16 +1,25 @@
 // Package app is classhub's desktop face: the tray menu, the dashboard and
-// the settings window. It renders hub state and calls hub methods; anything
-// the CLI or the web pages need too lives in hub/.
+// the settings window. It renders hub state from the hub's event stream
+// and calls hub methods; anything the CLI or the web pages need too lives
+// in hub/.
+//
+// One State (state.go) holds what is shown. Events from the hub's bus and
+// results of hub calls change it on the UI goroutine (fyne.Do); the tray
+// menu (tray.go) and the windows (dashboard.go, settings.go) are rebuilt or
+// refreshed from it.
 package app
 
 import (
+	"path/filepath"
+	"time"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/widget"
+	"github.com/pkg/browser"
 
 	"github.com/classhub/classhub/assets"
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/doctor"
 )
 
 // ID is the application ID, as in FyneApp.toml.
@@ -22,29 +31,28 @@ type Options struct {
 	Version string
 }
 
-// Run opens the desktop app and returns when it quits.
+// openURL opens the browser; a variable so tests can record instead.
+var openURL = browser.OpenURL
+
+// Run opens the desktop app with the hub inside it and returns when it
+// quits. The window and tray appear at once; the hub opens behind them.
 func Run(opts Options) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w := a.NewWindow("classhub")
-	w.SetContent(Placeholder(opts))
-	w.Resize(fyne.NewSize(480, 240))
-	if desk, ok := a.(desktop.App); ok {
-		desk.SetSystemTrayIcon(fyne.NewStaticResource("tray-stopped.png", assets.TrayStopped))
-		desk.SetSystemTrayMenu(fyne.NewMenu("classhub",
-			fyne.NewMenuItem("Dashboard…", w.Show),
-		))
-		desk.SetSystemTrayWindow(w)
-	}
-	w.ShowAndRun()
+	u := newUI(a, deps{
+		open:       openReal(opts.DataDir, opts.Version),
+		configPath: filepath.Join(opts.DataDir, config.FileName),
+		doctor:     doctor.Run,
+		openURL:    openURL,
+		do:         fyne.Do,
+		now:        time.Now,
+		statsEvery: 5 * time.Second,
+		spawnWait:  15 * time.Minute,
+		quit:       a.Quit,
+		trayHost:   hasTrayHost,
+	})
+	u.start()
+	a.Run()
+	u.shutdown()
 	return nil
-}
-
-// Placeholder is the window's content until the dashboard lands.
-func Placeholder(opts Options) fyne.CanvasObject {
-	return container.NewVBox(
-		widget.NewLabelWithStyle("classhub "+opts.Version, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("The dashboard is on its way. To host a class now, run `classhub serve`."),
-		widget.NewLabel("Data folder: "+opts.DataDir),
-	)
 }

@@ -1,0 +1,180 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/classhub/classhub/hub/doctor"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/spawner"
+)
+
+func TestAgo(t *testing.T) {
+	old := testNow.Add(-72 * time.Hour)
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Time{}, "never"},
+		{testNow.Add(-10 * time.Second), "just now"},
+		{testNow.Add(-5 * time.Minute), "5 min ago"},
+		{testNow.Add(-3 * time.Hour), "3 h ago"},
+		{old, old.Local().Format("2 Jan 15:04")},
+	} {
+		if got := Ago(testNow, tt.t); got != tt.want {
+			t.Errorf("Ago(%v) = %q, want %q", tt.t, got, tt.want)
+		}
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[uint64]string{512: "512 B", 2048: "2 KiB", 300 << 20: "300 MiB", 3 << 29: "1.5 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestCellText(t *testing.T) {
+	ready := UserRow{Name: "alice", Phase: ServerReady, LastActivity: testNow.Add(-2 * time.Minute),
+		Stats: spawner.Stats{CPUPercent: 4.6, MemoryBytes: 120 << 20, MemoryLimit: 2 << 30}, HasStats: true}
+	for _, tt := range []struct {
+		name string
+		row  UserRow
+		col  int
+		want string
+	}{
+		{"owner", UserRow{Name: "teacher", Admin: true}, colName, "teacher (you)"},
+		{"admin", UserRow{Name: "ta", Admin: true}, colName, "ta (admin)"},
+		{"student", ready, colName, "alice"},
+		{"ready", ready, colState, "ready"},
+		{"starting", UserRow{Phase: ServerStarting, Progress: 60, Detail: "Waiting for the server"}, colState, "starting… 60% · Waiting for the server"},
+		{"starting without progress", UserRow{Phase: ServerStarting}, colState, "starting…"},
+		{"failed", UserRow{Phase: ServerFailed, Detail: "image missing\ntraceback"}, colState, "failed: image missing"},
+		{"activity", ready, colActivity, "2 min ago"},
+		{"cpu", ready, colCPU, "5%"},
+		{"memory", ready, colMemory, "120 MiB / 2.0 GiB"},
+		{"no stats", UserRow{Phase: ServerStopped}, colMemory, "–"},
+	} {
+		if got := cellText(tt.row, tt.col, "teacher", testNow); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// classState is a class in the middle of a lesson.
+func classState() *State {
+	s := &State{Hub: HubRunning, Owner: "teacher", ClassURL: "http://192.0.2.10:8000/",
+		PublicAddr: "0.0.0.0:8000", InternalAddr: "172.18.0.1:8081", Network: testNetwork,
+		Image:  ImageStatus{Ref: "classhub/notebook:latest"},
+		Notice: "bob's server ran out of memory and stopped: raise memory_limit, or ask them to use less.",
+		Users: []UserRow{
+			{Name: "alice", Phase: ServerReady, LastActivity: testNow.Add(-2 * time.Minute),
+				Stats: spawner.Stats{CPUPercent: 12, MemoryBytes: 310 << 20, MemoryLimit: 2 << 30}, HasStats: true},
+			{Name: "bob", Phase: ServerFailed, Detail: "the server did not answer within 60s", LastActivity: testNow.Add(-3 * time.Hour)},
+			{Name: "carol", Phase: ServerStarting, Progress: 45, Detail: "Waiting for the server"},
+			{Name: "dave"},
+			{Name: "teacher", Admin: true, Phase: ServerReady, LastActivity: testNow,
+				Stats: spawner.Stats{CPUPercent: 3, MemoryBytes: 150 << 20, MemoryLimit: 2 << 30}, HasStats: true},
+		},
+		Selected: "alice",
+		Logs:     "[I 10:28:01 ServerApp] Jupyter Server 1.23.6 is running at:\n[I 10:28:01 ServerApp] http://172.18.0.5:8888/user/alice/\n",
+	}
+	s.SetDoctor(okReport)
+	return s
+}
+
+func renderDashboard(t *testing.T, s *State) (*Dashboard, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	d := NewDashboard(DashboardActions{}, func() time.Time { return testNow })
+	w := test.NewTempWindow(t, d.Content())
+	w.Resize(fyne.NewSize(1080, 760))
+	d.Update(s)
+	return d, w
+}
+
+func TestDashboardMarkup(t *testing.T) {
+	_, w := renderDashboard(t, classState())
+	test.AssertRendersToMarkup(t, "dashboard_class.xml", w.Canvas())
+}
+
+func TestDashboardMarkupDockerStopped(t *testing.T) {
+	s := &State{Hub: HubError, Problem: engine.AdviceNotRunning, Image: ImageStatus{Ref: "classhub/notebook:latest"}}
+	s.SetDoctor(doctor.Report{Checks: []doctor.Check{
+		{Name: "docker", OK: true, Detail: "installed (/usr/bin/docker)"},
+		{Name: "engine", Detail: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", Advice: engine.AdviceNotRunning},
+	}})
+	_, w := renderDashboard(t, s)
+	test.AssertRendersToMarkup(t, "dashboard_docker_stopped.xml", w.Canvas())
+}
+
+func TestDashboardImageProgress(t *testing.T) {
+	s := classState()
+	s.Image = ImageStatus{Ref: "classhub/notebook:latest", Busy: true, Progress: 0.4, Detail: "Pulling classhub/notebook:latest"}
+	d, _ := renderDashboard(t, s)
+	if !d.imageBar.Visible() || d.imageBar.Value != 0.4 {
+		t.Errorf("progress bar visible=%t value=%v, want 0.4 shown", d.imageBar.Visible(), d.imageBar.Value)
+	}
+	if d.image.Text != "classhub/notebook:latest: Pulling classhub/notebook:latest" {
+		t.Errorf("image line %q", d.image.Text)
+	}
+	s.Image = ImageStatus{Ref: "classhub/notebook:latest", Checked: true, Present: false}
+	d.Update(s)
+	if d.imageBar.Visible() || d.image.Text != "classhub/notebook:latest is missing: run `classhub image build`" {
+		t.Errorf("missing image: bar %t, line %q", d.imageBar.Visible(), d.image.Text)
+	}
+}
+
+func TestDashboardBannerForFailedCheck(t *testing.T) {
+	s := classState()
+	s.SetDoctor(doctor.Report{Checks: []doctor.Check{
+		{Name: "engine", OK: true},
+		{Name: "probe", Detail: "no answer from 172.18.0.1", Advice: "a firewall may block containers from reaching 172.18.0.1"},
+	}})
+	d, _ := renderDashboard(t, s)
+	if !d.banner.Visible() || d.retry.Visible() {
+		t.Fatalf("banner %t retry %t, want the banner without Retry while the hub runs", d.banner.Visible(), d.retry.Visible())
+	}
+	if d.bannerTitle.Text != "Check probe: no answer from 172.18.0.1" || d.bannerDetail.Text != "To fix it: a firewall may block containers from reaching 172.18.0.1" {
+		t.Errorf("banner %q / %q", d.bannerTitle.Text, d.bannerDetail.Text)
+	}
+	s.SetDoctor(okReport)
+	d.Update(s)
+	if d.banner.Visible() {
+		t.Error("the banner stays when every check passes")
+	}
+}
+
+func TestDashboardBannerSaysWhyTheHubDidNotStart(t *testing.T) {
+	// The port is taken; the doctor also finds no LAN, which did not
+	// stop the hub and must not hide the reason.
+	s := &State{Hub: HubError, Problem: "listen on 0.0.0.0:8000: address already in use (is another classhub running? pass --listen with a free port)"}
+	s.SetDoctor(doctor.Report{Checks: []doctor.Check{
+		{Name: "engine", OK: true},
+		{Name: "class link", Detail: "no LAN address found", Advice: "connect the laptop to the class network"},
+	}})
+	d, _ := renderDashboard(t, s)
+	if d.bannerTitle.Text != "classhub could not start" || d.bannerDetail.Text != s.Problem || !d.retry.Visible() {
+		t.Errorf("banner %q / %q, retry %t", d.bannerTitle.Text, d.bannerDetail.Text, d.retry.Visible())
+	}
+}
+
+func TestDashboardLogsShowTheNewestLines(t *testing.T) {
+	s := classState()
+	d, _ := renderDashboard(t, s)
+	var lines []string
+	for i := range 200 {
+		lines = append(lines, fmt.Sprintf("line %d", i))
+	}
+	s.Logs = strings.Join(lines, "\n")
+	d.Update(s)
+	if d.logScroll.Offset.Y == 0 || d.logScroll.Offset.Y+d.logScroll.Size().Height < d.logs.MinSize().Height-1 {
+		t.Errorf("logs scrolled to %v of %v in a %v pane, want the bottom", d.logScroll.Offset.Y, d.logs.MinSize().Height, d.logScroll.Size().Height)
+	}
+}

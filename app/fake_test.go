@@ -1,0 +1,468 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/doctor"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// fakeHub is a hub in memory. It records every call on calls and
+// publishes what the real hub would on its bus; tests finish starts with
+// ready or fail.
+type fakeHub struct {
+	bus   *events.Bus
+	owner string
+	calls chan string
+
+	mu      sync.Mutex
+	users   map[string]*fakeUser
+	closed  bool
+	logs    map[string]string
+	stats   map[string]spawner.Stats
+	links   int
+	addErr  error
+	statsCh chan struct{} // closed when Stats is called, if set
+}
+
+type fakeUser struct {
+	admin    bool
+	activity time.Time
+	status   core.ServerStatus
+}
+
+func newFakeHub(owner string, others ...string) *fakeHub {
+	f := &fakeHub{bus: events.NewBus(64), owner: owner, calls: make(chan string, 100),
+		users: map[string]*fakeUser{owner: {admin: true}}, logs: map[string]string{}, stats: map[string]spawner.Stats{}}
+	for _, n := range others {
+		f.users[n] = &fakeUser{}
+	}
+	return f
+}
+
+func (f *fakeHub) record(format string, args ...any) { f.calls <- fmt.Sprintf(format, args...) }
+
+func (f *fakeHub) Serve(ctx context.Context) error { <-ctx.Done(); return nil }
+func (f *fakeHub) Close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+}
+func (f *fakeHub) Bus() *events.Bus { return f.bus }
+func (f *fakeHub) Owner() string    { return f.owner }
+func (f *fakeHub) ClassURL() string { return "http://192.0.2.10:8000/" }
+func (f *fakeHub) PublicAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4zero, Port: 8000}
+}
+func (f *fakeHub) InternalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(172, 18, 0, 1), Port: 8081}
+}
+
+func (f *fakeHub) Users(ctx context.Context, opt store.ListOptions) ([]core.UserStatus, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []core.UserStatus
+	for n, u := range f.users {
+		st := u.status
+		st.User = n
+		out = append(out, core.UserStatus{User: store.User{Name: n, Admin: u.admin, LastActivity: u.activity}, Server: st})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, len(out), nil
+}
+
+func (f *fakeHub) Status(ctx context.Context, user string) (core.ServerStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[user]
+	if !ok {
+		return core.ServerStatus{}, core.ErrNoSuchUser
+	}
+	return u.status, nil
+}
+
+// Start marks the server pending and publishes "starting"; ready or fail
+// finish it.
+func (f *fakeHub) Start(ctx context.Context, user string) (core.ServerStatus, error) {
+	f.mu.Lock()
+	u := f.users[user]
+	var err error
+	switch {
+	case u == nil:
+		err = core.ErrNoSuchUser
+	case u.status.Ready:
+		err = core.ErrAlreadyRunning
+	default:
+		u.status.Pending, u.status.Failed = core.PendingSpawn, ""
+	}
+	f.mu.Unlock()
+	f.record("start %s", user)
+	if err == nil {
+		f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateStarting)})
+	}
+	return core.ServerStatus{User: user, Pending: core.PendingSpawn}, err
+}
+
+func (f *fakeHub) ready(user string) {
+	f.mu.Lock()
+	f.users[user].status = core.ServerStatus{User: user, Ready: true}
+	f.mu.Unlock()
+	f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateRunning), Message: "Server ready"})
+}
+
+func (f *fakeHub) fail(user, why string) {
+	f.mu.Lock()
+	f.users[user].status = core.ServerStatus{User: user, Failed: why}
+	f.mu.Unlock()
+	f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateFailed), Failed: true, Message: why})
+}
+
+func (f *fakeHub) Stop(ctx context.Context, user string, remove bool) error {
+	f.record("stop %s remove=%t", user, remove)
+	f.mu.Lock()
+	f.users[user].status = core.ServerStatus{User: user}
+	f.mu.Unlock()
+	state := spawner.StateStopped
+	if remove {
+		state = spawner.StateMissing
+	}
+	f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(state)})
+	return nil
+}
+
+func (f *fakeHub) StartAll(ctx context.Context) (int, error) { f.record("start all"); return 2, nil }
+func (f *fakeHub) StopAll(ctx context.Context) (int, error)  { f.record("stop all"); return 1, nil }
+
+func (f *fakeHub) AddUsers(ctx context.Context, names []string, admin bool) ([]store.User, error) {
+	f.record("add %s admin=%t", strings.Join(names, ","), admin)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.addErr != nil {
+		return nil, f.addErr
+	}
+	var created []store.User
+	for _, n := range names {
+		if _, ok := f.users[n]; !ok {
+			f.users[n] = &fakeUser{admin: admin}
+			created = append(created, store.User{Name: n})
+		}
+	}
+	return created, nil
+}
+
+func (f *fakeHub) LoginLink(ctx context.Context, user, next string) (string, error) {
+	f.mu.Lock()
+	f.links++
+	n := f.links
+	f.mu.Unlock()
+	f.record("login link %s next=%q", user, next)
+	return fmt.Sprintf("http://127.0.0.1:8000/hub/login-link/secret%d?next=%%2Fhub%%2Fspawn%%2F%s", n, user), nil
+}
+
+func (f *fakeHub) Logs(ctx context.Context, user string, tail int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l, ok := f.logs[user]; ok {
+		return l, nil
+	}
+	return "", fmt.Errorf("logs %s: %s has no server container", user, user)
+}
+
+func (f *fakeHub) Stats(ctx context.Context, user string) (spawner.Stats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.stats[user]; ok {
+		return s, nil
+	}
+	return spawner.Stats{}, spawner.ErrNotRunning
+}
+
+// uiQueue stands in for fyne.Do: work for the UI goroutine waits here
+// until the test runs it, so widgets are only touched by the test's
+// goroutine and every step is deterministic.
+type uiQueue struct{ c chan func() }
+
+func newQueue() *uiQueue { return &uiQueue{c: make(chan func(), 4096)} }
+
+func (q *uiQueue) do(fn func()) { q.c <- fn }
+
+// until runs queued UI work until cond holds. The deadline only stops a
+// broken test from hanging.
+func (q *uiQueue) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case fn := <-q.c:
+			fn()
+		case <-deadline.C:
+			t.Fatalf("waited in vain for %s", what)
+		}
+	}
+}
+
+// drain runs the UI work queued so far.
+func (q *uiQueue) drain() {
+	for {
+		select {
+		case fn := <-q.c:
+			fn()
+		default:
+			return
+		}
+	}
+}
+
+// wantCall waits for the fake hub's next call, running UI work meanwhile,
+// and checks it.
+func (f *fakeHub) wantCall(t *testing.T, q *uiQueue, want string) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		select {
+		case got := <-f.calls:
+			if got != want {
+				t.Fatalf("hub call %q, want %q", got, want)
+			}
+			return
+		case fn := <-q.c:
+			fn()
+		case <-deadline.C:
+			t.Fatalf("the hub was never called: want %q", want)
+		}
+	}
+}
+
+// noCalls checks nothing called the hub.
+func (f *fakeHub) noCalls(t *testing.T) {
+	t.Helper()
+	select {
+	case got := <-f.calls:
+		t.Fatalf("unexpected hub call %q", got)
+	default:
+	}
+}
+
+// testNow is the dashboard's clock in tests.
+var testNow = time.Date(2025, 3, 4, 10, 30, 0, 0, time.UTC)
+
+var okReport = doctor.Report{Checks: []doctor.Check{
+	{Name: "docker", OK: true, Detail: "installed (/usr/bin/docker)"},
+	{Name: "engine", OK: true, Detail: "running, and this user may use it"},
+	{Name: "engine version", OK: true, Detail: "Docker 20.10.24 (API 1.41, Debian GNU/Linux 12, cgroup 2)"},
+	{Name: "image", OK: true, Detail: "classhub/notebook:latest (32dbe35f6169, 344 MB)"},
+}}
+
+var testNetwork = spawner.Network{Name: "classhub", Gateway: "172.18.0.1", Subnet: "172.18.0.0/16", HubHost: "172.18.0.1", BindAddr: "172.18.0.1"}
+
+type harness struct {
+	u      *ui
+	f      *fakeHub
+	q      *uiQueue
+	opened chan string
+	quits  chan struct{}
+	opens  chan struct{}
+	// openErr, if set, makes the next opens fail.
+	openErr []error
+	report  doctor.Report
+	mu      sync.Mutex
+}
+
+// newHarness starts the UI over a fake hub and waits until it runs, or
+// until the first opens failed with openErrs.
+func newHarness(t *testing.T, f *fakeHub, openErrs ...error) *harness {
+	t.Helper()
+	return startHarness(t, f, okReport, openErrs...)
+}
+
+// startHarness is newHarness with the doctor answering report.
+func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...error) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{f: f, q: newQueue(), opened: make(chan string, 10), quits: make(chan struct{}, 10),
+		opens: make(chan struct{}, 10), openErr: openErrs, report: report}
+	h.u = newUI(a, deps{
+		open: func(ctx context.Context, cfg config.Config) (Conn, error) {
+			h.opens <- struct{}{}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.openErr) > 0 {
+				err := h.openErr[0]
+				h.openErr = h.openErr[1:]
+				return Conn{}, err
+			}
+			return Conn{Hub: f, Containers: f, Network: testNetwork}, nil
+		},
+		configPath: filepath.Join(t.TempDir(), config.FileName),
+		doctor: func(ctx context.Context, cfg config.Config) doctor.Report {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return h.report
+		},
+		openURL:   func(u string) error { h.opened <- u; return nil },
+		do:        h.q.do,
+		now:       func() time.Time { return testNow },
+		spawnWait: time.Minute,
+		quit:      func() { h.quits <- struct{}{} },
+	})
+	t.Cleanup(func() {
+		h.u.shutdown()
+		h.q.drain()
+	})
+	h.u.start()
+	if len(openErrs) == 0 {
+		h.q.until(t, "the hub to run and the doctor to report", func() bool {
+			return h.u.st.Hub == HubRunning && h.u.st.Doctor != nil
+		})
+	}
+	return h
+}
+
+// waitOpen waits, running UI work, until the hub is opened once more.
+func (h *harness) waitOpen(t *testing.T) {
+	t.Helper()
+	h.q.until(t, "the hub to be opened", func() bool { return len(h.opens) > 0 })
+	<-h.opens
+}
+
+// item finds a tray menu item by label, in submenus too.
+func item(t *testing.T, m *fyne.Menu, label string) *fyne.MenuItem {
+	t.Helper()
+	var found *fyne.MenuItem
+	var walk func(m *fyne.Menu)
+	walk = func(m *fyne.Menu) {
+		for _, it := range m.Items {
+			if it.Label == label {
+				found = it
+			}
+			if it.ChildMenu != nil {
+				walk(it.ChildMenu)
+			}
+		}
+	}
+	walk(m)
+	if found == nil {
+		t.Fatalf("tray menu has no %q item:\n%s", label, strings.Join(describeMenu(m), "\n"))
+	}
+	return found
+}
+
+// tapItem taps an enabled tray item, as the tray would.
+func tapItem(t *testing.T, m *fyne.Menu, label string) {
+	t.Helper()
+	it := item(t, m, label)
+	if it.Disabled || it.Action == nil {
+		t.Fatalf("tray item %q is disabled", label)
+	}
+	it.Action()
+}
+
+// describeMenu lists a menu's items as "label", "label (off)" or "---",
+// submenu items indented.
+func describeMenu(m *fyne.Menu) []string {
+	var out []string
+	var walk func(m *fyne.Menu, indent string)
+	walk = func(m *fyne.Menu, indent string) {
+		for _, it := range m.Items {
+			switch {
+			case it.IsSeparator:
+				out = append(out, indent+"---")
+			case it.Disabled:
+				out = append(out, indent+it.Label+" (off)")
+			default:
+				out = append(out, indent+it.Label)
+			}
+			if it.ChildMenu != nil {
+				walk(it.ChildMenu, indent+"  ")
+			}
+		}
+	}
+	walk(m, "")
+	return out
+}
+
+// visible lists o and the objects under it that are shown, laid out.
+func visible(o fyne.CanvasObject) []fyne.CanvasObject {
+	test.LaidOutObjects(o)
+	var out []fyne.CanvasObject
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		out = append(out, o)
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}
+
+// texts lists the text of every label, hyperlink and button shown under o.
+func texts(o fyne.CanvasObject) []string {
+	var out []string
+	for _, obj := range visible(o) {
+		switch w := obj.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.Hyperlink:
+			out = append(out, w.Text)
+		case *widget.Button:
+			out = append(out, w.Text)
+		}
+	}
+	return out
+}
+
+func containsText(o fyne.CanvasObject, sub string) bool {
+	return slices.ContainsFunc(texts(o), func(s string) bool { return strings.Contains(s, sub) })
+}
+
+// button finds a visible button by its text under o.
+func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	for _, obj := range visible(o) {
+		if b, ok := obj.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no %q button among %q", text, texts(o))
+	return nil
+}
+
+// topDialog is the dialog shown over w, or fails.
+func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog is shown")
+	}
+	return top
+}

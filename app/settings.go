@@ -1,0 +1,273 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub/config"
+)
+
+// Mode choices as the settings window words them.
+var modeChoices = []string{
+	"Class: students join over the network",
+	"Personal: only this laptop",
+}
+
+func modeChoice(mode string) string {
+	if mode == config.ModePersonal {
+		return modeChoices[1]
+	}
+	return modeChoices[0]
+}
+
+// Settings edits the data dir's classhub.toml, the file `classhub serve`
+// reads too. Settings the window does not show (network, hub port,
+// environment…) are kept as the file has them.
+type Settings struct {
+	path string
+	// base is the file as loaded; inForce is what the running hub uses,
+	// which the change sentences compare against.
+	base, inForce config.Config
+	running       bool
+	onRestart     func()
+
+	mode                           *widget.RadioGroup
+	port, image, memory, cpu, idle *widget.Entry
+	pull                           *widget.Select
+	result                         *widget.Label
+	save, restart                  *widget.Button
+	content                        fyne.CanvasObject
+}
+
+// NewSettings builds the settings form for the config file at path.
+// onRestart restarts the hub so saved settings take effect.
+func NewSettings(path string, onRestart func()) *Settings {
+	s := &Settings{path: path, onRestart: onRestart}
+	s.mode = widget.NewRadioGroup(modeChoices, nil)
+	s.mode.Required = true
+	s.port = widget.NewEntry()
+	s.image = widget.NewEntry()
+	s.pull = widget.NewSelect([]string{config.PullIfNotPresent, config.PullAlways, config.PullNever}, nil)
+	s.memory = widget.NewEntry()
+	s.memory.SetPlaceHolder("e.g. 2G; empty for no limit")
+	s.cpu = widget.NewEntry()
+	s.cpu.SetPlaceHolder("e.g. 1.5; 0 for no limit")
+	s.idle = widget.NewEntry()
+	s.idle.SetPlaceHolder("e.g. 1h; 0s never stops idle servers")
+	s.result = widget.NewLabel("")
+	s.result.Wrapping = fyne.TextWrapWord
+	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
+	s.save.Importance = widget.HighImportance
+	s.restart = widget.NewButtonWithIcon("Restart the hub now", theme.ViewRefreshIcon(), func() {
+		s.restart.Disable()
+		if s.onRestart != nil {
+			s.onRestart()
+		}
+	})
+	s.restart.Hide()
+
+	form := widget.NewForm(
+		widget.NewFormItem("Mode", s.mode),
+		widget.NewFormItem("Port", s.port),
+		widget.NewFormItem("Image", s.image),
+		widget.NewFormItem("Pull policy", s.pull),
+		widget.NewFormItem("Memory limit", s.memory),
+		widget.NewFormItem("CPU limit", s.cpu),
+		widget.NewFormItem("Idle timeout", s.idle),
+	)
+	form.Items[1].HintText = "students' browsers connect to this port"
+	form.Items[4].HintText = "per server"
+	form.Items[6].HintText = "idle servers are stopped after this long"
+	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
+	where.Wrapping = fyne.TextWrapWord
+	s.content = container.NewVScroll(container.NewVBox(
+		where,
+		form,
+		container.NewHBox(layout.NewSpacer(), s.restart, s.save),
+		s.result,
+	))
+	return s
+}
+
+// Content is the settings window's root object.
+func (s *Settings) Content() fyne.CanvasObject { return s.content }
+
+// Load fills the form from the file; the hub runs with inForce when
+// running is true.
+func (s *Settings) Load(inForce config.Config, running bool) error {
+	s.inForce, s.running = inForce, running
+	cfg, err := config.Load(s.path)
+	if err != nil {
+		s.result.SetText(err.Error())
+		return err
+	}
+	s.base = cfg
+	s.mode.SetSelected(modeChoice(cfg.Mode))
+	_, port, _ := net.SplitHostPort(cfg.ListenAddr())
+	s.port.SetText(port)
+	s.image.SetText(cfg.Image)
+	s.pull.SetSelected(cfg.PullPolicy)
+	s.memory.SetText(cfg.MemoryLimit)
+	s.cpu.SetText(strconv.FormatFloat(cfg.CPULimit, 'f', -1, 64))
+	s.idle.SetText(shortDuration(time.Duration(cfg.IdleTimeout)))
+	s.result.SetText("")
+	s.restart.Hide()
+	s.content.Refresh()
+	return nil
+}
+
+// Save validates the form, writes the file and says what the changes
+// need. It returns the saved config.
+func (s *Settings) Save() (config.Config, error) {
+	cfg, err := s.formConfig()
+	if err == nil {
+		err = config.Save(s.path, cfg)
+	}
+	if err != nil {
+		s.result.Importance = widget.DangerImportance
+		s.result.SetText("Not saved: " + err.Error())
+		s.content.Refresh()
+		return cfg, err
+	}
+	s.base = cfg
+	s.result.Importance = widget.MediumImportance
+	msg := "Saved."
+	if !s.running {
+		msg += " The hub uses these settings when it starts."
+	} else if changes := SettingsChanges(s.inForce, cfg); len(changes) > 0 {
+		msg += " " + strings.Join(changes, " ")
+		s.restart.Enable()
+		s.restart.Show()
+	} else {
+		msg += " The hub already runs with these settings."
+	}
+	s.result.SetText(msg)
+	s.content.Refresh()
+	return cfg, nil
+}
+
+// shortDuration writes d as people would: "1h", "30m", "1h30m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// formConfig is the file's settings with the form's values over them.
+func (s *Settings) formConfig() (config.Config, error) {
+	cfg := s.base
+	var errs []error
+	cfg.Mode = config.ModeClass
+	if s.mode.Selected == modeChoices[1] {
+		cfg.Mode = config.ModePersonal
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(s.port.Text))
+	if err != nil || port < 1 || port > 65535 {
+		errs = append(errs, fmt.Errorf("port %q is not a port: use a number from 1 to 65535, e.g. 8000", s.port.Text))
+	} else {
+		cfg.Listen = ListenFor(s.base, cfg.Mode, port)
+	}
+	cfg.Image = strings.TrimSpace(s.image.Text)
+	cfg.PullPolicy = s.pull.Selected
+	cfg.MemoryLimit = strings.TrimSpace(s.memory.Text)
+	if t := strings.TrimSpace(s.cpu.Text); t == "" {
+		cfg.CPULimit = 0
+	} else if cfg.CPULimit, err = strconv.ParseFloat(t, 64); err != nil {
+		errs = append(errs, fmt.Errorf("CPU limit %q is not a number: write e.g. 1 or 1.5, or 0 for no limit", t))
+	}
+	if err := cfg.IdleTimeout.UnmarshalText([]byte(strings.TrimSpace(s.idle.Text))); err != nil {
+		errs = append(errs, fmt.Errorf("idle timeout: %w", err))
+	}
+	if len(errs) > 0 {
+		return cfg, errors.Join(errs...)
+	}
+	return cfg, cfg.Validate()
+}
+
+// ListenFor is the listen address for mode and port. A host the file sets
+// on purpose is kept; the mode's own default host follows the mode, so
+// switching to personal never leaves the hub open to the LAN. The mode's
+// default address is written as "" so the file stays short.
+func ListenFor(old config.Config, mode string, port int) string {
+	defaultHost := func(m string) string {
+		h, _, _ := net.SplitHostPort(config.Config{Mode: m}.ListenAddr())
+		return h
+	}
+	host := ""
+	if old.Listen != "" {
+		host, _, _ = net.SplitHostPort(old.Listen)
+	}
+	if host == "" || host == defaultHost(old.Mode) {
+		host = defaultHost(mode)
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if addr == (config.Config{Mode: mode}).ListenAddr() {
+		return ""
+	}
+	return addr
+}
+
+// SettingsChanges says, one sentence per kind, what the changes from old
+// to new need before they take effect. The hub reads its settings when it
+// starts, so every change needs a restart; image and limits also need each
+// server's container to be recreated, which happens at its next start.
+func SettingsChanges(old, new config.Config) []string {
+	var restart, recreate []string
+	if old.Mode != new.Mode {
+		restart = append(restart, "mode")
+	}
+	if old.ListenAddr() != new.ListenAddr() {
+		restart = append(restart, "port")
+	}
+	if old.IdleTimeout != new.IdleTimeout {
+		restart = append(restart, "idle timeout")
+	}
+	if old.PullPolicy != new.PullPolicy {
+		restart = append(restart, "pull policy")
+	}
+	if old.Image != new.Image {
+		recreate = append(recreate, "image")
+	}
+	if old.MemoryLimit != new.MemoryLimit || old.SwapLimit != new.SwapLimit {
+		recreate = append(recreate, "memory limit")
+	}
+	if old.CPULimit != new.CPULimit {
+		recreate = append(recreate, "CPU limit")
+	}
+	var out []string
+	if len(restart) > 0 {
+		out = append(out, fmt.Sprintf("Changes to the %s take effect when the hub restarts.", andList(restart)))
+	}
+	if old.Mode != new.Mode || old.ListenAddr() != new.ListenAddr() {
+		out = append(out, "The class link changes: share the new one with students.")
+	}
+	if len(recreate) > 0 {
+		out = append(out, fmt.Sprintf("Changes to the %s need each server's container to be recreated: after the hub restarts, "+
+			"a stopped server gets a new container at its next start; a running one keeps the old settings until it is "+
+			"stopped and started again. Work folders are kept.", andList(recreate)))
+	}
+	return out
+}
+
+// andList joins words as "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}

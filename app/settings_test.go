@@ -1,0 +1,175 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/classhub/classhub/hub/config"
+)
+
+func TestListenFor(t *testing.T) {
+	class, personal := config.Default(), config.Default()
+	personal.Mode = config.ModePersonal
+	custom := config.Default()
+	custom.Listen = "192.168.1.5:8000"
+	for _, tt := range []struct {
+		name string
+		old  config.Config
+		mode string
+		port int
+		want string
+	}{
+		{"class default stays empty", class, config.ModeClass, 8000, ""},
+		{"class, other port", class, config.ModeClass, 9000, "0.0.0.0:9000"},
+		{"to personal: loopback", class, config.ModePersonal, 9000, "127.0.0.1:9000"},
+		{"to personal, default port", class, config.ModePersonal, 8000, ""},
+		{"personal to class: all interfaces", func() config.Config { c := personal; c.Listen = "127.0.0.1:9000"; return c }(), config.ModeClass, 9000, "0.0.0.0:9000"},
+		{"a chosen address keeps its host", custom, config.ModeClass, 9000, "192.168.1.5:9000"},
+	} {
+		if got := ListenFor(tt.old, tt.mode, tt.port); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSettingsChanges(t *testing.T) {
+	old := config.Default()
+	change := func(f func(*config.Config)) config.Config { c := old; f(&c); return c }
+	for _, tt := range []struct {
+		name string
+		new  config.Config
+		want []string
+	}{
+		{"nothing", old, nil},
+		{"idle timeout", change(func(c *config.Config) { c.IdleTimeout = config.Duration(2 * time.Hour) }),
+			[]string{"Changes to the idle timeout take effect when the hub restarts."}},
+		{"mode and port", change(func(c *config.Config) { c.Mode, c.Listen = config.ModePersonal, "127.0.0.1:9000" }),
+			[]string{"Changes to the mode and port take effect when the hub restarts.", "The class link changes: share the new one with students."}},
+		{"limits", change(func(c *config.Config) { c.MemoryLimit, c.CPULimit = "4G", 2 }),
+			[]string{"Changes to the memory limit and CPU limit need each server's container to be recreated: after the hub restarts, " +
+				"a stopped server gets a new container at its next start; a running one keeps the old settings until it is " +
+				"stopped and started again. Work folders are kept."}},
+	} {
+		if got := SettingsChanges(old, tt.new); !slices.Equal(got, tt.want) {
+			t.Errorf("%s:\n%q\nwant\n%q", tt.name, got, tt.want)
+		}
+	}
+	if got := SettingsChanges(old, change(func(c *config.Config) { c.Image = "other:1" })); len(got) != 1 || !strings.Contains(got[0], "image need") {
+		t.Errorf("image: %q", got)
+	}
+}
+
+// writeConfig writes a config file with settings the window does not show.
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), config.FileName)
+	cfg := config.Default()
+	cfg.Network, cfg.HubPort, cfg.Environment = "lesson-net", 18081, map[string]string{"COURSE": "stats101"}
+	if err := config.Save(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSettingsSaveWritesTheConfigFile(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	restarted := 0
+	s := NewSettings(path, func() { restarted++ })
+	test.NewTempWindow(t, s.Content())
+	if err := s.Load(config.Default(), true); err != nil {
+		t.Fatal(err)
+	}
+	if s.port.Text != "8000" || s.image.Text != config.DefaultImage || s.memory.Text != "2G" || s.idle.Text != "1h" {
+		t.Errorf("form shows port %q image %q memory %q idle %q", s.port.Text, s.image.Text, s.memory.Text, s.idle.Text)
+	}
+
+	s.mode.SetSelected(modeChoices[1])
+	s.port.SetText("9000")
+	s.memory.SetText("4G")
+	s.cpu.SetText("1.5")
+	s.idle.SetText("30m")
+	s.pull.SetSelected(config.PullNever)
+	test.Tap(s.save)
+
+	got, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Mode != config.ModePersonal || got.Listen != "127.0.0.1:9000" || got.MemoryLimit != "4G" || got.CPULimit != 1.5 ||
+		time.Duration(got.IdleTimeout) != 30*time.Minute || got.PullPolicy != config.PullNever {
+		t.Errorf("saved %+v", got)
+	}
+	if got.Network != "lesson-net" || got.HubPort != 18081 || got.Environment["COURSE"] != "stats101" {
+		t.Errorf("saving lost settings the window does not show: %+v", got)
+	}
+	for _, want := range []string{"Saved.", "mode, port, idle timeout and pull policy take effect when the hub restarts",
+		"memory limit and CPU limit need each server's container to be recreated"} {
+		if !strings.Contains(s.result.Text, want) {
+			t.Errorf("result %q lacks %q", s.result.Text, want)
+		}
+	}
+	if !s.restart.Visible() {
+		t.Fatal("no Restart button after changes the hub needs a restart for")
+	}
+	test.Tap(s.restart)
+	if restarted != 1 {
+		t.Errorf("restart ran %d times", restarted)
+	}
+}
+
+func TestSettingsRefusesBadValues(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	before, _ := os.ReadFile(path)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	s.Load(config.Default(), false)
+	s.port.SetText("80000")
+	s.cpu.SetText("lots")
+	s.memory.SetText("much")
+	test.Tap(s.save)
+	for _, want := range []string{"Not saved", "port \"80000\" is not a port", "CPU limit \"lots\" is not a number"} {
+		if !strings.Contains(s.result.Text, want) {
+			t.Errorf("result %q lacks %q", s.result.Text, want)
+		}
+	}
+	s.port.SetText("8000")
+	s.cpu.SetText("1")
+	test.Tap(s.save)
+	if !strings.Contains(s.result.Text, "memory_limit: size \"much\"") {
+		t.Errorf("result %q does not explain the memory limit", s.result.Text)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Error("a refused save changed the file")
+	}
+	if s.restart.Visible() {
+		t.Error("Restart offered after a refused save")
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 30 * time.Minute: "30m", 90 * time.Minute: "1h30m", 0: "0s", 45 * time.Second: "45s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestSettingsMarkup(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings("/home/teacher/.local/share/classhub/classhub.toml", nil)
+	s.path = path
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(fyne.NewSize(560, 640))
+	s.Load(config.Default(), true)
+	test.AssertRendersToMarkup(t, "settings.xml", w.Canvas())
+}

@@ -43,6 +43,7 @@ type Settings struct {
 
 	mode                           *widget.RadioGroup
 	port, image, memory, cpu, idle *widget.Entry
+	joinCode                       *widget.Entry
 	pull                           *widget.Select
 	result                         *widget.Label
 	save, restart                  *widget.Button
@@ -64,6 +65,8 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.cpu.SetPlaceHolder("e.g. 1.5; 0 for no limit")
 	s.idle = widget.NewEntry()
 	s.idle.SetPlaceHolder("e.g. 1h; 0s never stops idle servers")
+	s.joinCode = widget.NewEntry()
+	s.joinCode.SetPlaceHolder("empty: only the users you add can log in")
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
@@ -84,10 +87,12 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("Memory limit", s.memory),
 		widget.NewFormItem("CPU limit", s.cpu),
 		widget.NewFormItem("Idle timeout", s.idle),
+		widget.NewFormItem("Join code", s.joinCode),
 	)
 	form.Items[1].HintText = "students' browsers connect to this port"
 	form.Items[4].HintText = "per server"
 	form.Items[6].HintText = "idle servers are stopped after this long"
+	form.Items[7].HintText = "login mode: with a code, students can sign up themselves at /hub/signup"
 	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
 	where.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
@@ -120,6 +125,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.memory.SetText(cfg.MemoryLimit)
 	s.cpu.SetText(strconv.FormatFloat(cfg.CPULimit, 'f', -1, 64))
 	s.idle.SetText(shortDuration(time.Duration(cfg.IdleTimeout)))
+	s.joinCode.SetText(cfg.JoinCode)
 	s.result.SetText("")
 	s.restart.Hide()
 	s.content.Refresh()
@@ -193,6 +199,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	if err := cfg.IdleTimeout.UnmarshalText([]byte(strings.TrimSpace(s.idle.Text))); err != nil {
 		errs = append(errs, fmt.Errorf("idle timeout: %w", err))
 	}
+	cfg.JoinCode = strings.TrimSpace(s.joinCode.Text)
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
@@ -239,6 +246,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.PullPolicy != new.PullPolicy {
 		restart = append(restart, "pull policy")
+	}
+	if old.JoinCode != new.JoinCode {
+		restart = append(restart, "join code")
 	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")

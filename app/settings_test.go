@@ -173,3 +173,13 @@ func TestSettingsMarkup(t *testing.T) {
 	s.Load(config.Default(), true)
 	test.AssertRendersToMarkup(t, "settings.xml", w.Canvas())
 }
+
+func TestJoinCodeChangeNeedsARestart(t *testing.T) {
+	old := config.Default()
+	changed := old
+	changed.JoinCode = "maths-101"
+	got := strings.Join(SettingsChanges(old, changed), " ")
+	if !strings.Contains(got, "join code") {
+		t.Errorf("SettingsChanges for a new join code = %q", got)
+	}
+}

@@ -70,6 +70,10 @@ type Config struct {
 	HTTPTimeout Duration `toml:"http_timeout"`
 	// IdleTimeout stops servers idle for this long; 0 disables culling.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// JoinCode is the login mode: empty means only users an instructor
+	// added (or imported) can log in; a code lets anyone who knows it
+	// sign up with a username and password of their choice.
+	JoinCode string `toml:"join_code"`
 	// Owner is the person at this laptop: an admin whose notebook the
 	// tray's "Open my notebook" opens. Empty means the login name.
 	Owner string `toml:"owner"`

@@ -25,6 +25,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/gorilla/websocket"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/internal/testenv"
 )
@@ -254,6 +255,31 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 
 	t.Run("oauth login from the browser", func(t *testing.T) {
 		browserLogin(t, c, alice)
+	})
+
+	t.Run("the owner's account cannot be claimed from the login form", func(t *testing.T) {
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := browser.Get(c.base + "/hub/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		form := url.Values{"username": {hub.DefaultOwner()}, "password": {"let me in please"}, "confirm": {"let me in please"},
+			"_xsrf": {hiddenValue(t, string(page), "_xsrf")}}
+		resp, err = browser.PostForm(c.base+"/hub/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `name="confirm"`) || resp.Request.URL.Path != "/hub/login" {
+			t.Fatalf("typing the owner's name got %s at %s:\n%.300s", resp.Status, resp.Request.URL, body)
+		}
+		if resp, _ := browser.Get(c.base + "/hub/admin"); resp.Request.URL.Path == "/hub/admin" {
+			t.Fatal("the admin page opened for someone who typed the owner's name")
+		}
 	})
 
 	t.Run("kill -9 and restart", func(t *testing.T) {

@@ -163,10 +163,13 @@ func DefaultOwner() string {
 }
 
 // EnsureOwner creates the laptop's person as an admin on first run. They
-// log in through the tray's login links and never need a password.
+// log in through the tray's login links and have no password, so the login
+// form cannot be used to claim the account (a pre-created student's first
+// login sets their password; the owner is not one).
 func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 	name := h.Owner()
-	if _, err := h.AddUsers(ctx, []string{name}, true); err != nil {
+	_, err := h.Store.CreateUser(ctx, store.NewUser{Name: name, Admin: true})
+	if err != nil && !errors.Is(err, store.ErrExists) {
 		return name, fmt.Errorf("create the owner %s: %w", name, err)
 	}
 	return name, nil

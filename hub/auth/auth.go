@@ -186,7 +186,14 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	if err != nil {
 		return u, false, err
 	}
-	if u.MustSetPassword || u.PasswordHash == "" {
+	if u.PasswordHash == "" && !u.MustSetPassword {
+		// An account without a password that is not waiting for one
+		// (the laptop's owner) logs in by login link only: nobody can
+		// claim it by typing its name.
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return u, false, ErrBadLogin
+	}
+	if u.MustSetPassword {
 		hash, err := HashPassword(password)
 		if err != nil {
 			return u, false, err

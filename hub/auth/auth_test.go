@@ -126,3 +126,12 @@ func TestSessionLoginCSRFAndLogout(t *testing.T) {
 		t.Errorf("a token issued through the session survived logout: %v", err)
 	}
 }
+
+func TestAnAccountWithoutPasswordCannotBeClaimed(t *testing.T) {
+	a, _ := newAuth(t)
+	// teacher was created with no password and is not waiting for one,
+	// as the laptop's owner is.
+	if _, first, err := a.CheckPassword(context.Background(), "teacher", "i am the teacher now"); !errors.Is(err, ErrBadLogin) || first {
+		t.Fatalf("claiming a password-less admin = %v, %v; want ErrBadLogin", first, err)
+	}
+}

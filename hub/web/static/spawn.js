@@ -48,7 +48,9 @@
     var e;
     try { e = JSON.parse(ev.data); } catch (err) { return; }
     if (typeof e.progress === "number" && e.progress >= 0) {
-      bar.value = Math.min(e.progress, 100);
+      // The stream replays the spawn from its start; the page was drawn
+      // at the current step, so never move the bar back.
+      bar.value = Math.max(bar.value, Math.min(e.progress, 100));
       bar.textContent = bar.value + "%";
     }
     if (e.kind === "image-progress" && e.total > 0) {

@@ -34,7 +34,7 @@ deps:
 image: $(BIN)
 	@docker image inspect $(IMAGE) >/dev/null 2>&1 || $(BIN) image build --tag $(IMAGE)
 
-test: deps build image check unit app-test
+test: deps build image check unit app-test bench-quick
 	@echo "make test: all passed"
 
 check:
@@ -54,9 +54,20 @@ unit:
 	CLASSHUB_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 ./cli/... ./internal/... ./assets/... ./e2e/...
 
 # app-test runs the Fyne UI tests headless with the software test driver.
+# The real binary's tray and dashboard are tested under Xvfb by
+# e2e/app_test.go, in unit.
 app-test:
 	@echo "== app tests (headless, -tags ci)"
 	CGO_ENABLED=0 $(GO) test -tags ci -count=1 ./app/...
+
+# screenshot writes docs/screenshot.png: the real app's dashboard under
+# Xvfb, taken by the tray smoke test once its "Open my notebook" started a
+# server in the real engine.
+.PHONY: screenshot
+screenshot: deps build image
+	@mkdir -p docs
+	CI=true CLASSHUB_BIN=$(CURDIR)/$(BIN) CLASSHUB_SCREENSHOT=$(CURDIR)/docs/screenshot.png \
+	  $(GO) test -count=1 -run '^TestTrayOpensMyNotebook$$' ./e2e/
 
 # clean removes the build and anything a crashed test left in the engine
 # (tests label what they make with role "test"); users' servers stay.
@@ -65,3 +76,25 @@ clean:
 	docker ps -aq --filter label=org.classhub.role=test | xargs -r docker rm -f
 	docker volume ls -q --filter label=org.classhub.role=test | xargs -r docker volume rm
 	docker network ls -q --filter label=org.classhub.role=test | xargs -r docker network rm
+
+# bench measures classhub against the floor (the same notebook server with
+# nothing in between) and against JupyterHub's own proxy and hub, and
+# writes bench/results/DATE-HOST.md and .json; bench-quick is the same in
+# a minute or two, for CI. Both need the notebook image and build a
+# CLI-only classhub (no cgo, no desktop headers).
+.PHONY: bench bench-quick bench-bins
+BENCH_CLASSHUB := bin/classhub-nogui
+BENCH_FLAGS    ?=
+
+bench: bench-bins
+	bin/classhub-bench --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bench/results $(BENCH_FLAGS)
+
+bench-quick: bench-bins
+	$(GO) test -count=1 ./bench/...
+	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bench/results $(BENCH_FLAGS)
+
+bench-bins:
+	@scripts/deps.sh bench
+	CGO_ENABLED=0 $(GO) build -tags ci -ldflags "$(LDFLAGS)" -o $(BENCH_CLASSHUB) .
+	$(GO) build -o bin/classhub-bench ./bench/cmd/classhub-bench
+	@docker image inspect $(IMAGE) >/dev/null 2>&1 || { scripts/deps.sh image && $(BENCH_CLASSHUB) image build --tag $(IMAGE); }

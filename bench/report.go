@@ -243,6 +243,7 @@ func (r *Report) Write(dir string) (md, js string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("results dir: %w", err)
 	}
+	r.Params.LoadSeconds = r.Params.LoadDuration.Seconds()
 	md = filepath.Join(dir, r.BaseName()+".md")
 	js = filepath.Join(dir, r.BaseName()+".json")
 	var b strings.Builder
@@ -255,6 +256,55 @@ func (r *Report) Write(dir string) (md, js string, err error) {
 		return "", "", err
 	}
 	return md, js, os.WriteFile(js, append(j, '\n'), 0o644)
+}
+
+// ReadReport reads a report Write wrote, so that its page can be made
+// again after the page's format changed, without measuring again.
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.Params.LoadDuration = time.Duration(r.Params.LoadSeconds * float64(time.Second))
+	return &r, nil
+}
+
+// overFloor lists the floor comparisons where classhub costs more than
+// limit (0.25 is 25%), with what the run measured about why.
+func (r *Report) overFloor(limit float64) []string {
+	var out []string
+	for _, c := range r.Comparisons {
+		if c.BaselineName != BaseFloor || c.Ratio == 0 {
+			continue
+		}
+		cost := c.Ratio - 1
+		if !c.LowerIsBetter {
+			cost = 1 - c.Ratio
+		}
+		if cost <= limit {
+			continue
+		}
+		line := fmt.Sprintf("%s, %s: classhub %s %s against the floor's %s %s (%s)", c.Scenario, c.What, num(c.Classhub), c.Unit, num(c.Baseline), c.Unit, ratio(c.Ratio))
+		switch {
+		case strings.HasPrefix(c.Scenario, "3 spawn") && r.Spawn != nil && strings.Contains(c.What, "ready"):
+			pace := fmt.Sprintf("its server answered after a median %s ms (the floor's: %s ms)", num(r.Spawn.ClasshubAnswered.P50), num(r.Spawn.Floor.P50))
+			if math.Abs(Ratio(r.Spawn.ClasshubAnswered.P50, r.Spawn.Floor.P50)-1) < Noise {
+				pace = "its server answered at the floor's pace"
+			}
+			line += fmt.Sprintf(": %s; the hub then took a median %s ms more to notice (readiness backoff, section 3)", pace, num(r.Spawn.NoticeGap.P50))
+		case strings.HasPrefix(c.Scenario, "4 burst") && r.Burst != nil:
+			line += fmt.Sprintf(": classhub starts at most %d servers at a time and notices each with the readiness backoff; its median student still waited %s ms against the floor's %s ms",
+				r.Burst.SpawnConcurrency, num(r.Burst.Classhub.P50), num(r.Burst.Floor.P50))
+		case strings.HasPrefix(c.Scenario, "1 proxy"):
+			line += ": the cost of the proxy's own hop (a second loopback connection, parsing and copying)"
+		}
+		out = append(out, line+".")
+	}
+	return out
 }
 
 // Markdown writes the report as the results page.
@@ -293,6 +343,13 @@ func (r *Report) Markdown(w io.Writer) {
 		p("\n")
 	} else if len(r.Comparisons) > 0 {
 		p("classhub lost no comparison against JupyterHub or its proxy in this run (ties excepted).\n\n")
+	}
+	if costs := r.overFloor(0.25); len(costs) > 0 {
+		p("**Where classhub costs more than 25%% over the floor**:\n\n")
+		for _, c := range costs {
+			p("- %s\n", c)
+		}
+		p("\n")
 	}
 	for _, c := range r.Comparisons {
 		if c.Verdict == VerdictBelowFloor && c.Scenario != "4 burst" {

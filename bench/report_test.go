@@ -70,6 +70,7 @@ func TestReportFindsLossesAndWritesThem(t *testing.T) {
 		"## 1. Proxy", "## 2. Proxy, websockets", "## 3. Spawn", "## 4. Class burst", "## 5. Cold start", "## 6. Memory",
 		"**Where classhub loses**", "p99 latency: classhub 25.0 ms against configurable-http-proxy's 21.0 ms",
 		"then took a median 800 ms (max 800 ms) more", "for a burst the floor is not a lower bound",
+		"**Where classhub costs more than 25% over the floor**", "the hub then took a median 800 ms more to notice",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)
@@ -111,6 +112,19 @@ func TestReportWrite(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(md); !strings.HasPrefix(string(b), "# classhub benchmarks, 2026-11-26") {
 		t.Errorf("Markdown starts %.60q", b)
+	}
+	again, err := ReadReport(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Params.LoadDuration != r.Params.LoadDuration {
+		t.Errorf("load duration %v after reading, want %v", again.Params.LoadDuration, r.Params.LoadDuration)
+	}
+	var want, got strings.Builder
+	r.Markdown(&want)
+	again.Markdown(&got)
+	if got.String() != want.String() {
+		t.Error("the page made from the JSON differs from the original")
 	}
 }
 

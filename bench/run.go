@@ -104,6 +104,7 @@ type lab struct {
 
 	admin, alice, aliceTok string
 	aliceIP                string
+	closed                 bool
 }
 
 // Run runs every scenario and returns the report, also when some failed
@@ -125,13 +126,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Deadline)
 	defer cancel()
 
+	// close runs before the verdict, so that leftovers fail the run; the
+	// deferred call covers a panic.
+	defer l.close()
 	if err := l.prepare(ctx); err != nil {
 		l.close()
 		return rep, err
 	}
-	defer l.close()
 	l.scenarios(ctx)
 	rep.Contention.LoadAfter = LoadAvg()
+	l.close()
 	if len(rep.Failures) > 0 {
 		return rep, fmt.Errorf("%d scenario(s) failed: %s", len(rep.Failures), strings.Join(rep.Failures, "; "))
 	}
@@ -269,6 +273,10 @@ func (l *lab) scenarios(ctx context.Context) {
 // with its own deadline: it runs after Ctrl+C and after the run's
 // deadline too.
 func (l *lab) close() {
+	if l.closed {
+		return
+	}
+	l.closed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if l.chp != nil {

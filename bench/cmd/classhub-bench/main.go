@@ -2,7 +2,8 @@
 // against JupyterHub's own proxy and hub in one run, prints the results
 // table and writes it (Markdown and JSON) to the results directory.
 //
-//	classhub-bench --classhub bin/classhub-cli [--quick] [--out bench/results]
+//	classhub-bench --classhub bin/classhub-nogui [--quick] [--out bench/results]
+//	classhub-bench --render bench/results/DATE-HOST.json
 //
 // It removes every process, container, volume and network it starts, also
 // on failure and on Ctrl+C; it exits non-zero when a scenario failed.
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,7 +40,24 @@ func run() int {
 	rounds := flag.Int("rounds", 0, "rounds of the proxy scenario (default 3, quick 1)")
 	burst := flag.Int("burst", 0, "class size of the burst scenario (default 30, quick 5)")
 	executes := flag.Int("executes", 0, "kernel round trips per path (default 1000, quick 150)")
+	render := flag.String("render", "", "make the Markdown page of an earlier run again from its JSON, measuring nothing")
 	flag.Parse()
+
+	if *render != "" {
+		rep, err := bench.ReadReport(*render)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "classhub-bench: %v\n", err)
+			return 1
+		}
+		rep.Compare()
+		md, _, err := rep.Write(filepath.Dir(*render))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "classhub-bench: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "classhub-bench: wrote %s\n", md)
+		return 0
+	}
 
 	p := bench.FullParams()
 	if *quick {

@@ -194,36 +194,20 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createUsers(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
-	if !ok {
-		return
-	}
-	if !scopes.Holds(p.Scopes, "admin:users") {
-		writeError(w, http.StatusForbidden, "adding users needs the admin:users scope")
-		return
-	}
 	var body struct {
 		Usernames []string `json:"usernames"`
 		Admin     bool     `json:"admin"`
 	}
-	if err := readJSON(r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	p, ok := a.adminRequest(w, r, &body)
+	if !ok {
 		return
 	}
 	if len(body.Usernames) == 0 {
 		writeError(w, http.StatusBadRequest, "give at least one name in \"usernames\"")
 		return
 	}
-	created, err := a.hub.AddUsers(r.Context(), body.Usernames, body.Admin)
-	if errors.Is(err, core.ErrBadName) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if len(created) == 0 {
-		writeError(w, http.StatusConflict, "all of these users exist already")
+	created, ok := a.addUsers(w, r, body.Usernames, body.Admin)
+	if !ok {
 		return
 	}
 	out := []map[string]any{}
@@ -234,36 +218,52 @@ func (a *API) createUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
-	if !ok {
-		return
-	}
-	if !scopes.Holds(p.Scopes, "admin:users") {
-		writeError(w, http.StatusForbidden, "adding users needs the admin:users scope")
-		return
-	}
 	var body struct {
 		Admin bool `json:"admin"`
 	}
-	if err := readJSON(r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	p, ok := a.adminRequest(w, r, &body)
+	if !ok {
 		return
 	}
-	name := core.NormalizeName(r.PathValue("name"))
-	if err := core.ValidateName(name); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+	if created, ok := a.addUsers(w, r, []string{r.PathValue("name")}, body.Admin); ok {
+		writeJSON(w, http.StatusCreated, a.userModel(r, p, core.UserStatus{User: created[0]}, false))
 	}
-	created, err := a.hub.AddUsers(r.Context(), []string{name}, body.Admin)
-	if err != nil {
+}
+
+// adminRequest authenticates a request that adds users, which needs
+// admin:users, and reads its JSON body into body. It answers failures
+// itself and then returns false.
+func (a *API) adminRequest(w http.ResponseWriter, r *http.Request, body any) (auth.Principal, bool) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return p, false
+	}
+	if !scopes.Holds(p.Scopes, "admin:users") {
+		writeError(w, http.StatusForbidden, "adding users needs the admin:users scope")
+		return p, false
+	}
+	if err := readJSON(r, body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return p, false
+	}
+	return p, true
+}
+
+// addUsers creates names, answering a bad name (400), a failure (500) or
+// nothing new (409) itself and then returning false.
+func (a *API) addUsers(w http.ResponseWriter, r *http.Request, names []string, admin bool) ([]store.User, bool) {
+	created, err := a.hub.AddUsers(r.Context(), names, admin)
+	switch {
+	case errors.Is(err, core.ErrBadName):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+	case len(created) == 0:
+		writeError(w, http.StatusConflict, "already there: "+strings.Join(names, ", "))
+	default:
+		return created, true
 	}
-	if len(created) == 0 {
-		writeError(w, http.StatusConflict, "user "+name+" exists already")
-		return
-	}
-	writeJSON(w, http.StatusCreated, a.userModel(r, p, core.UserStatus{User: created[0]}, false))
+	return nil, false
 }
 
 func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {

@@ -180,12 +180,8 @@ func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.FormValue("next"))
-	s, err := wb.hub.Status(r.Context(), name)
-	if errors.Is(err, core.ErrNoSuchUser) {
-		wb.fail(w, r, http.StatusNotFound, "There is no user called "+name+".")
-		return
-	} else if err != nil {
-		wb.internal(w, r, err)
+	s, ok := wb.status(w, r, name)
+	if !ok {
 		return
 	}
 	if s.Pending == core.PendingStop {
@@ -205,7 +201,7 @@ func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, pendingURL(name, next), http.StatusFound)
 		return
 	}
-	s, err = wb.startBriefly(r.Context(), name)
+	s, err := wb.startBriefly(r.Context(), name)
 	switch {
 	case errors.Is(err, core.ErrAlreadyRunning):
 		http.Redirect(w, r, orDefault(next, core.URL(name)), http.StatusFound)
@@ -276,12 +272,8 @@ func (wb *Web) spawnPending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.FormValue("next"))
-	s, err := wb.hub.Status(r.Context(), name)
-	if errors.Is(err, core.ErrNoSuchUser) {
-		wb.fail(w, r, http.StatusNotFound, "There is no user called "+name+".")
-		return
-	} else if err != nil {
-		wb.internal(w, r, err)
+	s, ok := wb.status(w, r, name)
+	if !ok {
 		return
 	}
 	switch {
@@ -502,4 +494,18 @@ func (wb *Web) errorCode(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	wb.fail(w, r, code, msg)
+}
+
+// status returns name's server status, or answers a page saying there is
+// no such user (or what went wrong) and returns false.
+func (wb *Web) status(w http.ResponseWriter, r *http.Request, name string) (core.ServerStatus, bool) {
+	s, err := wb.hub.Status(r.Context(), name)
+	if errors.Is(err, core.ErrNoSuchUser) {
+		wb.fail(w, r, http.StatusNotFound, "There is no user called "+name+".")
+		return s, false
+	} else if err != nil {
+		wb.internal(w, r, err)
+		return s, false
+	}
+	return s, true
 }

@@ -133,12 +133,7 @@ func (a *API) root(w http.ResponseWriter, r *http.Request) {
 func (a *API) health(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }
 
 func (a *API) info(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
-	if !ok {
-		return
-	}
-	if !scopes.Holds(p.Scopes, "read:hub") {
-		writeError(w, http.StatusForbidden, "reading the hub's info needs the read:hub scope")
+	if _, ok := a.principalHolding(w, r, "read:hub", "reading the hub's info"); !ok {
 		return
 	}
 	cfg := a.hub.Config()
@@ -165,6 +160,21 @@ func (a *API) principal(w http.ResponseWriter, r *http.Request) (auth.Principal,
 	}
 	if p.ViaSession() && r.Method != http.MethodGet && r.Method != http.MethodHead && !auth.CheckCSRF(r, p.Session) {
 		writeError(w, http.StatusForbidden, "cross-site request refused: reload the page and try again")
+		return p, false
+	}
+	return p, true
+}
+
+// principalHolding authenticates the request and checks that the caller
+// holds scope at all, as endpoints about no one user need (listing users,
+// adding them, the hub's info); doing names the action in the 403.
+func (a *API) principalHolding(w http.ResponseWriter, r *http.Request, scope, doing string) (auth.Principal, bool) {
+	p, ok := a.principal(w, r)
+	if !ok {
+		return p, false
+	}
+	if !scopes.Holds(p.Scopes, scope) {
+		writeError(w, http.StatusForbidden, doing+" needs the "+scope+" scope")
 		return p, false
 	}
 	return p, true

@@ -89,12 +89,8 @@ func (a *API) userStatus(r *http.Request, name string) (core.UserStatus, error) 
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.principal(w, r)
+	p, ok := a.principalHolding(w, r, "list:users", "listing users")
 	if !ok {
-		return
-	}
-	if !scopes.Holds(p.Scopes, "list:users") {
-		writeError(w, http.StatusForbidden, "listing users needs the list:users scope")
 		return
 	}
 	q := r.URL.Query()
@@ -234,12 +230,8 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 // admin:users, and reads its JSON body into body. It answers failures
 // itself and then returns false.
 func (a *API) adminRequest(w http.ResponseWriter, r *http.Request, body any) (auth.Principal, bool) {
-	p, ok := a.principal(w, r)
+	p, ok := a.principalHolding(w, r, "admin:users", "adding users")
 	if !ok {
-		return p, false
-	}
-	if !scopes.Holds(p.Scopes, "admin:users") {
-		writeError(w, http.StatusForbidden, "adding users needs the admin:users scope")
 		return p, false
 	}
 	if err := readJSON(r, body); err != nil {

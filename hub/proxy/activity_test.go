@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"github.com/classhub/classhub/internal/testclock"
 	"io"
 	"net/http"
 	"strings"
@@ -14,23 +15,6 @@ import (
 )
 
 var epoch = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // recorder collects Activity calls as "user@seconds since epoch".
 type recorder struct {
@@ -50,9 +34,9 @@ func (r *recorder) String() string {
 	return strings.Join(r.calls, " ")
 }
 
-func newActivityProxy(opts Options) (*Proxy, *recorder, *fakeClock) {
+func newActivityProxy(opts Options) (*Proxy, *recorder, *testclock.Clock) {
 	rec := &recorder{}
-	clock := &fakeClock{t: epoch}
+	clock := testclock.New(epoch)
 	opts.Activity = rec.hook
 	if opts.ErrorLog == nil {
 		opts.ErrorLog = discard
@@ -68,9 +52,9 @@ func TestTouchRateLimitsPerUser(t *testing.T) {
 	p.touch(alice)
 	p.touch(alice)
 	p.touch(bob)
-	clock.Add(29 * time.Second)
+	clock.Advance(29 * time.Second)
 	p.touch(alice)
-	clock.Add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	p.touch(alice)
 	p.touch(alice)
 	p.touch(bob)
@@ -79,7 +63,7 @@ func TestTouchRateLimitsPerUser(t *testing.T) {
 	}
 
 	// Many goroutines at the same moment report once.
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -101,7 +85,7 @@ func TestActivityIntervalOption(t *testing.T) {
 	alice := &route{user: "alice"}
 	for range 3 {
 		p.touch(alice)
-		clock.Add(5 * time.Second)
+		clock.Advance(5 * time.Second)
 	}
 	if want := "alice@0 alice@5 alice@10"; rec.String() != want {
 		t.Errorf("calls %q, want %q", rec, want)
@@ -149,7 +133,7 @@ func TestActivityThroughProxy(t *testing.T) {
 			t.Fatalf("after GET %s: calls %q, want %q", s.path, rec, s.want)
 		}
 	}
-	clock.Add(DefaultActivityInterval)
+	clock.Advance(DefaultActivityInterval)
 	get(t, noRedirects, front.URL+"/user/alice/ok")
 	if want := "bob@0 alice@0 alice@30"; rec.String() != want {
 		t.Errorf("after the interval: calls %q, want %q", rec, want)
@@ -189,7 +173,7 @@ func TestActivityWhileStreaming(t *testing.T) {
 	defer close(next)
 	for i, want := range []string{"alice@0", "alice@0 alice@31", "alice@0 alice@31 alice@62"} {
 		if i > 0 {
-			clock.Add(31 * time.Second)
+			clock.Advance(31 * time.Second)
 			ev := fmt.Sprintf("data: %d\n\n", i)
 			next <- ev
 			buf := make([]byte, len(ev))
@@ -222,7 +206,7 @@ func TestActivityOnWebSocketFrames(t *testing.T) {
 	// Frames within the interval are not reported; after it, one is.
 	for i, want := range []string{"alice@0", "alice@0 alice@40"} {
 		if i > 0 {
-			clock.Add(40 * time.Second)
+			clock.Advance(40 * time.Second)
 		}
 		if err := c.WriteMessage(websocket.TextMessage, []byte("execute_request")); err != nil {
 			t.Fatal(err)

@@ -7,34 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/classhub/classhub/internal/testclock"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// clock is a settable time source for Store.now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // openTest opens a store in a fresh directory, closed at cleanup.
 func openTest(t *testing.T) *Store {
@@ -53,10 +35,10 @@ func openTest(t *testing.T) *Store {
 
 // openClocked is openTest with a fake clock, starting at a time with a
 // non-zero microsecond part so that precision loss would show.
-func openClocked(t *testing.T) (*Store, *clock) {
+func openClocked(t *testing.T) (*Store, *testclock.Clock) {
 	t.Helper()
 	s := openTest(t)
-	c := &clock{t: time.Date(2024, 5, 1, 9, 0, 0, 123456789, time.FixedZone("CEST", 2*3600))}
+	c := testclock.New(time.Date(2024, 5, 1, 9, 0, 0, 123456789, time.FixedZone("CEST", 2*3600)))
 	s.now = c.Now
 	return s, c
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/classhub/classhub/internal/testclock"
 	"io"
 	"log"
 	"net/http"
@@ -26,24 +27,6 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a hub with fakes for Docker and the proxy, and its pages.
 type env struct {
 	t       *testing.T
@@ -51,7 +34,7 @@ type env struct {
 	hub     *core.Hub
 	spawner *spawnertest.Spawner
 	sbus    *events.Bus
-	clock   *clock
+	clock   *testclock.Clock
 	web     *Web
 	logs    *strings.Builder
 	join    string
@@ -65,7 +48,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, spawner: spawnertest.New(), sbus: events.NewBus(0), logs: &strings.Builder{},
-		clock: &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)}}
+		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local))}
 	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
 		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
 	if err := e.hub.Boot(context.Background()); err != nil {

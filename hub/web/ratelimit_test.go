@@ -1,12 +1,13 @@
 package web
 
 import (
+	"github.com/classhub/classhub/internal/testclock"
 	"testing"
 	"time"
 )
 
 func TestLimiterSlidingWindow(t *testing.T) {
-	c := &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC))
 	l := newLimiter(3, time.Minute, c.Now)
 	start := c.Now()
 	for i := 0; i < 3; i++ {
@@ -38,7 +39,7 @@ func TestLimiterSlidingWindow(t *testing.T) {
 }
 
 func TestLimiterForgetsOldKeys(t *testing.T) {
-	c := &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC))
 	l := newLimiter(5, time.Minute, c.Now)
 	for _, k := range []string{"a", "b", "c"} {
 		l.fail(k)
@@ -54,7 +55,7 @@ func TestLimiterForgetsOldKeys(t *testing.T) {
 }
 
 func TestLoginGuard(t *testing.T) {
-	c := &clock{t: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC))
 	g := newLoginGuard(c.Now)
 	for i := 0; i < userFailures; i++ {
 		g.failed("alice", "10.0.0.1")

@@ -139,16 +139,18 @@ func (c *Classhub) API(ctx context.Context, method, path, token string, body any
 	return resp.StatusCode, b, err
 }
 
-// StartServer asks for name's server (POST …/server: 201 or 202).
-func (c *Classhub) StartServer(ctx context.Context, token, name string) error {
+// StartServer asks for name's server (POST …/server). The hub answers
+// 201 once the server is ready, if that happens within its slow-spawn
+// wait, and 202 if it is still pending then; ready says which.
+func (c *Classhub) StartServer(ctx context.Context, token, name string) (ready bool, err error) {
 	code, body, err := c.API(ctx, http.MethodPost, "/hub/api/users/"+url.PathEscape(name)+"/server", token, nil)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return false, fmt.Errorf("start %s: %w", name, err)
 	}
 	if code != http.StatusCreated && code != http.StatusAccepted {
-		return fmt.Errorf("start %s: HTTP %d %s", name, code, body)
+		return false, fmt.Errorf("start %s: HTTP %d %s", name, code, body)
 	}
-	return nil
+	return code == http.StatusCreated, nil
 }
 
 // serverState is what the user model says of the default server.

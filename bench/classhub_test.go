@@ -29,6 +29,9 @@ func (f *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/hub/api/users/"), "/server")
 	switch {
+	case r.Method == "POST" && strings.HasPrefix(name, "fast"):
+		f.ready[name] = true
+		w.WriteHeader(201)
 	case r.Method == "POST":
 		f.pending[name] = 3
 		w.WriteHeader(202)
@@ -77,9 +80,12 @@ func TestClasshubStartWaitStop(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	start := time.Now()
 	for _, n := range names {
-		if err := c.StartServer(ctx, "admin", n); err != nil {
-			t.Fatal(err)
+		if created, err := c.StartServer(ctx, "admin", n); err != nil || created {
+			t.Fatalf("start %s = %v, %v; want pending", n, created, err)
 		}
+	}
+	if created, err := c.StartServer(ctx, "admin", "fast"); err != nil || !created {
+		t.Errorf("start fast = %v, %v; want created", created, err)
 	}
 	ready, err := c.WaitReady(ctx, "admin", names, start, 5*time.Millisecond, time.Minute)
 	if err != nil {
@@ -99,7 +105,7 @@ func TestClasshubStartWaitStop(t *testing.T) {
 	if s, _ := c.Servers(ctx, "admin"); s["b"].Exists || !s["a"].Ready || s["idle"].Exists {
 		t.Errorf("after stopping b: %+v", s)
 	}
-	if err := c.StartServer(ctx, "wrong", "d"); err == nil || !strings.Contains(err.Error(), "403") {
+	if _, err := c.StartServer(ctx, "wrong", "d"); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("start with a wrong token: %v", err)
 	}
 }

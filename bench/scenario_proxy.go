@@ -18,7 +18,7 @@ import (
 // container's address for the direct path and routes CHP to it.
 func (l *lab) startAlice(ctx context.Context) error {
 	start := time.Now()
-	if err := l.ch.StartServer(ctx, l.admin, l.alice); err != nil {
+	if _, err := l.ch.StartServer(ctx, l.admin, l.alice); err != nil {
 		return err
 	}
 	if _, err := l.ch.WaitReady(ctx, l.admin, []string{l.alice}, start, 50*time.Millisecond, 3*time.Minute); err != nil {

@@ -75,8 +75,15 @@ const (
 	numCols
 )
 
+// Labels of a row's Stop button: while the server starts it cancels the
+// start, as the tray's LabelCancelStartMine does for the owner.
+const (
+	LabelStop        = "Stop"
+	LabelCancelStart = "Cancel start"
+)
+
 var colTitles = [numCols]string{"User", "Server", "Last activity", "CPU", "Memory", ""}
-var colWidths = [numCols]float32{170, 250, 120, 70, 150, 290}
+var colWidths = [numCols]float32{170, 250, 120, 70, 144, 296}
 
 // NewDashboard builds the dashboard; now gives the time "last activity"
 // is counted from.
@@ -158,7 +165,7 @@ func (d *Dashboard) newTable() *widget.Table {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
 			start := widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), nil)
-			stop := widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), nil)
+			stop := widget.NewButtonWithIcon(LabelStop, theme.MediaStopIcon(), nil)
 			del := widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
 			return container.NewStack(l, container.NewHBox(start, stop, del))
 		},
@@ -201,7 +208,17 @@ func (d *Dashboard) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		stop.OnTapped = func() { d.act.Stop(name) }
 		del.OnTapped = func() { d.act.Delete(name) }
 		enable(start, r.Phase == ServerStopped || r.Phase == ServerFailed)
-		enable(stop, r.Phase == ServerReady)
+		// A start stuck in the queue or on a slow image can be stopped:
+		// the hub cancels it.
+		stopText := LabelStop
+		if r.Phase == ServerStarting {
+			stopText = LabelCancelStart
+		}
+		if stop.Text != stopText {
+			stop.SetText(stopText)
+			btns.Refresh() // lay out the wider or narrower button
+		}
+		enable(stop, r.Phase == ServerReady || r.Phase == ServerStarting)
 		enable(del, !r.Phase.Busy())
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -137,8 +138,14 @@ func (f *fakeHub) fail(user, why string) {
 func (f *fakeHub) Stop(ctx context.Context, user string, remove bool) error {
 	f.record("stop %s remove=%t", user, remove)
 	f.mu.Lock()
+	starting := f.users[user].status.Pending == core.PendingSpawn
 	f.users[user].status = core.ServerStatus{User: user}
 	f.mu.Unlock()
+	if starting {
+		// The hub cancels a pending start, as it says.
+		f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateStopping), Message: "Cancelling the start"})
+		f.bus.Publish(events.Event{Kind: events.SpawnProgress, User: user, Progress: 100, Failed: true, Message: "Start cancelled"})
+	}
 	state := spawner.StateStopped
 	if remove {
 		state = spawner.StateMissing
@@ -165,6 +172,34 @@ func (f *fakeHub) AddUsers(ctx context.Context, names []string, admin bool) ([]s
 		}
 	}
 	return created, nil
+}
+
+// ImportRoster does what roster.Import does, with "gen-<name>" for a
+// generated password.
+func (f *fakeHub) ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error) {
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	f.record("import %s generate=%t", strings.Join(names, ","), generate)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []roster.Imported
+	for _, e := range entries {
+		im := roster.Imported{Entry: e}
+		if _, ok := f.users[e.Name]; ok {
+			im.Password = ""
+			out = append(out, im)
+			continue
+		}
+		if im.Password == "" && generate {
+			im.Password, im.Generated = "gen-"+e.Name, true
+		}
+		im.Created, im.MustSetPassword = true, im.Password == ""
+		f.users[e.Name] = &fakeUser{}
+		out = append(out, im)
+	}
+	return out, nil
 }
 
 func (f *fakeHub) LoginLink(ctx context.Context, user, next string) (string, error) {

@@ -7,13 +7,14 @@ import (
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
 
 // Hub is what the app needs from an open hub: exactly the methods it
-// calls, so tests drive the UI with a fake, and *hub.Hub satisfies it as
-// it is (see realhub.go).
+// calls, so tests drive the UI with a fake; *hub.Hub satisfies it with the
+// little realHub adds (see realhub.go).
 type Hub interface {
 	// Serve answers requests until ctx ends; Close releases the hub and
 	// leaves servers running.
@@ -35,6 +36,9 @@ type Hub interface {
 	StartAll(ctx context.Context) (int, error)
 	StopAll(ctx context.Context) (int, error)
 	AddUsers(ctx context.Context, names []string, admin bool) ([]store.User, error)
+	// ImportRoster creates the users of a roster read by roster.Parse, as
+	// roster.Import does for the admin page and the CLI.
+	ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error)
 	// LoginLink is a single-use, short-lived link that logs user in and
 	// opens next (their server when empty).
 	LoginLink(ctx context.Context, user, next string) (string, error)

@@ -5,14 +5,24 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
 // The real hub is what the app drives.
 var (
-	_ Hub        = (*hub.Hub)(nil)
+	_ Hub        = realHub{}
 	_ Containers = (*spawner.Docker)(nil)
 )
+
+// realHub is *hub.Hub with what the app needs beyond its methods.
+type realHub struct{ *hub.Hub }
+
+// ImportRoster implements Hub with roster.Import, as the admin page and
+// `classhub users import` do.
+func (h realHub) ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error) {
+	return roster.Import(ctx, h.Store, entries, generate)
+}
 
 // openReal opens the real hub in dataDir.
 func openReal(dataDir, version string) OpenFunc {
@@ -21,6 +31,6 @@ func openReal(dataDir, version string) OpenFunc {
 		if err != nil {
 			return Conn{}, err
 		}
-		return Conn{Hub: h, Containers: h.Spawner, Network: h.Network}, nil
+		return Conn{Hub: realHub{h}, Containers: h.Spawner, Network: h.Network}, nil
 	}
 }

@@ -1,11 +1,19 @@
 package app
 
 import (
-	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"unicode"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub/roster"
 )
 
 // SplitNames reads the names typed into the Add users box: separated by
@@ -16,43 +24,150 @@ func SplitNames(text string) []string {
 	})
 }
 
-// rosterHeaders are first-column titles that mark a header row.
-var rosterHeaders = map[string]bool{"username": true, "user": true, "user name": true, "login": true, "name": true, "student": true}
+// importRosterDialog adds the users of a roster file.
+func (u *ui) importRosterDialog() {
+	if u.conn == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			if err != nil {
+				u.showError("Could not open the roster", err)
+			}
+			return
+		}
+		defer r.Close()
+		u.importRoster(r)
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".txt", ".tsv"}))
+	d.Show()
+}
 
-// RosterNames reads usernames from a roster file: one per line, or CSV
-// (comma, semicolon or tab) with the username first, as spreadsheets
-// export it; an optional header row and other columns are ignored. The
-// hub validates the names when they are added. Unlike roster.Parse (the
-// admin page and `classhub users import`), it ignores any password column:
-// the dashboard adds students who choose their password at first login.
-func RosterNames(r io.Reader) ([]string, error) {
-	var names []string
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if n == 1 {
-			line = strings.TrimPrefix(line, "\ufeff") // Excel's UTF-8 mark
-		}
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		first, _, _ := strings.Cut(line, ",")
-		first, _, _ = strings.Cut(first, ";")
-		first, _, _ = strings.Cut(first, "\t")
-		first = strings.Trim(strings.TrimSpace(first), `"`)
-		if first == "" {
-			return nil, fmt.Errorf("roster line %d has no username in its first column", n)
-		}
-		if len(names) == 0 && rosterHeaders[strings.ToLower(first)] {
-			continue
-		}
-		names = append(names, first)
+// importRoster reads a roster with roster.Parse, as the admin page and
+// `classhub users import` do, so one file gives the same users and
+// passwords everywhere. When some students have no password in the file
+// it asks whether to generate theirs or let them choose at first login.
+func (u *ui) importRoster(r io.Reader) {
+	entries, err := roster.Parse(r)
+	if err != nil {
+		u.showError("Could not import the roster", fmt.Errorf("%w\nNobody was added; fix the roster and import it again", err))
+		return
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read the roster: %w", err)
+	missing := 0
+	for _, e := range entries {
+		if e.Password == "" {
+			missing++
+		}
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("the roster has no usernames: put one per line, or a CSV with the username first")
+	if missing == 0 {
+		u.runImport(entries, false)
+		return
 	}
-	return names, nil
+	students := fmt.Sprintf("%d students have", missing)
+	if missing == 1 {
+		students = "1 student has"
+	}
+	msg := widget.NewLabel(students + " no password in the roster. Generate passwords for them now, to hand out,\n" +
+		"or let each choose one when they first log in?")
+	var d dialog.Dialog
+	choose := func(generate bool) func() {
+		return func() {
+			d.Hide()
+			u.runImport(entries, generate)
+		}
+	}
+	gen := widget.NewButton(LabelGeneratePasswords, choose(true))
+	gen.Importance = widget.HighImportance
+	own := widget.NewButton(LabelLetThemChoose, choose(false))
+	cancel := widget.NewButton("Cancel", func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Import roster", container.NewVBox(msg, container.NewHBox(cancel, own, gen)), u.win)
+	d.Show()
+}
+
+// Labels of the roster import's question.
+const (
+	LabelGeneratePasswords = "Generate passwords"
+	LabelLetThemChoose     = "Let them choose"
+	LabelSavePasswords     = "Save as CSV…"
+)
+
+// runImport creates the roster's users and shows the generated passwords
+// once.
+func (u *ui) runImport(entries []roster.Entry, generate bool) {
+	u.background("Could not import the roster", func(ctx context.Context, c Conn) error {
+		done, err := c.ImportRoster(ctx, entries, generate)
+		u.d.do(func() {
+			if len(done) == 0 {
+				return
+			}
+			created, generated := 0, 0
+			for _, im := range done {
+				if im.Created {
+					created++
+				}
+				if im.Generated {
+					generated++
+				}
+			}
+			msg := fmt.Sprintf("Imported the roster: added %d users (%d already existed).", created, len(done)-created)
+			if generated > 0 {
+				msg = fmt.Sprintf("Imported the roster: added %d users, %d with generated passwords (%d already existed).",
+					created, generated, len(done)-created)
+			}
+			u.notice(msg)
+			u.reloadUsers(false)
+			if generated > 0 {
+				u.showPasswords(done)
+			}
+		})
+		return err
+	})
+}
+
+// showPasswords shows the generated passwords of done: the hub keeps only
+// their hashes, so this is the one time anyone sees them.
+func (u *ui) showPasswords(done []roster.Imported) {
+	var b strings.Builder
+	for _, im := range done {
+		if im.Generated {
+			fmt.Fprintf(&b, "%s\t%s\n", im.Name, im.Password)
+		}
+	}
+	list := widget.NewLabel(strings.TrimSuffix(b.String(), "\n"))
+	list.TextStyle.Monospace = true
+	list.Selectable = true
+	intro := widget.NewLabel("These passwords are shown only this once: save them, or write them down, before you close this.")
+	intro.Wrapping = fyne.TextWrapWord
+	var d dialog.Dialog
+	save := widget.NewButton(LabelSavePasswords, func() {
+		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) { u.savePasswords(w, err, done) }, u.win)
+		fd.SetFileName("passwords.csv")
+		fd.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+		fd.Show()
+	})
+	save.Importance = widget.HighImportance
+	closeBtn := widget.NewButton("Close", func() { d.Hide() })
+	body := container.NewBorder(intro, container.NewHBox(closeBtn, save), nil, nil, container.NewVScroll(list))
+	d = dialog.NewCustomWithoutButtons("Generated passwords", body, u.win)
+	d.Resize(fyne.NewSize(480, 400))
+	d.Show()
+}
+
+// savePasswords writes the generated passwords of done as CSV to w, the
+// file chosen in the save dialog (nil when it was cancelled).
+func (u *ui) savePasswords(w fyne.URIWriteCloser, err error, done []roster.Imported) {
+	if err == nil && w == nil {
+		return
+	}
+	if err == nil {
+		err = roster.WritePasswordsCSV(w, done)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		u.showError("Could not save the passwords", fmt.Errorf("%w; they are still shown, save them elsewhere", err))
+		return
+	}
+	u.notice("Saved the generated passwords to " + w.URI().Path() + ".")
 }

@@ -22,15 +22,18 @@ const (
 	LabelOpenNotebook = "Open my notebook"
 	LabelStartMine    = "Start my server"
 	LabelStopMine     = "Stop my server"
-	LabelDeleteMine   = "Delete my container…"
-	LabelClass        = "Class"
-	LabelCopyLink     = "Copy class link"
-	LabelStartAll     = "Start all"
-	LabelStopAll      = "Stop all"
-	LabelDashboard    = "Dashboard…"
-	LabelSettings     = "Settings…"
-	LabelRetry        = "Try again"
-	LabelQuit         = "Quit"
+	// LabelCancelStartMine replaces LabelStopMine while the owner's server
+	// is starting: stopping then cancels the start, wherever it waits.
+	LabelCancelStartMine = "Cancel starting my server"
+	LabelDeleteMine      = "Delete my container…"
+	LabelClass           = "Class"
+	LabelCopyLink        = "Copy class link"
+	LabelStartAll        = "Start all"
+	LabelStopAll         = "Stop all"
+	LabelDashboard       = "Dashboard…"
+	LabelSettings        = "Settings…"
+	LabelRetry           = "Try again"
+	LabelQuit            = "Quit"
 )
 
 // TrayMenu builds the tray menu for s. It is rebuilt whole on every
@@ -54,8 +57,11 @@ func TrayMenu(s *State, a TrayActions) *fyne.Menu {
 		startLabel = "Starting my server…"
 	}
 	stopLabel := LabelStopMine
-	if own.Phase == ServerStopping {
+	switch own.Phase {
+	case ServerStopping:
 		stopLabel = "Stopping my server…"
+	case ServerStarting:
+		stopLabel = LabelCancelStartMine
 	}
 
 	classURL := s.ClassURL
@@ -76,7 +82,7 @@ func TrayMenu(s *State, a TrayActions) *fyne.Menu {
 		item(trayStatus(s), false, nil),
 		item(openLabel, running && !s.Opening && own.Phase != ServerStopping, a.OpenNotebook),
 		item(startLabel, running && (own.Phase == ServerStopped || own.Phase == ServerFailed), a.StartMine),
-		item(stopLabel, running && own.Phase == ServerReady, a.StopMine),
+		item(stopLabel, running && (own.Phase == ServerReady || own.Phase == ServerStarting), a.StopMine),
 		item(LabelDeleteMine, running && !own.Phase.Busy(), a.DeleteMine),
 		fyne.NewMenuItemSeparator(),
 		classItem,

@@ -43,9 +43,9 @@ func TestTrayMenuForEachState(t *testing.T) {
 		{"server stopped", HubRunning, ServerStopped, 0, false, menu([]string{
 			"My server: stopped (off)", "Open my notebook", "Start my server", "Stop my server (off)", "Delete my container…"}, true)},
 		{"server starting", HubRunning, ServerStarting, 40, false, menu([]string{
-			"My server: starting… 40% (off)", "Open my notebook", "Starting my server… (off)", "Stop my server (off)", "Delete my container… (off)"}, true)},
+			"My server: starting… 40% (off)", "Open my notebook", "Starting my server… (off)", "Cancel starting my server", "Delete my container… (off)"}, true)},
 		{"opening", HubRunning, ServerStarting, 0, true, menu([]string{
-			"My server: starting… (off)", "Opening my notebook… (off)", "Starting my server… (off)", "Stop my server (off)", "Delete my container… (off)"}, true)},
+			"My server: starting… (off)", "Opening my notebook… (off)", "Starting my server… (off)", "Cancel starting my server", "Delete my container… (off)"}, true)},
 		{"server ready", HubRunning, ServerReady, 0, false, menu([]string{
 			"My server: ready (off)", "Open my notebook", "Start my server (off)", "Stop my server", "Delete my container…"}, true)},
 		{"server stopping", HubRunning, ServerStopping, 0, false, menu([]string{
@@ -90,6 +90,7 @@ func TestTrayItemsRunTheirActions(t *testing.T) {
 		{LabelOpenNotebook, "open", ServerStopped, HubRunning},
 		{LabelStartMine, "start", ServerStopped, HubRunning},
 		{LabelStopMine, "stop", ServerReady, HubRunning},
+		{LabelCancelStartMine, "stop", ServerStarting, HubRunning},
 		{LabelDeleteMine, "delete", ServerReady, HubRunning},
 		{LabelCopyLink, "copy", ServerReady, HubRunning},
 		{LabelStartAll, "start all", ServerReady, HubRunning},

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/classhub/classhub/hub/config"
@@ -371,8 +369,13 @@ func (u *ui) startServer(user string) {
 	})
 }
 
+// stopServer stops user's server, or cancels its start while it starts.
 func (u *ui) stopServer(user string) {
-	u.background("Could not stop "+user+"'s server", func(ctx context.Context, c Conn) error {
+	what := "Could not stop " + user + "'s server"
+	if r := u.st.Row(user); r != nil && r.Phase == ServerStarting {
+		what = "Could not cancel the start of " + user + "'s server"
+	}
+	u.background(what, func(ctx context.Context, c Conn) error {
 		return c.Stop(ctx, user, false)
 	})
 }
@@ -461,16 +464,24 @@ func (u *ui) openNotebook() {
 		u.d.do(func() {
 			u.st.Opening = false
 			u.render()
-			if err != nil && u.ctx.Err() == nil {
+			switch {
+			case errors.Is(err, ErrStartCancelled):
+				u.notice("The start of your notebook was cancelled.")
+			case err != nil && u.ctx.Err() == nil:
 				u.showError("Could not open your notebook", err)
 			}
 		})
 	}()
 }
 
+// ErrStartCancelled is returned by WaitReady when someone stopped the
+// server while it was starting: the start was cancelled, not failed.
+var ErrStartCancelled = errors.New("the start was cancelled")
+
 // WaitReady starts user's server unless it runs or is on its way, and
 // waits until it is ready, woken by the hub's events for user. It says why
-// when the server cannot start.
+// when the server cannot start, and returns ErrStartCancelled when the
+// start it asked for was stopped instead of starting it again.
 func WaitReady(ctx context.Context, h Hub, user string) error {
 	sub := h.Bus().Subscribe(64, false, events.ForUser(user))
 	defer sub.Close()
@@ -483,6 +494,8 @@ func WaitReady(ctx context.Context, h Hub, user string) error {
 		switch {
 		case st.Ready:
 			return nil
+		case st.Pending == core.PendingStop && starts > 0:
+			return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 		case st.Pending != "":
 			// A start or stop is under way: wait for it to end.
 		case starts > 0 && st.Failed != "":
@@ -505,9 +518,12 @@ func WaitReady(ctx context.Context, h Hub, user string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s's server is not ready yet: %w", user, ctx.Err())
-		case _, ok := <-sub.C:
+		case e, ok := <-sub.C:
 			if !ok {
 				return errors.New("the hub closed")
+			}
+			if starts > 0 && e.Kind == events.ServerState && e.State == string(spawner.StateStopping) {
+				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			}
 		}
 	}
@@ -736,34 +752,6 @@ func (u *ui) addUsers(names []string, admin bool) {
 		})
 		return nil
 	})
-}
-
-// importRosterDialog adds the users of a roster file.
-func (u *ui) importRosterDialog() {
-	if u.conn == nil {
-		return
-	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			if err != nil {
-				u.showError("Could not open the roster", err)
-			}
-			return
-		}
-		defer r.Close()
-		u.importRoster(r)
-	}, u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".txt", ".tsv"}))
-	d.Show()
-}
-
-func (u *ui) importRoster(r io.Reader) {
-	names, err := RosterNames(r)
-	if err != nil {
-		u.showError("Could not import the roster", err)
-		return
-	}
-	u.addUsers(names, false)
 }
 
 func (u *ui) showSettings() {

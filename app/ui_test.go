@@ -3,17 +3,22 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -274,6 +279,52 @@ func TestRowButtonsCallTheHub(t *testing.T) {
 	h.f.wantCall(t, h.q, "stop all")
 }
 
+func TestCancelStartFromTheRowAndTheTray(t *testing.T) {
+	f := newFakeHub("teacher", "alice")
+	f.users["alice"].status.Pending = core.PendingSpawn
+	f.users["teacher"].status.Pending = core.PendingSpawn
+	h := newHarness(t, f)
+	d := h.u.dash
+	cell := d.table.CreateCell()
+	d.updateCell(widget.TableCellID{Row: 0, Col: colActions}, cell)
+	stop := cell.(*fyne.Container).Objects[1].(*fyne.Container).Objects[1].(*widget.Button)
+	if stop.Text != LabelCancelStart || stop.Disabled() {
+		t.Fatalf("alice is starting: her stop button says %q, disabled=%t; want %q enabled", stop.Text, stop.Disabled(), LabelCancelStart)
+	}
+	test.Tap(stop)
+	h.f.wantCall(t, h.q, "stop alice remove=false")
+	h.q.until(t, "alice stopped", func() bool { return h.u.st.Row("alice").Phase == ServerStopped })
+	d.updateCell(widget.TableCellID{Row: 0, Col: colActions}, cell)
+	if stop.Text != LabelStop || !stop.Disabled() {
+		t.Errorf("alice is stopped: her stop button says %q, disabled=%t; want %q disabled", stop.Text, stop.Disabled(), LabelStop)
+	}
+
+	tapItem(t, h.u.trayMenu(), LabelCancelStartMine)
+	h.f.wantCall(t, h.q, "stop teacher remove=false")
+	h.q.until(t, "teacher stopped", func() bool { return h.u.st.Own().Phase == ServerStopped })
+	item(t, h.u.trayMenu(), LabelStopMine)
+}
+
+func TestOpenMyNotebookCancelledDoesNotStartAgain(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	tapItem(t, u.trayMenu(), LabelOpenNotebook)
+	f.wantCall(t, q, "start teacher")
+	q.until(t, "the tray to offer cancelling", func() bool { return u.st.Own().Phase == ServerStarting })
+	tapItem(t, u.trayMenu(), LabelCancelStartMine)
+	f.wantCall(t, q, "stop teacher remove=false")
+	q.until(t, "the notice", func() bool { return !u.st.Opening && u.st.Notice != "" })
+	if u.st.Notice != "The start of your notebook was cancelled." || u.st.NoticeFailed {
+		t.Errorf("notice %q (failed %t)", u.st.Notice, u.st.NoticeFailed)
+	}
+	f.noCalls(t)
+	select {
+	case url := <-h.opened:
+		t.Errorf("opened %s for a cancelled start", url)
+	default:
+	}
+}
+
 func TestStatsAndLogs(t *testing.T) {
 	f := newFakeHub("teacher", "alice")
 	f.users["alice"].status.Ready = true
@@ -320,17 +371,6 @@ func TestAddUsersAndImportRoster(t *testing.T) {
 		t.Errorf("notice %q", u.st.Notice)
 	}
 
-	u.importRoster(strings.NewReader("username,password\ndave,secret\nalice,x\n"))
-	f.wantCall(t, q, "add dave,alice admin=false")
-	q.until(t, "dave's row", func() bool { return u.st.Row("dave") != nil })
-
-	u.importRoster(strings.NewReader("\n\n"))
-	q.drain()
-	f.noCalls(t)
-	if !strings.Contains(u.st.Notice, "the roster has no usernames") {
-		t.Errorf("notice %q", u.st.Notice)
-	}
-
 	f.addErr = errors.New(`invalid username: "Bad Name" may only hold lowercase letters`)
 	u.st.Notice, u.st.NoticeFailed = "", false
 	u.addUsers([]string{"Bad Name"}, false)
@@ -338,6 +378,100 @@ func TestAddUsersAndImportRoster(t *testing.T) {
 	q.until(t, "the error", func() bool { return u.st.NoticeFailed })
 	if !strings.Contains(u.st.Notice, "may only hold lowercase letters") {
 		t.Errorf("notice %q", u.st.Notice)
+	}
+}
+
+// shown reports whether the top dialog of w shows sub.
+func shown(w fyne.Window, sub string) bool {
+	top := w.Canvas().Overlays().Top()
+	return top != nil && containsText(top, sub)
+}
+
+func TestImportRosterReadsItAsTheAdminPageDoes(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher", "alice"))
+	u, f, q := h.u, h.f, h.q
+
+	// Every student has a password: no question, nothing generated.
+	u.importRoster(strings.NewReader("Username;Password\n Dave ;correct-horse\nalice;battery-staple\n"))
+	f.wantCall(t, q, "import dave,alice generate=false")
+	q.until(t, "dave's row", func() bool { return u.st.Row("dave") != nil })
+	if u.st.Notice != "Imported the roster: added 1 users (1 already existed)." {
+		t.Errorf("notice %q", u.st.Notice)
+	}
+	if shown(u.win, "Generated passwords") {
+		t.Error("passwords shown though none were generated")
+	}
+
+	// A roster with problems adds nobody and says where they are.
+	u.importRoster(strings.NewReader("username,password\nerin,short\nBad Name\n"))
+	q.drain()
+	f.noCalls(t)
+	for _, want := range []string{"line 2: erin's password is shorter than 8 characters", "line 3: invalid username", "Nobody was added"} {
+		if !strings.Contains(u.st.Notice, want) {
+			t.Errorf("notice %q does not say %q", u.st.Notice, want)
+		}
+	}
+	u.importRoster(strings.NewReader("\n\n"))
+	q.drain()
+	f.noCalls(t)
+	if !strings.Contains(u.st.Notice, "the roster holds no usernames") {
+		t.Errorf("notice %q", u.st.Notice)
+	}
+}
+
+func TestImportRosterGeneratesPasswordsAndSavesThem(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	u.importRoster(strings.NewReader("erin\nfrank,own-password\ngina\n"))
+	d := topDialog(t, u.win)
+	if !containsText(d, "2 students have no password in the roster") {
+		t.Errorf("the question says %q", texts(d))
+	}
+	test.Tap(button(t, d, LabelGeneratePasswords))
+	f.wantCall(t, q, "import erin,frank,gina generate=true")
+	q.until(t, "the passwords", func() bool { return shown(u.win, "Generated passwords") })
+	d = topDialog(t, u.win)
+	if !containsText(d, "erin\tgen-erin\ngina\tgen-gina") || containsText(d, "own-password") {
+		t.Errorf("the passwords dialog says %q", texts(d))
+	}
+	if !strings.Contains(u.st.Notice, "added 3 users, 2 with generated passwords") {
+		t.Errorf("notice %q", u.st.Notice)
+	}
+
+	path := filepath.Join(t.TempDir(), "passwords.csv")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.savePasswords(w, nil, []roster.Imported{
+		{Entry: roster.Entry{Name: "erin", Password: "gen-erin"}, Created: true, Generated: true},
+		{Entry: roster.Entry{Name: "frank", Password: "own-password"}, Created: true},
+	})
+	if b, err := os.ReadFile(path); err != nil || string(b) != "username,password\nerin,gen-erin\n" {
+		t.Errorf("saved %q, %v", b, err)
+	}
+	if !strings.Contains(u.st.Notice, "Saved the generated passwords to "+path) {
+		t.Errorf("notice %q", u.st.Notice)
+	}
+	test.Tap(button(t, d, LabelSavePasswords))
+	if top := topDialog(t, u.win); top == d {
+		t.Error("Save as CSV… opened no file chooser")
+	}
+}
+
+func TestImportRosterLettingThemChoose(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	u.importRoster(strings.NewReader("username\nerin\n"))
+	d := topDialog(t, u.win)
+	if !containsText(d, "1 student has no password") {
+		t.Errorf("the question says %q", texts(d))
+	}
+	test.Tap(button(t, d, LabelLetThemChoose))
+	f.wantCall(t, q, "import erin generate=false")
+	q.until(t, "erin's row", func() bool { return u.st.Row("erin") != nil })
+	if shown(u.win, "Generated passwords") {
+		t.Error("passwords shown though none were generated")
 	}
 }
 

@@ -354,7 +354,7 @@ func TestServerStartStopAndProgress(t *testing.T) {
 		done <- resp
 	}()
 	// Follow the progress stream while the start is pending.
-	time.Sleep(100 * time.Millisecond)
+	e.waitPending("alice")
 	req, _ := http.NewRequest("GET", e.srv.URL+"/hub/api/users/alice/server/progress", nil)
 	req.Header.Set("Authorization", "token "+e.tokens["alice"])
 	stream, err := http.DefaultClient.Do(req)
@@ -410,6 +410,73 @@ func TestServerStartStopAndProgress(t *testing.T) {
 	}
 	if resp, body := e.call("GET", "/hub/api/users/alice/server/progress", "alice", nil); resp.StatusCode != 400 && !strings.Contains(string(body), "ready") {
 		t.Errorf("progress of a stopped server: %s %s", resp.Status, body)
+	}
+}
+
+func TestStopDuringAPendingStartCancelsIt(t *testing.T) {
+	e := newEnv(t)
+	defer e.spawner.Hold("alice")()
+	started := make(chan *http.Response)
+	go func() {
+		resp, _ := e.call("POST", "/hub/api/users/alice/server", "alice", nil)
+		started <- resp
+	}()
+	e.waitPending("alice")
+	if resp, body := e.call("DELETE", "/hub/api/users/alice/server", "alice", nil); resp.StatusCode != 204 {
+		t.Fatalf("DELETE during a pending start: %s %s, want 204", resp.Status, body)
+	}
+	if resp := <-started; resp.StatusCode != 202 {
+		t.Errorf("the cancelled start answered %s, want 202", resp.Status)
+	}
+	resp, body := e.call("GET", "/hub/api/users/alice/server/progress", "alice", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"message":"Start cancelled"`) || !strings.Contains(string(body), `"failed":true`) {
+		t.Errorf("progress after the cancel: %s %s", resp.Status, body)
+	}
+	_, body = e.call("GET", "/hub/api/users/alice", "alice", nil)
+	if !strings.Contains(string(body), `"pending":null`) || strings.Contains(string(body), `"ready":true`) {
+		t.Errorf("user model after the cancel = %s", body)
+	}
+
+	// A stop already under way is answered 202, as JupyterHub does.
+	release := e.spawner.HoldStop("alice")
+	if s, err := e.hub.Start(context.Background(), "alice"); err != nil || s.Pending != core.PendingSpawn {
+		t.Fatalf("Start = %+v, %v", s, err)
+	}
+	stopped := make(chan *http.Response)
+	go func() {
+		resp, _ := e.call("DELETE", "/hub/api/users/alice/server", "alice", nil)
+		stopped <- resp
+	}()
+	for s, _ := e.hub.Status(context.Background(), "alice"); s.Pending != core.PendingStop; s, _ = e.hub.Status(context.Background(), "alice") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if resp, _ := e.call("DELETE", "/hub/api/users/alice/server", "alice", nil); resp.StatusCode != 202 {
+		t.Errorf("DELETE while stopping: %s, want 202", resp.Status)
+	}
+	release()
+	if resp := <-stopped; resp.StatusCode != 204 {
+		t.Errorf("the first DELETE: %s, want 204", resp.Status)
+	}
+}
+
+// waitPending waits until user's start, made in the background, is
+// recorded; until then the progress stream answers that nothing is
+// starting.
+func (e *env) waitPending(user string) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, err := e.hub.Status(context.Background(), user)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if s.Pending == core.PendingSpawn {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s's start was never recorded: %+v", user, s)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -91,7 +91,15 @@ func (a *API) stopServer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeNoContent(w, name, a.hub.Stop(r.Context(), name, body.Remove))
+	// A pending start is cancelled and the stop waits for it, so 204
+	// means stopped; 202 means another request's stop is still under way,
+	// as JupyterHub answers for a stop already pending.
+	err := a.hub.Stop(r.Context(), name, body.Remove)
+	if errors.Is(err, core.ErrPending) {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	writeNoContent(w, name, err)
 }
 
 // writeNoContent answers a hub operation on name: 204 when it worked, else

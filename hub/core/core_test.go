@@ -289,3 +289,223 @@ func TestEventsAboutStrangersAreDropped(t *testing.T) {
 		t.Errorf("relayed a notice about %q, a user this hub does not have", e.User)
 	}
 }
+
+// waitProgress blocks until name's progress holds an event matching ok.
+func waitProgress(f *fixture, name string, ok func(events.Event) bool) []events.Event {
+	for {
+		evs, more, _ := f.hub.Progress(name, 0)
+		for _, e := range evs {
+			if ok(e) {
+				return evs
+			}
+		}
+		<-more
+	}
+}
+
+func isCancelled(e events.Event) bool { return e.Message == "Start cancelled" }
+
+// serverTokens returns name's server tokens.
+func serverTokens(t *testing.T, f *fixture, name string) []store.Token {
+	t.Helper()
+	toks, err := f.store.ListTokens(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Token
+	for _, tok := range toks {
+		if tok.Kind == "server" {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+func TestStopCancelsAPendingStart(t *testing.T) {
+	for _, remove := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stop", true: "remove"}[remove], func(t *testing.T) {
+			f := newFixture(t, "alice")
+			ctx := context.Background()
+			f.hub.Boot(ctx)
+			defer f.sp.Hold("alice")() // the start stays queued until cancelled
+			sub := f.hub.Bus().Subscribe(64, false, func(e events.Event) bool {
+				return e.User == "alice" && e.Kind == events.ServerState
+			})
+			defer sub.Close()
+			if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
+				t.Fatalf("Start = %+v, %v; want pending", s, err)
+			}
+			if len(serverTokens(t, f, "alice")) != 1 {
+				t.Fatal("the start issued no server token")
+			}
+
+			if err := f.hub.Stop(ctx, "alice", remove); err != nil {
+				t.Fatalf("Stop during a pending start = %v", err)
+			}
+			s, err := f.hub.Wait(ctx, "alice")
+			if err != nil || s.Active() || s.Failed != "" {
+				t.Errorf("status after cancel = %+v, %v; want stopped, not failed", s, err)
+			}
+			if got := f.router.Route("alice"); got != "" {
+				t.Errorf("cancelled start left route %q", got)
+			}
+			if toks := serverTokens(t, f, "alice"); len(toks) != 0 {
+				t.Errorf("cancelled start left server tokens %+v", toks)
+			}
+			if rec, _ := f.store.GetServer(ctx, "alice", ""); rec.Ready || rec.Pending != "" || rec.TokenID != 0 {
+				t.Errorf("stored server after cancel = %+v", rec)
+			}
+			evs, _, finished := f.hub.Progress("alice", 0)
+			if last := evs[len(evs)-1]; !finished || !last.Failed || !isCancelled(last) || last.Progress != 100 {
+				t.Errorf("progress ends with %+v (finished %v), want a final \"Start cancelled\"", last, finished)
+			}
+			var states []string
+			for len(states) == 0 || states[len(states)-1] == string(spawner.StateStarting) || states[len(states)-1] == string(spawner.StateStopping) {
+				e := <-sub.C
+				states = append(states, e.State)
+				if e.State == string(spawner.StateFailed) {
+					t.Errorf("cancelled start reported as failed: %+v", e)
+				}
+			}
+			want := []string{string(spawner.StateStarting), string(spawner.StateStopping), string(spawner.StateStopped)}
+			if remove {
+				want[2] = string(spawner.StateMissing)
+			}
+			if strings.Join(states, " ") != strings.Join(want, " ") {
+				t.Errorf("server states %v, want %v", states, want)
+			}
+		})
+	}
+}
+
+func TestStartAfterCancelStartsAgain(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	release := f.sp.Hold("alice")
+	f.hub.Start(ctx, "alice")
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	s, err := f.hub.Start(ctx, "alice")
+	if err != nil || !s.Ready {
+		t.Fatalf("Start after a cancelled start = %+v, %v", s, err)
+	}
+	evs, _, _ := f.hub.Progress("alice", 0)
+	if evs[0].Message != "Server requested" || evs[len(evs)-1].State != "ready" {
+		t.Errorf("new start's progress = %+v", evs)
+	}
+	if toks := serverTokens(t, f, "alice"); len(toks) != 1 {
+		t.Errorf("server tokens after restart = %+v, want 1", toks)
+	}
+}
+
+func TestSecondStopWhileCancellingIsPending(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	releaseStop := f.sp.HoldStop("alice")
+	f.hub.Start(ctx, "alice")
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.hub.Stop(ctx, "alice", false) }()
+	// Once the start has given up, the first Stop is stopping.
+	waitProgress(f, "alice", isCancelled)
+	if err := f.hub.Stop(ctx, "alice", false); !errors.Is(err, ErrPending) {
+		t.Errorf("second Stop = %v, want ErrPending", err)
+	}
+	if _, err := f.hub.Start(ctx, "alice"); !errors.Is(err, ErrPending) {
+		t.Errorf("Start while cancelling = %v, want ErrPending", err)
+	}
+	if s, _ := f.hub.Status(ctx, "alice"); s.Pending != PendingStop {
+		t.Errorf("status while cancelling = %+v, want pending stop", s)
+	}
+	releaseStop()
+	if err := <-stopped; err != nil {
+		t.Errorf("first Stop = %v", err)
+	}
+}
+
+// stubbornSpawner finishes a start even after its context is cancelled, as
+// a start that got past its last check does.
+type stubbornSpawner struct {
+	*spawnertest.Spawner
+	cancelled chan struct{} // closed when Start sees its context end
+	finish    chan struct{} // Start succeeds once this is closed
+}
+
+func (s *stubbornSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
+	<-ctx.Done()
+	close(s.cancelled)
+	<-s.finish
+	return s.Spawner.Start(context.WithoutCancel(ctx), req)
+}
+
+func TestCancelledStartThatSucceededAnywayIsStopped(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	sp := &stubbornSpawner{Spawner: f.sp, cancelled: make(chan struct{}), finish: make(chan struct{})}
+	f.hub.spawner = sp
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.hub.Stop(ctx, "alice", false) }()
+	<-sp.cancelled
+	close(sp.finish)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	if got := f.router.Route("alice"); got != "" {
+		t.Errorf("route %q kept after the cancelled start finished", got)
+	}
+	if sv, _ := f.sp.Status(ctx, "alice"); sv.State == spawner.StateRunning {
+		t.Error("the container the cancelled start made still runs")
+	}
+	if s, _ := f.hub.Status(ctx, "alice"); s.Active() {
+		t.Errorf("status = %+v", s)
+	}
+	if toks := serverTokens(t, f, "alice"); len(toks) != 0 {
+		t.Errorf("server tokens %+v kept for a stopped container that does not hold them", toks)
+	}
+}
+
+func TestDeleteUserCancelsAPendingStart(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	f.hub.Start(ctx, "alice")
+	if err := f.hub.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatalf("DeleteUser during a pending start = %v", err)
+	}
+	if _, err := f.store.GetUser(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("user kept: %v", err)
+	}
+}
+
+func TestStopAllStopsRunningAndCancelsQueuedStarts(t *testing.T) {
+	f := newFixture(t, "alice", "bob", "carol")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	for _, n := range []string{"alice", "bob"} {
+		if s, err := f.hub.Start(ctx, n); err != nil || !s.Ready {
+			t.Fatalf("Start(%s) = %+v, %v", n, s, err)
+		}
+	}
+	// carol's start never gets a slot: only StopAll's cancel ends it.
+	f.sp.Hold("carol")
+	if s, err := f.hub.Start(ctx, "carol"); err != nil || s.Pending != PendingSpawn {
+		t.Fatalf("Start(carol) = %+v, %v; want pending", s, err)
+	}
+	n, err := f.hub.StopAll(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("StopAll = %d, %v; want 3", n, err)
+	}
+	for _, name := range []string{"alice", "bob", "carol"} {
+		s, _ := f.hub.Status(ctx, name)
+		if s.Active() || f.router.Route(name) != "" {
+			t.Errorf("%s after StopAll: %+v, route %q", name, s, f.router.Route(name))
+		}
+	}
+}

@@ -27,8 +27,19 @@ type serverState struct {
 	failed  string
 	target  string
 	started time.Time
-	// done is closed when the pending operation ends.
+	// done is closed when the pending operation ends. A start that Stop
+	// cancels becomes that stop, so done closes once, when both are over.
 	done chan struct{}
+	// cancel interrupts the spawn in flight; spawnEnded is closed when its
+	// goroutine has returned, and issued is the server token it issued.
+	cancel     context.CancelFunc
+	spawnEnded chan struct{}
+	issued     issuedToken
+	// cancelling is set while Stop waits for the spawn it cancelled;
+	// cancelled stays set until the next start, so the spawner's late
+	// report of the interrupted start is not taken for a failure.
+	cancelling bool
+	cancelled  bool
 	// progress holds the current spawn's steps; changed is closed and
 	// replaced on every append, so progress readers never poll.
 	progress []events.Event
@@ -93,7 +104,7 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 	h.mu.Lock()
 	st := h.state(name)
 	switch {
-	case st.pending == PendingStop:
+	case st.pending == PendingStop || st.cancelling:
 		h.mu.Unlock()
 		return h.status(ctx, name), fmt.Errorf("start %s: %w (stopping)", name, ErrPending)
 	case st.pending == PendingSpawn:
@@ -104,15 +115,24 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 		h.mu.Unlock()
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
 	}
-	st.pending, st.failed, st.progress = PendingSpawn, "", nil
+	st.pending, st.failed, st.progress, st.cancelled = PendingSpawn, "", nil, false
 	st.done = make(chan struct{})
 	done := st.done
+	// The spawn lives as long as the hub, not the request, unless Stop
+	// cancels it.
+	sctx, cancel := context.WithCancel(h.ctx)
+	ended := make(chan struct{})
+	st.cancel, st.spawnEnded, st.issued = cancel, ended, issuedToken{}
 	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Message: "Server requested"})
 	h.mu.Unlock()
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStarting), Message: "Server requested"})
 	h.recordPending(ctx, name, PendingSpawn)
 
-	h.goBackground(func(ctx context.Context) { h.spawn(ctx, name, done) })
+	h.goBackground(func(context.Context) {
+		defer close(ended)
+		defer cancel()
+		h.spawn(sctx, name, done)
+	})
 	return h.waitFor(ctx, name, done), nil
 }
 
@@ -143,23 +163,47 @@ func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	return h.status(ctx, name), nil
 }
 
+// issuedToken is the API token a spawn gave its server.
+type issuedToken struct {
+	secret string
+	id     int64
+}
+
 func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
-	sv, tokenID, err := h.launch(ctx, name)
+	sv, tok, err := h.launch(ctx, name)
 	started := time.Now().UTC()
-	// Record before answering: whoever waits on done reads the store.
-	if err == nil {
+	h.mu.Lock()
+	st := h.state(name)
+	st.issued = tok
+	cancelling := st.cancelling
+	h.mu.Unlock()
+	// Record before answering: whoever waits on done reads the store. A
+	// cancelled start leaves the record to Stop.
+	switch {
+	case cancelling:
+	case err == nil:
 		state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
 		rec, _ := h.store.GetServer(ctx, name, "")
-		rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
+		rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tok.id, ""
 		if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
 			h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
 		}
-	} else {
+	default:
 		h.recordStopped(context.WithoutCancel(ctx), name)
 	}
 
 	h.mu.Lock()
-	st := h.state(name)
+	st.cancel = nil
+	if st.cancelling {
+		// Stop cancelled this start, maybe after it got this far, and
+		// takes over: it stops whatever the start made, revokes its
+		// token and closes done.
+		st.pending, st.failed = PendingStop, ""
+		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
+			Message: "Start cancelled"})
+		h.mu.Unlock()
+		return
+	}
 	st.pending = ""
 	if err != nil {
 		st.failed, st.ready = err.Error(), false
@@ -181,25 +225,28 @@ func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
 }
 
 // launch issues the server's credentials, starts its container and routes
-// it once it answers.
-func (h *Hub) launch(ctx context.Context, name string) (spawner.Server, int64, error) {
-	token, tokenID, err := h.serverToken(ctx, name)
+// it once it answers. The token it issued is returned even when the start
+// fails, so that a cancelled start's token can be revoked.
+func (h *Hub) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
+	var tok issuedToken
+	var err error
+	tok.secret, tok.id, err = h.serverToken(ctx, name)
 	if err != nil {
-		return spawner.Server{}, 0, err
+		return spawner.Server{}, tok, err
 	}
 	h.mu.Lock()
 	port := h.hubPort
 	h.mu.Unlock()
-	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: token, HubPort: port})
+	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port})
 	if err != nil {
-		return sv, 0, err
+		return sv, tok, err
 	}
 	target, err := url.Parse(sv.Target)
 	if err != nil || target.Host == "" {
-		return sv, 0, fmt.Errorf("start %s: the spawner gave no usable address (%q)", name, sv.Target)
+		return sv, tok, fmt.Errorf("start %s: the spawner gave no usable address (%q)", name, sv.Target)
 	}
 	h.router.SetRoute(name, target)
-	return sv, tokenID, nil
+	return sv, tok, nil
 }
 
 // serverScopes are JupyterHub 3.0's "server" role for the owner: report
@@ -255,21 +302,48 @@ func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, erro
 // Stop stops name's server and keeps its container for a quick restart.
 // With remove, the container is deleted too (its work volume stays): the
 // next start makes a fresh one from the current settings.
+//
+// A start still pending (queued behind other starts, or waiting for a slow
+// image or server) is cancelled: Stop waits for it to give up, then stops
+// what it made and revokes the token it issued unless a kept container
+// holds it. Only a stop already under way makes Stop return ErrPending.
 func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
 	h.mu.Lock()
 	st := h.state(name)
-	if st.pending != "" {
+	if st.pending == PendingStop || st.cancelling {
 		h.mu.Unlock()
-		return fmt.Errorf("stop %s: %w (%s)", name, ErrPending, st.pending)
+		return fmt.Errorf("stop %s: %w (%s)", name, ErrPending, PendingStop)
 	}
-	st.pending = PendingStop
-	st.done = make(chan struct{})
+	var spawnEnded chan struct{}
+	if st.pending == PendingSpawn {
+		st.cancelling, st.cancelled = true, true
+		if st.cancel != nil {
+			st.cancel()
+		}
+		spawnEnded = st.spawnEnded
+	} else {
+		st.pending = PendingStop
+		st.done = make(chan struct{})
+	}
 	done := st.done
 	h.mu.Unlock()
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping)})
+	msg := ""
+	if spawnEnded != nil {
+		msg = "Cancelling the start"
+	}
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping), Message: msg})
+	var issued issuedToken
+	if spawnEnded != nil {
+		// The spawner gives up as soon as its context ends, whether it is
+		// queued, pulling or waiting for the server to answer.
+		<-spawnEnded
+		h.mu.Lock()
+		issued = st.issued
+		h.mu.Unlock()
+	}
 	h.recordPending(ctx, name, PendingStop)
 
 	h.router.RemoveRoute(name)
@@ -283,20 +357,42 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil && perr != nil {
 		err = perr
 	}
+	if issued.id != 0 {
+		h.revokeUnheld(context.WithoutCancel(ctx), name, issued)
+	}
 
 	h.mu.Lock()
 	st.pending, st.ready, st.target, st.started = "", false, "", time.Time{}
+	st.cancelling, st.issued = false, issuedToken{}
 	close(done)
 	h.mu.Unlock()
 	state := spawner.StateStopped
 	if remove {
 		state = spawner.StateMissing
 	}
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: errString(err)})
+	msg = errString(err)
+	if err == nil && spawnEnded != nil {
+		msg = "Start cancelled"
+	}
+	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: msg})
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
 	return nil
+}
+
+// revokeUnheld deletes the token a cancelled start issued unless the
+// user's container holds it: a kept container restarts with its token,
+// while a token no container holds would only be a live credential for
+// nothing.
+func (h *Hub) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
+	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing && cur.APIToken == tok.secret {
+		return
+	}
+	if err := h.store.DeleteToken(ctx, name, tok.id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.bus.Publish(events.Event{Kind: events.Notice, User: name, Failed: true,
+			Message: "could not revoke the token of " + name + "'s cancelled start: " + err.Error()})
+	}
 }
 
 // DeleteData removes name's work volume: every file in /home/jovyan/work is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
@@ -130,23 +131,44 @@ func (h *Hub) StartAll(ctx context.Context) (int, error) {
 }
 
 // StopAll stops every running server, keeping their containers, and
-// returns how many it stopped.
+// cancels every start still pending (a class burst queued behind the
+// spawner's pool), returning how many it stopped or cancelled. Stops run a
+// few at a time: each waits for its notebook server to shut down, and a
+// class of thirty one after another would take half a minute.
 func (h *Hub) StopAll(ctx context.Context) (int, error) {
 	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	var errs []error
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		n    int
+		errs []error
+		sem  = make(chan struct{}, stopAllConcurrency)
+	)
 	for _, u := range users {
-		if s := h.status(ctx, u.Name); !s.Ready {
+		if s := h.status(ctx, u.Name); !s.Ready && s.Pending != PendingSpawn {
 			continue
 		}
-		if err := h.Stop(ctx, u.Name, false); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		n++
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(name string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := h.Stop(ctx, name, false)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			n++
+		}(u.Name)
 	}
+	wg.Wait()
 	return n, errors.Join(errs...)
 }
+
+// stopAllConcurrency bounds StopAll's parallel stops.
+const stopAllConcurrency = 8

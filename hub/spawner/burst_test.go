@@ -2,6 +2,7 @@ package spawner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -88,5 +89,35 @@ func TestBurst(t *testing.T) {
 	}
 	if err := <-errc; err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
 		t.Errorf("the interrupted start returned %v", err)
+	}
+}
+
+// TestStartCancelledInQueue: a start waiting for a slot gives up as soon as
+// its context ends, leaves the queue and makes no container, so the hub
+// can cancel a start stuck behind a class burst.
+func TestStartCancelledInQueue(t *testing.T) {
+	e := newTestEnv(t)
+	for i := 0; i < e.cfg.SpawnConcurrency; i++ {
+		r, err := e.d.pool.acquire(e.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r()
+	}
+	user := e.user("queued")
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { _, err := e.d.Start(ctx, e.req(user, "tok")); errc <- err }()
+	waitFor(t, "the start to queue", func() bool { _, q := e.d.Load(); return q == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled start returned %v, want context.Canceled", err)
+	}
+	if running, queued := e.d.Load(); running != e.cfg.SpawnConcurrency || queued != 0 {
+		t.Errorf("pool after the cancel: %d running, %d queued", running, queued)
+	}
+	if s, err := e.d.Status(e.ctx, user); err != nil || s.State != StateMissing {
+		t.Errorf("status after the cancel = %+v, %v; want no container", s, err)
 	}
 }

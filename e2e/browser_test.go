@@ -79,7 +79,7 @@ func TestBrowser(t *testing.T) {
 		st.run("open her notebook's address", 2*time.Minute, chromedp.Navigate(c.base+"/user/"+student+"/tree"))
 		st.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
 		st.shot("01-student-login")
-		firstLogin(st, student, password, "02-student-choose-password")
+		firstLogin(st, student, password, "02-student-first-login")
 	}) {
 		return
 	}
@@ -211,7 +211,7 @@ func TestBrowser(t *testing.T) {
 		tt := b.tab(t, teacher)
 		tt.run("open the admin page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
 		tt.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
-		firstLogin(tt, teacher, password, "12-teacher-choose-password")
+		firstLogin(tt, teacher, password, "12-teacher-first-login")
 		tt.waitPath("the login leads back to the admin page", time.Minute, "/hub/admin")
 		tt.waitJS("the admin page lists users", time.Minute, `document.querySelector("#users")`)
 		tt.shot("13-teacher-admin")
@@ -260,7 +260,7 @@ func TestBrowser(t *testing.T) {
 		if why := eval[string](tt, `[...document.querySelectorAll('#users tr[data-state="failed"]')].map(tr => tr.dataset.user + ": " + (tr.querySelector("details") || {textContent: "(no reason shown)"}).textContent.trim()).join("\n")`); why != "" {
 			tt.fatalf("Start all failed to start servers; the admin page says why:\n%s", why)
 		}
-		if status := eval[string](tt, `document.querySelector("#admin-status").textContent`); strings.Contains(status, "Failed") {
+		if status := eval[string](tt, `document.querySelector("#admin-status").textContent`); strings.Contains(status, "failed") {
 			tt.fatalf("Start all reports failures: %s", status)
 		}
 		tt.shot("17-teacher-all-running")
@@ -278,19 +278,14 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-// firstLogin logs in a user an instructor created: username and the
-// chosen password on the login form, then the same password twice on the
-// form that asks to choose it.
+// firstLogin logs in a user an instructor created: the password typed on
+// the login form the first time becomes theirs, with no second page.
 func firstLogin(tb *tab, name, password, shot string) {
 	tb.t.Helper()
 	tb.typeInto("#username", name)
 	tb.typeInto("#password", password)
-	tb.click("Log in", `form[action^="/hub/login"] button[type="submit"]`)
-	tb.waitJS("the hub asks to choose a password", time.Minute, `document.querySelector('input[name="confirm"]')`)
 	tb.shot(shot)
-	tb.typeInto("#password", password)
-	tb.typeInto("#confirm", password)
-	tb.click("Set password and log in", `form[action^="/hub/login"] button[type="submit"]`)
+	tb.click("Log in", `form[action^="/hub/login"] button[type="submit"]`)
 	tb.waitJS("the login is done", time.Minute, `!location.pathname.startsWith("/hub/login")`)
 }
 

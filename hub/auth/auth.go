@@ -154,13 +154,20 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// HashPassword returns the bcrypt hash of password.
+// PasswordRuleError is a new password that breaks a rule; its text says
+// which, as a sentence to show the person typing it.
+type PasswordRuleError struct{ Rule string }
+
+func (e *PasswordRuleError) Error() string { return e.Rule }
+
+// HashPassword returns the bcrypt hash of password, or a
+// *PasswordRuleError if it is too short or too long.
 func HashPassword(password string) (string, error) {
 	if len(password) < MinPasswordLen {
-		return "", fmt.Errorf("the password is too short: use at least %d characters", MinPasswordLen)
+		return "", &PasswordRuleError{fmt.Sprintf("the password is too short: use at least %d characters", MinPasswordLen)}
 	}
 	if len(password) > 72 {
-		return "", errors.New("the password is too long: use at most 72 bytes")
+		return "", &PasswordRuleError{"the password is too long: use at most 72 bytes"}
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -172,9 +179,13 @@ func HashPassword(password string) (string, error) {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 8
 
-// CheckPassword verifies user's password. A user who must set their
-// password (pre-created by an instructor) sets it now: the first password
-// given becomes theirs. firstLogin reports that case.
+// CheckPassword verifies user's password. An account an instructor
+// created without one (MustSetPassword) is claimed by its first login, as
+// with JupyterHub's FirstUseAuthenticator: the password given becomes
+// theirs if it meets the rules (else a *PasswordRuleError says which), and
+// firstLogin reports that case. Of two people claiming the same account at
+// once only one wins; the other is checked against the winner's password
+// like any later login.
 func (a *Authenticator) CheckPassword(ctx context.Context, name, password string) (u store.User, firstLogin bool, err error) {
 	u, err = a.Store.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -186,20 +197,26 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	if err != nil {
 		return u, false, err
 	}
-	if u.PasswordHash == "" && !u.MustSetPassword {
+	if u.MustSetPassword && u.PasswordHash == "" {
+		hash, err := HashPassword(password)
+		if err != nil {
+			return u, false, err
+		}
+		claimed, ok, err := a.Store.ClaimPassword(ctx, name, hash)
+		if err != nil || ok {
+			return claimed, ok, err
+		}
+		// Someone else claimed it first: their password is the one.
+		if u, err = a.Store.GetUser(ctx, name); err != nil {
+			return u, false, err
+		}
+	}
+	if u.PasswordHash == "" {
 		// An account without a password that is not waiting for one
 		// (the laptop's owner) logs in by login link only: nobody can
 		// claim it by typing its name.
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return u, false, ErrBadLogin
-	}
-	if u.MustSetPassword {
-		hash, err := HashPassword(password)
-		if err != nil {
-			return u, false, err
-		}
-		u, err = a.Store.SetPassword(ctx, name, hash)
-		return u, true, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return u, false, ErrBadLogin

@@ -3,10 +3,12 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/classhub/classhub/hub/scopes"
@@ -71,8 +73,9 @@ func TestFromTokenCapsScopesAtTheOwner(t *testing.T) {
 func TestFirstLoginSetsThePasswordThenChecksIt(t *testing.T) {
 	a, _ := newAuth(t)
 	ctx := context.Background()
-	if _, _, err := a.CheckPassword(ctx, "alice", "short"); err == nil || !strings.Contains(err.Error(), "too short") {
-		t.Fatalf("a too-short first password = %v", err)
+	var rule *PasswordRuleError
+	if _, _, err := a.CheckPassword(ctx, "alice", "short"); !errors.As(err, &rule) || !strings.Contains(err.Error(), "too short") {
+		t.Fatalf("a too-short first password = %v, want a *PasswordRuleError", err)
 	}
 	_, first, err := a.CheckPassword(ctx, "alice", "a good password")
 	if err != nil || !first {
@@ -133,5 +136,51 @@ func TestAnAccountWithoutPasswordCannotBeClaimed(t *testing.T) {
 	// as the laptop's owner is.
 	if _, first, err := a.CheckPassword(context.Background(), "teacher", "i am the teacher now"); !errors.Is(err, ErrBadLogin) || first {
 		t.Fatalf("claiming a password-less admin = %v, %v; want ErrBadLogin", first, err)
+	}
+}
+
+// TestConcurrentClaimsOneWins has several people log in to the same
+// unclaimed account at the same moment, each with their own password:
+// exactly one gets in, and only their password works afterwards.
+func TestConcurrentClaimsOneWins(t *testing.T) {
+	a, _ := newAuth(t)
+	ctx := context.Background()
+	// Few, as each costs two full bcrypts; the store test races many.
+	const claimers = 3
+	type result struct {
+		pw    string
+		first bool
+		err   error
+	}
+	results := make(chan result, claimers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range claimers {
+		pw := fmt.Sprintf("password of claimer %d", i)
+		wg.Go(func() {
+			<-start
+			_, first, err := a.CheckPassword(ctx, "alice", pw)
+			results <- result{pw, first, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	var winner string
+	for r := range results {
+		switch {
+		case r.err == nil && r.first && winner == "":
+			winner = r.pw
+		case r.err == nil:
+			t.Errorf("%q also got in (first %v) after %q claimed the account", r.pw, r.first, winner)
+		case !errors.Is(r.err, ErrBadLogin):
+			t.Errorf("%q lost the claim with %v, want ErrBadLogin", r.pw, r.err)
+		}
+	}
+	if winner == "" {
+		t.Fatal("nobody claimed the account")
+	}
+	if _, first, err := a.CheckPassword(ctx, "alice", winner); err != nil || first {
+		t.Errorf("the winner's next login = %v, %v", first, err)
 	}
 }

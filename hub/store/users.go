@@ -272,6 +272,34 @@ func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error
 	return u, nil
 }
 
+// ClaimPassword sets the first password of an account that is waiting for
+// one (MustSetPassword, no hash), as SetPassword does, and reports whether
+// it did. The check and the write are one statement, so of two people
+// claiming the same account at once exactly one wins; the other, like
+// anyone naming an account that has a password or is not waiting for one
+// (the laptop's owner), gets false and changes nothing.
+func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, bool, error) {
+	if hash == "" {
+		return User{}, false, fmt.Errorf("claim %q: the password hash is empty", name)
+	}
+	var u User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx,
+			"UPDATE users SET password_hash = ?, must_set_password = 0, cookie_id = ? "+
+				"WHERE name = ? AND must_set_password AND coalesce(password_hash, '') = '' RETURNING "+userColumns,
+			hash, newSecret(16), name))
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return User{}, false, nil
+	}
+	if err != nil {
+		return User{}, false, fmt.Errorf("claim %q: %w", name, err)
+	}
+	return u, true, nil
+}
+
 // mustAffect turns "no row changed" into ErrNotFound.
 func mustAffect(res sql.Result) error {
 	n, err := res.RowsAffected()

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,6 +134,107 @@ func TestSetPassword(t *testing.T) {
 	}
 	if _, err := s.SetPassword(ctx, "bob", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing user: %v", err)
+	}
+}
+
+func TestClaimPassword(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	u0, err := s.CreateUser(ctx, NewUser{Name: "alice", MustSetPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$first")
+	if err != nil || !ok {
+		t.Fatalf("claiming alice = %v, %v", ok, err)
+	}
+	if u1.PasswordHash != "$2a$10$first" || u1.MustSetPassword || u1.CookieID == u0.CookieID {
+		t.Errorf("after claiming: %+v (before %+v)", u1, u0)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$second"); err != nil || ok {
+		t.Errorf("claiming alice again = %v, %v; want false", ok, err)
+	}
+	if got, _ := s.GetUser(ctx, "alice"); got != u1 {
+		t.Errorf("a second claim changed alice: %+v, want %+v", got, u1)
+	}
+
+	// The laptop's owner has no password and is not waiting for one.
+	if _, err := s.CreateUser(ctx, NewUser{Name: "owner", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "owner", "$2a$10$mine"); err != nil || ok {
+		t.Errorf("claiming the owner = %v, %v; want false", ok, err)
+	}
+	if u, _ := s.GetUser(ctx, "owner"); u.PasswordHash != "" {
+		t.Errorf("the owner got a password: %+v", u)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "nobody", "$2a$10$mine"); err != nil || ok {
+		t.Errorf("claiming a missing user = %v, %v; want false", ok, err)
+	}
+	// A teacher's reset makes the account claimable again.
+	if _, err := s.SetPassword(ctx, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$third"); err != nil || !ok {
+		t.Errorf("claiming alice after a reset = %v, %v", ok, err)
+	}
+}
+
+// TestClaimPasswordRace claims one account from many goroutines at once,
+// half of them through a second Store on the same file, as a `classhub`
+// command beside the running hub would be: exactly one claim may win, and
+// the stored hash must be the winner's.
+func TestClaimPasswordRace(t *testing.T) {
+	s := openTest(t)
+	other, err := Open(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		name := fmt.Sprintf("student%d", round)
+		if _, err := s.CreateUser(ctx, NewUser{Name: name, MustSetPassword: true}); err != nil {
+			t.Fatal(err)
+		}
+		const claimers = 16
+		var wg sync.WaitGroup
+		won := make(chan string, claimers)
+		start := make(chan struct{})
+		for i := range claimers {
+			st := s
+			if i%2 == 1 {
+				st = other
+			}
+			hash := fmt.Sprintf("$2a$10$claimer%d", i)
+			wg.Go(func() {
+				<-start
+				u, ok, err := st.ClaimPassword(ctx, name, hash)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					if u.PasswordHash != hash {
+						t.Errorf("the winner got back %q, want %q", u.PasswordHash, hash)
+					}
+					won <- hash
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(won)
+		var winners []string
+		for h := range won {
+			winners = append(winners, h)
+		}
+		if len(winners) != 1 {
+			t.Fatalf("%s: %d claims won (%v), want exactly 1", name, len(winners), winners)
+		}
+		if u, _ := s.GetUser(ctx, name); u.PasswordHash != winners[0] || u.MustSetPassword {
+			t.Errorf("%s stored %+v, want the winner's hash %q", name, u, winners[0])
+		}
 	}
 }
 

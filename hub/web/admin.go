@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/classhub/classhub/hub/roster"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -48,6 +50,9 @@ type adminRow struct {
 	Failed       string
 	Started      time.Time
 	LastActivity time.Time
+	// Progress and Step are the last step of a start in flight.
+	Progress int
+	Step     string
 }
 
 // adminData is the admin page's.
@@ -81,6 +86,10 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 			d.Running++
 		case stateStarting:
 			d.Starting++
+			if evs, _, _ := wb.hub.Progress(u.Name, 0); len(evs) > 0 {
+				last := evs[len(evs)-1]
+				row.Progress, row.Step = min(max(last.Progress, 0), 100), progressLine(last)
+			}
 		}
 		d.Rows = append(d.Rows, row)
 	}
@@ -101,6 +110,88 @@ func (wb *Web) admin(w http.ResponseWriter, r *http.Request) {
 	v.Notice = doneSentence(r.URL.Query())
 	v.Page = d
 	wb.render(w, http.StatusOK, "admin", v)
+}
+
+// adminEvents streams, as server-sent events, the server state changes
+// and start steps (image pulls included) of the users the admin may see,
+// each as the event bus's JSON, so the admin page redraws its rows when
+// something happens instead of polling. A browser that reconnects asks
+// for the rows afresh, so nothing is replayed. The stream ends with the
+// login it was opened with, checked at each keep-alive.
+func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.session(r)
+	if !ok {
+		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then reload the admin page.")
+		return
+	}
+	if !isAdmin(p) {
+		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
+		return
+	}
+	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
+		switch e.Kind {
+		case events.ServerState, events.SpawnProgress, events.ImageProgress:
+			return e.User != "" && scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(e.User, ""))
+		}
+		return false
+	})
+	defer sub.Close()
+	shutdown := wb.shutdownSignal(r)
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flush := func() {
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	flush()
+	keep := time.NewTicker(wb.keepAlive)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-shutdown:
+			return
+		case e, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			b, _ := json.Marshal(e)
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			flush()
+		case <-keep.C:
+			// Logged out, reset or no longer an admin: stop telling.
+			if p, ok := wb.session(r); !ok || !isAdmin(p) {
+				return
+			}
+			fmt.Fprint(w, ": keep-alive\n\n")
+			flush()
+		}
+	}
+}
+
+// shutdownSignal is closed when the server serving r shuts down. The
+// admin event stream never ends by itself, and http.Server.Shutdown waits
+// for every request in flight: without this, quitting the hub with an
+// admin page open would hang until Shutdown gives up.
+func (wb *Web) shutdownSignal(r *http.Request) <-chan struct{} {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil {
+		return nil
+	}
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	ch, ok := wb.shutdowns[srv]
+	if !ok {
+		ch = make(chan struct{})
+		wb.shutdowns[srv] = ch
+		srv.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
 }
 
 // adminAgain shows the admin page again with an error and what was typed.
@@ -148,18 +239,32 @@ func doneSentence(q url.Values) string {
 		}
 	case "start-all":
 		s = "Starting " + plural(n, "server") + "."
+		if failed > 0 {
+			s = fmt.Sprintf("Asked %s to start; %s. “Why” on a failed row says what went wrong.", plural(n, "server"), failedOf(failed, n))
+		}
 	case "stop-all":
 		s = "Stopped " + plural(n, "server") + "."
+		if failed > 0 {
+			s = fmt.Sprintf("Asked %s to stop; %s. The hub's log says why.", plural(n, "server"), failedOf(failed, n))
+		}
 	case "added":
 		s = "Added " + plural(n, "user") + "."
 		if skipped, _ := strconv.Atoi(q.Get("skipped")); skipped > 0 {
 			s += fmt.Sprintf(" %s already existed and stayed as they were.", plural(skipped, "user"))
 		}
 	}
-	if s != "" && failed > 0 {
-		s += fmt.Sprintf(" %d failed; the hub's log says why.", failed)
-	}
 	return s
+}
+
+// failedOf says how many of n failed, given that some did.
+func failedOf(failed, n int) string {
+	switch {
+	case failed < n:
+		return fmt.Sprintf("%d failed", failed)
+	case n == 1:
+		return "it failed"
+	}
+	return fmt.Sprintf("all %d failed", n)
 }
 
 func (wb *Web) adminAddUsers(w http.ResponseWriter, r *http.Request) {
@@ -385,7 +490,7 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		failed := wb.bulk(r, action, names)
-		back(url.Values{"done": {action}, "n": {strconv.Itoa(len(names) - failed)}, "failed": {strconv.Itoa(failed)}})
+		back(url.Values{"done": {action}, "n": {strconv.Itoa(len(names))}, "failed": {strconv.Itoa(failed)}})
 	default:
 		wb.adminAgain(w, r, p, http.StatusBadRequest, fmt.Sprintf("There is no action %q. Reload the page and use its buttons.", action), nil)
 	}

@@ -1,13 +1,18 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"html"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classhub/classhub/hub/events"
 )
 
 // adminEnv has an admin "root", students alice and bob, and root's browser.
@@ -309,7 +316,13 @@ func TestAdminStartStopAll(t *testing.T) {
 
 	e.spawner.FailWith("alice", errBoom)
 	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}})
-	wantBody(t, root.get(p.Header.Get("Location")), "Starting 1 server. 1 failed")
+	wantBody(t, root.get(p.Header.Get("Location")), "Asked 2 servers to start; 1 failed.", "“Why” on a failed row")
+
+	// When every start fails, the page says so rather than "Starting".
+	e.spawner.FailWith("carol", errBoom)
+	root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "confirm": {"yes"}})
+	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}, "q": {"a"}})
+	wantBody(t, root.get(p.Header.Get("Location")), "Asked 2 servers to start; all 2 failed.")
 }
 
 func TestDoneSentence(t *testing.T) {
@@ -318,7 +331,9 @@ func TestDoneSentence(t *testing.T) {
 		"done=start&user=Click+here+to+win": "",
 		"done=delete&user=%3Cb%3Ex":         "",
 		"done=start-all&n=1":                "Starting 1 server.",
-		"done=stop-all&n=3&failed=1":        "Stopped 3 servers. 1 failed; the hub's log says why.",
+		"done=stop-all&n=3&failed=1":        "Asked 3 servers to stop; 1 failed. The hub's log says why.",
+		"done=start-all&n=1&failed=1":       "Asked 1 server to start; it failed. “Why” on a failed row says what went wrong.",
+		"done=start-all&n=3&failed=3":       "Asked 3 servers to start; all 3 failed. “Why” on a failed row says what went wrong.",
 		"done=added&n=2&skipped=1":          "Added 2 users. 1 user already existed and stayed as they were.",
 		"done=whatever&user=alice":          "",
 		"done=reset&user=bob":               "bob will choose a new password at their next login.",
@@ -329,4 +344,164 @@ func TestDoneSentence(t *testing.T) {
 			t.Errorf("%s: %q, want %q", q, got, want)
 		}
 	}
+}
+
+// feed is the admin event stream as a browser's EventSource reads it.
+type feed struct {
+	t    *testing.T
+	resp *http.Response
+	br   *bufio.Reader
+}
+
+// openFeed opens /hub/admin/events on ts with c's cookies. A deadline
+// turns a stream that never says anything into a failure, not a hang.
+func (c *client) openFeed(ts *httptest.Server) *feed {
+	c.e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	c.e.t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+"/hub/admin/events", nil)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	for _, ck := range c.jar.Cookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/"}) {
+		req.AddCookie(ck)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	c.e.t.Cleanup(func() { resp.Body.Close() })
+	return &feed{t: c.e.t, resp: resp, br: bufio.NewReader(resp.Body)}
+}
+
+// next returns the next event, skipping keep-alive comments.
+func (f *feed) next() events.Event {
+	f.t.Helper()
+	for {
+		line, err := f.br.ReadString('\n')
+		if err != nil {
+			f.t.Fatalf("the feed ended before the next event: %v", err)
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var e events.Event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			f.t.Fatalf("feed line %q: %v", line, err)
+		}
+		return e
+	}
+}
+
+// ends reads the feed to its end, failing if another event comes first.
+func (f *feed) ends() {
+	f.t.Helper()
+	for {
+		line, err := f.br.ReadString('\n')
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			f.t.Fatalf("the feed did not end cleanly: %v", err)
+		}
+		if strings.HasPrefix(line, "data: ") {
+			f.t.Fatalf("an event after the feed should have ended: %s", line)
+		}
+	}
+}
+
+func TestAdminEvents(t *testing.T) {
+	e, root := adminEnv(t)
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close) // after the feeds' cleanups have closed them
+
+	f := root.openFeed(ts)
+	if f.resp.StatusCode != http.StatusOK || f.resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("feed answered %s, %q", f.resp.Status, f.resp.Header.Get("Content-Type"))
+	}
+	// The admin page has no use for notices or activity; a state change
+	// published on the bus comes through as it is.
+	bus := e.hub.Bus()
+	bus.Publish(events.Event{Kind: events.Notice, User: "alice", Message: "not for the feed"})
+	bus.Publish(events.Event{Kind: events.Activity, User: "alice"})
+	sent := bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: "running", Message: "Server ready"})
+	if got := f.next(); got.Seq != sent.Seq || got.Kind != events.ServerState || got.User != "alice" || got.State != "running" {
+		t.Fatalf("first event %+v, want %+v", got, sent)
+	}
+
+	// A real start: its steps, an image pull's bytes among them, and
+	// its end.
+	release := e.spawner.Hold("bob")
+	defer release()
+	go e.hub.Start(context.Background(), "bob") // returns when bob is running
+	e.waitPending("bob")
+	e.sbus.Publish(events.Event{Kind: events.ImageProgress, User: "bob", Progress: 40,
+		Message: "Pulling classhub/notebook:latest", Current: 123_400_000, Total: 456_000_000})
+	seen := map[events.Kind]bool{}
+	for !seen[events.ImageProgress] {
+		ev := f.next()
+		if ev.User != "bob" {
+			t.Fatalf("event for %q during bob's start: %+v", ev.User, ev)
+		}
+		seen[ev.Kind] = true
+	}
+	if !seen[events.ServerState] || !seen[events.SpawnProgress] {
+		t.Errorf("bob's start sent %v, want a state change and steps", seen)
+	}
+	// The page the feed makes the browser fetch shows the step.
+	wantBody(t, root.get("/hub/admin"), `data-user="bob" data-state="starting"`, `<progress max="100" value="40">`,
+		"Pulling classhub/notebook:latest (123.4 MB of 456.0 MB)")
+	release()
+	for {
+		if ev := f.next(); ev.Kind == events.ServerState && ev.User == "bob" && ev.State == "running" {
+			break
+		}
+	}
+}
+
+func TestAdminEventsRefusesOthers(t *testing.T) {
+	e, _ := adminEnv(t)
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close) // after the feeds' cleanups have closed them
+	for who, c := range map[string]*client{"a student": e.loggedIn("alice"), "nobody": e.client()} {
+		f := c.openFeed(ts)
+		if f.resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s opened the admin feed: %s", who, f.resp.Status)
+		}
+	}
+}
+
+func TestAdminEventsEndWithTheLogin(t *testing.T) {
+	e, root := adminEnv(t)
+	e.web.keepAlive = time.Millisecond
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close) // after the feeds' cleanups have closed them
+	f := root.openFeed(ts)
+	if f.resp.StatusCode != http.StatusOK {
+		t.Fatalf("feed answered %s", f.resp.Status)
+	}
+	if _, err := e.store.DeleteSessionsForUser(context.Background(), "root"); err != nil {
+		t.Fatal(err)
+	}
+	f.ends()
+}
+
+// TestAdminEventsEndOnShutdown: an open admin page must not keep the hub
+// from shutting down, as http.Server.Shutdown waits for every request.
+func TestAdminEventsEndOnShutdown(t *testing.T) {
+	e, root := adminEnv(t)
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close) // after the feeds' cleanups have closed them
+	f := root.openFeed(ts)
+	if f.resp.StatusCode != http.StatusOK {
+		t.Fatalf("feed answered %s", f.resp.Status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ts.Config.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with the admin feed open: %v", err)
+	}
+	f.ends()
 }

@@ -50,8 +50,6 @@ func checkFormToken(r *http.Request) bool {
 type loginData struct {
 	Username string
 	Next     string
-	// SetPassword shows the first-login form: choose a password, twice.
-	SetPassword bool
 	// Signup links to the sign-up page when a join code is set.
 	Signup bool
 	Min    int
@@ -60,11 +58,7 @@ type loginData struct {
 func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
 	d.Signup = wb.joinCode() != ""
 	d.Min = auth.MinPasswordLen
-	title := "Log in"
-	if d.SetPassword {
-		title = "Choose your password"
-	}
-	return view{Title: title, XSRF: wb.formToken(w, r), Page: d}
+	return view{Title: "Log in", XSRF: wb.formToken(w, r), Page: d}
 }
 
 func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -102,39 +96,17 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", at))
 		return
 	}
-	password := r.PostFormValue("password")
-
-	u, err := wb.store.GetUser(r.Context(), name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		wb.internal(w, r, err)
-		return
-	}
-	if err == nil && (u.MustSetPassword || u.PasswordHash == "") {
-		// An instructor created this account; its first login chooses
-		// the password, typed twice so a typo does not lock the student
-		// out.
-		d.SetPassword = true
-		if _, asked := r.PostForm["confirm"]; !asked {
-			v := wb.loginView(w, r, d)
-			v.Notice = fmt.Sprintf("Welcome, %s! This is your first login: choose your password (at least %d characters) and type it twice.", name, auth.MinPasswordLen)
-			wb.render(w, http.StatusOK, "login", v)
-			return
-		}
-		if password != r.PostFormValue("confirm") {
-			again(http.StatusBadRequest, "The two passwords are not the same. Type the same password in both fields.")
-			return
-		}
-	}
-	u, first, err := wb.auth.CheckPassword(r.Context(), name, password)
+	// An account an instructor created without a password takes the
+	// first one typed here, as JupyterHub's FirstUseAuthenticator does.
+	u, first, err := wb.auth.CheckPassword(r.Context(), name, r.PostFormValue("password"))
+	var rule *auth.PasswordRuleError
 	switch {
 	case errors.Is(err, auth.ErrBadLogin):
 		wb.guard.failed(name, addr)
-		d.SetPassword = false
 		again(http.StatusForbidden, "Invalid username or password.")
 		return
-	case err != nil && d.SetPassword:
-		// HashPassword's sentences: too short, too long.
-		again(http.StatusBadRequest, sentence(err.Error()))
+	case errors.As(err, &rule):
+		again(http.StatusBadRequest, "This is your first login as "+name+", so the password you type becomes your password. "+sentence(rule.Rule))
 		return
 	case err != nil:
 		wb.internal(w, r, err)
@@ -145,7 +117,7 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if first {
-		wb.log.Printf("web: %s chose their password at first login", u.Name)
+		wb.log.Printf("web: %s set their password at first login", u.Name)
 	}
 	http.Redirect(w, r, orDefault(next, "/hub/"), http.StatusFound)
 }

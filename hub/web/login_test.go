@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,40 +152,102 @@ func TestFirstLoginSetsPassword(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("bob", "", false)
 	ctx := context.Background()
-	c := e.client()
+	wantBody(t, e.client().get("/hub/login"), "the password you type the first time becomes your password")
 
-	// The first form asks for the new password twice; nothing is set yet.
-	p := c.login("bob", "bobs-new-password", "/hub/home")
-	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, "Choose your password", `name="confirm"`, `autocomplete="new-password"`, "first login")
-	wantNoBody(t, p, "bobs-new-password")
+	// A password that breaks the rules is refused, saying the rule, and
+	// sets nothing.
+	c := e.client()
+	p := c.login("bob", "short", "/hub/home")
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "first login", "too short", strconv.Itoa(auth.MinPasswordLen), `value="bob"`)
+	wantNoBody(t, p, `name="confirm"`)
 	if u, _ := e.store.GetUser(ctx, "bob"); !u.MustSetPassword || u.PasswordHash != "" {
-		t.Fatal("the password was set before it was confirmed")
-	}
-	xsrf := p.xsrf(t)
-	set := func(pw, confirm string) page {
-		return c.post("/hub/login?next=%2Fhub%2Fhome", url.Values{"_xsrf": {xsrf}, "username": {"bob"}, "password": {pw}, "confirm": {confirm}})
-	}
-	p = set("bobs-new-password", "bobs-new-passwort")
-	wantStatus(t, p, http.StatusBadRequest)
-	wantBody(t, p, "not the same", `name="confirm"`)
-	p = set("short", "short")
-	wantStatus(t, p, http.StatusBadRequest)
-	wantBody(t, p, "too short", strconv.Itoa(auth.MinPasswordLen))
-	if u, _ := e.store.GetUser(ctx, "bob"); !u.MustSetPassword {
 		t.Fatal("a refused password was set")
 	}
-	wantRedirect(t, set("bobs-new-password", "bobs-new-password"), http.StatusFound, "/hub/home")
-	if c.session() == "" {
-		t.Fatal("no session after setting the password")
+	if c.session() != "" {
+		t.Fatal("logged in with a refused password")
+	}
+
+	// The first password typed on the login form is hers, and she is in.
+	wantRedirect(t, c.login("bob", "bobs-new-password", "/hub/home"), http.StatusFound, "/hub/home")
+	if s, err := e.store.GetSession(ctx, c.session()); err != nil || s.User != "bob" {
+		t.Fatalf("no session for bob after the first login: %+v, %v", s, err)
 	}
 	u, _ := e.store.GetUser(ctx, "bob")
 	if u.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte("bobs-new-password")) != nil {
 		t.Fatalf("password not stored: %+v", u)
 	}
+	if !strings.Contains(e.logs.String(), "bob set their password at first login") {
+		t.Errorf("the first login was not logged: %s", e.logs.String())
+	}
 	// From now on it is an ordinary account.
 	wantStatus(t, e.client().login("bob", "another-password", ""), http.StatusForbidden)
 	wantRedirect(t, e.client().login("bob", "bobs-new-password", ""), http.StatusFound, "/hub/")
+}
+
+// TestFirstLoginRace has two people log in to the same unclaimed account
+// at once with different passwords: one gets in, the other is told the
+// password is wrong.
+func TestFirstLoginRace(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("bob", "", false)
+	type result struct {
+		pw string
+		p  page
+	}
+	var wg sync.WaitGroup
+	results := make(chan result, 2)
+	start := make(chan struct{})
+	for i, pw := range []string{"first-claimer-pw", "second-claimer-pw"} {
+		c := e.client()
+		c.addr = "192.0.2." + strconv.Itoa(30+i)
+		form := c.get("/hub/login")
+		wg.Go(func() {
+			<-start
+			results <- result{pw, c.post("/hub/login", url.Values{"_xsrf": {form.xsrf(t)}, "username": {"bob"}, "password": {pw}})}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	var in []string
+	for r := range results {
+		switch r.p.StatusCode {
+		case http.StatusFound:
+			in = append(in, r.pw)
+		case http.StatusForbidden:
+			wantBody(t, r.p, "Invalid username or password.")
+		default:
+			t.Errorf("%s: status %d:\n%s", r.pw, r.p.StatusCode, r.p.Body)
+		}
+	}
+	if len(in) != 1 {
+		t.Fatalf("%d people got in (%v), want exactly 1", len(in), in)
+	}
+	u, _ := e.store.GetUser(context.Background(), "bob")
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in[0])) != nil {
+		t.Errorf("bob's password is not that of the one who got in (%s)", in[0])
+	}
+}
+
+// TestOwnerCannotBeClaimed types the name of an admin without a password
+// that is not waiting for one, as the laptop's owner is (they log in by
+// the tray's login links only).
+func TestOwnerCannotBeClaimed(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.store.CreateUser(context.Background(), store.NewUser{Name: "owner", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	p := c.login("owner", "i am the owner now", "/hub/admin")
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "Invalid username or password.")
+	if c.session() != "" {
+		t.Fatal("typing the owner's name logged in")
+	}
+	if u, _ := e.store.GetUser(context.Background(), "owner"); u.PasswordHash != "" || u.MustSetPassword {
+		t.Fatalf("the owner's account changed: %+v", u)
+	}
 }
 
 func TestLoginRateLimitPerUser(t *testing.T) {

@@ -4,7 +4,7 @@
 // except /hub/api, which is hub/api's. Pages are html/template with their
 // stylesheet, scripts and icon embedded, because classrooms are often
 // offline. The only scripts are the progress page's EventSource and the
-// admin page's fetch calls, served as files so that the
+// admin page's fetch calls and event feed, served as files so that the
 // Content-Security-Policy can forbid inline script; every page works
 // without them.
 package web
@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -78,6 +79,14 @@ type Web struct {
 	// sleep pauses before sending a browser back to a server the proxy
 	// had no route for; tests replace it.
 	sleep func(ctx context.Context, d time.Duration)
+	// keepAlive is how often the admin event stream shows it is alive
+	// and checks that its login still holds.
+	keepAlive time.Duration
+
+	mu sync.Mutex
+	// shutdowns are closed when the server they belong to shuts down,
+	// ending the admin event streams it serves.
+	shutdowns map[*http.Server]chan struct{}
 }
 
 // New returns the pages.
@@ -92,6 +101,8 @@ func New(opts Options) *Web {
 		spawnWait: time.Second,
 		stopWait:  15 * time.Second,
 		sleep:     sleepCtx,
+		keepAlive: 15 * time.Second,
+		shutdowns: make(map[*http.Server]chan struct{}),
 	}
 	if wb.log == nil {
 		wb.log = log.Default()
@@ -143,6 +154,7 @@ func (wb *Web) routes() http.Handler {
 		{"/hub/user/{name}/{path...}", wb.userURL},
 		{"GET /hub/user-redirect/{path...}", wb.userRedirect},
 		{"GET /hub/admin", wb.admin},
+		{"GET /hub/admin/events", wb.adminEvents},
 		{"POST /hub/admin/users", wb.adminAddUsers},
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},

@@ -1,7 +1,8 @@
 // Admin page: start, stop and delete through the REST API instead of
-// reloading the page, then redraw the table from the page itself, so
-// states are rendered in one place (the Go templates). Without JavaScript
-// the same forms post to /hub/admin/action.
+// reloading the page, and redraw the table from the page itself whenever
+// the hub's event feed says a server changed, so states are rendered in
+// one place (the Go templates) and nothing polls. Without JavaScript the
+// same forms post to /hub/admin/action.
 "use strict";
 (function () {
   var table = document.getElementById("users");
@@ -9,7 +10,6 @@
   var status = document.getElementById("admin-status");
   var xsrfInput = document.querySelector('input[name="_xsrf"]');
   var xsrf = xsrfInput ? xsrfInput.value : "";
-  var timer = null;
 
   function say(text) { status.textContent = text; }
 
@@ -41,9 +41,8 @@
   }
 
   // refresh fetches this page again and swaps in its table and summary,
-  // keeping keyboard focus on the same button.
+  // keeping keyboard focus on the same button. It never rejects.
   function refresh() {
-    window.clearTimeout(timer);
     return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (res) { return res.text(); })
       .then(function (html) {
@@ -59,12 +58,36 @@
           var el = document.querySelector(selector(key));
           if (el) el.focus();
         }
-        // While servers are on their way, look again shortly.
-        if (table.querySelector('tr[data-state="starting"], tr[data-state="stopping"]')) {
-          timer = window.setTimeout(refresh, 2000);
-        }
       })
-      .catch(function () { timer = window.setTimeout(refresh, 5000); });
+      .catch(function () {});
+  }
+
+  // soon refreshes once per burst of events (a class starting at once
+  // sends many): one refresh at a time, and one more after it if events
+  // came in meanwhile.
+  var busy = false, again = false;
+  function soon() {
+    if (busy) { again = true; return; }
+    busy = true;
+    window.setTimeout(function () {
+      refresh().then(function () {
+        busy = false;
+        if (again) { again = false; soon(); }
+      });
+    }, 250);
+  }
+
+  // The feed sends an event for every server state change and start
+  // step. After a reconnection, refresh for what was missed; a login that
+  // ended answers 403, which closes the feed for good.
+  if (window.EventSource) {
+    var feed = new EventSource(table.getAttribute("data-events-url"));
+    var opened = false;
+    feed.onopen = function () {
+      if (opened) soon();
+      opened = true;
+    };
+    feed.onmessage = soon;
   }
 
   function rows(states) {
@@ -75,8 +98,20 @@
     return out;
   }
 
+  function servers(n) { return n === 1 ? "1 server" : n + " servers"; }
+
+  // outcome says what a bulk start or stop of n servers did: how many
+  // failed, and the first reason.
+  function outcome(verb, n, failures) {
+    if (!failures.length) return verb === "start" ? "Asked " + servers(n) + " to start." : "Stopped " + servers(n) + ".";
+    var how = failures.length < n ? failures.length + " failed" : n === 1 ? "it failed" : "all " + n + " failed";
+    var more = failures.length > 1 ? " (and " + (failures.length - 1) + " more)" : "";
+    return "Asked " + servers(n) + " to " + verb + "; " + how + ". " + (failures.length > 1 ? "First reason: " : "Why: ") + failures[0] + more;
+  }
+
   // each runs call on every name, four at a time: a browser opens only
-  // six connections to a host, and starts wait for their servers.
+  // six connections to a host, the event feed holds one, and starts wait
+  // for their servers.
   function each(names, call) {
     var failures = [];
     var i = 0;
@@ -110,14 +145,10 @@
       var names = rows(start ? ["stopped", "failed"] : ["running"]);
       if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running."); return; }
       if (!start && !window.confirm("Stop " + names.length + " servers? Unsaved work in them is lost.")) return;
-      say((start ? "Starting " : "Stopping ") + names.length + " servers…");
-      var first = each(names, start ? calls.start : calls.stop).then(function (failures) {
-        say((start ? "Asked " + names.length + " servers to start." : "Stopped " + names.length + " servers.") +
-          (failures.length ? " Failed: " + failures.join("; ") : ""));
-      });
-      // Show starts as they begin, not only when all have answered.
-      window.setTimeout(refresh, 1000);
-      first.then(refresh);
+      say((start ? "Starting " : "Stopping ") + servers(names.length) + "…");
+      each(names, start ? calls.start : calls.stop).then(function (failures) {
+        say(outcome(start ? "start" : "stop", names.length, failures));
+      }).then(refresh);
       return;
     }
     if (!calls[action] || !name) return;
@@ -126,9 +157,7 @@
     var button = form.querySelector("button");
     if (button) button.disabled = true;
     say(doing[action] + name + "…");
-    var call = calls[action](name).then(function () { say(done[action] + name + "."); },
-      function (err) { say(name + ": " + err.message); });
-    if (action === "start") window.setTimeout(refresh, 1000);
-    call.then(refresh);
+    calls[action](name).then(function () { say(done[action] + name + "."); },
+      function (err) { say(name + ": " + err.message); }).then(refresh);
   });
 })();

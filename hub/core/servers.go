@@ -163,6 +163,10 @@ func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	return h.status(ctx, name), nil
 }
 
+// CancelledMessage ends the progress of a start that Stop cancelled, so
+// pages following the stream can tell a cancel from a failure.
+const CancelledMessage = "Start cancelled"
+
 // issuedToken is the API token a spawn gave its server.
 type issuedToken struct {
 	secret string
@@ -200,7 +204,7 @@ func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
 		// token and closes done.
 		st.pending, st.failed = PendingStop, ""
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
-			Message: "Start cancelled"})
+			Message: CancelledMessage})
 		h.mu.Unlock()
 		return
 	}
@@ -372,7 +376,7 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	msg = errString(err)
 	if err == nil && spawnEnded != nil {
-		msg = "Start cancelled"
+		msg = CancelledMessage
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: msg})
 	if err != nil {

@@ -128,8 +128,11 @@ func (wb *Web) home(w http.ResponseWriter, r *http.Request) {
 		wb.internal(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("stopped") != "" {
+	switch q := r.URL.Query(); {
+	case q.Get("stopped") != "":
 		v.Notice = "Your server is stopped. Your files are kept for the next start."
+	case q.Get("cancelled") != "":
+		v.Notice = "The start was cancelled. Your files are kept; start again whenever you like."
 	}
 	wb.render(w, http.StatusOK, "home", v)
 }
@@ -145,6 +148,8 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusBadRequest, fmt.Sprintf("The home page has no action %q. Reload it and use its buttons.", action))
 		return
 	}
+	// Stop cancels a start still pending; the notice says which it was.
+	before, _ := wb.hub.Status(r.Context(), p.User.Name)
 	err := wb.hub.Stop(r.Context(), p.User.Name, false)
 	if err != nil {
 		v, verr := wb.homeView(r, p)
@@ -155,10 +160,14 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 		status := http.StatusInternalServerError
 		msg := "Your server could not be stopped: " + err.Error()
 		if errors.Is(err, core.ErrPending) {
-			status, msg = http.StatusConflict, "Your server is busy starting or stopping. Wait for it to finish, then try again."
+			status, msg = http.StatusConflict, "Your server is already stopping. Wait a moment, then reload this page."
 		}
 		v.Error = sentence(msg)
 		wb.render(w, status, "home", v)
+		return
+	}
+	if before.Pending == core.PendingSpawn {
+		http.Redirect(w, r, "/hub/home?cancelled=1", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/hub/home?stopped=1", http.StatusSeeOther)

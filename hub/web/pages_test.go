@@ -348,3 +348,31 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelAPendingStartFromTheProgressPage(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	e.addUser("root", "root-password", true)
+	c := e.loggedIn("alice")
+	release := e.spawner.Hold("alice")
+	defer release()
+	e.web.spawnWait = 0
+	c.get("/hub/spawn/alice")
+	e.waitPending("alice")
+
+	p := c.get("/hub/spawn-pending/alice")
+	wantBody(t, p, `id="spawn-cancel"`, "Cancel the start")
+	wantBody(t, c.get("/hub/home"), "See the start's progress", "Cancel the start")
+	// An admin watching alice's start cancels it from the admin page, not here.
+	wantNoBody(t, e.loggedIn("root").get("/hub/spawn-pending/alice"), `id="spawn-cancel"`)
+
+	wantRedirect(t, c.post("/hub/home", url.Values{"action": {"stop"}, "_xsrf": {p.xsrf(t)}}), http.StatusSeeOther, "/hub/home?cancelled=1")
+	if s, _ := e.hub.Status(context.Background(), "alice"); s.Active() {
+		t.Fatalf("after cancel: %+v", s)
+	}
+	wantBody(t, c.get("/hub/home?cancelled=1"), "The start was cancelled", "Start my server")
+	evs, _, finished := e.hub.Progress("alice", 0)
+	if last := evs[len(evs)-1]; !finished || last.Message != core.CancelledMessage {
+		t.Errorf("progress ends with %+v (finished %v)", last, finished)
+	}
+}

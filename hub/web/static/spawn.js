@@ -69,6 +69,16 @@
       bar.value = 100;
       message.textContent = "Your server is ready. Opening it…";
       window.location.replace(next || e.url);
+    } else if (e.failed && e.message === "Start cancelled") {
+      // Stopped from the home page, the tray or the admin page: not a
+      // failure, and nothing to retry here.
+      finished = true;
+      es.close();
+      if (document.getElementById("spawn-cancel")) {
+        window.location.replace("/hub/home?cancelled=1");
+      } else {
+        fail("The start was cancelled.");
+      }
     } else if (e.failed) {
       es.close();
       fail(e.message);

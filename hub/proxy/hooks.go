@@ -19,16 +19,12 @@ func Unavailable(w http.ResponseWriter, r *http.Request, user string, err error)
 		fmt.Sprintf("The notebook server for %s is not answering; it may be starting or stopped. Open the hub home page to restart it.", user))
 }
 
-// inboundKey carries the client's request to the error handler, which
-// ReverseProxy otherwise hands only the outbound copy.
-type inboundKey struct{}
-
 // proxyError is the ReverseProxy's ErrorHandler for rt: the server could not
 // be reached, or the exchange broke before a response started.
 func (p *Proxy) proxyError(rt *route, w http.ResponseWriter, out *http.Request, err error) {
-	in, _ := out.Context().Value(inboundKey{}).(*http.Request)
-	if in == nil {
-		in = out
+	in := out
+	if fw, ok := w.(*forwardWriter); ok {
+		w, in = fw.ResponseWriter, fw.in
 	}
 	if errors.Is(err, context.Canceled) && in.Context().Err() != nil {
 		return // the client left; nobody is waiting for an answer

@@ -60,16 +60,18 @@ func TestProxyErrorIgnoresClientThatLeft(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	in := httptest.NewRequest("GET", "/user/alice/", nil).WithContext(ctx)
-	out := in.WithContext(context.WithValue(ctx, inboundKey{}, in))
+	// ReverseProxy's outbound copy does not show that the client left;
+	// only the client's own request does.
+	out := in.Clone(context.Background())
 	rec := httptest.NewRecorder()
-	p.proxyError(rt, rec, out, context.Canceled)
+	p.proxyError(rt, &forwardWriter{ResponseWriter: rec, in: in}, out, context.Canceled)
 	if called || rec.Body.Len() != 0 {
 		t.Errorf("client gone: Unavailable called %v, body %q; want neither", called, rec.Body)
 	}
 	// The same error while the client still waits is reported.
 	in = httptest.NewRequest("GET", "/user/alice/", nil)
-	out = in.WithContext(context.WithValue(in.Context(), inboundKey{}, in))
-	p.proxyError(rt, rec, out, context.Canceled)
+	out = in.Clone(in.Context())
+	p.proxyError(rt, &forwardWriter{ResponseWriter: rec, in: in}, out, context.Canceled)
 	if !called {
 		t.Error("backend canceled while the client waits: Unavailable not called")
 	}

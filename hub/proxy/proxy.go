@@ -11,7 +11,6 @@
 package proxy
 
 import (
-	"context"
 	"log"
 	"net"
 	"net/http"
@@ -110,7 +109,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.notRunning(w, r, d.user)
 			return
 		}
-		rt.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), inboundKey{}, r)))
+		rt.rp.ServeHTTP(&forwardWriter{ResponseWriter: w, in: r}, r)
 	}
 }
 
@@ -127,10 +126,7 @@ func (p *Proxy) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 			setForwarded(pr.Out, pr.In)
 		},
-		Transport: p.transport,
-		// Negative: flush every write, so event streams, kernel output and
-		// large downloads are never held back.
-		FlushInterval:  -1,
+		Transport:      p.transport,
 		ErrorLog:       p.errorLog,
 		BufferPool:     &p.buffers,
 		ModifyResponse: func(res *http.Response) error { return p.watchResponse(rt, res) },
@@ -160,6 +156,36 @@ func newTransport() *http.Transport {
 		DisableCompression: true,
 	}
 }
+
+// forwardWriter is the ResponseWriter a route's ReverseProxy writes to. It
+// flushes after every write, so event streams, kernel output and large
+// downloads are never held back. ReverseProxy's FlushInterval -1 would do
+// the same, but it also flushes the header from a timer goroutine before
+// the body is read, which doubles the writes and wakeups of every small
+// response; here the header goes out with the first part of the body.
+// Event streams and bodies of unknown length still get their header at
+// once: ReverseProxy flushes those by itself.
+//
+// It also carries the client's request to the error handler, which
+// ReverseProxy otherwise hands only the outbound copy.
+type forwardWriter struct {
+	http.ResponseWriter
+	in *http.Request
+}
+
+func (f *forwardWriter) Write(b []byte) (int, error) {
+	n, err := f.ResponseWriter.Write(b)
+	if n > 0 {
+		// A failed flush shows on the next write; ReverseProxy ignores
+		// flush errors too.
+		http.NewResponseController(f.ResponseWriter).Flush()
+	}
+	return n, err
+}
+
+// Unwrap lets ResponseController reach the connection, which ReverseProxy
+// hijacks for websockets.
+func (f *forwardWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // bufferPool recycles ReverseProxy's copy buffers.
 type bufferPool struct{ pool sync.Pool }

@@ -47,6 +47,43 @@ func newFrontend(t *testing.T, p *Proxy) *httptest.Server {
 	return srv
 }
 
+// newCountingServer starts h behind a real HTTP server that counts its
+// writes to clients.
+func newCountingServer(t testing.TB, h http.Handler) (*httptest.Server, *writeCounter) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	wc := &writeCounter{Listener: srv.Listener}
+	srv.Listener = wc
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, wc
+}
+
+// writeCounter counts the writes to the connections it accepts: each is a
+// system call and a segment the client wakes up for.
+type writeCounter struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, writes: &l.writes}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
 func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
@@ -403,7 +440,7 @@ func TestStreamingIsNotBuffered(t *testing.T) {
 		first, last       string
 	}{
 		// ReverseProxy flushes event streams by itself; downloads with a
-		// known length need FlushInterval -1.
+		// known length need the proxy to flush every write (forwardWriter).
 		{name: "event stream", contentType: "text/event-stream", first: "data: first\n\n", last: "data: last\n\n"},
 		{name: "download with length", contentType: "application/octet-stream", length: 2048,
 			first: strings.Repeat("a", 1024), last: strings.Repeat("b", 1024)},
@@ -452,6 +489,23 @@ func TestStreamingIsNotBuffered(t *testing.T) {
 				t.Errorf("rest = %q, %v; want %q", rest, err, tc.last)
 			}
 		})
+	}
+}
+
+// TestSmallResponseIsOneWrite guards the flushing in forwardWriter: the
+// header of a small response goes out with its body, not in a write of its
+// own as ReverseProxy's FlushInterval -1 sends it.
+func TestSmallResponseIsOneWrite(t *testing.T) {
+	alice := newBackend(t, "alice", nil)
+	p := New(Options{ErrorLog: discard})
+	p.SetRoute("alice", mustURL(t, alice.URL))
+	front, wc := newCountingServer(t, p)
+	code, body, _ := get(t, front.Client(), front.URL+"/user/alice/api/status")
+	if want := "alice GET /user/alice/api/status"; code != http.StatusOK || !strings.HasPrefix(body, want) {
+		t.Fatalf("GET = %d %q; want 200 %q…", code, body, want)
+	}
+	if n := wc.writes.Load(); n != 1 {
+		t.Errorf("the response took %d writes to the client; want 1 (header and body together)", n)
 	}
 }
 

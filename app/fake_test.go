@@ -238,16 +238,20 @@ func newQueue() *uiQueue { return &uiQueue{c: make(chan func(), 4096)} }
 
 func (q *uiQueue) do(fn func()) { q.c <- fn }
 
-// until runs queued UI work until cond holds. The deadline only stops a
-// broken test from hanging.
+// until runs queued UI work until cond holds. cond may also turn true off
+// the UI queue (a background goroutine closing the hub), so it is checked
+// again on a tick too. The deadline only stops a broken test from hanging.
 func (q *uiQueue) until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case fn := <-q.c:
 			fn()
+		case <-tick.C:
 		case <-deadline.C:
 			t.Fatalf("waited in vain for %s", what)
 		}

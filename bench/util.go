@@ -3,22 +3,17 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/classhub/classhub/internal/freeport"
 )
 
-// freePort returns a port that was free on ip a moment ago.
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port on %s: %w", ip, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort returns a port that was free on ip a moment ago, for a server
+// that binds it later; see freeport for why it is not the kernel's pick.
+func freePort(ip string) (int, error) { return freeport.Port(ip) }
 
 // commandOutput runs a short command and returns its combined output.
 func commandOutput(ctx context.Context, env []string, path string, args ...string) (string, error) {

@@ -97,7 +97,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.NoSandbox, // the tests run as root
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
-		chromedp.ProxyServer(fmt.Sprintf("http://127.0.0.1:%d", freePort(t))),
+		chromedp.ProxyServer(fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "127.0.0.1"))),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("no-pings", true),

@@ -8,7 +8,6 @@ import (
 	"html"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/internal/freeport"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -43,14 +43,16 @@ type classroom struct {
 	http    *http.Client
 }
 
-func freePort(t *testing.T) int {
+// freePort picks a port for the hub to bind when it starts, which is
+// seconds later; freeport keeps it out of the range other processes are
+// given ports from meanwhile. ip "" means every address.
+func freePort(t *testing.T, ip string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Port(ip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 func newClassroom(t *testing.T) *classroom {
@@ -58,15 +60,16 @@ func newClassroom(t *testing.T) *classroom {
 	cli := testenv.Docker(t)
 	testenv.RequireImage(t, cli, testenv.NotebookImage)
 	c := &classroom{t: t, dataDir: t.TempDir(), suffix: fmt.Sprintf("%04d", rand.IntN(10000))}
-	c.listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c.listen = fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
 	c.base = "http://" + c.listen
 	c.http = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 	network := "classhub-e2e-" + c.suffix
 	// The hub port is fixed for the run: containers keep calling it after
-	// a restart.
-	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nmemory_limit = \"1G\"\n", network, freePortOn(t), c.listen)
+	// a restart. It is bound on the bridge, so it must be free on every
+	// address.
+	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nmemory_limit = \"1G\"\n", network, freePort(t, ""), c.listen)
 	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -75,18 +78,6 @@ func newClassroom(t *testing.T) *classroom {
 		removeClassroom(cli, c.suffix, network)
 	})
 	return c
-}
-
-// freePortOn picks a port that is likely free on every address, for the
-// hub's internal listener on the bridge.
-func freePortOn(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // removeClassroom removes this run's containers, volumes and network.

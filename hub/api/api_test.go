@@ -447,9 +447,7 @@ func TestStopDuringAPendingStartCancelsIt(t *testing.T) {
 		resp, _ := e.call("DELETE", "/hub/api/users/alice/server", "alice", nil)
 		stopped <- resp
 	}()
-	for s, _ := e.hub.Status(context.Background(), "alice"); s.Pending != core.PendingStop; s, _ = e.hub.Status(context.Background(), "alice") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitStatus("alice", func(s core.ServerStatus) bool { return s.Pending == core.PendingStop })
 	if resp, _ := e.call("DELETE", "/hub/api/users/alice/server", "alice", nil); resp.StatusCode != 202 {
 		t.Errorf("DELETE while stopping: %s, want 202", resp.Status)
 	}
@@ -464,17 +462,24 @@ func TestStopDuringAPendingStartCancelsIt(t *testing.T) {
 // starting.
 func (e *env) waitPending(user string) {
 	e.t.Helper()
+	e.waitStatus(user, func(s core.ServerStatus) bool { return s.Pending == core.PendingSpawn })
+}
+
+// waitStatus waits until user's server status satisfies ok; the deadline
+// only stops a hang.
+func (e *env) waitStatus(user string, ok func(core.ServerStatus) bool) {
+	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s, err := e.hub.Status(context.Background(), user)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if s.Pending == core.PendingSpawn {
+		if ok(s) {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("%s's start was never recorded: %+v", user, s)
+			e.t.Fatalf("%s's server never got there: %+v", user, s)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -482,14 +487,15 @@ func (e *env) waitPending(user string) {
 
 func TestActivity(t *testing.T) {
 	e := newEnv(t)
-	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
+	sent := time.Now().UTC().Truncate(time.Microsecond)
+	now := sent.Format("2006-01-02T15:04:05.000000Z")
 	body := map[string]any{"servers": map[string]any{"": map[string]string{"last_activity": now}}, "last_activity": now}
 	if resp, b := e.call("POST", "/hub/api/users/alice/activity", "alice", body); resp.StatusCode != 200 {
 		t.Fatalf("activity: %s %s", resp.Status, b)
 	}
 	u, _ := e.store.GetUser(context.Background(), "alice")
-	if time.Since(u.LastActivity) > time.Minute {
-		t.Errorf("last activity not recorded: %v", u.LastActivity)
+	if !u.LastActivity.Equal(sent) {
+		t.Errorf("last activity = %v, want the %v reported", u.LastActivity, sent)
 	}
 	future := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 	if resp, _ := e.call("POST", "/hub/api/users/alice/activity", "alice", map[string]any{"last_activity": future}); resp.StatusCode != 400 {

@@ -43,13 +43,49 @@ func newFixture(t *testing.T, users ...string) *fixture {
 	return f
 }
 
+// startWait starts name's server and waits for the start to end. Start
+// alone stops waiting after SlowSpawn, which a loaded machine's SQLite
+// writes can outlast, leaving the server pending when a test expects it
+// running.
+func (f *fixture) startWait(t *testing.T, name string) (ServerStatus, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := f.hub.Start(ctx, name)
+	if err == nil && s.Pending == PendingSpawn {
+		s, err = f.hub.Wait(ctx, name)
+	}
+	return s, err
+}
+
+// waitSpawnerStarts waits until the spawner has been asked n times to
+// start name's server: a pending start reaches it in the background.
+func (f *fixture) waitSpawnerStarts(t *testing.T, name string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for f.sp.Starts(name) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the spawner was asked %d times to start %s, want %d", f.sp.Starts(name), name, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// mustStart is startWait for tests that need the server running.
+func (f *fixture) mustStart(t *testing.T, name string) {
+	t.Helper()
+	if s, err := f.startWait(t, name); err != nil || !s.Ready {
+		t.Fatalf("Start(%s) = %+v, %v; want ready", name, s, err)
+	}
+}
+
 func TestStartRoutesAndRecordsTheServer(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	if err := f.hub.Boot(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := f.hub.Start(ctx, "alice")
+	s, err := f.startWait(t, "alice")
 	if err != nil || !s.Ready {
 		t.Fatalf("Start = %+v, %v; want ready", s, err)
 	}
@@ -86,6 +122,8 @@ func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
 	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
 		t.Fatalf("Start while pending = %+v, %v", s, err)
 	}
+	// The spawner's own steps are relayed in the background.
+	waitProgress(t, f, "alice", func(e events.Event) bool { return e.Message == "Starting container" })
 	release()
 	if s, err := f.hub.Wait(ctx, "alice"); err != nil || !s.Ready {
 		t.Fatalf("Wait = %+v, %v", s, err)
@@ -117,7 +155,7 @@ func TestFailedStartSaysWhy(t *testing.T) {
 	ctx := context.Background()
 	f.hub.Boot(ctx)
 	f.sp.FailWith("alice", errors.New("image classhub/notebook:latest is missing: build it with `classhub image build`"))
-	s, err := f.hub.Start(ctx, "alice")
+	s, err := f.startWait(t, "alice")
 	if err != nil || s.Ready || !strings.Contains(s.Failed, "classhub image build") {
 		t.Fatalf("Start = %+v, %v; want a failure naming the fix", s, err)
 	}
@@ -130,7 +168,7 @@ func TestFailedStartSaysWhy(t *testing.T) {
 	}
 	// The next start tries again.
 	f.sp.FailWith("alice", nil)
-	if s, err := f.hub.Start(ctx, "alice"); err != nil || !s.Ready {
+	if s, err := f.startWait(t, "alice"); err != nil || !s.Ready {
 		t.Errorf("retry = %+v, %v", s, err)
 	}
 }
@@ -139,7 +177,7 @@ func TestStopAndRemove(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.hub.Start(ctx, "alice")
+	f.mustStart(t, "alice")
 	if err := f.hub.Stop(ctx, "alice", true); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +202,7 @@ func TestServerDyingBehindTheHubsBackLosesItsRoute(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.hub.Start(ctx, "alice")
+	f.mustStart(t, "alice")
 	f.sp.Stop(ctx, "alice") // someone ran `docker stop`
 	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
 	deadline := time.Now().Add(10 * time.Second)
@@ -183,7 +221,7 @@ func TestStaleStopEventDoesNotUnrouteARunningServer(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.hub.Start(ctx, "alice")
+	f.mustStart(t, "alice")
 	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Message == "stale" })
 	defer sub.Close()
 	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
@@ -216,8 +254,8 @@ func TestCullIdleStopsOnlyIdleServers(t *testing.T) {
 	f := newFixture(t, "alice", "bob")
 	ctx := context.Background()
 	f.hub.Boot(ctx)
-	f.hub.Start(ctx, "alice")
-	f.hub.Start(ctx, "bob")
+	f.mustStart(t, "alice")
+	f.mustStart(t, "bob")
 	// Both started before the cutoff; only bob was active after it.
 	cutoff := time.Now().Add(time.Second)
 	f.store.RecordActivity(ctx, "bob", "", cutoff.Add(time.Second))
@@ -291,7 +329,9 @@ func TestEventsAboutStrangersAreDropped(t *testing.T) {
 }
 
 // waitProgress blocks until name's progress holds an event matching ok.
-func waitProgress(f *fixture, name string, ok func(events.Event) bool) []events.Event {
+func waitProgress(t *testing.T, f *fixture, name string, ok func(events.Event) bool) []events.Event {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
 	for {
 		evs, more, _ := f.hub.Progress(name, 0)
 		for _, e := range evs {
@@ -299,7 +339,11 @@ func waitProgress(f *fixture, name string, ok func(events.Event) bool) []events.
 				return evs
 			}
 		}
-		<-more
+		select {
+		case <-more:
+		case <-deadline:
+			t.Fatalf("%s's progress never got the awaited step: %+v", name, evs)
+		}
 	}
 }
 
@@ -335,6 +379,9 @@ func TestStopCancelsAPendingStart(t *testing.T) {
 			if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
 				t.Fatalf("Start = %+v, %v; want pending", s, err)
 			}
+			// The token is issued in the background, just before the
+			// spawner is asked.
+			f.waitSpawnerStarts(t, "alice", 1)
 			if len(serverTokens(t, f, "alice")) != 1 {
 				t.Fatal("the start issued no server token")
 			}
@@ -388,7 +435,7 @@ func TestStartAfterCancelStartsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
-	s, err := f.hub.Start(ctx, "alice")
+	s, err := f.startWait(t, "alice")
 	if err != nil || !s.Ready {
 		t.Fatalf("Start after a cancelled start = %+v, %v", s, err)
 	}
@@ -411,7 +458,7 @@ func TestSecondStopWhileCancellingIsPending(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.hub.Stop(ctx, "alice", false) }()
 	// Once the start has given up, the first Stop is stopping.
-	waitProgress(f, "alice", isCancelled)
+	waitProgress(t, f, "alice", isCancelled)
 	if err := f.hub.Stop(ctx, "alice", false); !errors.Is(err, ErrPending) {
 		t.Errorf("second Stop = %v, want ErrPending", err)
 	}
@@ -431,11 +478,13 @@ func TestSecondStopWhileCancellingIsPending(t *testing.T) {
 // a start that got past its last check does.
 type stubbornSpawner struct {
 	*spawnertest.Spawner
+	entered   chan struct{} // closed when Start is called
 	cancelled chan struct{} // closed when Start sees its context end
 	finish    chan struct{} // Start succeeds once this is closed
 }
 
 func (s *stubbornSpawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
+	close(s.entered)
 	<-ctx.Done()
 	close(s.cancelled)
 	<-s.finish
@@ -445,10 +494,12 @@ func (s *stubbornSpawner) Start(ctx context.Context, req spawner.StartRequest) (
 func TestCancelledStartThatSucceededAnywayIsStopped(t *testing.T) {
 	f := newFixture(t, "alice")
 	ctx := context.Background()
-	sp := &stubbornSpawner{Spawner: f.sp, cancelled: make(chan struct{}), finish: make(chan struct{})}
+	sp := &stubbornSpawner{Spawner: f.sp, entered: make(chan struct{}), cancelled: make(chan struct{}), finish: make(chan struct{})}
 	f.hub.spawner = sp
 	f.hub.Boot(ctx)
 	f.hub.Start(ctx, "alice")
+	// Cancelled before it reaches the spawner, the start would simply end.
+	<-sp.entered
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.hub.Stop(ctx, "alice", false) }()
 	<-sp.cancelled
@@ -489,7 +540,7 @@ func TestStopAllStopsRunningAndCancelsQueuedStarts(t *testing.T) {
 	ctx := context.Background()
 	f.hub.Boot(ctx)
 	for _, n := range []string{"alice", "bob"} {
-		if s, err := f.hub.Start(ctx, n); err != nil || !s.Ready {
+		if s, err := f.startWait(t, n); err != nil || !s.Ready {
 			t.Fatalf("Start(%s) = %+v, %v", n, s, err)
 		}
 	}

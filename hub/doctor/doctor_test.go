@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,9 @@ func TestRealEnginePasses(t *testing.T) {
 	cli := testenv.Docker(t)
 	testenv.RequireImage(t, cli, testenv.NotebookImage)
 	cfg := config.Default()
-	cfg.Network = fmt.Sprintf("classhub-test-doctor-%d", time.Now().UnixNano()%100000)
+	// A random name, so that runs at the same moment never share (and
+	// remove) one network.
+	cfg.Network = fmt.Sprintf("classhub-test-doctor-%08x", rand.Uint32())
 	t.Cleanup(func() { cli.NetworkRemove(context.Background(), cfg.Network) })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

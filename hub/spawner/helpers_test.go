@@ -264,32 +264,36 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// collect gathers a subscription's events in the background.
+// collect gathers a subscription's events. Publish delivers before it
+// returns, so whatever an operation published is in the subscription by
+// the time the operation returns; all reads it there, with no goroutine
+// in between that a busy machine might not have run yet.
 type collector struct {
 	mu  sync.Mutex
+	sub *events.Subscription
 	evs []events.Event
 }
 
 func collect(t *testing.T, bus *events.Bus, filter func(events.Event) bool) *collector {
-	c := &collector{}
-	sub := bus.Subscribe(10000, false, filter)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range sub.C {
-			c.mu.Lock()
-			c.evs = append(c.evs, e)
-			c.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() { sub.Close(); <-done })
+	c := &collector{sub: bus.Subscribe(10000, false, filter)}
+	t.Cleanup(c.sub.Close)
 	return c
 }
 
 func (c *collector) all() []events.Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]events.Event(nil), c.evs...)
+	for {
+		select {
+		case e, ok := <-c.sub.C:
+			if ok {
+				c.evs = append(c.evs, e)
+				continue
+			}
+		default:
+		}
+		return append([]events.Event(nil), c.evs...)
+	}
 }
 
 func (c *collector) find(kind events.Kind, substr string) (events.Event, bool) {

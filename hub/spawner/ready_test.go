@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,20 +80,21 @@ func TestWaitReady(t *testing.T) {
 }
 
 func TestWaitReadyRefusedThenUp(t *testing.T) {
-	// A port nobody listens on yet, as while the server boots.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	d := New(aliveEngine{}, Options{Config: config.Default()})
+	addr, listen := refusingPort(t)
+	eng := triedEngine{tried: make(chan struct{}, 1)}
+	d := New(eng, Options{Config: config.Default()})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	up := make(chan *http.Server, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		ln, err := net.Listen("tcp", addr)
+		// Come up only once a try was refused, as a booting server does.
+		select {
+		case <-eng.tried:
+		case <-ctx.Done():
+			up <- nil
+			return
+		}
+		ln, err := listen()
 		if err != nil {
 			t.Error(err)
 			up <- nil
@@ -100,11 +104,55 @@ func TestWaitReadyRefusedThenUp(t *testing.T) {
 		go srv.Serve(ln)
 		up <- srv
 	}()
-	err = d.waitReady(ctx, "alice", "id", "http://"+addr+"/user/alice/api", time.Minute)
+	err := d.waitReady(ctx, "alice", "id", "http://"+addr+"/user/alice/api", time.Minute)
 	if srv := <-up; srv != nil {
 		srv.Close()
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// triedEngine is an aliveEngine that says when waitReady found the server
+// not answering: it looks at the container after every failed try.
+type triedEngine struct {
+	aliveEngine
+	tried chan struct{}
+}
+
+func (e triedEngine) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	select {
+	case e.tried <- struct{}{}:
+	default:
+	}
+	return e.aliveEngine.ContainerInspect(ctx, id)
+}
+
+// refusingPort binds a loopback port without listening: connections are
+// refused until listen is called. Holding the port, rather than closing a
+// listener and listening again later, keeps anyone else on the machine
+// from being given it in between.
+func refusingPort(t *testing.T) (addr string, listen func() (net.Listener, error)) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.CloseOnExec(fd)
+	f := os.NewFile(uintptr(fd), "refusing port")
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	return addr, func() (net.Listener, error) {
+		if err := syscall.Listen(fd, syscall.SOMAXCONN); err != nil {
+			return nil, err
+		}
+		return net.FileListener(f)
 	}
 }

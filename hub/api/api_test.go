@@ -22,6 +22,7 @@ import (
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/core/coretest"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/spawner/spawnertest"
@@ -462,27 +463,13 @@ func TestStopDuringAPendingStartCancelsIt(t *testing.T) {
 // starting.
 func (e *env) waitPending(user string) {
 	e.t.Helper()
-	e.waitStatus(user, func(s core.ServerStatus) bool { return s.Pending == core.PendingSpawn })
+	e.waitStatus(user, coretest.Pending)
 }
 
-// waitStatus waits until user's server status satisfies ok; the deadline
-// only stops a hang.
+// waitStatus waits until user's server status satisfies ok.
 func (e *env) waitStatus(user string, ok func(core.ServerStatus) bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s, err := e.hub.Status(context.Background(), user)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if ok(s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s's server never got there: %+v", user, s)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	coretest.WaitStatus(e.t, e.hub, user, ok)
 }
 
 func TestActivity(t *testing.T) {

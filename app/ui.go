@@ -362,8 +362,8 @@ func (u *ui) notice(msg string) {
 func (u *ui) startServer(user string) {
 	u.background("Could not start "+user+"'s server", func(ctx context.Context, c Conn) error {
 		_, err := c.Start(ctx, user)
-		if errors.Is(err, core.ErrAlreadyRunning) {
-			return nil
+		if errors.Is(err, core.ErrAlreadyRunning) || errors.Is(err, core.ErrCancelled) {
+			return nil // someone cancelled it on purpose: nothing to report
 		}
 		return err
 	})
@@ -511,6 +511,8 @@ func WaitReady(ctx context.Context, h Hub, user string) error {
 			case errors.Is(err, core.ErrPending):
 				// Stopping: start again once it stopped.
 				starts--
+			case errors.Is(err, core.ErrCancelled):
+				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			default:
 				return err
 			}
@@ -522,7 +524,7 @@ func WaitReady(ctx context.Context, h Hub, user string) error {
 			if !ok {
 				return errors.New("the hub closed")
 			}
-			if starts > 0 && e.Kind == events.ServerState && e.State == string(spawner.StateStopping) {
+			if starts > 0 && e.Kind == events.ServerState && e.State == string(spawner.StateStopping) && e.Message == core.CancellingMessage {
 				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			}
 		}

@@ -64,6 +64,8 @@ func (a *API) startServer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, name+"'s server is already running")
 	case errors.Is(err, core.ErrPending):
 		writeError(w, http.StatusBadRequest, name+"'s server is stopping; start it again when it has stopped")
+	case errors.Is(err, core.ErrCancelled):
+		writeError(w, http.StatusBadRequest, name+"'s start was cancelled by a stop; start it again if you still want it")
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	case s.Failed != "" && !s.Ready && s.Pending == "":

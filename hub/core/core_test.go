@@ -560,3 +560,28 @@ func TestStopAllStopsRunningAndCancelsQueuedStarts(t *testing.T) {
 		}
 	}
 }
+
+func TestStartCancelledWhileWaitingSaysSo(t *testing.T) {
+	f := newFixture(t, "alice")
+	f.hub.slowSpawn = time.Minute // the caller is still waiting when the stop comes
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	started := make(chan error, 1)
+	go func() {
+		_, err := f.hub.Start(ctx, "alice")
+		started <- err
+	}()
+	f.waitSpawnerStarts(t, "alice", 1)
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	if err := <-started; !errors.Is(err, ErrCancelled) {
+		t.Errorf("the waiting Start = %v, want ErrCancelled", err)
+	}
+	// The next start is a start like any other.
+	f.sp.Hold("alice")() // release at once
+	if s, err := f.startWait(t, "alice"); err != nil || !s.Ready {
+		t.Errorf("Start after the cancel = %+v, %v", s, err)
+	}
+}

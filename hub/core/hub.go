@@ -137,6 +137,9 @@ var (
 	ErrPending        = errors.New("an operation on this server is still in progress")
 	ErrAlreadyRunning = errors.New("server is already running")
 	ErrBadName        = errors.New("invalid username")
+	// ErrCancelled says a start was cancelled by a stop while its caller
+	// waited for it.
+	ErrCancelled = errors.New("the start was cancelled")
 )
 
 func (h *Hub) user(ctx context.Context, name string) (store.User, error) {

@@ -110,7 +110,7 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 	case st.pending == PendingSpawn:
 		done := st.done
 		h.mu.Unlock()
-		return h.waitFor(ctx, name, done), nil
+		return h.waitStart(ctx, name, done)
 	case st.ready:
 		h.mu.Unlock()
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
@@ -133,7 +133,27 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 		defer cancel()
 		h.spawn(sctx, name, done)
 	})
-	return h.waitFor(ctx, name, done), nil
+	return h.waitStart(ctx, name, done)
+}
+
+// waitStart waits for the start whose done channel is done, like waitFor,
+// and says if a stop cancelled it meanwhile, which would otherwise look
+// like a start still under way.
+func (h *Hub) waitStart(ctx context.Context, name string, done chan struct{}) (ServerStatus, error) {
+	s := h.waitFor(ctx, name, done)
+	select {
+	case <-done:
+	default:
+		return s, nil
+	}
+	h.mu.Lock()
+	st := h.state(name)
+	cancelled := st.done == done && st.cancelled
+	h.mu.Unlock()
+	if cancelled {
+		return s, fmt.Errorf("start %s: %w", name, ErrCancelled)
+	}
+	return s, nil
 }
 
 // waitFor waits for done up to the slow-spawn timeout.
@@ -166,6 +186,10 @@ func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
 // CancelledMessage ends the progress of a start that Stop cancelled, so
 // pages following the stream can tell a cancel from a failure.
 const CancelledMessage = "Start cancelled"
+
+// CancellingMessage is on the stopping event of a stop that cancels a
+// pending start, as opposed to a stop of a running server.
+const CancellingMessage = "Cancelling the start"
 
 // issuedToken is the API token a spawn gave its server.
 type issuedToken struct {
@@ -315,6 +339,10 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
+	// A stop, and above all the cleanup after a cancelled start, must not
+	// end halfway because the caller went away: a browser that leaves the
+	// page would leave a container running with no route.
+	ctx = context.WithoutCancel(ctx)
 	h.mu.Lock()
 	st := h.state(name)
 	if st.pending == PendingStop || st.cancelling {
@@ -336,7 +364,7 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	h.mu.Unlock()
 	msg := ""
 	if spawnEnded != nil {
-		msg = "Cancelling the start"
+		msg = CancellingMessage
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping), Message: msg})
 	var issued issuedToken

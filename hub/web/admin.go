@@ -485,7 +485,7 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if action == "stop-all" && !confirmed && len(names) > 0 {
-			ask(fmt.Sprintf("Stop %s? Unsaved work in open notebooks is lost; files are kept.", plural(len(names), "running server")),
+			ask(fmt.Sprintf("Stop %s? Starts still under way are cancelled. Unsaved work in open notebooks is lost; files are kept.", plural(len(names), "server")),
 				"Stop "+plural(len(names), "server"))
 			return
 		}
@@ -556,7 +556,7 @@ func (wb *Web) bulkTargets(r *http.Request, p auth.Principal, action, q string) 
 		case action == "start-all" && (st == stateStopped || st == stateFailed) &&
 			scopes.Allows(p.Scopes, "servers", scopes.OnServer(u.Name, "")):
 			names = append(names, u.Name)
-		case action == "stop-all" && st == stateRunning && scopes.Allows(p.Scopes, "delete:servers", scopes.OnServer(u.Name, "")):
+		case action == "stop-all" && (st == stateRunning || st == stateStarting) && scopes.Allows(p.Scopes, "delete:servers", scopes.OnServer(u.Name, "")):
 			names = append(names, u.Name)
 		}
 	}

@@ -301,7 +301,7 @@ func TestAdminStartStopAll(t *testing.T) {
 	// Only the users the page lists, and only when confirmed.
 	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "q": {"a"}})
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, "Stop 2 running servers?", `name="q" value="a"`, `name="action" value="stop-all"`)
+	wantBody(t, p, "Stop 2 servers?", `name="q" value="a"`, `name="action" value="stop-all"`)
 	if s, _ := e.hub.Status(ctx, "alice"); !s.Ready {
 		t.Fatal("stop-all stopped servers without confirmation")
 	}
@@ -323,6 +323,20 @@ func TestAdminStartStopAll(t *testing.T) {
 	root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "confirm": {"yes"}})
 	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"start-all"}, "q": {"a"}})
 	wantBody(t, root.get(p.Header.Get("Location")), "Asked 2 servers to start; all 2 failed.")
+
+	// Stop all cancels a start still queued too.
+	e.spawner.FailWith("carol", nil)
+	release := e.spawner.Hold("carol")
+	defer release()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the Start call would wait out the slow-spawn time
+	go e.hub.Start(sctx, "carol")
+	e.waitPending("carol")
+	p = root.post("/hub/admin/action", url.Values{"_xsrf": {tok}, "action": {"stop-all"}, "q": {"carol"}, "confirm": {"yes"}})
+	wantBody(t, root.get(p.Header.Get("Location")), "Stopped 1 server.")
+	if s, _ := e.hub.Status(ctx, "carol"); s.Active() {
+		t.Errorf("carol's queued start survived stop-all: %+v", s)
+	}
 }
 
 func TestDoneSentence(t *testing.T) {

@@ -148,8 +148,6 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusBadRequest, fmt.Sprintf("The home page has no action %q. Reload it and use its buttons.", action))
 		return
 	}
-	// Stop cancels a start still pending; the notice says which it was.
-	before, _ := wb.hub.Status(r.Context(), p.User.Name)
 	err := wb.hub.Stop(r.Context(), p.User.Name, false)
 	if err != nil {
 		v, verr := wb.homeView(r, p)
@@ -166,7 +164,9 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 		wb.render(w, status, "home", v)
 		return
 	}
-	if before.Pending == core.PendingSpawn {
+	// Stop cancels a start still pending, and that start's progress then
+	// ends saying so; the notice says which of the two happened.
+	if evs, _, _ := wb.hub.Progress(p.User.Name, 0); len(evs) > 0 && evs[len(evs)-1].Message == core.CancelledMessage {
 		http.Redirect(w, r, "/hub/home?cancelled=1", http.StatusSeeOther)
 		return
 	}
@@ -216,6 +216,8 @@ func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, orDefault(next, core.URL(name)), http.StatusFound)
 	case errors.Is(err, core.ErrPending):
 		http.Redirect(w, r, pendingURL(name, next), http.StatusFound)
+	case errors.Is(err, core.ErrCancelled):
+		wb.notRunning(w, r, p, http.StatusOK, name, next, "", "The start was cancelled. Start the server again when you want it.")
 	case err != nil:
 		if cur, serr := wb.hub.Status(r.Context(), name); serr == nil && cur.Pending == core.PendingSpawn {
 			http.Redirect(w, r, pendingURL(name, next), http.StatusFound)

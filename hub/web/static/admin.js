@@ -142,7 +142,8 @@
     if (action === "start-all" || action === "stop-all") {
       ev.preventDefault();
       var start = action === "start-all";
-      var names = rows(start ? ["stopped", "failed"] : ["running"]);
+      // Stop all also cancels starts still queued, as the hub's own does.
+      var names = rows(start ? ["stopped", "failed"] : ["running", "starting"]);
       if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running."); return; }
       if (!start && !window.confirm("Stop " + names.length + " servers? Unsaved work in them is lost.")) return;
       say((start ? "Starting " : "Stopping ") + servers(names.length) + "…");

@@ -16,6 +16,13 @@
   var actions = document.getElementById("spawn-actions");
   var next = root.getAttribute("data-next") || root.getAttribute("data-url");
   var finished = false;
+  // Once the cancel form is sent, its own answer moves the page on; leaving
+  // earlier would abort that request halfway.
+  var cancelForm = document.getElementById("spawn-cancel");
+  var cancelling = false;
+  if (cancelForm) {
+    cancelForm.addEventListener("submit", function () { cancelling = true; });
+  }
 
   function bytes(n) {
     var units = ["B", "kB", "MB", "GB", "TB"];
@@ -74,7 +81,9 @@
       // failure, and nothing to retry here.
       finished = true;
       es.close();
-      if (document.getElementById("spawn-cancel")) {
+      if (cancelling) {
+        message.textContent = "Cancelling the start…";
+      } else if (cancelForm) {
         window.location.replace("/hub/home?cancelled=1");
       } else {
         fail("The start was cancelled.");

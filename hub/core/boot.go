@@ -120,6 +120,13 @@ func (h *Hub) relayOne(ctx context.Context, e events.Event) {
 		h.mu.Unlock()
 		return
 	}
+	if pending == PendingSpawn && e.Time.Before(st.requested) && (e.Kind == events.SpawnProgress ||
+		e.Kind == events.ImageProgress || e.Kind == events.ServerState && e.Failed) {
+		// A cancelled start's failure, relayed after the user asked
+		// again: it must not end the new start's progress.
+		h.mu.Unlock()
+		return
+	}
 	if (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress) && pending == PendingSpawn {
 		h.appendProgress(st, e)
 		h.mu.Unlock()

@@ -585,3 +585,35 @@ func TestStartCancelledWhileWaitingSaysSo(t *testing.T) {
 		t.Errorf("Start after the cancel = %+v, %v", s, err)
 	}
 }
+
+func TestLateFailureOfACancelledStartSparesTheNextOne(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	f.hub.Start(ctx, "alice")
+	f.waitSpawnerStarts(t, "alice", 1)
+	cancelledAt := time.Now()
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	release := f.sp.Hold("alice")
+	defer release()
+	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
+		t.Fatalf("second Start = %+v, %v", s, err)
+	}
+	// The spawner's report of the first start's end arrives only now.
+	f.sp.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 100, Failed: true,
+		Message: "Spawn failed: context canceled", Time: cancelledAt})
+	f.sp.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 60, Message: "marker"})
+	evs := waitProgress(t, f, "alice", func(e events.Event) bool { return e.Message == "marker" })
+	for _, e := range evs {
+		if e.Failed {
+			t.Errorf("the new start's progress took the old start's failure: %+v", e)
+		}
+	}
+	release()
+	if s, err := f.startWait(t, "alice"); !errors.Is(err, ErrAlreadyRunning) && (err != nil || !s.Ready) {
+		t.Errorf("the new start = %+v, %v; want ready", s, err)
+	}
+}

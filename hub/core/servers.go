@@ -40,6 +40,9 @@ type serverState struct {
 	// report of the interrupted start is not taken for a failure.
 	cancelling bool
 	cancelled  bool
+	// requested is when the current start was asked for: the spawner's
+	// events from before it are about an earlier start, relayed late.
+	requested time.Time
 	// progress holds the current spawn's steps; changed is closed and
 	// replaced on every append, so progress readers never poll.
 	progress []events.Event
@@ -116,6 +119,7 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
 	}
 	st.pending, st.failed, st.progress, st.cancelled = PendingSpawn, "", nil, false
+	st.requested = time.Now()
 	st.done = make(chan struct{})
 	done := st.done
 	// The spawn lives as long as the hub, not the request, unless Stop

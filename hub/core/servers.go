@@ -40,6 +40,10 @@ type serverState struct {
 	// report of the interrupted start is not taken for a failure.
 	cancelling bool
 	cancelled  bool
+	// cancelledDone is the done channel of the last start Stop cancelled,
+	// so a caller still waiting on it learns so even if a new start has
+	// begun since.
+	cancelledDone chan struct{}
 	// requested is when the current start was asked for: the spawner's
 	// events from before it are about an earlier start, relayed late.
 	requested time.Time
@@ -152,7 +156,7 @@ func (h *Hub) waitStart(ctx context.Context, name string, done chan struct{}) (S
 	}
 	h.mu.Lock()
 	st := h.state(name)
-	cancelled := st.done == done && st.cancelled
+	cancelled := st.cancelledDone == done
 	h.mu.Unlock()
 	if cancelled {
 		return s, fmt.Errorf("start %s: %w", name, ErrCancelled)
@@ -186,6 +190,10 @@ func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	}
 	return h.status(ctx, name), nil
 }
+
+// stopBudget bounds a stop: the notebook server's shutdown grace, removal
+// and the cancelled start giving up all fit well within it.
+const stopBudget = 2 * time.Minute
 
 // CancelledMessage ends the progress of a start that Stop cancelled, so
 // pages following the stream can tell a cancel from a failure.
@@ -345,8 +353,11 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	// A stop, and above all the cleanup after a cancelled start, must not
 	// end halfway because the caller went away: a browser that leaves the
-	// page would leave a container running with no route.
-	ctx = context.WithoutCancel(ctx)
+	// page would leave a container running with no route. It gets a budget
+	// of its own instead, so a hung engine cannot keep the server
+	// "stopping" (and the hub from closing) for ever.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopBudget)
+	defer cancel()
 	h.mu.Lock()
 	st := h.state(name)
 	if st.pending == PendingStop || st.cancelling {
@@ -355,7 +366,7 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	var spawnEnded chan struct{}
 	if st.pending == PendingSpawn {
-		st.cancelling, st.cancelled = true, true
+		st.cancelling, st.cancelled, st.cancelledDone = true, true, st.done
 		if st.cancel != nil {
 			st.cancel()
 		}

@@ -501,8 +501,8 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 // status, not as an error.
 func startFailure(s core.ServerStatus, err error) error {
 	switch {
-	case errors.Is(err, core.ErrAlreadyRunning):
-		return nil
+	case errors.Is(err, core.ErrAlreadyRunning), errors.Is(err, core.ErrCancelled):
+		return nil // running, or stopped on purpose meanwhile
 	case err != nil:
 		return err
 	case !s.Ready && s.Pending == "" && s.Failed != "":
@@ -578,8 +578,8 @@ func (wb *Web) bulk(r *http.Request, action string, names []string) (failed int)
 			var err error
 			if action == "start-all" {
 				err = startFailure(wb.startBriefly(ctx, name))
-			} else {
-				err = wb.hub.Stop(ctx, name, false)
+			} else if err = wb.hub.Stop(ctx, name, false); errors.Is(err, core.ErrPending) {
+				err = nil // already stopping: what was asked for
 			}
 			if err != nil {
 				wb.log.Printf("web: %s: %v", action, err)

@@ -144,8 +144,8 @@
       var start = action === "start-all";
       // Stop all also cancels starts still queued, as the hub's own does.
       var names = rows(start ? ["stopped", "failed"] : ["running", "starting"]);
-      if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running."); return; }
-      if (!start && !window.confirm("Stop " + names.length + " servers? Unsaved work in them is lost.")) return;
+      if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running or starting."); return; }
+      if (!start && !window.confirm("Stop " + servers(names.length) + "? Starts still under way are cancelled. Unsaved work in open notebooks is lost; files are kept.")) return;
       say((start ? "Starting " : "Stopping ") + servers(names.length) + "…");
       each(names, start ? calls.start : calls.stop).then(function (failures) {
         say(outcome(start ? "start" : "stop", names.length, failures));

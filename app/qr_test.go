@@ -5,24 +5,9 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
-)
 
-// decodeQR reads the QR code in img with a decoder independent of the
-// encoder.
-func decodeQR(t *testing.T, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("no QR code found: %v", err)
-	}
-	return res.GetText()
-}
+	"github.com/classhub/classhub/internal/qrtest"
+)
 
 func TestQRImageEncodesTheURL(t *testing.T) {
 	for _, url := range []string{"http://192.168.1.23:8000/", "http://[fe80::1]:8000/", "http://10.0.0.5:18000/"} {
@@ -30,7 +15,7 @@ func TestQRImageEncodesTheURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := decodeQR(t, img); got != url {
+		if got := qrtest.Decode(t, img); got != url {
 			t.Errorf("QR code reads %q, want %q", got, url)
 		}
 	}
@@ -55,7 +40,7 @@ func TestDashboardShowsTheClassURLAsQR(t *testing.T) {
 	if !ok || r.Empty() {
 		t.Fatalf("cannot crop the QR code at %v from the capture", r)
 	}
-	if got := decodeQR(t, sub.SubImage(r)); got != "http://192.0.2.10:8000/" {
+	if got := qrtest.Decode(t, sub.SubImage(r)); got != "http://192.0.2.10:8000/" {
 		t.Errorf("the dashboard's QR code reads %q, want the class URL", got)
 	}
 

@@ -1,37 +1,21 @@
 package app
 
 import (
-	"bufio"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/classhub/classhub/internal/testenv"
+	"github.com/classhub/classhub/internal/dbustest"
 )
 
 func TestHasTrayHost(t *testing.T) {
-	daemon := testenv.Command(t, "dbus-daemon")
-	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon gave no address: %v", err)
-	}
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", strings.TrimSpace(addr))
+	addr := dbustest.SessionBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 
 	if hasTrayHost() {
 		t.Error("a tray host found on a bus without a StatusNotifierWatcher")
 	}
-	conn, err := dbus.Connect(strings.TrimSpace(addr))
+	conn, err := dbus.Connect(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/godbus/dbus/v5"
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/internal/dbustest"
+	"github.com/classhub/classhub/internal/qrtest"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -40,7 +40,6 @@ import (
 func TestTrayOpensMyNotebook(t *testing.T) {
 	bin := binary(t)
 	xvfb := testenv.Command(t, "Xvfb")
-	dbusDaemon := testenv.Command(t, "dbus-daemon")
 	xdotool := testenv.Command(t, "xdotool")
 	importCmd := testenv.Command(t, "import")
 	docker := testenv.Docker(t)
@@ -51,7 +50,7 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 	c.classhub("users", "add", alice, bob)
 
 	display := startXvfb(t, xvfb)
-	busAddr := startSessionBus(t, dbusDaemon)
+	busAddr := dbustest.SessionBus(t)
 	watcher := newFakeWatcher(t, busAddr)
 	record := fakeXdgOpen(t)
 	app := startApp(t, bin, c.dataDir, display, busAddr, record.dir)
@@ -89,7 +88,7 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 
 	t.Run("dashboard", func(t *testing.T) {
 		shot := captureWindow(t, xdotool, importCmd, display, app)
-		if got := readQR(t, shot); got != c.base+"/" {
+		if got := qrtest.Decode(t, shot); got != c.base+"/" {
 			t.Errorf("the dashboard's QR code reads %q, want the class link %s/", got, c.base)
 		}
 		if out := os.Getenv("CLASSHUB_SCREENSHOT"); out != "" {
@@ -183,25 +182,6 @@ func startXvfb(t *testing.T, xvfb string) string {
 		t.Fatalf("Xvfb gave no display: %v\n%s", err, logs.String())
 	}
 	return ":" + line
-}
-
-// startSessionBus starts a private session bus and returns its address.
-func startSessionBus(t *testing.T, daemon string) string {
-	t.Helper()
-	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, err := readLineWithin(out, 30*time.Second)
-	if err != nil || addr == "" {
-		t.Fatalf("dbus-daemon gave no address: %v", err)
-	}
-	return addr
 }
 
 func readLineWithin(r io.Reader, timeout time.Duration) (string, error) {
@@ -542,18 +522,4 @@ func captureWindow(t *testing.T, xdotool, importCmd, display string, app *appPro
 		t.Fatalf("the screenshot is not a PNG: %v", err)
 	}
 	return img
-}
-
-// readQR finds and reads a QR code in img.
-func readQR(t *testing.T, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("no QR code in the dashboard: %v", err)
-	}
-	return res.GetText()
 }

@@ -113,7 +113,7 @@ func (h *Hub) relayOne(ctx context.Context, e events.Event) {
 	h.mu.Lock()
 	st := h.state(e.User)
 	pending, ready := st.pending, st.ready
-	if st.cancelled && (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress ||
+	if st.startCancelled() && (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress ||
 		e.Kind == events.ServerState && (e.Failed || e.State == string(spawner.StateStarting))) {
 		// The spawner reports the start Stop cancelled as failed, maybe
 		// after Stop is done; the hub has said "Start cancelled" already.

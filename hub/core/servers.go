@@ -35,11 +35,8 @@ type serverState struct {
 	cancel     context.CancelFunc
 	spawnEnded chan struct{}
 	issued     issuedToken
-	// cancelling is set while Stop waits for the spawn it cancelled;
-	// cancelled stays set until the next start, so the spawner's late
-	// report of the interrupted start is not taken for a failure.
+	// cancelling is set while Stop waits for the spawn it cancelled.
 	cancelling bool
-	cancelled  bool
 	// cancelledDone is the done channel of the last start Stop cancelled,
 	// so a caller still waiting on it learns so even if a new start has
 	// begun since.
@@ -122,7 +119,7 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 		h.mu.Unlock()
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
 	}
-	st.pending, st.failed, st.progress, st.cancelled = PendingSpawn, "", nil, false
+	st.pending, st.failed, st.progress = PendingSpawn, "", nil
 	st.requested = time.Now()
 	st.done = make(chan struct{})
 	done := st.done
@@ -144,28 +141,10 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 	return h.waitStart(ctx, name, done)
 }
 
-// waitStart waits for the start whose done channel is done, like waitFor,
-// and says if a stop cancelled it meanwhile, which would otherwise look
-// like a start still under way.
+// waitStart waits up to the slow-spawn timeout for the start whose done
+// channel is done, and says if a stop cancelled it meanwhile, which would
+// otherwise look like a start still under way.
 func (h *Hub) waitStart(ctx context.Context, name string, done chan struct{}) (ServerStatus, error) {
-	s := h.waitFor(ctx, name, done)
-	select {
-	case <-done:
-	default:
-		return s, nil
-	}
-	h.mu.Lock()
-	st := h.state(name)
-	cancelled := st.cancelledDone == done
-	h.mu.Unlock()
-	if cancelled {
-		return s, fmt.Errorf("start %s: %w", name, ErrCancelled)
-	}
-	return s, nil
-}
-
-// waitFor waits for done up to the slow-spawn timeout.
-func (h *Hub) waitFor(ctx context.Context, name string, done chan struct{}) ServerStatus {
 	t := time.NewTimer(h.slowSpawn)
 	defer t.Stop()
 	select {
@@ -173,7 +152,26 @@ func (h *Hub) waitFor(ctx context.Context, name string, done chan struct{}) Serv
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return h.status(context.WithoutCancel(ctx), name)
+	s := h.status(context.WithoutCancel(ctx), name)
+	select {
+	case <-done:
+	default:
+		return s, nil // still under way
+	}
+	h.mu.Lock()
+	cancelled := h.state(name).cancelledDone == done
+	h.mu.Unlock()
+	if cancelled {
+		return s, fmt.Errorf("start %s: %w", name, ErrCancelled)
+	}
+	return s, nil
+}
+
+// startCancelled reports whether Stop cancelled the latest start, until
+// the next start or stop: the spawner's late report of the interrupted
+// start is then not taken for a failure.
+func (st *serverState) startCancelled() bool {
+	return st.done != nil && st.cancelledDone == st.done
 }
 
 // Wait blocks until name's pending operation ends or ctx is done.
@@ -366,7 +364,7 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	var spawnEnded chan struct{}
 	if st.pending == PendingSpawn {
-		st.cancelling, st.cancelled, st.cancelledDone = true, true, st.done
+		st.cancelling, st.cancelledDone = true, st.done
 		if st.cancel != nil {
 			st.cancel()
 		}

@@ -524,15 +524,12 @@ func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Princ
 	wb.adminAgain(w, r, p, status, sentence(err.Error()), nil)
 }
 
-// resetPassword makes name's next login choose a password and ends their
-// sessions.
+// resetPassword makes name's next login choose a password; SetPassword
+// ends their sessions.
 func (wb *Web) resetPassword(ctx context.Context, name string) error {
 	if _, err := wb.store.SetPassword(ctx, name, ""); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s", core.ErrNoSuchUser, name)
 	} else if err != nil {
-		return err
-	}
-	if _, err := wb.store.DeleteSessionsForUser(ctx, name); err != nil {
 		return err
 	}
 	return nil

@@ -230,7 +230,7 @@ func (c *client) session() string {
 // csrf returns the anti-forgery token of the client's session.
 func (c *client) csrf() string {
 	c.e.t.Helper()
-	s, err := c.e.store.GetSession(context.Background(), c.session())
+	s, err := c.e.store.LookupSession(context.Background(), c.session())
 	if err != nil {
 		c.e.t.Fatal(err)
 	}

@@ -126,12 +126,13 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	})
 	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Bus: bus, SpawnerBus: sbus,
 		HubPort: h.internal.Addr().(*net.TCPAddr).Port})
-	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger})
+	pages := newPages(h, logger)
+	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
 	hubMux.Handle("/hub/health", h.API.Handler())
-	hubMux.Handle("/", newPages(h, logger))
+	hubMux.Handle("/", pages.Handler())
 
 	if err := h.Hub.Boot(ctx); err != nil {
 		return nil, err

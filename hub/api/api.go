@@ -28,6 +28,9 @@ type Options struct {
 	ErrorLog *log.Logger
 	// KeepAlive is the progress stream's keep-alive interval; 0 means 8 s.
 	KeepAlive time.Duration
+	// Pages renders the authorization endpoint's consent and error pages;
+	// nil answers JSON and so never lets a server in for someone else.
+	Pages Pages
 }
 
 // API serves the REST API.
@@ -38,12 +41,16 @@ type API struct {
 	loginURL  string
 	log       *log.Logger
 	keepAlive time.Duration
+	pages     Pages
 }
 
 // New returns the API.
 func New(opts Options) *API {
 	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
-		keepAlive: opts.KeepAlive}
+		keepAlive: opts.KeepAlive, pages: opts.Pages}
+	if a.pages == nil {
+		a.pages = jsonPages{}
+	}
 	if a.loginURL == "" {
 		a.loginURL = "/hub/login"
 	}
@@ -88,8 +95,9 @@ func (a *API) routes() []route {
 		{"POST /hub/api/users/{name}/tokens", a.createToken, false}, // {"note", "expires_in", "scopes"}
 		{"GET /hub/api/users/{name}/tokens/{id}", a.getToken, false},
 		{"DELETE /hub/api/users/{name}/tokens/{id}", a.deleteToken, false},
-		{"GET /hub/api/oauth2/authorize", a.authorize, false}, // ?client_id&redirect_uri&response_type=code&state
-		{"POST /hub/api/oauth2/token", a.token, true},         // form: grant_type=authorization_code&code&client_id&client_secret&redirect_uri
+		{"GET " + AuthorizePath, a.authorize, false},  // ?client_id&redirect_uri&response_type=code&state
+		{"POST " + AuthorizePath, a.authorize, false}, // the consent form: the same fields and _xsrf
+		{"POST /hub/api/oauth2/token", a.token, true}, // form: grant_type=authorization_code&code&client_id&client_secret&redirect_uri
 		{"GET /hub/api/health", a.health, true},
 		{"GET /hub/health", a.health, true},
 	}

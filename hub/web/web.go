@@ -425,7 +425,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
-var pageNames = []string{"login", "signup", "home", "spawn_pending", "not_running", "admin", "confirm",
+var pageNames = []string{"login", "signup", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
 	"imported", "token", "error"}
 
 func (wb *Web) loadPages() map[string]*template.Template {

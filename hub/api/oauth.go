@@ -60,11 +60,11 @@ func (jsonPages) Refuse(w http.ResponseWriter, r *http.Request, status int, msg 
 // browsers to. A logged-in user allowed on the server gets a single-use
 // code bound to their session, sent back to the exact redirect_uri the
 // server registered, with state echoed. The code lets the server act as
-// the user on that server only, and read their name and groups; still, a
-// server runs its owner's code, so, as JupyterHub does, a GET issues a code only
-// for the user's own server; for anyone else's it shows the consent page,
-// and only that page's POST, carrying the session's anti-forgery token,
-// issues one.
+// the user on that server only, and read their name and groups. Still, a
+// server runs its owner's code, so, as in JupyterHub, a GET issues a code
+// only for the user's own server; for anyone else's it shows the consent
+// page, and only that page's POST, carrying the session's anti-forgery
+// token, issues one.
 func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -82,7 +82,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if err != nil {
 		a.log.Printf("api: authorize: %v", err)
-		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not look up the server: "+err.Error())
+		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not look up the server; its log says why. Try again in a moment.")
 		return
 	}
 	// Never redirect anywhere the client did not register: that would hand
@@ -127,7 +127,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		RedirectURI: redirectURI, Scopes: grant})
 	if err != nil {
 		a.log.Printf("api: authorize: %v", err)
-		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not log you in to the server: "+err.Error())
+		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not log you in to the server; its log says why. Try again in a moment.")
 		return
 	}
 	v := url.Values{"code": {code}}

@@ -112,6 +112,14 @@ CREATE TABLE login_links (
 );
 CREATE INDEX login_links_user ON login_links(user_id);
 `},
+	{name: "server origins", sql: `
+-- A user's server is served on a port of its own, its origin. The port is
+-- the user's until they are deleted, so a port never serves two users.
+CREATE TABLE user_ports (
+	user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	port    INTEGER NOT NULL UNIQUE CHECK (port BETWEEN 1 AND 65535)
+);
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -5,22 +5,24 @@ import (
 	"strings"
 )
 
-// dropForeignSetCookies removes the Set-Cookie headers of a user's server
-// that could reach beyond that server: cookies ignore ports, so a cookie
-// alice's server sets for Path=/hub/, or for a whole domain, would be sent
-// to the hub and to every classmate's server on the same host. A cookie
-// stays only when it has no Domain attribute and every Path attribute is
-// prefix (/user/{name}) or lies under prefix/ with no dot-segments. With no
-// Path, browsers take the request's directory, which is under prefix
-// because only such requests are forwarded.
-func dropForeignSetCookies(h http.Header, prefix string) {
+// confineSetCookies keeps the Set-Cookie headers of a user's server from
+// reaching beyond that server: cookies ignore ports, so a cookie alice's
+// server sets for Path=/hub/, or for a whole domain, would be sent to the
+// hub and to every classmate's server on the same host. A cookie with a
+// Domain attribute is dropped. A cookie whose Path is not prefix
+// (/user/{name}) or under prefix/ gets Path=prefix/ instead: the classic
+// notebook sets its _xsrf cookie for Path=/ and reads it back from its own
+// pages, which still works there. With no Path, browsers take the
+// request's directory, which is under prefix because only such requests
+// are forwarded.
+func confineSetCookies(h http.Header, prefix string) {
 	cookies := h["Set-Cookie"]
 	if len(cookies) == 0 {
 		return
 	}
 	kept := cookies[:0:0]
 	for _, c := range cookies {
-		if cookieStaysUnder(c, prefix) {
+		if c, ok := confineCookie(c, prefix); ok {
 			kept = append(kept, c)
 		}
 	}
@@ -31,26 +33,44 @@ func dropForeignSetCookies(h http.Header, prefix string) {
 	h["Set-Cookie"] = kept
 }
 
-// cookieStaysUnder reports whether the Set-Cookie value line is confined to
-// prefix on the host that set it. Attribute names are case-insensitive,
-// and a browser uses the last of repeated attributes, so every one counts.
-func cookieStaysUnder(line, prefix string) bool {
-	_, attrs, _ := strings.Cut(line, ";")
-	for attrs != "" {
+// confineCookie returns the Set-Cookie value line confined to prefix on the
+// host that set it, and false when it must be dropped. Attribute names are
+// case-insensitive, and a browser uses the last of repeated attributes, so
+// every one counts.
+func confineCookie(line, prefix string) (string, bool) {
+	pair, attrs, _ := strings.Cut(line, ";")
+	confined := true
+	for rest := attrs; rest != ""; {
 		var attr string
-		attr, attrs, _ = strings.Cut(attrs, ";")
+		attr, rest, _ = strings.Cut(rest, ";")
 		name, value, _ := strings.Cut(attr, "=")
 		name = strings.TrimSpace(name)
 		switch {
 		case strings.EqualFold(name, "Domain"):
-			return false
+			return "", false
 		case strings.EqualFold(name, "Path"):
-			if !pathUnder(strings.TrimSpace(value), prefix) {
-				return false
-			}
+			confined = confined && pathUnder(strings.TrimSpace(value), prefix)
 		}
 	}
-	return true
+	if confined {
+		return line, true
+	}
+	b := strings.Builder{}
+	b.WriteString(pair)
+	for rest := attrs; rest != ""; {
+		var attr string
+		attr, rest, _ = strings.Cut(rest, ";")
+		name, _, _ := strings.Cut(attr, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "Path") {
+			continue
+		}
+		b.WriteString(";")
+		b.WriteString(attr)
+	}
+	b.WriteString("; Path=")
+	b.WriteString(prefix)
+	b.WriteString("/")
+	return b.String(), true
 }
 
 // pathUnder reports whether the cookie path p is prefix or below prefix/,

@@ -8,43 +8,52 @@ import (
 	"testing"
 )
 
-func TestCookieStaysUnder(t *testing.T) {
+func TestConfineCookie(t *testing.T) {
 	const prefix = "/user/alice"
-	for line, keep := range map[string]bool{
-		"a=1":                                 true,
-		"a=1; Path=/user/alice/":              true,
-		"a=1; Path=/user/alice":               true,
-		"a=1; path=/user/alice/lab; HttpOnly": true,
-		"_xsrf=2|x; expires=Sun, 06 Dec 2026 10:00:00 GMT; Path=/user/alice/": true,
-		"a=1; Path=/hub/":                              false,
-		"a=1; Path=/":                                  false,
-		"a=1; Path=":                                   false,
-		"a=1; Path=/user/":                             false,
-		"a=1; Path=/user/alicebob/":                    false,
-		"a=1; Path=/user/bob/":                         false,
-		"a=1; Path=/user/alice/../hub":                 false,
-		"a=1; Path=/user/alice/./../../hub/":           false,
-		"a=1; Path=/user/alice/%2e%2e/hub/":            false,
-		`a=1; Path=/user/alice/..\hub`:                 false,
-		"a=1; Domain=127.0.0.1; Path=/user/alice/":     false,
-		"a=1; domain=.example.org":                     false,
-		"a=1; DOMAIN=":                                 false,
-		"a=1; PATH=/hub/":                              false,
-		"a=1; Path=/user/alice/; Path=/hub/":           false,
-		"a=1;Path=/hub/":                               false,
-		"a=1; Path = /hub/":                            false,
-		"a=1; Path=/user/alice/; Secure; SameSite=Lax": true,
-		"a=Path=/hub/; Path=/user/alice/":              true, // the value is not an attribute
+	const dropped = "(dropped)"
+	for line, want := range map[string]string{
+		"a=1":                                 "a=1",
+		"a=1; Path=/user/alice/":              "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alice":               "a=1; Path=/user/alice",
+		"a=1; path=/user/alice/lab; HttpOnly": "a=1; path=/user/alice/lab; HttpOnly",
+		"a=1; Path=/user/alice/; Secure; SameSite=Lax": "a=1; Path=/user/alice/; Secure; SameSite=Lax",
+		"a=Path=/hub/; Path=/user/alice/":              "a=Path=/hub/; Path=/user/alice/", // the value is not an attribute
+		// Outside her path: moved under it, other attributes kept.
+		"_xsrf=2|x; expires=Sun, 06 Dec 2026 10:00:00 GMT; Path=/": "_xsrf=2|x; expires=Sun, 06 Dec 2026 10:00:00 GMT; Path=/user/alice/",
+		"a=1; Path=/hub/":                    "a=1; Path=/user/alice/",
+		"a=1; Path=/hub/; HttpOnly":          "a=1; HttpOnly; Path=/user/alice/",
+		"a=1; Path=":                         "a=1; Path=/user/alice/",
+		"a=1; Path=/user/":                   "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alicebob/":          "a=1; Path=/user/alice/",
+		"a=1; Path=/user/bob/":               "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alice/../hub":       "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alice/./../../hub/": "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alice/%2e%2e/hub/":  "a=1; Path=/user/alice/",
+		`a=1; Path=/user/alice/..\hub`:       "a=1; Path=/user/alice/",
+		"a=1; PATH=/hub/":                    "a=1; Path=/user/alice/",
+		"a=1; Path=/user/alice/; Path=/hub/": "a=1; Path=/user/alice/",
+		"a=1; Path=/hub/; Path=/user/alice/": "a=1; Path=/user/alice/",
+		"a=1;Path=/hub/":                     "a=1; Path=/user/alice/",
+		"a=1; Path = /hub/":                  "a=1; Path=/user/alice/",
+		// Any domain, even the host's own, is dropped.
+		"a=1; Domain=127.0.0.1; Path=/user/alice/": dropped,
+		"a=1; domain=.example.org":                 dropped,
+		"a=1; DOMAIN=":                             dropped,
+		"a=1; Path=/hub/; Domain=localhost":        dropped,
 	} {
-		if got := cookieStaysUnder(line, prefix); got != keep {
-			t.Errorf("cookieStaysUnder(%q) = %v, want %v", line, got, keep)
+		got, ok := confineCookie(line, prefix)
+		if !ok {
+			got = dropped
+		}
+		if got != want {
+			t.Errorf("confineCookie(%q) = %q, want %q", line, got, want)
 		}
 	}
 }
 
 // TestServersCannotSetCookiesOutsideTheirPath sends a server's Set-Cookie
-// headers through the proxy: only those confined to the server's path reach
-// the browser.
+// headers through the proxy: what reaches the browser is confined to the
+// server's path.
 func TestServersCannotSetCookiesOutsideTheirPath(t *testing.T) {
 	set := []string{
 		"own=1; Path=/user/alice/; HttpOnly",
@@ -61,8 +70,8 @@ func TestServersCannotSetCookiesOutsideTheirPath(t *testing.T) {
 		for _, c := range set {
 			w.Header().Add("Set-Cookie", c)
 		}
-		if r.URL.Path == "/user/alice/only-bad" {
-			w.Header()["Set-Cookie"] = []string{"hub=1; Path=/hub/"}
+		if r.URL.Path == "/user/alice/only-domain" {
+			w.Header()["Set-Cookie"] = []string{"dom=1; Domain=127.0.0.1"}
 		}
 		fmt.Fprint(w, "ok")
 	})
@@ -70,10 +79,19 @@ func TestServersCannotSetCookiesOutsideTheirPath(t *testing.T) {
 	p.SetRoute("alice", mustURL(t, alice.URL))
 	front := newFrontend(t, p)
 	_, _, h := get(t, noRedirects, front.URL+"/user/alice/tree")
-	if got, want := h.Values("Set-Cookie"), []string{"own=1; Path=/user/alice/; HttpOnly", "plain=1"}; !slices.Equal(got, want) {
+	want := []string{"own=1; Path=/user/alice/; HttpOnly", "hub=1; Path=/user/alice/", "root=1; Path=/user/alice/",
+		"dots=1; Path=/user/alice/", "lower=1; Path=/user/alice/", "bob=1; Path=/user/alice/", "plain=1",
+		"__Host-jupyterhub-hub-login=x; Secure; Path=/user/alice/"}
+	if got := h.Values("Set-Cookie"); !slices.Equal(got, want) {
 		t.Errorf("Set-Cookie through the proxy = %q, want %q", got, want)
 	}
-	if _, _, h := get(t, noRedirects, front.URL+"/user/alice/only-bad"); len(h.Values("Set-Cookie")) != 0 {
+	for _, c := range h.Values("Set-Cookie") {
+		parsed, err := http.ParseSetCookie(c)
+		if err != nil || parsed.Domain != "" || (parsed.Path != "" && !strings.HasPrefix(parsed.Path+"/", "/user/alice/")) {
+			t.Errorf("%q reaches beyond /user/alice/: %+v, %v", c, parsed, err)
+		}
+	}
+	if _, _, h := get(t, noRedirects, front.URL+"/user/alice/only-domain"); len(h.Values("Set-Cookie")) != 0 {
 		t.Errorf("Set-Cookie = %q, want none", h.Values("Set-Cookie"))
 	}
 }

@@ -61,7 +61,7 @@ func (o *origins) boot(ctx context.Context) error {
 	for user, port := range ports {
 		o.ports[user] = port
 		if err := o.bind(user, port); err != nil {
-			o.log.Printf("%v", err)
+			o.log.Printf("%v", keptPortError(user, port, err))
 		}
 	}
 	return nil
@@ -87,9 +87,16 @@ func (o *origins) Open(ctx context.Context, name string) error {
 		}
 	}
 	if err := o.bind(name, port); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w", name, keptPortError(name, port, err))
 	}
 	return nil
+}
+
+// keptPortError says what to do when a user's kept port cannot be bound.
+// The port is theirs for good (a browser keeps an origin's storage), so
+// another port is no remedy.
+func keptPortError(user string, port int, err error) error {
+	return fmt.Errorf("%w; port %d is %s's own since their first start: stop the program that uses it, then start their server again", err, port, user)
 }
 
 // Close is core.Origins.Close: name is deleted, their port freed (the
@@ -114,7 +121,7 @@ func (o *origins) bind(user string, port int) error {
 	addr := net.JoinHostPort(o.ip, strconv.Itoa(port))
 	l, err := o.listen(addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s for %s's notebook server: %w (another program uses the port: stop it, or change user_ports and restart classhub)", addr, user, err)
+		return fmt.Errorf("listen on %s for %s's notebook server: %w", addr, user, err)
 	}
 	ul := &userListener{user: user, l: l}
 	o.open[port] = ul

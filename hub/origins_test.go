@@ -182,10 +182,10 @@ func TestABusyPortIsPassedOverAndReportedAtBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o2.closeAll()
-	if !strings.Contains(logged.String(), "change user_ports") {
-		t.Errorf("boot logged %q, want a sentence naming user_ports", logged.String())
+	if !strings.Contains(logged.String(), "stop the program that uses it") {
+		t.Errorf("boot logged %q, want a sentence that says what to do", logged.String())
 	}
-	if err := o2.Open(ctx, "alice"); err == nil || !strings.Contains(err.Error(), "change user_ports") {
+	if err := o2.Open(ctx, "alice"); err == nil || !strings.Contains(err.Error(), "stop the program that uses it") {
 		t.Errorf("alice's start with her port taken: %v", err)
 	}
 }

@@ -273,6 +273,37 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 		t.Errorf("bob's path on the hub's origin: %s to %q, want a redirect to %s", resp.Status, resp.Header.Get("Location"), bobOrigin)
 	}
 
+	t.Run("alice's origin refuses pages of other origins", func(t *testing.T) {
+		for _, from := range []string{bobOrigin, c.base} {
+			req, _ := http.NewRequest("POST", aliceOrigin+"/user/"+alice+"/api/kernels", strings.NewReader(`{"name":"python3"}`))
+			req.Header.Set("Authorization", "token "+aliceTok)
+			req.Header.Set("Origin", from)
+			req.Header.Set("Sec-Fetch-Site", "same-site")
+			resp, err := c.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			// The proxy's own sentence: the server never saw the request.
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "was refused") {
+				t.Errorf("POST to alice's server from a page of %s: %s %q, want the proxy's 403", from, resp.Status, body)
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(aliceOrigin, "http")+"/user/"+alice+"/api/kernels",
+				http.Header{"Authorization": {"token " + aliceTok}, "Origin": {from}})
+			if err == nil {
+				ws.Close()
+			}
+			body = nil
+			if resp != nil {
+				body, _ = io.ReadAll(resp.Body)
+			}
+			if resp == nil || resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "was refused") {
+				t.Errorf("websocket to alice's server from a page of %s: %v %q, want the proxy's 403", from, err, body)
+			}
+		}
+	})
+
 	t.Run("kernel over websocket", func(t *testing.T) {
 		out := runCode(t, c, alice, aliceTok, "print(6*7)")
 		if strings.TrimSpace(out) != "42" {

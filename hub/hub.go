@@ -135,9 +135,10 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			// The proxy calls this at most every 30 s per user.
 			go st.RecordActivity(context.Background(), user, "", t)
 		},
-		ErrorLog:   logger,
-		Origins:    userOrigins,
-		HubCookies: []string{auth.SessionCookie, "__Host-" + auth.SessionCookie},
+		ErrorLog:      logger,
+		Origins:       userOrigins,
+		HubCookies:    []string{auth.SessionCookie, "__Host-" + auth.SessionCookie},
+		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {
 		h.origins.proxy = h.Proxy

@@ -72,6 +72,10 @@ type Config struct {
 	// <label>.<SubdomainHost> on the public port instead of on a port of
 	// its own.
 	SubdomainHost string `toml:"subdomain_host"`
+	// MaxWebsockets caps one user's open websockets (kernels, terminals)
+	// through the proxy; more are refused with 429, so one server cannot
+	// hold all of the hub's connections.
+	MaxWebsockets int `toml:"max_websockets"`
 	// SpawnConcurrency bounds how many Docker operations run at once; more
 	// requests queue, visibly.
 	SpawnConcurrency int `toml:"spawn_concurrency"`
@@ -104,6 +108,7 @@ func Default() Config {
 		Network:          "classhub",
 		HubPort:          8081,
 		UserPorts:        "8100-8399",
+		MaxWebsockets:    64,
 		SpawnConcurrency: 4,
 		StartTimeout:     Duration(60 * time.Second),
 		HTTPTimeout:      Duration(60 * time.Second),
@@ -175,6 +180,9 @@ func (c Config) Validate() error {
 	}
 	if h := c.SubdomainHost; h != "" && !validHost(h) {
 		errs = append(errs, fmt.Errorf("subdomain_host %q is not a host name: use a name like \"hub.example.org\" whose subdomains all reach this laptop, or leave it empty", h))
+	}
+	if c.MaxWebsockets < 1 {
+		errs = append(errs, fmt.Errorf("max_websockets %d must be at least 1: a notebook needs one per open kernel, e.g. 64", c.MaxWebsockets))
 	}
 	if c.SpawnConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("spawn_concurrency %d must be at least 1", c.SpawnConcurrency))

@@ -98,6 +98,14 @@ func TestSubdomainHostIsAHostName(t *testing.T) {
 	}
 }
 
+func TestMaxWebsocketsIsPositive(t *testing.T) {
+	c := Default()
+	c.MaxWebsockets = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "max_websockets 0") {
+		t.Errorf("Validate() = %v, want max_websockets refused", err)
+	}
+}
+
 func TestSwapDefaultsToMemory(t *testing.T) {
 	c := Default()
 	c.MemoryLimit = "1G"

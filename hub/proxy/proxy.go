@@ -7,7 +7,11 @@
 // The one rule that matters most is in classify (paths.go): a request is
 // forwarded to a user's server only when the path the client sent names
 // that user, so a crafted path can never carry one user's cookies to
-// another user's server.
+// another user's server. The classhub hub adds origins (origins.go): each
+// server is forwarded to only on an origin of its own, so nothing it serves
+// shares an origin with the hub or another server; and on the way, the
+// hub's login cookie is taken out of requests and a server's cookies are
+// kept under its path (cookies.go).
 package proxy
 
 import (

@@ -108,7 +108,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if h.internal, err = net.Listen("tcp", internalAddr); err != nil {
 		return nil, fmt.Errorf("listen for notebook servers on %s: %w (is another classhub running? set hub_port to a free port)", internalAddr, err)
 	}
-	if h.public, err = listenPublic(cfg.ListenAddr()); err != nil {
+	if h.public, err = h.listenPublic(cfg.ListenAddr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another classhub running? pass --listen with a free port)", cfg.ListenAddr(), err)
 	}
 
@@ -120,7 +120,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	var coreOrigins core.Origins
 	if cfg.SubdomainHost == "" {
 		first, last, _ := cfg.UserPortRange() // Validate checked it
-		h.origins = &origins{store: st, listen: listenPublic, ip: publicAddr.IP.String(), first: first, last: last, log: logger,
+		h.origins = &origins{store: st, listen: h.listenPublic, ip: publicAddr.IP.String(), first: first, last: last, log: logger,
 			ports: make(map[string]int), open: make(map[int]*userListener)}
 		userOrigins.Port = h.origins.Port
 		coreOrigins = h.origins
@@ -263,31 +263,18 @@ func (h *Hub) ClassURL() string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
 }
 
-// listenPublic opens a listener on the public side: the public address and
-// every user's port. It is the one place such listeners come from, so that
-// what the public listener gets (TLS) users' ports get too.
-func listenPublic(addr string) (net.Listener, error) {
-	return net.Listen("tcp", addr)
-}
-
-// publicServer is the HTTP server of a public-side listener: the public
-// one and each user's port.
-func (h *Hub) publicServer(handler http.Handler) *http.Server {
-	return &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
-}
-
 // Serve answers requests on the public listener, users' ports and the
 // internal listener until ctx ends, then shuts them down gracefully.
 // Notebook servers keep running: the next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
-	pub := h.publicServer(h.Proxy)
+	pub := newPublicServer(h.Proxy, h.log)
 	in := &http.Server{Handler: h.API.InternalHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
 	go func() { errc <- in.Serve(h.internal) }()
 	if h.origins != nil {
-		h.origins.start(h.publicServer)
+		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, h.log) })
 	}
 	var err error
 	select {

@@ -27,7 +27,7 @@ func newOrigins(t *testing.T, st *store.Store, users ...string) (*origins, *prox
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &origins{store: st, listen: listenPublic, ip: "127.0.0.1", first: first, last: first + 3,
+	o := &origins{store: st, listen: (&Hub{}).listenPublic, ip: "127.0.0.1", first: first, last: first + 3,
 		log: log.New(io.Discard, "", 0), ports: make(map[string]int), open: make(map[int]*userListener)}
 	p := proxy.New(proxy.Options{Origins: &proxy.Origins{PublicPort: 1, Port: o.Port}, ErrorLog: o.log})
 	o.proxy = p
@@ -176,7 +176,7 @@ func TestABusyPortIsPassedOverAndReportedAtBoot(t *testing.T) {
 	}
 	defer taken.Close()
 	var logged strings.Builder
-	o2 := &origins{store: st, listen: listenPublic, ip: "127.0.0.1", first: first, last: first + 3,
+	o2 := &origins{store: st, listen: (&Hub{}).listenPublic, ip: "127.0.0.1", first: first, last: first + 3,
 		log: log.New(&logged, "", 0), ports: make(map[string]int), open: make(map[int]*userListener)}
 	if err := o2.boot(ctx); err != nil {
 		t.Fatal(err)

@@ -475,7 +475,7 @@ func browserLogin(t *testing.T, c *classroom, name string) {
 	}
 	// The login went to the hub's origin and back: the notebook is on its
 	// own origin, which the hub's login cookie never reaches.
-	if origin := c.origin(name); "http://"+resp.Request.URL.Host != origin {
+	if origin := c.origin(name); resp.Request.URL.Scheme+"://"+resp.Request.URL.Host != origin {
 		t.Errorf("the notebook opened at %s, want its own origin %s", resp.Request.URL, origin)
 	}
 	if !strings.Contains(page, "notebook") {

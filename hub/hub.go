@@ -137,7 +137,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		},
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, "__Host-" + auth.SessionCookie},
+		HubCookies:    []string{auth.SessionCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {

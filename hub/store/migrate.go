@@ -134,6 +134,14 @@ CREATE INDEX sessions_user ON sessions(user_id);
 DELETE FROM api_tokens WHERE session_id IS NOT NULL;
 DELETE FROM oauth_codes;
 `},
+	{name: "server origins", sql: `
+-- A user's server is served on a port of its own, its origin. The port is
+-- the user's until they are deleted, so a port never serves two users.
+CREATE TABLE user_ports (
+	user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	port    INTEGER NOT NULL UNIQUE CHECK (port BETWEEN 1 AND 65535)
+);
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -116,7 +116,7 @@ func New(opts Options) *Web {
 	wb.guard = newLoginGuard(wb.now)
 	wb.assets = loadAssets()
 	wb.pages = wb.loadPages()
-	wb.handler = securityHeaders(wb.routes())
+	wb.handler = securityHeaders(wb.sameOrigin(wb.routes()))
 	return wb
 }
 
@@ -144,11 +144,13 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/signup", wb.signupPage},
 		{"POST /hub/signup", wb.signupPost},
 		{"GET /hub/logout", wb.logout},
+		{"POST /hub/logout", wb.logout},
 		{"GET /hub/login-link/{secret}", wb.loginLink},
 		{"GET /hub/home", wb.home},
 		{"POST /hub/home", wb.homePost},
 		{"GET /hub/spawn", wb.spawn},
 		{"GET /hub/spawn/{name}", wb.spawn},
+		{"POST /hub/spawn/{name}", wb.spawnPost},
 		{"GET /hub/spawn-pending/{name}", wb.spawnPending},
 		{"/hub/user/{name}", userSlash},
 		{"/hub/user/{name}/{path...}", wb.userURL},
@@ -204,6 +206,22 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-JupyterHub-Version", core.Version)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses state-changing requests (every form post) that a
+// browser sends from another origin: a student's server is this host on
+// another port, which browsers count as the same site but not the same
+// origin. Pre-session forms (login, sign-up) have only a cookie to
+// compare their token with, and a page on another port can set that
+// cookie, so for them this is the defence that holds.
+func (wb *Web) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := auth.CheckOrigin(r); err != nil {
+			wb.fail(w, r, http.StatusForbidden, "This form was sent from another site, or from another port of this computer, so it was refused. Open the hub's own page and send it from there.")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -425,7 +443,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
-var pageNames = []string{"login", "signup", "home", "spawn_pending", "not_running", "admin", "confirm",
+var pageNames = []string{"login", "signup", "logout", "home", "spawn_pending", "not_running", "admin", "confirm",
 	"imported", "token", "error"}
 
 func (wb *Web) loadPages() map[string]*template.Template {

@@ -27,6 +27,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
@@ -126,12 +127,14 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	})
 	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Bus: bus, SpawnerBus: sbus,
 		HubPort: h.internal.Addr().(*net.TCPAddr).Port})
-	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger})
+	// One cap on each user's event streams, the API's and the pages'.
+	streams := limit.NewPerUser(limit.StreamsPerUser)
+	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
 	hubMux.Handle("/hub/health", h.API.Handler())
-	hubMux.Handle("/", newPages(h, logger))
+	hubMux.Handle("/", newPages(h, logger, streams))
 
 	if err := h.Hub.Boot(ctx); err != nil {
 		return nil, err

@@ -4,11 +4,12 @@ import (
 	"log"
 	"net/http"
 
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/web"
 )
 
 // newPages serves the hub's pages: everything under /hub/ but the API.
-func newPages(h *Hub, logger *log.Logger) http.Handler {
-	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger,
+func newPages(h *Hub, logger *log.Logger, streams *limit.PerUser) http.Handler {
+	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode: func() string { return h.Config().JoinCode }}).Handler()
 }

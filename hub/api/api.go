@@ -14,6 +14,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	ErrorLog *log.Logger
 	// KeepAlive is the progress stream's keep-alive interval; 0 means 8 s.
 	KeepAlive time.Duration
+	// Streams caps each caller's open event streams, shared with the
+	// pages' streams; nil means a cap of limit.StreamsPerUser for the API's
+	// alone.
+	Streams *limit.PerUser
 }
 
 // API serves the REST API.
@@ -38,12 +43,13 @@ type API struct {
 	loginURL  string
 	log       *log.Logger
 	keepAlive time.Duration
+	streams   *limit.PerUser
 }
 
 // New returns the API.
 func New(opts Options) *API {
 	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
-		keepAlive: opts.KeepAlive}
+		keepAlive: opts.KeepAlive, streams: opts.Streams}
 	if a.loginURL == "" {
 		a.loginURL = "/hub/login"
 	}
@@ -52,6 +58,9 @@ func New(opts Options) *API {
 	}
 	if a.keepAlive <= 0 {
 		a.keepAlive = 8 * time.Second
+	}
+	if a.streams == nil {
+		a.streams = limit.NewPerUser(limit.StreamsPerUser)
 	}
 	return a
 }
@@ -214,6 +223,17 @@ func (a *API) allow(w http.ResponseWriter, p auth.Principal, scope, user string)
 		writeError(w, http.StatusForbidden, "this needs the "+scope+" scope on "+user)
 	}
 	return false
+}
+
+// openStream takes one of p's event stream places, or answers 429 and
+// returns false.
+func (a *API) openStream(w http.ResponseWriter, p auth.Principal) (release func(), ok bool) {
+	release, ok = a.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusTooManyRequests, "too many event streams open for "+p.User.Name+": close other hub pages or tabs, then try again")
+	}
+	return release, ok
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

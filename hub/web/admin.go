@@ -135,6 +135,13 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusForbidden, "The event feed needs the admin page's anti-forgery token. Reload the admin page.")
 		return
 	}
+	release, ok := wb.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
+		return
+	}
+	defer release()
 	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
 		switch e.Kind {
 		case events.ServerState, events.SpawnProgress, events.ImageProgress:

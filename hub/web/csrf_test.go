@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/classhub/classhub/hub/limit"
 )
 
 // formHeader is a browser's form post with extra headers.
@@ -172,5 +174,23 @@ func TestAdminEventsNeedTheToken(t *testing.T) {
 	}
 	if f := root.openFeed(ts); f.resp.StatusCode != http.StatusOK {
 		t.Errorf("the admin page's own feed: %s", f.resp.Status)
+	}
+}
+
+// An admin's event feeds are capped: a script cannot hold the laptop's
+// connections open by the hundred.
+func TestAdminEventsAreCappedPerUser(t *testing.T) {
+	e, root := adminEnv(t)
+	e.web.streams = limit.NewPerUser(2)
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close)
+	for range 2 {
+		if f := root.openFeed(ts); f.resp.StatusCode != http.StatusOK {
+			t.Fatalf("feed within the cap: %s", f.resp.Status)
+		}
+	}
+	f := root.openFeed(ts)
+	if f.resp.StatusCode != http.StatusTooManyRequests || f.resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third feed: %s, Retry-After %q; want 429 with Retry-After", f.resp.Status, f.resp.Header.Get("Retry-After"))
 	}
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	// Now is the clock of rate limits and "5 minutes ago"; nil means
 	// time.Now.
 	Now func() time.Time
+	// Streams caps each user's open event streams, shared with the API's;
+	// nil means a cap of limit.StreamsPerUser for the pages' alone.
+	Streams *limit.PerUser
 }
 
 // Web serves the pages.
@@ -68,6 +72,7 @@ type Web struct {
 	pages   map[string]*template.Template
 	assets  map[string]asset
 	guard   *loginGuard
+	streams *limit.PerUser
 	handler http.Handler
 
 	// spawnWait is how long /hub/spawn waits for a server before showing
@@ -98,6 +103,7 @@ func New(opts Options) *Web {
 		joinCode:  opts.JoinCode,
 		log:       opts.ErrorLog,
 		now:       opts.Now,
+		streams:   opts.Streams,
 		spawnWait: time.Second,
 		stopWait:  15 * time.Second,
 		sleep:     sleepCtx,
@@ -112,6 +118,9 @@ func New(opts Options) *Web {
 	}
 	if wb.joinCode == nil {
 		wb.joinCode = func() string { return "" }
+	}
+	if wb.streams == nil {
+		wb.streams = limit.NewPerUser(limit.StreamsPerUser)
 	}
 	wb.guard = newLoginGuard(wb.now)
 	wb.assets = loadAssets()

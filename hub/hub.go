@@ -128,7 +128,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Bus: bus, SpawnerBus: sbus,
 		HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
-	streams := limit.NewPerUser(limit.StreamsPerUser)
+	streams := limit.NewPerKey(limit.StreamsPerUser)
 	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())

@@ -9,7 +9,7 @@ import (
 )
 
 // newPages serves the hub's pages: everything under /hub/ but the API.
-func newPages(h *Hub, logger *log.Logger, streams *limit.PerUser) http.Handler {
+func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey) http.Handler {
 	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode: func() string { return h.Config().JoinCode }}).Handler()
 }

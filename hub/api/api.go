@@ -32,7 +32,7 @@ type Options struct {
 	// Streams caps each caller's open event streams, shared with the
 	// pages' streams; nil means a cap of limit.StreamsPerUser for the API's
 	// alone.
-	Streams *limit.PerUser
+	Streams *limit.PerKey
 }
 
 // API serves the REST API.
@@ -43,7 +43,7 @@ type API struct {
 	loginURL  string
 	log       *log.Logger
 	keepAlive time.Duration
-	streams   *limit.PerUser
+	streams   *limit.PerKey
 }
 
 // New returns the API.
@@ -60,7 +60,7 @@ func New(opts Options) *API {
 		a.keepAlive = 8 * time.Second
 	}
 	if a.streams == nil {
-		a.streams = limit.NewPerUser(limit.StreamsPerUser)
+		a.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
 	return a
 }

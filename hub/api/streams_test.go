@@ -17,7 +17,7 @@ import (
 // a clear 429 for the rest; closing one frees its place.
 func TestProgressStreamsAreCappedPerUser(t *testing.T) {
 	e := newEnv(t)
-	a := New(Options{Hub: e.hub, Auth: &auth.Authenticator{Store: e.store}, KeepAlive: time.Second, Streams: limit.NewPerUser(3)})
+	a := New(Options{Hub: e.hub, Auth: &auth.Authenticator{Store: e.store}, KeepAlive: time.Second, Streams: limit.NewPerKey(3)})
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	defer e.spawner.Hold("alice")()

@@ -1,6 +1,7 @@
-// Package limit caps what each user may hold open at once, so that one
-// student's script cannot tie up the laptop: event streams in the API and
-// the pages.
+// Package limit caps what each user, or each address, may hold open at
+// once, so that one student's script or container cannot tie up the
+// laptop: event streams in the API and the pages, connections to the
+// internal listener.
 package limit
 
 import "sync"
@@ -11,34 +12,34 @@ import "sync"
 // refused beyond it.
 const StreamsPerUser = 8
 
-// PerUser counts what each user holds open against one cap. The zero
-// value is not usable; use NewPerUser.
-type PerUser struct {
+// PerKey counts what each key (a user, an address) holds open against
+// one cap. The zero value is not usable; use NewPerKey.
+type PerKey struct {
 	max int
 	mu  sync.Mutex
 	n   map[string]int
 }
 
-// NewPerUser returns a counter that lets each user hold at most max.
-func NewPerUser(max int) *PerUser { return &PerUser{max: max, n: make(map[string]int)} }
+// NewPerKey returns a counter that lets each key hold at most max.
+func NewPerKey(max int) *PerKey { return &PerKey{max: max, n: make(map[string]int)} }
 
-// Acquire takes one of user's places, or reports false when they already
-// hold max. release gives the place back; calls after the first do
+// Acquire takes one of key's places, or reports false when it already
+// holds max. release gives the place back; calls after the first do
 // nothing.
-func (l *PerUser) Acquire(user string) (release func(), ok bool) {
+func (l *PerKey) Acquire(key string) (release func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.n[user] >= l.max {
+	if l.n[key] >= l.max {
 		return nil, false
 	}
-	l.n[user]++
+	l.n[key]++
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			if l.n[user]--; l.n[user] <= 0 {
-				delete(l.n, user)
+			if l.n[key]--; l.n[key] <= 0 {
+				delete(l.n, key)
 			}
 		})
 	}, true

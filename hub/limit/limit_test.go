@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-func TestPerUser(t *testing.T) {
-	l := NewPerUser(2)
+func TestPerKey(t *testing.T) {
+	l := NewPerKey(2)
 	r1, ok1 := l.Acquire("alice")
 	r2, ok2 := l.Acquire("alice")
 	if !ok1 || !ok2 {
@@ -32,8 +32,8 @@ func TestPerUser(t *testing.T) {
 }
 
 // Many goroutines racing for places never get more than the cap.
-func TestPerUserConcurrent(t *testing.T) {
-	l := NewPerUser(3)
+func TestPerKeyConcurrent(t *testing.T) {
+	l := NewPerKey(3)
 	var mu sync.Mutex
 	held, most := 0, 0
 	var wg sync.WaitGroup

@@ -181,7 +181,7 @@ func TestAdminEventsNeedTheToken(t *testing.T) {
 // connections open by the hundred.
 func TestAdminEventsAreCappedPerUser(t *testing.T) {
 	e, root := adminEnv(t)
-	e.web.streams = limit.NewPerUser(2)
+	e.web.streams = limit.NewPerKey(2)
 	ts := httptest.NewServer(e.web.Handler())
 	t.Cleanup(ts.Close)
 	for range 2 {

@@ -57,7 +57,7 @@ type Options struct {
 	Now func() time.Time
 	// Streams caps each user's open event streams, shared with the API's;
 	// nil means a cap of limit.StreamsPerUser for the pages' alone.
-	Streams *limit.PerUser
+	Streams *limit.PerKey
 }
 
 // Web serves the pages.
@@ -72,7 +72,7 @@ type Web struct {
 	pages   map[string]*template.Template
 	assets  map[string]asset
 	guard   *loginGuard
-	streams *limit.PerUser
+	streams *limit.PerKey
 	handler http.Handler
 
 	// spawnWait is how long /hub/spawn waits for a server before showing
@@ -120,7 +120,7 @@ func New(opts Options) *Web {
 		wb.joinCode = func() string { return "" }
 	}
 	if wb.streams == nil {
-		wb.streams = limit.NewPerUser(limit.StreamsPerUser)
+		wb.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
 	wb.guard = newLoginGuard(wb.now)
 	wb.assets = loadAssets()

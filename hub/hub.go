@@ -236,15 +236,15 @@ func (h *Hub) ClassURL() string {
 }
 
 // Serve answers requests on both listeners until ctx ends, then shuts
-// them down gracefully. Notebook servers keep running: the next hub adopts
+// them down gracefully. Their timeouts and limits are in conns.go. Notebook servers keep running: the next hub adopts
 // them.
 func (h *Hub) Serve(ctx context.Context) error {
-	pub := &http.Server{Handler: h.Proxy, ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
-	in := &http.Server{Handler: h.API.InternalHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
+	pub := newPublicServer(h.Proxy, h.log)
+	in := newInternalServer(h.API.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
-	go func() { errc <- in.Serve(h.internal) }()
+	go func() { errc <- in.Serve(internalLimits.listener(h.internal)) }()
 	var err error
 	select {
 	case <-ctx.Done():

@@ -307,3 +307,32 @@ func TestServersBoundHeadersNotWholeRequests(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeadlines is what the per-request deadlines cost a proxied
+// GET: a 32 KiB answer over loopback, with and without them.
+func BenchmarkDeadlines(b *testing.B) {
+	page := []byte(strings.Repeat("x", 32<<10))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
+	for name, h := range map[string]http.Handler{"bare": handler, "deadlines": publicLimits.deadlines(handler)} {
+		b.Run(name, func(b *testing.B) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &http.Server{Handler: h}
+			go srv.Serve(l)
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			url := "http://" + l.Addr().String() + "/"
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}

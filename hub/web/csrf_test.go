@@ -65,6 +65,21 @@ func TestFormsFromAnotherOriginAreRefused(t *testing.T) {
 	}
 }
 
+// The notebook's API calls reach /hub/user/ from the server's own origin
+// when the server is gone; they get the 424 that offers a restart, not a
+// refusal.
+func TestNotebookCallsToAStoppedServerGetTheir424(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	c := e.loggedIn("alice")
+	p := c.do("POST", "/hub/user/alice/api/contents/x.ipynb", strings.NewReader("{}"),
+		http.Header{"Content-Type": {"application/json"}, "Origin": {studentOrigin}, "Sec-Fetch-Site": {"same-site"}})
+	wantStatus(t, p, http.StatusFailedDependency)
+	if e.spawner.Starts("alice") != 0 {
+		t.Fatal("the call started the server")
+	}
+}
+
 // Login CSRF: a page on another port plants the login form's cookie
 // (cookies ignore ports) and posts its own account's password, to log
 // its visitor in as the student and watch what they type. The origin

@@ -224,9 +224,15 @@ func securityHeaders(next http.Handler) http.Handler {
 // another port, which browsers count as the same site but not the same
 // origin. Pre-session forms (login, sign-up) have only a cookie to
 // compare their token with, and a page on another port can set that
-// cookie, so for them this is the defence that holds.
+// cookie, so for them this is the defence that holds. /hub/user/ is
+// left alone: it changes nothing, and the notebook's own API calls, from
+// the user's server's origin, must get its 424 to offer a restart.
 func (wb *Web) sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/hub/user/") {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if err := auth.CheckOrigin(r); err != nil {
 			wb.fail(w, r, http.StatusForbidden, "This form was sent from another site, or from another port of this computer, so it was refused. Open the hub's own page and send it from there.")
 			return

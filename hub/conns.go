@@ -63,8 +63,8 @@ var internalLimits = connLimits{
 	Write:          30 * time.Second,
 	Idle:           time.Minute,
 	MaxHeaderBytes: 64 << 10,
-	// Each container has its own address on the bridge. jupyterhub-
-	// singleuser's HTTP client opens at most 10 connections at once.
+	// jupyterhub-singleuser's HTTP client opens at most 10 connections
+	// at once.
 	PerAddress: 32,
 }
 
@@ -76,7 +76,7 @@ func newPublicServer(handler http.Handler, logger *log.Logger) *http.Server {
 }
 
 // newInternalServer serves the listener containers call; serve it on
-// internalLimits.listener(l).
+// internalLimits.listener(l) where each container has its own address.
 func newInternalServer(handler http.Handler, logger *log.Logger) *http.Server {
 	return internalLimits.server(handler, logger)
 }

@@ -244,7 +244,14 @@ func (h *Hub) Serve(ctx context.Context) error {
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
-	go func() { errc <- in.Serve(internalLimits.listener(h.internal)) }()
+	inL := h.internal
+	if h.Network.ContainerIPsRoutable {
+		// Each container calls from its own address. In a VM they all
+		// come from one, where a per-address cap would be a cap on the
+		// whole class.
+		inL = internalLimits.listener(inL)
+	}
+	go func() { errc <- in.Serve(inL) }()
 	var err error
 	select {
 	case <-ctx.Done():

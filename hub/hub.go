@@ -236,8 +236,8 @@ func (h *Hub) ClassURL() string {
 }
 
 // Serve answers requests on both listeners until ctx ends, then shuts
-// them down gracefully. Their timeouts and limits are in conns.go. Notebook servers keep running: the next hub adopts
-// them.
+// them down gracefully; their timeouts and limits are in conns.go.
+// Notebook servers keep running: the next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
 	pub := newPublicServer(h.Proxy, h.log)
 	in := newInternalServer(h.API.InternalHandler(), h.log)

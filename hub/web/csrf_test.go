@@ -116,8 +116,10 @@ func TestLogoutAsksUnlessTheHubAsked(t *testing.T) {
 		p := c.do("GET", "/hub/logout", nil, hdr)
 		wantStatus(t, p, http.StatusOK)
 		wantBody(t, p, "Log out?", `action="/hub/logout"`, `name="_xsrf"`)
+		// fetch(…, {method: "HEAD", mode: "no-cors"}) is a safe method too.
+		c.do("HEAD", "/hub/logout", nil, hdr)
 		if c.session() == "" {
-			t.Fatalf("GET /hub/logout with %v logged alice out", hdr)
+			t.Fatalf("GET or HEAD /hub/logout with %v logged alice out", hdr)
 		}
 	}
 	wantStatus(t, c.post("/hub/logout", url.Values{}), http.StatusForbidden)
@@ -151,6 +153,7 @@ func TestSpawnOfAnotherServerAsksUnlessTheHubAsked(t *testing.T) {
 		{"Referer": {studentOrigin + "/"}},
 		nil,
 	} {
+		root.do("HEAD", "/hub/spawn/alice", nil, hdr)
 		p := root.do("GET", "/hub/spawn/alice", nil, hdr)
 		wantStatus(t, p, http.StatusOK)
 		wantBody(t, p, "Start alice&#39;s server?", `method="post" action="/hub/spawn/alice"`, `name="_xsrf"`)

@@ -154,7 +154,7 @@ func (wb *Web) retrySentence(why string, at time.Time) string {
 // first, with a form that posts back here.
 func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
 	if p, ok := wb.session(r); ok {
-		if r.Method == http.MethodGet && !auth.Intended(r) {
+		if r.Method != http.MethodPost && !auth.Intended(r) { // GET and HEAD
 			wb.render(w, http.StatusOK, "logout", userView(p, "Log out", ""))
 			return
 		}

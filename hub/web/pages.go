@@ -222,7 +222,7 @@ func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 	case s.Pending == core.PendingSpawn:
 		http.Redirect(w, r, pendingURL(name, next), http.StatusFound)
 		return
-	case name != p.User.Name && r.Method == http.MethodGet && !auth.Intended(r):
+	case name != p.User.Name && r.Method != http.MethodPost && !auth.Intended(r):
 		wb.notRunning(w, r, p, http.StatusOK, name, next, "", "Start "+name+"'s server? The link you followed did not come from this hub's own pages.")
 		return
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
@@ -148,8 +149,10 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
 		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
-	pages := newPages(h, logger)
-	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages})
+	// One cap on each user's event streams, the API's and the pages'.
+	streams := limit.NewPerKey(limit.StreamsPerUser)
+	pages := newPages(h, logger, streams)
+	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
@@ -265,15 +268,23 @@ func (h *Hub) ClassURL() string {
 }
 
 // Serve answers requests on the public listener, users' ports and the
-// internal listener until ctx ends, then shuts them down gracefully.
-// Notebook servers keep running: the next hub adopts them.
+// internal listener until ctx ends, then shuts them down gracefully; their
+// timeouts and limits are in conns.go. Notebook servers keep running: the
+// next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
 	pub := newPublicServer(h.Proxy, h.log)
-	in := &http.Server{Handler: h.API.InternalHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
+	in := newInternalServer(h.API.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
-	go func() { errc <- in.Serve(h.internal) }()
+	inL := h.internal
+	if h.Network.ContainerIPsRoutable {
+		// Each container calls from its own address. In a VM they all
+		// come from one, where a per-address cap would be a cap on the
+		// whole class.
+		inL = internalLimits.listener(inL)
+	}
+	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
 		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, h.log) })
 	}

@@ -3,12 +3,13 @@ package hub
 import (
 	"log"
 
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/web"
 )
 
 // newPages is the hub's pages: everything under /hub/ but the API, and
 // the API's consent page.
-func newPages(h *Hub, logger *log.Logger) *web.Web {
-	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger,
+func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey) *web.Web {
+	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode: func() string { return h.Config().JoinCode }})
 }

@@ -170,6 +170,11 @@ func (a *API) progress(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, name+"'s server is not starting")
 		return
 	}
+	release, ok := a.openStream(w, p)
+	if !ok {
+		return
+	}
+	defer release()
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")

@@ -92,6 +92,11 @@ type Config struct {
 	// Owner is the person at this laptop: an admin whose notebook the
 	// tray's "Open my notebook" opens. Empty means the login name.
 	Owner string `toml:"owner"`
+	// AllowUserConfig lets each student's server read configuration from
+	// their own home directory (~/.jupyter), as JupyterHub's
+	// disable_user_config = False does. Off, a student cannot make their
+	// server serve arbitrary files or scripts to whoever opens it.
+	AllowUserConfig bool `toml:"allow_user_config"`
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`

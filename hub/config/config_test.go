@@ -36,6 +36,9 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := Default().Validate(); err != nil {
 		t.Fatalf("Default().Validate() = %v", err)
 	}
+	if Default().AllowUserConfig {
+		t.Error("students' own server configuration is on by default")
+	}
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -136,6 +139,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	c.Image = "example/nb:1"
 	c.IdleTimeout = Duration(90 * time.Minute)
 	c.Environment = map[string]string{"TZ": "Europe/Paris"}
+	c.AllowUserConfig = true
 	if err := Save(path, c); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +147,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Image != c.Image || got.IdleTimeout != c.IdleTimeout || got.Environment["TZ"] != "Europe/Paris" {
+	if got.Image != c.Image || got.IdleTimeout != c.IdleTimeout || got.Environment["TZ"] != "Europe/Paris" || !got.AllowUserConfig {
 		t.Fatalf("Load(Save(c)) = %+v, want %+v", got, c)
 	}
 }

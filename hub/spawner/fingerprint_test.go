@@ -59,6 +59,8 @@ func TestFingerprint(t *testing.T) {
 		"not routable":  func(c *config.Config, n *Network, r *StartRequest) { n.ContainerIPsRoutable = false },
 		"another user":  func(c *config.Config, n *Network, r *StartRequest) { r.User = "bob" },
 		"env var value": func(c *config.Config, n *Network, r *StartRequest) { c.Environment = map[string]string{"A": "2"} },
+		// Turning user configuration on or off recreates stopped servers.
+		"user config": func(c *config.Config, n *Network, r *StartRequest) { c.AllowUserConfig = true },
 	}
 	seen := map[string]string{base: "base"}
 	for name, m := range differ {

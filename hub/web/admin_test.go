@@ -380,13 +380,24 @@ type feed struct {
 	br   *bufio.Reader
 }
 
-// openFeed opens /hub/admin/events on ts with c's cookies. A deadline
+// openFeed opens /hub/admin/events on ts with c's cookies and
+// anti-forgery token, as the admin page's script does. A deadline
 // turns a stream that never says anything into a failure, not a hang.
 func (c *client) openFeed(ts *httptest.Server) *feed {
 	c.e.t.Helper()
+	target := "/hub/admin/events"
+	if c.session() != "" {
+		target += "?_xsrf=" + url.QueryEscape(c.csrf())
+	}
+	return c.openFeedAt(ts, target)
+}
+
+// openFeedAt opens target on ts with c's cookies.
+func (c *client) openFeedAt(ts *httptest.Server, target string) *feed {
+	c.e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	c.e.t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+"/hub/admin/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+target, nil)
 	if err != nil {
 		c.e.t.Fatal(err)
 	}

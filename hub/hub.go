@@ -96,6 +96,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		}
 	}()
 
+	// Certificates first: a bad tls_cert is the instructor's to fix, and
+	// says so before Docker is asked anything.
+	if err := h.setupTLS(opts.DataDir); err != nil {
+		return nil, err
+	}
 	docker, err := engine.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -108,9 +113,6 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		return nil, err
 	}
 
-	if err := h.setupTLS(opts.DataDir); err != nil {
-		return nil, err
-	}
 	// The internal listener binds the bridge gateway, which containers
 	// reach and the LAN does not. It stays plain HTTP even when the public
 	// one is HTTPS: the singleuser server reaches it as JUPYTERHUB_API_URL

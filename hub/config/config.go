@@ -140,15 +140,16 @@ func (c Config) TLSMode() string {
 		return c.TLS
 	case c.TLSCert != "" || c.TLSKey != "":
 		return TLSFiles
-	case isLoopback(c.ListenAddr()):
+	case c.LoopbackOnly():
 		return TLSOff
 	}
 	return TLSAuto
 }
 
-// isLoopback reports whether addr binds loopback only.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
+// LoopbackOnly reports whether the hub listens on loopback only, so that
+// nothing it serves crosses a network.
+func (c Config) LoopbackOnly() bool {
+	host, _, err := net.SplitHostPort(c.ListenAddr())
 	if err != nil {
 		return false
 	}

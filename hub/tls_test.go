@@ -90,6 +90,27 @@ func TestHubServesHTTPSWithItsOwnAuthority(t *testing.T) {
 		t.Errorf("GET /hub/api: %s", resp.Status)
 	}
 
+	t.Run("students can check the fingerprint and fetch the authority", func(t *testing.T) {
+		resp, err := c.Get(base + "/hub/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), h.TLSFingerprint()) {
+			t.Error("the login page does not show the fingerprint")
+		}
+		resp, err = c.Get(base + "/hub/ca.crt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != string(ca) {
+			t.Errorf("/hub/ca.crt is not the authority: %s %.80q", resp.Status, got)
+		}
+	})
+
 	t.Run("cookies are Secure", func(t *testing.T) {
 		link, err := h.LoginLink(context.Background(), h.Owner(), "/hub/home")
 		if err != nil {

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,7 +90,8 @@ func (b *lockedBuffer) tail(n int) string {
 // address but loopback: host names do not resolve, and anything that is
 // not loopback goes to a proxy that is not there (Chromium never proxies
 // loopback), so a page or Chromium itself cannot reach the internet.
-func newBrowser(t *testing.T) *browser {
+// Options such as classroom.browserTrust come last.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	exe := testenv.Command(t, "chromium")
 	b := &browser{t: t, artifacts: artifactsDir(t), output: &lockedBuffer{}}
@@ -103,6 +106,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("no-pings", true),
 		chromedp.CombinedOutput(b.output),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	// The first call starts the browser and ties it to ctx, which has no
@@ -459,6 +463,18 @@ func hubLogOnFailure(t *testing.T, c *classroom) {
 		}
 		t.Logf("the hub's output:\n%s", s)
 	})
+}
+
+// browserTrust makes Chromium trust the classroom's HTTPS as a student
+// who installed the hub's authority does: certificate errors are ignored
+// only for chains that hold the authority's key (the hub sends it with
+// its certificate), so every other certificate is checked as usual.
+func (c *classroom) browserTrust() []chromedp.ExecAllocatorOption {
+	if c.ca == nil {
+		return nil
+	}
+	sum := sha256.Sum256(c.ca.RawSubjectPublicKeyInfo)
+	return []chromedp.ExecAllocatorOption{chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(sum[:]))}
 }
 
 // appendConfig adds settings to the classroom's classhub.toml before

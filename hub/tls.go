@@ -67,14 +67,13 @@ func newTLSConfig() *tls.Config {
 // listenPublic opens a public listener on addr: HTTPS when the hub serves
 // TLS, plain HTTP otherwise. Every listener students' browsers reach is
 // opened here, so that none of them is left plain. A plain HTTP request to
-// an HTTPS listener gets net/http's 400 "Client sent an HTTP request to an
-// HTTPS server."
+// an HTTPS listener is redirected to HTTPS (see plainHTTPListener).
 func (h *Hub) listenPublic(addr string) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil || h.tls == nil {
 		return l, err
 	}
-	return tls.NewListener(l, h.tls), nil
+	return tls.NewListener(plainHTTPListener{l}, h.tls), nil
 }
 
 // scheme is the public listeners' URL scheme.

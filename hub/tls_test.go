@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -145,15 +146,27 @@ func TestHubServesHTTPSWithItsOwnAuthority(t *testing.T) {
 		}
 	})
 
-	t.Run("plain HTTP to the HTTPS port gets a sentence", func(t *testing.T) {
-		resp, err := http.Get("http" + strings.TrimPrefix(base, "https") + "/hub/login")
+	t.Run("plain HTTP to the HTTPS port is sent to HTTPS", func(t *testing.T) {
+		plain := "http" + strings.TrimPrefix(base, "https") + "/hub/login?next=%2Fhub%2Fhome"
+		resp, err := c.Get(plain)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(body), "HTTPS") {
-			t.Fatalf("plain HTTP got %s %q, want 400 saying to use HTTPS", resp.Status, body)
+		if want := base + "/hub/login?next=%2Fhub%2Fhome"; resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+			t.Fatalf("plain HTTP got %s to %q %q, want a redirect to %s", resp.Status, resp.Header.Get("Location"), body, want)
+		}
+		// The browser follows it and gets the page.
+		follow := trustingOnly(t, ca)
+		follow.CheckRedirect = nil
+		resp, err = follow.Get(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.Scheme != "https" {
+			t.Errorf("following the redirect: %s at %s", resp.Status, resp.Request.URL)
 		}
 	})
 
@@ -208,21 +221,7 @@ func BenchmarkPublicListener(b *testing.B) {
 		}
 		mode := bc.mode
 		b.Run(name, func(b *testing.B) {
-			cfg := config.Default()
-			cfg.TLS, cfg.Listen = mode, "127.0.0.1:0"
-			h := &Hub{cfg: cfg, log: log.New(io.Discard, "", 0)}
-			if err := h.setupTLS(b.TempDir()); err != nil {
-				b.Fatal(err)
-			}
-			l, err := h.listenPublic(cfg.Listen)
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Write([]byte(`{"version":"3.0.0"}`))
-			})}
-			go srv.Serve(l)
-			defer srv.Close()
+			h, addr := servePublic(b, mode)
 			tr := &http.Transport{DisableKeepAlives: !bc.keepAlive}
 			if ca := h.CACert(); ca != nil {
 				roots := x509.NewCertPool()
@@ -230,7 +229,7 @@ func BenchmarkPublicListener(b *testing.B) {
 				tr.TLSClientConfig = &tls.Config{RootCAs: roots}
 			}
 			defer tr.CloseIdleConnections()
-			url := h.scheme() + "://" + l.Addr().String() + "/hub/api"
+			url := h.scheme() + "://" + addr + "/hub/api"
 			b.ResetTimer()
 			for b.Loop() {
 				resp, err := tr.RoundTrip(mustRequest(b, url))
@@ -250,4 +249,70 @@ func mustRequest(b *testing.B, url string) *http.Request {
 		b.Fatal(err)
 	}
 	return req
+}
+
+// servePublic serves a small handler on a public listener of a hub with
+// tls = mode, without Docker.
+func servePublic(tb testing.TB, mode string) (h *Hub, addr string) {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.TLS, cfg.Listen = mode, "127.0.0.1:0"
+	h = &Hub{cfg: cfg, log: log.New(io.Discard, "", 0)}
+	if err := h.setupTLS(tb.TempDir()); err != nil {
+		tb.Fatal(err)
+	}
+	l, err := h.listenPublic(cfg.Listen)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"3.0.0"}`)) })}
+	go srv.Serve(l)
+	tb.Cleanup(func() { srv.Close() })
+	return h, l.Addr().String()
+}
+
+func TestPlainHTTPListener(t *testing.T) {
+	h, addr := servePublic(t, config.TLSAuto)
+	tests := []struct {
+		name, send string
+		want       string // the answer's first line and Location, "" for none
+	}{
+		{"a browser without https://", "GET /hub/login HTTP/1.1\r\nHost: 192.168.1.20:8000\r\n\r\n",
+			"HTTP/1.1 302 Found|https://192.168.1.20:8000/hub/login"},
+		{"HTTP/1.0 without Host", "GET /x?y=1 HTTP/1.0\r\n\r\n", "HTTP/1.1 302 Found|https://" + addr + "/x?y=1"},
+		{"a host that is not one", "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", "HTTP/1.1 400 Bad Request|"},
+		{"a host with a path", "GET / HTTP/1.1\r\nHost: evil.example/x?\r\n\r\n", "HTTP/1.1 400 Bad Request|"},
+		{"garbage", "\x00\x01\x02 not http\r\n\r\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, tt.send)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("answered %s, want the connection closed", resp.Status)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			if got := resp.Proto + " " + resp.Status + "|" + resp.Header.Get("Location"); got != tt.want {
+				t.Errorf("answer %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// TLS still works on the same port.
+	resp, err := trustingOnly(t, h.CACert()).Get("https://" + addr + "/hub/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }

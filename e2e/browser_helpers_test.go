@@ -136,6 +136,9 @@ type tab struct {
 	// pending are the tab's requests that have not finished, to tell a
 	// hung request from a slow page in failure messages.
 	pending map[network.RequestID]*request
+	// networkChanged is set when Chromium dropped a page or a script
+	// because the machine's addresses changed (see waitJS).
+	networkChanged bool
 }
 
 type request struct {
@@ -220,11 +223,27 @@ func (tb *tab) trackRequests() {
 			delete(tb.pending, ev.RequestID)
 		case *network.EventLoadingFailed:
 			delete(tb.pending, ev.RequestID)
+			// Only a lost page or script breaks the page; event streams
+			// and fetches retry by themselves.
+			switch ev.Type {
+			case network.ResourceTypeDocument, network.ResourceTypeScript, network.ResourceTypeStylesheet:
+				tb.networkChanged = tb.networkChanged || ev.ErrorText == "net::ERR_NETWORK_CHANGED"
+			}
 		}
 	})
 	if err != nil {
 		tb.t.Fatalf("%s: watch the tab's requests: %v", tb.who, err)
 	}
+}
+
+// takeNetworkChanged reports whether Chromium dropped a request for a
+// network change since the last call.
+func (tb *tab) takeNetworkChanged() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	changed := tb.networkChanged
+	tb.networkChanged = false
+	return changed
 }
 
 func (tb *tab) pendingLines() string {
@@ -297,6 +316,7 @@ func (tb *tab) waitJS(what string, timeout time.Duration, expr string) {
 	tb.t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last error
+	reloads := 0
 	for {
 		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
@@ -306,6 +326,19 @@ func (tb *tab) waitJS(what string, timeout time.Duration, expr string) {
 		}
 		if err != nil {
 			last = err
+		}
+		if reloads < 3 && tb.takeNetworkChanged() {
+			// Chromium fails the requests in flight whenever an address of
+			// the machine changes, which Docker networks and containers
+			// (this test's and others') do at any time; the page lost its
+			// scripts, and the hub did nothing wrong. Load it again, as a
+			// person would.
+			reloads++
+			tb.t.Logf("%s: chromium dropped requests because the machine's network changed; reloading %s", tb.who, tb.location())
+			rctx, rcancel := context.WithTimeout(tb.ctx, time.Minute)
+			chromedp.Do(rctx, chromedp.Reload())
+			rcancel()
+			continue
 		}
 		if tb.ctx.Err() != nil || time.Now().After(deadline) {
 			msg := fmt.Sprintf("%s: not so after %v", what, timeout)

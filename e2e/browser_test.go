@@ -132,6 +132,24 @@ func TestBrowser(t *testing.T) {
 		st.waitJS("the classic notebook tree lists her work folder", time.Minute,
 			`[...document.querySelectorAll("#notebook_list .item_name")].some(e => e.textContent.trim() === "work")`)
 		st.shot("05-student-tree")
+		// Over HTTPS the proxy says X-Forwarded-Proto: https, so the
+		// singleuser server's login cookie is Secure too.
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/user/" + student + "/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var serverCookie bool
+		for _, ck := range cookies.Cookies {
+			if strings.HasPrefix(ck.Name, "jupyterhub-user-") {
+				serverCookie = true
+				if !ck.Secure {
+					t.Errorf("the notebook server's cookie %s is not Secure", ck.Name)
+				}
+			}
+		}
+		if !serverCookie {
+			t.Errorf("no jupyterhub-user- cookie for her server among %d", len(cookies.Cookies))
+		}
 	}) {
 		return
 	}

@@ -79,6 +79,11 @@ func TestBrowser(t *testing.T) {
 
 	if !t.Run("student logs in for the first time", func(t *testing.T) {
 		st.t = t
+		st.run("open the page that says how to check the certificate", 2*time.Minute, chromedp.Navigate(c.base+"/hub/certificate"))
+		st.waitJS("it shows the authority's fingerprint and offers it for download", time.Minute, fmt.Sprintf(
+			`document.querySelector("#fingerprint").textContent.replace(/\s/g, "").includes(%q) && document.querySelector('a[href="/hub/ca.crt"]')`,
+			tlscert.Fingerprint(c.ca.Raw)))
+		st.shot("00-certificate")
 		st.run("open her notebook's address", 2*time.Minute, chromedp.Navigate(c.base+"/user/"+student+"/tree"))
 		st.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
 		st.shot("01-student-login")

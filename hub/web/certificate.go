@@ -14,14 +14,15 @@ type certificateData struct {
 	Install bool
 }
 
-// fingerprintHalves splits a colon-separated fingerprint in the middle.
+// fingerprintHalves splits a colon-separated fingerprint in the middle,
+// the first half keeping its colon, as the dashboard shows it.
 func fingerprintHalves(fp string) [2]string {
 	if fp == "" {
 		return [2]string{}
 	}
 	pairs := strings.Split(fp, ":")
 	n := len(pairs) / 2
-	return [2]string{strings.Join(pairs[:n], ":"), strings.Join(pairs[n:], ":")}
+	return [2]string{strings.Join(pairs[:n], ":") + ":", strings.Join(pairs[n:], ":")}
 }
 
 // certificatePage tells students, before they log in, how to check that

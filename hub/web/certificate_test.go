@@ -19,7 +19,7 @@ func TestCertificatePagesBeforeLogin(t *testing.T) {
 	}{
 		{"local authority", testFingerprint, ca,
 			[]string{"AB:CD:EF:01", `href="/hub/certificate"`},
-			[]string{"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89<", ">AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89</code>", `href="/hub/ca.crt"`, "Trusted Root Certification Authorities"},
+			[]string{"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:<", ">AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89</code>", `href="/hub/ca.crt"`, "Trusted Root Certification Authorities"},
 			200},
 		{"own certificate", testFingerprint, nil,
 			[]string{"AB:CD:EF:01"},

@@ -44,6 +44,7 @@ type Dashboard struct {
 	qr        *canvas.Image
 	qrURL     string
 	addrs     *widget.Label
+	https     *widget.Label
 	bridge    *widget.Label
 	docker    *widget.Label
 	image     *widget.Label
@@ -105,6 +106,8 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.copyLink = widget.NewButtonWithIcon(LabelCopyLink, theme.ContentCopyIcon(), act.CopyClassLink)
 	d.qr = newQRCanvas()
 	d.addrs = widget.NewLabel("")
+	d.https = widget.NewLabel("")
+	d.https.Wrapping = fyne.TextWrapWord
 	d.bridge = widget.NewLabel("")
 	d.docker = widget.NewLabel("")
 	d.docker.Wrapping = fyne.TextWrapWord
@@ -120,6 +123,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 		key("Hub"), d.hubLine,
 		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink), d.classLink),
 		key("Listening on"), d.addrs,
+		key("HTTPS"), d.https,
 		key("Containers"), d.bridge,
 		key("Docker"), d.docker,
 		key("Image"), container.NewVBox(d.image, d.imageBar),
@@ -338,6 +342,14 @@ func (d *Dashboard) Update(s *State) {
 		setQR(d.qr, link)
 	}
 
+	text, warn := httpsLine(s)
+	d.https.SetText(text)
+	d.https.Importance = widget.MediumImportance
+	if warn {
+		d.https.Importance = widget.DangerImportance
+	}
+	d.https.Refresh()
+
 	if running {
 		d.addrs.SetText(s.PublicAddr + " (students and browsers)")
 		n := s.Network
@@ -425,6 +437,25 @@ func (d *Dashboard) updateBanner(s *State) {
 
 // dockerChecks are the doctor's checks of Docker itself.
 var dockerChecks = map[string]bool{"docker": true, "engine": true, "engine version": true}
+
+// httpsLine says how the hub serves and what people check; warn is true
+// when passwords cross the network in clear.
+func httpsLine(s *State) (text string, warn bool) {
+	switch {
+	case s.Hub != HubRunning:
+		return "–", false
+	case s.Fingerprint != "":
+		// Two lines of 16 pairs, as the class page shows it.
+		fp := s.Fingerprint
+		if i := len(fp) / 2; len(fp) > 40 && fp[i] == ':' {
+			fp = fp[:i+1] + "\n" + fp[i+1:]
+		}
+		return "on; students check this certificate fingerprint (SHA-256) against what their browser shows:\n" + fp, false
+	case s.Exposed:
+		return "off. Passwords cross the network unencrypted: turn on HTTPS in Settings.", true
+	}
+	return "off (only this laptop connects)", false
+}
 
 func dockerLine(s *State) string {
 	if c, ok := s.DoctorLine("engine version"); ok && c.OK {

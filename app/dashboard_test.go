@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/engine"
@@ -67,10 +68,32 @@ func TestCellText(t *testing.T) {
 	}
 }
 
+const testFingerprint = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+
+func TestHTTPSLine(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		s    State
+		want string
+		warn bool
+	}{
+		{"https", State{Hub: HubRunning, Fingerprint: testFingerprint, Exposed: true},
+			"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:\nAB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89", false},
+		{"plain on the network", State{Hub: HubRunning, Exposed: true}, "Passwords cross the network unencrypted: turn on HTTPS in Settings", true},
+		{"plain on loopback", State{Hub: HubRunning}, "only this laptop", false},
+		{"stopped", State{Hub: HubStopped, Exposed: true}, "–", false},
+	} {
+		got, warn := httpsLine(&tt.s)
+		if !strings.Contains(got, tt.want) || warn != tt.warn {
+			t.Errorf("%s: %q warn=%v, want %q warn=%v", tt.name, got, warn, tt.want, tt.warn)
+		}
+	}
+}
+
 // classState is a class in the middle of a lesson.
 func classState() *State {
-	s := &State{Hub: HubRunning, Owner: "teacher", ClassURL: "http://192.0.2.10:8000/",
-		PublicAddr: "0.0.0.0:8000", InternalAddr: "172.18.0.1:8081", Network: testNetwork,
+	s := &State{Hub: HubRunning, Owner: "teacher", ClassURL: "https://192.0.2.10:8000/",
+		Fingerprint: testFingerprint, Exposed: true, PublicAddr: "0.0.0.0:8000", InternalAddr: "172.18.0.1:8081", Network: testNetwork,
 		Image:  ImageStatus{Ref: "classhub/notebook:latest"},
 		Notice: "bob's server ran out of memory and stopped: raise memory_limit, or ask them to use less.",
 		Users: []UserRow{
@@ -176,5 +199,13 @@ func TestDashboardLogsShowTheNewestLines(t *testing.T) {
 	d.Update(s)
 	if d.logScroll.Offset.Y == 0 || d.logScroll.Offset.Y+d.logScroll.Size().Height < d.logs.MinSize().Height-1 {
 		t.Errorf("logs scrolled to %v of %v in a %v pane, want the bottom", d.logScroll.Offset.Y, d.logs.MinSize().Height, d.logScroll.Size().Height)
+	}
+}
+
+func TestDashboardWarnsOfPlainHTTPInClassMode(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	d := h.u.dash
+	if !strings.Contains(d.https.Text, "Passwords cross the network unencrypted: turn on HTTPS in Settings") || d.https.Importance != widget.DangerImportance {
+		t.Errorf("a class hub on plain HTTP shows HTTPS %q (importance %v), want the warning", d.https.Text, d.https.Importance)
 	}
 }

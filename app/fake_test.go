@@ -66,9 +66,10 @@ func (f *fakeHub) Close() {
 	f.closed = true
 	f.mu.Unlock()
 }
-func (f *fakeHub) Bus() *events.Bus { return f.bus }
-func (f *fakeHub) Owner() string    { return f.owner }
-func (f *fakeHub) ClassURL() string { return "http://192.0.2.10:8000/" }
+func (f *fakeHub) Bus() *events.Bus       { return f.bus }
+func (f *fakeHub) Owner() string          { return f.owner }
+func (f *fakeHub) ClassURL() string       { return "http://192.0.2.10:8000/" }
+func (f *fakeHub) TLSFingerprint() string { return "" }
 func (f *fakeHub) PublicAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4zero, Port: 8000}
 }

@@ -26,6 +26,9 @@ type Hub interface {
 	// Owner is the person at this laptop, an admin.
 	Owner() string
 	ClassURL() string
+	// TLSFingerprint is the SHA-256 fingerprint of the hub's certificate
+	// authority (or own certificate) people compare; "" on plain HTTP.
+	TLSFingerprint() string
 	PublicAddr() net.Addr
 	InternalAddr() net.Addr
 	Users(ctx context.Context, opt store.ListOptions) ([]core.UserStatus, int, error)

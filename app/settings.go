@@ -30,6 +30,33 @@ func modeChoice(mode string) string {
 	return modeChoices[0]
 }
 
+// HTTPS choices as the settings window words them, and the tls setting
+// each writes. The first keeps tls unset, so it follows the address: HTTPS
+// whenever students connect over the network.
+var tlsChoices = []struct{ label, value string }{
+	{"Automatic: HTTPS when students connect over the network", ""},
+	{"HTTPS with a certificate classhub makes", config.TLSAuto},
+	{"HTTPS with my own certificate and key", config.TLSFiles},
+	{"Plain HTTP: passwords cross the network unencrypted", config.TLSOff},
+}
+
+func tlsLabels() []string {
+	out := make([]string, len(tlsChoices))
+	for i, c := range tlsChoices {
+		out[i] = c.label
+	}
+	return out
+}
+
+func tlsChoice(cfg config.Config) string {
+	for _, c := range tlsChoices {
+		if c.value == cfg.TLS {
+			return c.label
+		}
+	}
+	return tlsChoices[0].label
+}
+
 // Settings edits the data dir's classhub.toml, the file `classhub serve`
 // reads too. Settings the window does not show (network, hub port,
 // environment…) are kept as the file has them.
@@ -44,6 +71,8 @@ type Settings struct {
 	mode                           *widget.RadioGroup
 	port, image, memory, cpu, idle *widget.Entry
 	joinCode                       *widget.Entry
+	tls                            *widget.Select
+	tlsCert, tlsKey                *widget.Entry
 	pull                           *widget.Select
 	result                         *widget.Label
 	save, restart                  *widget.Button
@@ -67,6 +96,11 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.idle.SetPlaceHolder("e.g. 1h; 0s never stops idle servers")
 	s.joinCode = widget.NewEntry()
 	s.joinCode.SetPlaceHolder("empty: only the users you add can log in")
+	s.tls = widget.NewSelect(tlsLabels(), func(string) { s.showTLSFiles() })
+	s.tlsCert = widget.NewEntry()
+	s.tlsCert.SetPlaceHolder("e.g. /etc/ssl/class.pem (PEM, with its chain)")
+	s.tlsKey = widget.NewEntry()
+	s.tlsKey.SetPlaceHolder("e.g. /etc/ssl/class.key (PEM)")
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
@@ -88,11 +122,15 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("CPU limit", s.cpu),
 		widget.NewFormItem("Idle timeout", s.idle),
 		widget.NewFormItem("Join code", s.joinCode),
+		widget.NewFormItem("HTTPS", s.tls),
+		widget.NewFormItem("Certificate file", s.tlsCert),
+		widget.NewFormItem("Key file", s.tlsKey),
 	)
 	form.Items[1].HintText = "students' browsers connect to this port"
 	form.Items[4].HintText = "per server"
 	form.Items[6].HintText = "idle servers are stopped after this long"
 	form.Items[7].HintText = "login mode: with a code, students can sign up themselves at /hub/signup"
+	form.Items[8].HintText = "the dashboard shows the fingerprint students check"
 	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
 	where.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
@@ -126,6 +164,10 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.cpu.SetText(strconv.FormatFloat(cfg.CPULimit, 'f', -1, 64))
 	s.idle.SetText(shortDuration(time.Duration(cfg.IdleTimeout)))
 	s.joinCode.SetText(cfg.JoinCode)
+	s.tls.SetSelected(tlsChoice(cfg))
+	s.tlsCert.SetText(cfg.TLSCert)
+	s.tlsKey.SetText(cfg.TLSKey)
+	s.showTLSFiles()
 	s.result.SetText("")
 	s.restart.Hide()
 	s.content.Refresh()
@@ -160,6 +202,13 @@ func (s *Settings) Save() (config.Config, error) {
 	s.result.SetText(msg)
 	s.content.Refresh()
 	return cfg, nil
+}
+
+// showTLSFiles enables the certificate and key only for "my own".
+func (s *Settings) showTLSFiles() {
+	own := s.tls.Selected == tlsChoices[2].label
+	enable(s.tlsCert, own)
+	enable(s.tlsKey, own)
 }
 
 // shortDuration writes d as people would: "1h", "30m", "1h30m".
@@ -200,6 +249,15 @@ func (s *Settings) formConfig() (config.Config, error) {
 		errs = append(errs, fmt.Errorf("idle timeout: %w", err))
 	}
 	cfg.JoinCode = strings.TrimSpace(s.joinCode.Text)
+	cfg.TLS, cfg.TLSCert, cfg.TLSKey = "", "", ""
+	for _, c := range tlsChoices {
+		if c.label == s.tls.Selected {
+			cfg.TLS = c.value
+		}
+	}
+	if cfg.TLS == config.TLSFiles {
+		cfg.TLSCert, cfg.TLSKey = strings.TrimSpace(s.tlsCert.Text), strings.TrimSpace(s.tlsKey.Text)
+	}
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
@@ -250,6 +308,9 @@ func SettingsChanges(old, new config.Config) []string {
 	if old.JoinCode != new.JoinCode {
 		restart = append(restart, "join code")
 	}
+	if old.TLSMode() != new.TLSMode() || old.TLSCert != new.TLSCert || old.TLSKey != new.TLSKey {
+		restart = append(restart, "HTTPS")
+	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")
 	}
@@ -263,7 +324,7 @@ func SettingsChanges(old, new config.Config) []string {
 	if len(restart) > 0 {
 		out = append(out, fmt.Sprintf("Changes to the %s take effect when the hub restarts.", andList(restart)))
 	}
-	if old.Mode != new.Mode || old.ListenAddr() != new.ListenAddr() {
+	if old.Mode != new.Mode || old.ListenAddr() != new.ListenAddr() || (old.TLSMode() == config.TLSOff) != (new.TLSMode() == config.TLSOff) {
 		out = append(out, "The class link changes: share the new one with students.")
 	}
 	if len(recreate) > 0 {

@@ -51,7 +51,12 @@ func TestSettingsChanges(t *testing.T) {
 		{"idle timeout", change(func(c *config.Config) { c.IdleTimeout = config.Duration(2 * time.Hour) }),
 			[]string{"Changes to the idle timeout take effect when the hub restarts."}},
 		{"mode and port", change(func(c *config.Config) { c.Mode, c.Listen = config.ModePersonal, "127.0.0.1:9000" }),
-			[]string{"Changes to the mode and port take effect when the hub restarts.", "The class link changes: share the new one with students."}},
+			// Personal mode on loopback serves plain HTTP.
+			[]string{"Changes to the mode, port and HTTPS take effect when the hub restarts.", "The class link changes: share the new one with students."}},
+		{"https off", change(func(c *config.Config) { c.TLS = config.TLSOff }),
+			[]string{"Changes to the HTTPS take effect when the hub restarts.", "The class link changes: share the new one with students."}},
+		{"own certificate", change(func(c *config.Config) { c.TLS, c.TLSCert, c.TLSKey = config.TLSFiles, "a.pem", "a.key" }),
+			[]string{"Changes to the HTTPS take effect when the hub restarts."}},
 		{"limits", change(func(c *config.Config) { c.MemoryLimit, c.CPULimit = "4G", 2 }),
 			[]string{"Changes to the memory limit and CPU limit need each server's container to be recreated: after the hub restarts, " +
 				"a stopped server gets a new container at its next start; a running one keeps the old settings until it is " +
@@ -110,7 +115,7 @@ func TestSettingsSaveWritesTheConfigFile(t *testing.T) {
 	if got.Network != "lesson-net" || got.HubPort != 18081 || got.Environment["COURSE"] != "stats101" {
 		t.Errorf("saving lost settings the window does not show: %+v", got)
 	}
-	for _, want := range []string{"Saved.", "mode, port, idle timeout and pull policy take effect when the hub restarts",
+	for _, want := range []string{"Saved.", "mode, port, idle timeout, pull policy and HTTPS take effect when the hub restarts",
 		"memory limit and CPU limit need each server's container to be recreated"} {
 		if !strings.Contains(s.result.Text, want) {
 			t.Errorf("result %q lacks %q", s.result.Text, want)
@@ -181,5 +186,51 @@ func TestJoinCodeChangeNeedsARestart(t *testing.T) {
 	got := strings.Join(SettingsChanges(old, changed), " ")
 	if !strings.Contains(got, "join code") {
 		t.Errorf("SettingsChanges for a new join code = %q", got)
+	}
+}
+
+func TestSettingsHTTPS(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	s.Load(config.Default(), false)
+	if s.tls.Selected != tlsChoices[0].label || !s.tlsCert.Disabled() {
+		t.Fatalf("a new config shows HTTPS %q, certificate enabled %v; want automatic, no files", s.tls.Selected, !s.tlsCert.Disabled())
+	}
+	load := func() config.Config {
+		t.Helper()
+		c, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	s.tls.SetSelected(tlsChoices[2].label)
+	if s.tlsCert.Disabled() || s.tlsKey.Disabled() {
+		t.Fatal("choosing my own certificate leaves its files disabled")
+	}
+	test.Tap(s.save)
+	if !strings.Contains(s.result.Text, "Not saved") || !strings.Contains(s.result.Text, "needs tls_cert and tls_key") {
+		t.Errorf("own certificate without files: %q", s.result.Text)
+	}
+	s.tlsCert.SetText("/etc/ssl/class.pem")
+	s.tlsKey.SetText("/etc/ssl/class.key")
+	test.Tap(s.save)
+	if c := load(); c.TLS != config.TLSFiles || c.TLSCert != "/etc/ssl/class.pem" || c.TLSKey != "/etc/ssl/class.key" {
+		t.Errorf("saved tls %q cert %q key %q", c.TLS, c.TLSCert, c.TLSKey)
+	}
+
+	s.tls.SetSelected(tlsChoices[3].label)
+	test.Tap(s.save)
+	if c := load(); c.TLS != config.TLSOff || c.TLSCert != "" || c.TLSMode() != config.TLSOff {
+		t.Errorf("plain HTTP saved tls %q cert %q", c.TLS, c.TLSCert)
+	}
+
+	s.tls.SetSelected(tlsChoices[0].label)
+	test.Tap(s.save)
+	if c := load(); c.TLS != "" || c.TLSMode() != config.TLSAuto {
+		t.Errorf("automatic saved tls %q (mode %q), want it unset so that class mode serves HTTPS", c.TLS, c.TLSMode())
 	}
 }

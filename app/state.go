@@ -108,8 +108,13 @@ type State struct {
 	// Doctor is the last `classhub doctor` report; nil until one ran.
 	Doctor *doctor.Report
 
-	Owner        string
-	ClassURL     string
+	Owner    string
+	ClassURL string
+	// Fingerprint is the hub's certificate fingerprint, "" on plain HTTP;
+	// Exposed says the hub is reachable from the network, where plain HTTP
+	// sends passwords in clear.
+	Fingerprint  string
+	Exposed      bool
 	PublicAddr   string
 	InternalAddr string
 	Network      spawner.Network

@@ -200,6 +200,7 @@ func (u *ui) openHub() {
 			u.conn, u.sub, u.stopServe, u.served, u.cfg = &conn, sub, stopServe, served, cfg
 			u.st.Hub, u.st.Problem = HubRunning, ""
 			u.st.Owner, u.st.ClassURL = conn.Owner(), conn.ClassURL()
+			u.st.Fingerprint, u.st.Exposed = conn.TLSFingerprint(), !cfg.LoopbackOnly()
 			u.st.PublicAddr, u.st.InternalAddr = conn.PublicAddr().String(), conn.InternalAddr().String()
 			u.st.Network = conn.Network
 			u.st.Image = ImageStatus{Ref: cfg.Image}

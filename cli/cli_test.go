@@ -79,3 +79,21 @@ func TestUnknownCommandAndHelp(t *testing.T) {
 		t.Errorf("help: %d %q", code, out.String())
 	}
 }
+
+func TestServeSaysWhatIsWrongWithTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-cert", "class.pem"}, "set tls_key"},
+		{[]string{"--tls", "sometimes"}, `use "auto"`},
+		{[]string{"--tls-cert", filepath.Join(dir, "none.pem"), "--tls-key", filepath.Join(dir, "none.key")}, "check the file's name"},
+	}
+	for _, tt := range tests {
+		_, errs, code := run(t, dir, append([]string{"serve", "--listen", "127.0.0.1:0"}, tt.args...)...)
+		if code == 0 || !strings.Contains(errs, tt.want) {
+			t.Errorf("serve %v: %d %q, want an error saying %q", tt.args, code, errs, tt.want)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "run the hub without the desktop app",
-		usage:   "serve [--listen ADDR] [--image IMAGE] [--config FILE]",
+		usage:   "serve [--listen ADDR] [--image IMAGE] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--config FILE]",
 		run:     runServe,
 	})
 }
@@ -38,6 +38,9 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fs := g.flags("serve", env)
 	listen := fs.String("listen", "", "public address (default 0.0.0.0:8000 in class mode, 127.0.0.1:8000 for one person)")
 	img := fs.String("image", "", "notebook image (default from the config file)")
+	tlsMode := fs.String("tls", "", `HTTPS: "auto" (a certificate from classhub's own authority), "files" (--tls-cert and --tls-key) or "off" (default from the config file: auto unless the hub listens on loopback only)`)
+	tlsCert := fs.String("tls-cert", "", "your own PEM certificate (with its chain) for HTTPS")
+	tlsKey := fs.String("tls-key", "", "the private key (PEM) of --tls-cert")
 	cfgFile := fs.String("config", "", "config file (default DATA_DIR/classhub.toml)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -48,6 +51,14 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	cfg, err := loadConfig(g, *cfgFile, func(c *config.Config) {
 		setIf(fs, "listen", &c.Listen, *listen)
 		setIf(fs, "image", &c.Image, *img)
+		setIf(fs, "tls-cert", &c.TLSCert, *tlsCert)
+		setIf(fs, "tls-key", &c.TLSKey, *tlsKey)
+		// Giving your own certificate means using it, whatever the file
+		// says, unless --tls says otherwise.
+		if c.TLSCert != "" && (*tlsCert != "" || *tlsKey != "") {
+			c.TLS = config.TLSFiles
+		}
+		setIf(fs, "tls", &c.TLS, *tlsMode)
 	})
 	if err != nil {
 		return err
@@ -63,8 +74,24 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "  listening on:     %s\n", h.PublicAddr())
 	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network.Name)
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
+	fmt.Fprintf(env.Stdout, "  HTTPS:            %s\n", httpsLine(cfg, h))
 	fmt.Fprintln(env.Stdout, "Press Ctrl+C to stop the hub; notebook servers keep running until you stop them.")
 	return h.Serve(ctx)
+}
+
+// httpsLine says how the hub serves and what people should check.
+func httpsLine(cfg config.Config, h *hub.Hub) string {
+	switch cfg.TLSMode() {
+	case config.TLSAuto:
+		return "on, certificate authority fingerprint (SHA-256) " + h.TLSFingerprint() +
+			"\n                    students can check it and install the authority at " + h.ClassURL() + "hub/certificate"
+	case config.TLSFiles:
+		return "on, your certificate " + cfg.TLSCert + ", fingerprint (SHA-256) " + h.TLSFingerprint()
+	}
+	if !cfg.LoopbackOnly() {
+		return "off: passwords cross the network unencrypted (set tls = \"auto\" or pass --tls auto)"
+	}
+	return "off (only this laptop connects)"
 }
 
 // setIf sets *dst to v when the flag name was given.

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,7 +90,8 @@ func (b *lockedBuffer) tail(n int) string {
 // address but loopback: host names do not resolve, and anything that is
 // not loopback goes to a proxy that is not there (Chromium never proxies
 // loopback), so a page or Chromium itself cannot reach the internet.
-func newBrowser(t *testing.T) *browser {
+// Options such as classroom.browserTrust come last.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	exe := testenv.Command(t, "chromium")
 	b := &browser{t: t, artifacts: artifactsDir(t), output: &lockedBuffer{}}
@@ -103,6 +106,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("no-pings", true),
 		chromedp.CombinedOutput(b.output),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	// The first call starts the browser and ties it to ctx, which has no
@@ -132,6 +136,9 @@ type tab struct {
 	// pending are the tab's requests that have not finished, to tell a
 	// hung request from a slow page in failure messages.
 	pending map[network.RequestID]*request
+	// networkChanged is set when Chromium dropped a page or a script
+	// because the machine's addresses changed (see waitJS).
+	networkChanged bool
 }
 
 type request struct {
@@ -216,11 +223,27 @@ func (tb *tab) trackRequests() {
 			delete(tb.pending, ev.RequestID)
 		case *network.EventLoadingFailed:
 			delete(tb.pending, ev.RequestID)
+			// Only a lost page or script breaks the page; event streams
+			// and fetches retry by themselves.
+			switch ev.Type {
+			case network.ResourceTypeDocument, network.ResourceTypeScript, network.ResourceTypeStylesheet:
+				tb.networkChanged = tb.networkChanged || ev.ErrorText == "net::ERR_NETWORK_CHANGED"
+			}
 		}
 	})
 	if err != nil {
 		tb.t.Fatalf("%s: watch the tab's requests: %v", tb.who, err)
 	}
+}
+
+// takeNetworkChanged reports whether Chromium dropped a request for a
+// network change since the last call.
+func (tb *tab) takeNetworkChanged() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	changed := tb.networkChanged
+	tb.networkChanged = false
+	return changed
 }
 
 func (tb *tab) pendingLines() string {
@@ -293,6 +316,7 @@ func (tb *tab) waitJS(what string, timeout time.Duration, expr string) {
 	tb.t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last error
+	reloads := 0
 	for {
 		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
@@ -302,6 +326,19 @@ func (tb *tab) waitJS(what string, timeout time.Duration, expr string) {
 		}
 		if err != nil {
 			last = err
+		}
+		if reloads < 3 && tb.takeNetworkChanged() {
+			// Chromium fails the requests in flight whenever an address of
+			// the machine changes, which Docker networks and containers
+			// (this test's and others') do at any time; the page lost its
+			// scripts, and the hub did nothing wrong. Load it again, as a
+			// person would.
+			reloads++
+			tb.t.Logf("%s: chromium dropped requests because the machine's network changed; reloading %s", tb.who, tb.location())
+			rctx, rcancel := context.WithTimeout(tb.ctx, time.Minute)
+			chromedp.Do(rctx, chromedp.Reload())
+			rcancel()
+			continue
 		}
 		if tb.ctx.Err() != nil || time.Now().After(deadline) {
 			msg := fmt.Sprintf("%s: not so after %v", what, timeout)
@@ -459,6 +496,18 @@ func hubLogOnFailure(t *testing.T, c *classroom) {
 		}
 		t.Logf("the hub's output:\n%s", s)
 	})
+}
+
+// browserTrust makes Chromium trust the classroom's HTTPS as a student
+// who installed the hub's authority does: certificate errors are ignored
+// only for chains that hold the authority's key (the hub sends it with
+// its certificate), so every other certificate is checked as usual.
+func (c *classroom) browserTrust() []chromedp.ExecAllocatorOption {
+	if c.ca == nil {
+		return nil
+	}
+	sum := sha256.Sum256(c.ca.RawSubjectPublicKeyInfo)
+	return []chromedp.ExecAllocatorOption{chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(sum[:]))}
 }
 
 // appendConfig adds settings to the classroom's classhub.toml before

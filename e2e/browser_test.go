@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/tlscert"
 )
 
 // progressRecorder runs in every page of the student's tab. On the spawn
@@ -60,7 +62,7 @@ type progressState struct {
 // the admin page. Each step leaves a screenshot in the artifacts folder.
 func TestBrowser(t *testing.T) {
 	c := newClassroom(t)
-	b := newBrowser(t)
+	c.useHTTPS()
 	student, teacher := c.user("student"), c.user("teacher")
 	c.classhub("users", "add", student)
 	c.classhub("users", "add", teacher, "--admin")
@@ -70,6 +72,7 @@ func TestBrowser(t *testing.T) {
 	appendConfig(t, c, "start_timeout = \"5m\"\nhttp_timeout = \"5m\"\n")
 	c.serve()
 	hubLogOnFailure(t, c)
+	b := newBrowser(t, c.browserTrust()...)
 	const password = "correct horse battery"
 
 	var notebook string // work/Untitled.ipynb, as the notebook UI named it
@@ -78,10 +81,29 @@ func TestBrowser(t *testing.T) {
 
 	if !t.Run("student logs in for the first time", func(t *testing.T) {
 		st.t = t
+		st.run("open the page that says how to check the certificate", 2*time.Minute, chromedp.Navigate(c.base+"/hub/certificate"))
+		st.waitJS("it shows the authority's fingerprint and offers it for download", time.Minute, fmt.Sprintf(
+			`document.querySelector("#fingerprint").textContent.replace(/\s/g, "").includes(%q) && document.querySelector('a[href="/hub/ca.crt"]')`,
+			tlscert.Fingerprint(c.ca.Raw)))
+		st.shot("00-certificate")
 		st.run("open her notebook's address", 2*time.Minute, chromedp.Navigate(c.base+"/user/"+student+"/tree"))
 		st.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
 		st.shot("01-student-login")
+		st.waitJS("the login page is HTTPS and shows the authority's fingerprint", time.Minute, fmt.Sprintf(
+			`location.protocol === "https:" && document.querySelector("#fingerprint").textContent.includes(%q)`, tlscert.Fingerprint(c.ca.Raw)))
 		firstLogin(st, student, password, "02-student-first-login")
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ck := range cookies.Cookies {
+			if !ck.Secure {
+				t.Errorf("the browser keeps cookie %s without Secure", ck.Name)
+			}
+		}
+		if len(cookies.Cookies) == 0 {
+			t.Error("the browser keeps no cookie for the hub after logging in")
+		}
 	}) {
 		return
 	}
@@ -117,6 +139,24 @@ func TestBrowser(t *testing.T) {
 		st.waitJS("the classic notebook tree lists her work folder", time.Minute,
 			`[...document.querySelectorAll("#notebook_list .item_name")].some(e => e.textContent.trim() === "work")`)
 		st.shot("05-student-tree")
+		// Over HTTPS the proxy says X-Forwarded-Proto: https, so the
+		// singleuser server's login cookie is Secure too.
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/user/" + student + "/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var serverCookie bool
+		for _, ck := range cookies.Cookies {
+			if strings.HasPrefix(ck.Name, "jupyterhub-user-") {
+				serverCookie = true
+				if !ck.Secure {
+					t.Errorf("the notebook server's cookie %s is not Secure", ck.Name)
+				}
+			}
+		}
+		if !serverCookie {
+			t.Errorf("no jupyterhub-user- cookie for her server among %d", len(cookies.Cookies))
+		}
 	}) {
 		return
 	}
@@ -366,7 +406,7 @@ func serverReady(t *testing.T, c *classroom, token, name string) bool {
 func passwordLogin(t *testing.T, c *classroom, name, password string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: time.Minute}
+	client := &http.Client{Jar: jar, Timeout: time.Minute, Transport: c.transport()}
 	resp, err := client.Get(c.base + "/hub/login")
 	if err != nil {
 		t.Fatal(err)

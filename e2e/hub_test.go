@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"io"
@@ -26,6 +29,7 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/tlscert"
 	"github.com/classhub/classhub/internal/freeport"
 	"github.com/classhub/classhub/internal/testenv"
 )
@@ -41,6 +45,10 @@ type classroom struct {
 	suffix  string
 	proc    *exec.Cmd
 	http    *http.Client
+	// https is set by useHTTPS; ca is then the authority the hub made,
+	// the only one the classroom's clients trust.
+	https bool
+	ca    *x509.Certificate
 }
 
 // freePort picks a port for the hub to bind when it starts, which is
@@ -131,6 +139,50 @@ func (c *classroom) token(name string) string {
 	return out[strings.LastIndex(out, "\n")+1:]
 }
 
+// useHTTPS makes the hub serve tls = "auto" on the classroom's address.
+// Call it before serve; serve then trusts the authority the hub makes.
+func (c *classroom) useHTTPS() {
+	c.t.Helper()
+	appendConfig(c.t, c, "tls = \"auto\"\n")
+	c.https = true
+	c.base = "https://" + c.listen
+}
+
+// trustAuthority reads the authority the hub keeps in the data dir and
+// makes the classroom's clients trust it, and nothing else; false while
+// the hub has not made it yet.
+func (c *classroom) trustAuthority() bool {
+	if c.ca != nil {
+		return true
+	}
+	data, err := os.ReadFile(filepath.Join(c.dataDir, hub.TLSDir, tlscert.CAFile))
+	if err != nil {
+		return false
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		return false
+	}
+	ca, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		c.t.Fatalf("the hub's certificate authority: %v", err)
+	}
+	c.ca = ca
+	c.http.Transport = c.transport()
+	return true
+}
+
+// transport is what the classroom's HTTP clients use: one that trusts only
+// the hub's authority on HTTPS.
+func (c *classroom) transport() http.RoundTripper {
+	if c.ca == nil {
+		return http.DefaultTransport
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(c.ca)
+	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+}
+
 // serve starts `classhub serve` and waits for GET /hub/api.
 func (c *classroom) serve() {
 	c.t.Helper()
@@ -143,10 +195,13 @@ func (c *classroom) serve() {
 	c.proc = cmd
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(c.base + "/hub/api"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
+		// On HTTPS the hub makes its authority before it listens.
+		if !c.https || c.trustAuthority() {
+			if resp, err := c.http.Get(c.base + "/hub/api"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return
+				}
 			}
 		}
 		if cmd.ProcessState != nil {

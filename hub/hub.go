@@ -7,6 +7,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
+	"github.com/classhub/classhub/hub/tlscert"
 )
 
 // StateFile is the SQLite database's name inside the data dir.
@@ -62,8 +64,13 @@ type Hub struct {
 	public   net.Listener
 	internal net.Listener
 	origins  *origins // nil with subdomain_host
-	servers  []*http.Server
-	closeOne sync.Once
+	// tls is the public listeners' TLS, nil for plain HTTP; ca is the
+	// local authority with tls = "auto"; fingerprint is what people check.
+	tls         *tls.Config
+	ca          *tlscert.Authority
+	fingerprint string
+	servers     []*http.Server
+	closeOne    sync.Once
 }
 
 // Open prepares a hub: state, Docker, network, listeners and adopted
@@ -91,6 +98,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		}
 	}()
 
+	// Certificates first: a bad tls_cert is the instructor's to fix, and
+	// says so before Docker is asked anything.
+	if err := h.setupTLS(opts.DataDir); err != nil {
+		return nil, err
+	}
 	docker, err := engine.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -104,7 +116,10 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 
 	// The internal listener binds the bridge gateway, which containers
-	// reach and the LAN does not.
+	// reach and the LAN does not. It stays plain HTTP even when the public
+	// one is HTTPS: the singleuser server reaches it as JUPYTERHUB_API_URL
+	// over the bridge, which never leaves the laptop, and would have to
+	// trust the local authority to speak TLS to it.
 	internalAddr := net.JoinHostPort(h.Network.BindAddr, strconv.Itoa(cfg.HubPort))
 	if h.internal, err = net.Listen("tcp", internalAddr); err != nil {
 		return nil, fmt.Errorf("listen for notebook servers on %s: %w (is another classhub running? set hub_port to a free port)", internalAddr, err)
@@ -113,7 +128,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		return nil, fmt.Errorf("listen on %s: %w (is another classhub running? pass --listen with a free port)", cfg.ListenAddr(), err)
 	}
 
-	h.Auth = &auth.Authenticator{Store: st}
+	// On HTTPS every cookie is Secure, so a browser never sends it over
+	// plain HTTP. The login cookie cannot take the __Host- prefix, which
+	// needs Path=/: its path is /hub/ on purpose, so that users' servers
+	// under /user/ never receive it.
+	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil}
 	// Each user's server gets an origin of its own: a host name under
 	// subdomain_host, or else a port on the public address.
 	publicAddr := h.public.Addr().(*net.TCPAddr)
@@ -226,7 +245,7 @@ func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) 
 	if !addr.IP.IsUnspecified() {
 		host = addr.IP.String()
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/hub/login-link/" + secret + "?next=" + url.QueryEscape(next), nil
+	return h.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/hub/login-link/" + secret + "?next=" + url.QueryEscape(next), nil
 }
 
 // notRunning sends requests for a server without a route to the hub's
@@ -264,7 +283,7 @@ func (h *Hub) ClassURL() string {
 		host = "127.0.0.1"
 	}
 	port := addr.Port
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+	return h.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
 }
 
 // Serve answers requests on the public listener, users' ports and the

@@ -11,5 +11,6 @@ import (
 // the API's consent page.
 func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey) *web.Web {
 	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
-		JoinCode: func() string { return h.Config().JoinCode }})
+		JoinCode:    func() string { return h.Config().JoinCode },
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert()})
 }

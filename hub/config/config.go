@@ -35,6 +35,17 @@ const (
 	PullNever        = "never"
 )
 
+// TLS choices: how the hub serves its public address.
+const (
+	// TLSAuto serves HTTPS with a certificate from a local authority kept
+	// in the data dir (hub/tlscert).
+	TLSAuto = "auto"
+	// TLSFiles serves HTTPS with the instructor's own TLSCert and TLSKey.
+	TLSFiles = "files"
+	// TLSOff serves plain HTTP.
+	TLSOff = "off"
+)
+
 // DefaultImage is the image `classhub image build` produces.
 const DefaultImage = "classhub/notebook:latest"
 
@@ -97,6 +108,13 @@ type Config struct {
 	// disable_user_config = False does. Off, a student cannot make their
 	// server serve arbitrary files or scripts to whoever opens it.
 	AllowUserConfig bool `toml:"allow_user_config"`
+	// TLS is TLSAuto, TLSFiles or TLSOff; empty means the default that
+	// TLSMode works out.
+	TLS string `toml:"tls,omitempty"`
+	// TLSCert and TLSKey are the PEM certificate (with its chain) and key
+	// that TLSFiles serves.
+	TLSCert string `toml:"tls_cert,omitempty"`
+	TLSKey  string `toml:"tls_key,omitempty"`
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`
@@ -131,6 +149,36 @@ func (c Config) ListenAddr() string {
 		return "127.0.0.1:8000"
 	}
 	return "0.0.0.0:8000"
+}
+
+// TLSMode is how the hub serves: TLS if set; else TLSFiles when a
+// certificate is given; else HTTPS from the local authority, except on a
+// loopback-only address (personal mode's), where nothing crosses a network
+// and a certificate would only bring a browser warning for nothing.
+func (c Config) TLSMode() string {
+	switch {
+	case c.TLS != "":
+		return c.TLS
+	case c.TLSCert != "" || c.TLSKey != "":
+		return TLSFiles
+	case c.LoopbackOnly():
+		return TLSOff
+	}
+	return TLSAuto
+}
+
+// LoopbackOnly reports whether the hub listens on loopback only, so that
+// nothing it serves crosses a network.
+func (c Config) LoopbackOnly() bool {
+	host, _, err := net.SplitHostPort(c.ListenAddr())
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // MemoryBytes returns MemoryLimit in bytes (0 for none).
@@ -198,6 +246,7 @@ func (c Config) Validate() error {
 	if c.IdleTimeout < 0 {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
+	errs = append(errs, c.validateTLS()...)
 	return errors.Join(errs...)
 }
 
@@ -238,6 +287,27 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+func (c Config) validateTLS() []error {
+	var errs []error
+	switch c.TLS {
+	case "", TLSAuto, TLSFiles, TLSOff:
+	default:
+		return []error{fmt.Errorf("tls %q is not known: use %q (a certificate classhub makes), %q (your own, in tls_cert and tls_key) or %q (plain HTTP)", c.TLS, TLSAuto, TLSFiles, TLSOff)}
+	}
+	cert, key := strings.TrimSpace(c.TLSCert) != "", strings.TrimSpace(c.TLSKey) != ""
+	switch {
+	case c.TLSMode() == TLSFiles && !cert && !key:
+		errs = append(errs, errors.New(`tls = "files" needs tls_cert and tls_key: set them to your PEM certificate and its private key, or use tls = "auto"`))
+	case cert && !key:
+		errs = append(errs, errors.New("tls_cert is set but tls_key is not: set tls_key to the certificate's private key (PEM)"))
+	case key && !cert:
+		errs = append(errs, errors.New("tls_key is set but tls_cert is not: set tls_cert to the certificate (PEM) that goes with the key"))
+	case (cert || key) && c.TLSMode() != TLSFiles:
+		errs = append(errs, fmt.Errorf(`tls_cert and tls_key are only used with tls = "files", not %q: set tls = "files" or remove them`, c.TLS))
+	}
+	return errs
 }
 
 // Load reads path over the defaults. A missing file is not an error: it

@@ -176,3 +176,77 @@ func TestLoadRejectsUnknownAndBadSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSModeDefaultsToHTTPSOnTheNetwork(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"class mode", func(c *Config) {}, TLSAuto},
+		{"class mode on one LAN address", func(c *Config) { c.Listen = "192.168.1.20:8000" }, TLSAuto},
+		{"personal mode", func(c *Config) { c.Mode = ModePersonal }, TLSOff},
+		{"personal mode opened to the LAN", func(c *Config) { c.Mode = ModePersonal; c.Listen = "0.0.0.0:8000" }, TLSAuto},
+		{"class mode on loopback", func(c *Config) { c.Listen = "127.0.0.1:8000" }, TLSOff},
+		{"localhost", func(c *Config) { c.Listen = "localhost:8000" }, TLSOff},
+		{"chosen off", func(c *Config) { c.TLS = TLSOff }, TLSOff},
+		{"chosen auto on loopback", func(c *Config) { c.Mode = ModePersonal; c.TLS = TLSAuto }, TLSAuto},
+		{"own files", func(c *Config) { c.TLSCert, c.TLSKey = "a.crt", "a.key" }, TLSFiles},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.change(&c)
+			if got := c.TLSMode(); got != tt.want {
+				t.Errorf("TLSMode() = %q, want %q", got, tt.want)
+			}
+			if err := c.Validate(); err != nil {
+				t.Errorf("Validate() = %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateTLSSaysWhatToWrite(t *testing.T) {
+	tests := []struct {
+		name           string
+		tls, cert, key string
+		want           string
+	}{
+		{"unknown", "yes", "", "", `use "auto"`},
+		{"files without files", TLSFiles, "", "", "needs tls_cert and tls_key"},
+		{"certificate without key", "", "a.crt", "", "set tls_key"},
+		{"key without certificate", TLSFiles, "", "a.key", "set tls_cert"},
+		{"files with auto", TLSAuto, "a.crt", "a.key", `set tls = "files" or remove them`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.TLS, c.TLSCert, c.TLSKey = tt.tls, tt.cert, tt.key
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want a sentence with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTLSSettingsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	c := Default()
+	c.TLS, c.TLSCert, c.TLSKey = TLSFiles, "/etc/ssl/class.pem", "/etc/ssl/class.key"
+	if err := Save(path, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil || got.TLS != c.TLS || got.TLSCert != c.TLSCert || got.TLSKey != c.TLSKey {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+	// The default is not written, so it keeps following the address.
+	if err := Save(path, Default()); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); strings.Contains(string(b), "tls") {
+		t.Errorf("the default config file mentions tls:\n%s", b)
+	}
+}

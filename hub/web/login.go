@@ -53,11 +53,15 @@ type loginData struct {
 	// Signup links to the sign-up page when a join code is set.
 	Signup bool
 	Min    int
+	// Fingerprint is the hub's certificate fingerprint to compare with the
+	// projector; "" on plain HTTP.
+	Fingerprint string
 }
 
 func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
 	d.Signup = wb.joinCode() != ""
 	d.Min = auth.MinPasswordLen
+	d.Fingerprint = wb.fingerprint
 	return view{Title: "Log in", XSRF: wb.formToken(w, r), Page: d}
 }
 

@@ -52,6 +52,13 @@ type Options struct {
 	// ErrorLog receives errors people cannot act on; nil means the log
 	// package's standard logger.
 	ErrorLog *log.Logger
+	// Fingerprint is the SHA-256 fingerprint of the hub's certificate
+	// (authority) that the login and certificate pages show; "" when the
+	// hub serves plain HTTP.
+	Fingerprint string
+	// CACert is the local certificate authority (PEM) that
+	// /hub/ca.crt offers students; nil when there is none to install.
+	CACert []byte
 	// Now is the clock of rate limits and "5 minutes ago"; nil means
 	// time.Now.
 	Now func() time.Time
@@ -68,6 +75,9 @@ type Web struct {
 	joinCode func() string
 	log      *log.Logger
 	now      func() time.Time
+
+	fingerprint string
+	caCert      []byte
 
 	pages   map[string]*template.Template
 	assets  map[string]asset
@@ -97,18 +107,20 @@ type Web struct {
 // New returns the pages.
 func New(opts Options) *Web {
 	wb := &Web{
-		hub:       opts.Hub,
-		store:     opts.Hub.Store(),
-		auth:      opts.Auth,
-		joinCode:  opts.JoinCode,
-		log:       opts.ErrorLog,
-		now:       opts.Now,
-		streams:   opts.Streams,
-		spawnWait: time.Second,
-		stopWait:  15 * time.Second,
-		sleep:     sleepCtx,
-		keepAlive: 15 * time.Second,
-		shutdowns: make(map[*http.Server]chan struct{}),
+		hub:         opts.Hub,
+		store:       opts.Hub.Store(),
+		auth:        opts.Auth,
+		joinCode:    opts.JoinCode,
+		log:         opts.ErrorLog,
+		now:         opts.Now,
+		fingerprint: opts.Fingerprint,
+		caCert:      opts.CACert,
+		streams:     opts.Streams,
+		spawnWait:   time.Second,
+		stopWait:    15 * time.Second,
+		sleep:       sleepCtx,
+		keepAlive:   15 * time.Second,
+		shutdowns:   make(map[*http.Server]chan struct{}),
 	}
 	if wb.log == nil {
 		wb.log = log.Default()
@@ -175,6 +187,8 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/static/{file...}", wb.static},
 		// The classic notebook's page header shows the hub's logo.
 		{"GET /hub/logo", logo},
+		{"GET /hub/certificate", wb.certificatePage},
+		{"GET /hub/ca.crt", wb.caCertFile},
 		{"/hub/", wb.notFound},
 		{"/", prefixRedirect},
 	} {
@@ -459,7 +473,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
 var pageNames = []string{"login", "signup", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "token", "error"}
+	"imported", "token", "error", "certificate"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{

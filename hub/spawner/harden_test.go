@@ -78,38 +78,41 @@ func TestServerHoldsNoPrivilege(t *testing.T) {
 // no-new-privileges the setuid bit gives nothing: they all stay jovyan.
 const setuidScript = `
 import os, subprocess, time
-found = 0
+seen = set()
 for d in ("/usr/bin", "/bin", "/usr/sbin", "/sbin"):
     for name in sorted(os.listdir(d)):
-        path = os.path.join(d, name)
+        path = os.path.realpath(os.path.join(d, name))
         try:
             st = os.stat(path)
         except OSError:
             continue
-        if not (st.st_mode & 0o4000) or st.st_uid != 0:
+        if path in seen or not (st.st_mode & 0o4000) or st.st_uid != 0:
             continue
-        found += 1
+        seen.add(path)
         p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        euid = None
+        euid = "exited"
         deadline = time.monotonic() + 10
-        while euid is None and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             try:
-                status = open("/proc/%d/status" % p.pid).read()
+                status = dict(l.split(":", 1) for l in open("/proc/%d/status" % p.pid).read().splitlines() if ":" in l)
             except OSError:
                 break
-            if "State:\tZ" in status:
+            if status["State"].strip().startswith("Z"):
                 break
-            exe = os.readlink("/proc/%d/exe" % p.pid) if os.path.exists("/proc/%d/exe" % p.pid) else ""
-            if os.path.realpath(exe) == os.path.realpath(path):
-                euid = [l.split()[2] for l in status.splitlines() if l.startswith("Uid:")][0]
+            # Name changes from python3 to the program's at exec.
+            if status["Name"].strip() == os.path.basename(path)[:15]:
+                euid = status["Uid"].split()[1]
+                break
+            time.sleep(0.01)
         p.kill()
         p.wait()
-        print(path, euid if euid is not None else "exited")
-print("found", found)
+        print(path, euid)
+print("found", len(seen))
 `
 
 // TestSetuidGivesNothing: su, passwd and every other setuid-root program
-// in the image run as jovyan, so none can be used to become root.
+// in the image run with jovyan's effective uid, so none can be used to
+// become root (without no-new-privileges they run as root).
 func TestSetuidGivesNothing(t *testing.T) {
 	e := newTestEnv(t)
 	s := e.start(e.user("setuid"), "tok")
@@ -135,9 +138,6 @@ func TestSetuidGivesNothing(t *testing.T) {
 	if ran == 0 {
 		t.Errorf("no setuid program stayed up long enough to be checked:\n%s", out)
 	}
-	if out, code := execIn(t, e.cli, s.ID, "sh", "-c", "su -c id root </dev/null"); code == 0 {
-		t.Errorf("su became root: %s", out)
-	}
 }
 
 // bombScript forks sleeping children until it has tried 2×limit or the
@@ -158,7 +158,10 @@ for _ in range(2 * limit):
         time.sleep(60)
         os._exit(0)
     kids.append(pid)
-pidsmax = open("/sys/fs/cgroup/pids.max").read().strip()
+pidsmax = "unknown"
+for f in ("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max"):  # cgroup v2, v1
+    if os.path.exists(f):
+        pidsmax = open(f).read().strip()
 try:
     answer = urllib.request.urlopen(url, timeout=20).status
 except Exception as err:

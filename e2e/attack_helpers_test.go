@@ -177,7 +177,7 @@ function websocket(name, url) {
       ws.send(JSON.stringify({
         header: {msg_id: "alice-" + Date.now(), username: who, session: "alice", msg_type: "execute_request", version: "5.3"},
         parent_header: {}, metadata: {}, channel: "shell",
-        content: {code: "open('/tmp/pwned-by-alice', 'w').write('alice ran this as " + who + "')", silent: false,
+        content: {code: "open('/tmp/pwned-by-alice-" + who + "', 'w').write('alice ran this')", silent: false,
           store_history: false, user_expressions: {}, allow_stdin: false}}));
     };
     ws.onmessage = () => { R[name].messages++; if (R[name].messages >= 4) { clearTimeout(timer); stop(); } };
@@ -452,8 +452,8 @@ func (before hubState) changes(after hubState) []string {
 	return out
 }
 
-// serverBase is where name's server is, from the user model: a path on
-// the hub, or a whole URL when the server has an origin of its own.
+// serverBase is where name's running server is: its path on the hub's
+// origin, or on its own origin when the hub redirects there.
 func serverBase(t *testing.T, rc *recorder, base, adminTok, name string) string {
 	t.Helper()
 	code, body, _ := rc.do("GET", base+"/hub/api/users/"+url.PathEscape(name), tokenHeader(adminTok), nil, true)
@@ -472,6 +472,12 @@ func serverBase(t *testing.T, rc *recorder, base, adminTok, name string) string 
 	}
 	if !strings.HasPrefix(s, "http") {
 		s = base + s
+	}
+	// A server with an origin of its own is where the hub's origin
+	// redirects its path.
+	code, _, hdr := rc.do("GET", s, nil, nil, false)
+	if loc, err := url.Parse(hdr.Get("Location")); code/100 == 3 && err == nil && loc.Host != "" && strings.HasPrefix(loc.Path, spawner.ServerPrefix(name)) {
+		return loc.Scheme + "://" + loc.Host + spawner.ServerPrefix(name)
 	}
 	return s
 }

@@ -236,9 +236,9 @@ func TestAttacks(t *testing.T) {
 			t.Errorf("alice's page, opened by %s: %s", who, msg)
 		}
 		// Copying works on a stopped container too.
-		if rd, _, err := cli.CopyFromContainer(t.Context(), bobBox, "/tmp/pwned-by-alice"); err == nil {
+		if rd, _, err := cli.CopyFromContainer(t.Context(), bobBox, "/tmp/pwned-by-alice-"+who); err == nil {
 			rd.Close()
-			t.Errorf("alice's page, opened by %s, ran code in bob's kernel: it wrote /tmp/pwned-by-alice in bob's container", who)
+			t.Errorf("alice's page, opened by %s, ran code in bob's kernel: it wrote /tmp/pwned-by-alice-%s in bob's container", who, who)
 		}
 		after := readState(t, rc, c.base, adminTok, everyone...)
 		for _, ch := range before.changes(after) {

@@ -487,7 +487,10 @@ func serverBase(t *testing.T, rc *recorder, base, adminTok, name string) string 
 func loginCookies(t *testing.T, base, name, password string) []*http.Cookie {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: time.Minute}
+	// Where the login leads (the user's server, which would get an OAuth
+	// token) is not followed.
+	client := &http.Client{Jar: jar, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(base + "/hub/login")
 	if err != nil {
 		t.Fatal(err)

@@ -248,7 +248,12 @@ func TestAttacks(t *testing.T) {
 			t.Errorf("alice's page, opened by %s, changed the hub: %s", who, ch)
 		}
 
-		// Cookies alice planted must not change who the hub thinks this is.
+	}
+	// Cookies alice's page planted (her own login cookie for paths under
+	// /hub/, an anti-forgery cookie of her choosing) or her server tried
+	// to set must not change who the hub thinks the visitor is.
+	tossed := func(t *testing.T, tb *tab, who string) {
+		tb.t = t
 		for _, ck := range browserCookies(tb, c.base+"/hub/", c.base+"/hub/api/", c.base+"/") {
 			if ck.Value == "header-tossed" {
 				t.Errorf("alice's server set a cookie outside its own path in %s's browser: %s (path %s) came through the proxy", who, ck.Name, ck.Path)
@@ -270,7 +275,9 @@ func TestAttacks(t *testing.T) {
 		t.Logf("after alice's page, %s's hub page asking /hub/api/user gets %.120s", who, asked)
 	}
 	t.Run("bob opens alice's page", func(t *testing.T) { visit(t, bt, bob, "bob") })
+	t.Run("alice's cookies do not make bob alice", func(t *testing.T) { tossed(t, bt, bob) })
 	t.Run("the instructor opens alice's page", func(t *testing.T) { visit(t, tt, teacher, "the instructor") })
+	t.Run("alice's cookies do not make the instructor alice", func(t *testing.T) { tossed(t, tt, teacher) })
 
 	t.Run("bad input gets a clear 4xx and changes nothing", func(t *testing.T) {
 		// Fresh logins from a plain client, with their anti-forgery tokens.

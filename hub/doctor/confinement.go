@@ -69,8 +69,11 @@ func serverChecks(servers []spawner.Server, hostConfig func(id string) (*contain
 		for i, w := range weak {
 			what[i] = w.What
 		}
+		// The settings' own gaps have their line above; here the cure is
+		// a new container.
 		out = append(out, Check{Name: "server " + s.User, OK: true, Weak: true,
-			Detail: s.Container + " runs with " + strings.Join(what, ", "), Advice: weak[0].Advice})
+			Detail: s.Container + " runs with " + strings.Join(what, ", "),
+			Advice: "stop " + s.User + "'s server and start it again: classhub recreates its container with the current settings"})
 	}
 	if running == 0 {
 		return []Check{{Name: "servers", OK: true, Detail: "none running"}}

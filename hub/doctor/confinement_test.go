@@ -61,12 +61,12 @@ func TestServerChecks(t *testing.T) {
 	if bob.Name != "server bob" || !bob.OK || !bob.Weak {
 		t.Errorf("bob's line = %+v", bob)
 	}
-	for _, want := range []string{"no process limit", "no no-new-privileges", "capabilities are not all dropped"} {
+	for _, want := range []string{"no process limit", "no-new-privileges off", "capabilities kept"} {
 		if !strings.Contains(bob.Detail, want) {
 			t.Errorf("bob's line %q lacks %q", bob.Detail, want)
 		}
 	}
-	if !strings.Contains(bob.Advice, "stop the server and start it again") {
+	if !strings.Contains(bob.Advice, "stop bob's server and start it again") {
 		t.Errorf("bob's advice = %q", bob.Advice)
 	}
 }

@@ -50,10 +50,10 @@ func Weaknesses(hc *container.HostConfig) []Weakness {
 	if !slices.ContainsFunc(hc.SecurityOpt, func(o string) bool {
 		return o == noNewPrivileges || o == noNewPrivileges+":true" || o == noNewPrivileges+"=true"
 	}) {
-		w = append(w, Weakness{What: "processes may gain privileges (no no-new-privileges)", Advice: recreate})
+		w = append(w, Weakness{What: "no-new-privileges off, so setuid programs work", Advice: recreate})
 	}
 	if !slices.ContainsFunc(hc.CapDrop, func(c string) bool { return strings.EqualFold(c, "ALL") }) || len(hc.CapAdd) > 0 {
-		w = append(w, Weakness{What: "Linux capabilities are not all dropped", Advice: recreate})
+		w = append(w, Weakness{What: "Linux capabilities kept", Advice: recreate})
 	}
 	if hc.Privileged {
 		w = append(w, Weakness{What: "it runs privileged", Advice: "remove it (`docker rm -f`): classhub never makes privileged containers"})

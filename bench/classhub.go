@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/internal/freeport"
 )
 
 // Classhub drives the real classhub binary: its CLI for users and tokens,
@@ -50,6 +51,11 @@ func NewClasshub(bin, dataDir, logDir, network string) (*Classhub, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each user's server has a port of its own; the block is this run's.
+	userPorts, err := freeport.Block("127.0.0.1", 16)
+	if err != nil {
+		return nil, err
+	}
 	def := config.Default()
 	mem, err := def.MemoryBytes()
 	if err != nil {
@@ -60,12 +66,32 @@ func NewClasshub(bin, dataDir, logDir, network string) (*Classhub, error) {
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	// Limits stay classhub's defaults; the floor copies them.
-	cfg := fmt.Sprintf("# Written by classhub-bench; used once.\nlisten = %q\nnetwork = %q\nhub_port = %d\n",
-		"127.0.0.1:"+strconv.Itoa(port), network, hubPort)
+	cfg := fmt.Sprintf("# Written by classhub-bench; used once.\nlisten = %q\nnetwork = %q\nhub_port = %d\nuser_ports = \"%d-%d\"\n",
+		"127.0.0.1:"+strconv.Itoa(port), network, hubPort, userPorts, userPorts+15)
 	if err := os.WriteFile(filepath.Join(dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("classhub config: %w", err)
 	}
 	return c, nil
+}
+
+// UserOrigin returns the origin (scheme://host:port) of name's running
+// server: the hub's origin redirects /user/NAME/ there, and only there is
+// the server reached without a redirect.
+func (c *Classhub) UserOrigin(ctx context.Context, name string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/user/"+name+"/", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("find %s's origin: %w", name, err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Host == "" {
+		return "", fmt.Errorf("find %s's origin: the hub answered %s with Location %q, not a redirect to the server's own origin", name, resp.Status, resp.Header.Get("Location"))
+	}
+	return loc.Scheme + "://" + loc.Host, nil
 }
 
 // CLI runs a classhub command against the data dir.

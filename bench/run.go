@@ -104,6 +104,7 @@ type lab struct {
 
 	admin, alice, aliceTok string
 	aliceIP                string
+	aliceOrigin            string // her server's own origin on classhub
 	closed                 bool
 }
 

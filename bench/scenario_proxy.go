@@ -35,13 +35,16 @@ func (l *lab) startAlice(ctx context.Context) error {
 	if l.aliceIP == "" {
 		return fmt.Errorf("%s's container has no address on %s", l.alice, l.netw)
 	}
+	if l.aliceOrigin, err = l.ch.UserOrigin(ctx, l.alice); err != nil {
+		return err
+	}
 	if l.chp, err = StartCHP(ctx, l.chpPath, l.dir); err != nil {
 		return err
 	}
 	if err := l.chp.AddRoute(ctx, "/user/"+l.alice, fmt.Sprintf("http://%s:%d", l.aliceIP, notebookPort)); err != nil {
 		return err
 	}
-	l.log("%s's server is up at %s; CHP at %s", l.alice, l.aliceIP, l.chp.Public)
+	l.log("%s's server is up at %s, on classhub at %s; CHP at %s", l.alice, l.aliceIP, l.aliceOrigin, l.chp.Public)
 	return nil
 }
 
@@ -55,7 +58,9 @@ type proxyPath struct {
 func (l *lab) proxyPaths() []proxyPath {
 	return []proxyPath{
 		{"direct", fmt.Sprintf("http://%s:%d", l.aliceIP, notebookPort), 0},
-		{"classhub", l.ch.Base, l.ch.Proc.Pid()},
+		// Her server's own origin: what a browser reaches after the hub's
+		// origin redirects it once.
+		{"classhub", l.aliceOrigin, l.ch.Proc.Pid()},
 		{"chp", l.chp.Public, l.chp.Proc.Pid()},
 	}
 }
@@ -92,8 +97,12 @@ func (l *lab) proxyLoad(ctx context.Context) error {
 		return LoadSpec{URL: base + "/user/" + l.alice + "/api/status", Header: hdr, Concurrency: c, Duration: d}
 	}
 	// Warm up each path (the server caches the token after its first
-	// check with the hub) and prove it answers 200 before measuring.
+	// check with the hub) and prove it answers 200 before measuring, from
+	// the server and not from a redirect on the way.
 	for _, path := range l.proxyPaths() {
+		if err := answers200(ctx, spec(path.base, 1, time.Second)); err != nil {
+			return fmt.Errorf("warm-up %s: %w", path.name, err)
+		}
 		res, err := l.loader.Load(ctx, spec(path.base, 1, time.Second))
 		if err != nil {
 			return fmt.Errorf("warm-up %s: %w", path.name, err)
@@ -234,4 +243,27 @@ func (l *lab) memAfterLoad() {
 func rotate(paths []proxyPath, k int) []proxyPath {
 	k %= len(paths)
 	return append(append([]proxyPath{}, paths[k:]...), paths[:k]...)
+}
+
+// answers200 sends spec's request once, following no redirect, and says
+// why unless the answer is 200.
+func answers200(ctx context.Context, spec LoadSpec) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, spec.URL, nil)
+	if err != nil {
+		return err
+	}
+	for k, v := range spec.Header {
+		req.Header[k] = v
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %s (Location %q), not 200 from the server", spec.URL, resp.Status, resp.Header.Get("Location"))
+	}
+	return nil
 }

@@ -22,7 +22,9 @@ import (
 
 // progressRecorder runs in every page of the student's tab. On the spawn
 // progress page it writes each state of the progress bar and message to
-// sessionStorage, which outlives the page's own move to the notebook, so
+// the tab's window.name, which outlives the page's own move to the
+// notebook (on its own origin, where the hub origin's sessionStorage is not
+// readable; browsers keep window.name across same-site navigations), so
 // the test can see afterwards how the bar moved however fast it went.
 const progressRecorder = `(function () {
   if (!location.pathname.startsWith("/hub/spawn-pending/")) return;
@@ -30,12 +32,12 @@ const progressRecorder = `(function () {
     var bar = document.getElementById("progress-bar");
     var msg = document.getElementById("progress-message");
     if (!bar) return;
-    var seen = JSON.parse(sessionStorage.getItem("e2e-progress") || "[]");
+    var seen = JSON.parse(window.name || "[]");
     var now = {value: bar.value, message: msg ? msg.textContent : ""};
     var last = seen[seen.length - 1];
     if (!last || last.value !== now.value || last.message !== now.message) {
       seen.push(now);
-      sessionStorage.setItem("e2e-progress", JSON.stringify(seen));
+      window.name = JSON.stringify(seen);
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
@@ -293,7 +295,7 @@ func firstLogin(tb *tab, name, password, shot string) {
 // notebook tree, taking a screenshot of the progress page if it shows.
 func startAndFollow(tb *tab, name, button, shot string) {
 	tb.t.Helper()
-	tb.run("forget the last start's progress", time.Minute, chromedp.Evaluate[chromedp.Void](`sessionStorage.removeItem("e2e-progress")`))
+	tb.run("forget the last start's progress", time.Minute, chromedp.Evaluate[chromedp.Void](`window.name = ""`))
 	tb.click("Start", button)
 	tree := "/user/" + name + "/tree"
 	tb.waitJS("the start leads to the progress page or the notebook", 3*time.Minute, fmt.Sprintf(
@@ -333,7 +335,7 @@ func startAndFollow(tb *tab, name, button, shot string) {
 // recordedProgress is what progressRecorder saw on the last progress page.
 func recordedProgress(tb *tab) []progressState {
 	tb.t.Helper()
-	raw := eval[string](tb, `sessionStorage.getItem("e2e-progress") || "[]"`)
+	raw := eval[string](tb, `window.name || "[]"`)
 	var seen []progressState
 	if err := json.Unmarshal([]byte(raw), &seen); err != nil {
 		tb.fatalf("progress record %q: %v", raw, err)

@@ -69,7 +69,14 @@ func newClassroom(t *testing.T) *classroom {
 	// The hub port is fixed for the run: containers keep calling it after
 	// a restart. It is bound on the bridge, so it must be free on every
 	// address.
-	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nmemory_limit = \"1G\"\n", network, freePort(t, ""), c.listen)
+	// Each user's server gets a port of its own from user_ports, on the
+	// public address; this run's block is free and its own.
+	ports, err := freeport.Block("127.0.0.1", 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nuser_ports = \"%d-%d\"\nmemory_limit = \"1G\"\n",
+		network, freePort(t, ""), c.listen, ports, ports+15)
 	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +166,20 @@ func (c *classroom) stop(sig syscall.Signal) {
 	c.proc = nil
 }
 
+// origin returns name's server's origin, where the hub's origin redirects
+// /user/NAME/; "" while name has no running server.
+func (c *classroom) origin(name string) string {
+	c.t.Helper()
+	resp, _ := c.do("GET", "/user/"+name+"/", "", nil)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Host == "" || loc.Host == c.listen {
+		return ""
+	}
+	return loc.Scheme + "://" + loc.Host
+}
+
+// do sends a request to the hub's origin, or to the URL path is when it
+// has a scheme.
 func (c *classroom) do(method, path, token string, body any) (*http.Response, []byte) {
 	c.t.Helper()
 	var r io.Reader
@@ -166,7 +187,10 @@ func (c *classroom) do(method, path, token string, body any) (*http.Response, []
 		b, _ := json.Marshal(body)
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
+	if !strings.Contains(path, "://") {
+		path = c.base + path
+	}
+	req, err := http.NewRequest(method, path, r)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -217,25 +241,68 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 	c.serve()
 
 	c.startAndWait(adminTok, alice)
+	c.startAndWait(adminTok, bob)
+	aliceOrigin, bobOrigin := c.origin(alice), c.origin(bob)
+	if aliceOrigin == "" || bobOrigin == "" || aliceOrigin == bobOrigin {
+		t.Fatalf("the hub sends alice to %q and bob to %q: want an origin each, not the hub's", aliceOrigin, bobOrigin)
+	}
 
-	resp, body := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+	resp, body := c.do("GET", aliceOrigin+"/user/"+alice+"/api/status", aliceTok, nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"kernels"`) {
 		t.Fatalf("alice's api/status with her token: %s %s", resp.Status, body)
 	}
-	if resp, _ := c.do("GET", "/user/"+alice+"/api/status", bobTok, nil); resp.StatusCode != 403 {
+	if resp, _ := c.do("GET", aliceOrigin+"/user/"+alice+"/api/status", bobTok, nil); resp.StatusCode != 403 {
 		t.Errorf("alice's api/status with bob's token: %s, want 403", resp.Status)
 	}
-	// Path tricks never get bob's request to alice's server.
-	for _, p := range []string{
-		"/user/" + bob + "/../" + alice + "/api/status",
-		"/user/" + bob + "/%2e%2e/" + alice + "/api/status",
-		"/user/" + bob + "/%2E%2E%2F" + alice + "/api/status",
-	} {
-		resp, body := c.do("GET", p, bobTok, nil)
-		if resp.StatusCode == 200 && strings.Contains(string(body), `"kernels"`) {
-			t.Errorf("GET %s with bob's token reached alice's server", p)
+	// Neither the hub's origin nor bob's forwards anything to a server
+	// but bob's own; path tricks included.
+	for _, base := range []string{c.base, bobOrigin} {
+		for _, p := range []string{
+			"/user/" + alice + "/api/status",
+			"/user/" + bob + "/../" + alice + "/api/status",
+			"/user/" + bob + "/%2e%2e/" + alice + "/api/status",
+			"/user/" + bob + "/%2E%2E%2F" + alice + "/api/status",
+		} {
+			resp, body := c.do("GET", base+p, aliceTok, nil)
+			if resp.StatusCode == 200 || strings.Contains(string(body), `"kernels"`) {
+				t.Errorf("GET %s%s reached a server: %s", base, p, resp.Status)
+			}
 		}
 	}
+	if resp, _ := c.do("GET", c.base+"/user/"+bob+"/api/status", bobTok, nil); resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), bobOrigin+"/") {
+		t.Errorf("bob's path on the hub's origin: %s to %q, want a redirect to %s", resp.Status, resp.Header.Get("Location"), bobOrigin)
+	}
+
+	t.Run("alice's origin refuses pages of other origins", func(t *testing.T) {
+		for _, from := range []string{bobOrigin, c.base} {
+			req, _ := http.NewRequest("POST", aliceOrigin+"/user/"+alice+"/api/kernels", strings.NewReader(`{"name":"python3"}`))
+			req.Header.Set("Authorization", "token "+aliceTok)
+			req.Header.Set("Origin", from)
+			req.Header.Set("Sec-Fetch-Site", "same-site")
+			resp, err := c.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			// The proxy's own sentence: the server never saw the request.
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "was refused") {
+				t.Errorf("POST to alice's server from a page of %s: %s %q, want the proxy's 403", from, resp.Status, body)
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(aliceOrigin, "http")+"/user/"+alice+"/api/kernels",
+				http.Header{"Authorization": {"token " + aliceTok}, "Origin": {from}})
+			if err == nil {
+				ws.Close()
+			}
+			body = nil
+			if resp != nil {
+				body, _ = io.ReadAll(resp.Body)
+			}
+			if resp == nil || resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "was refused") {
+				t.Errorf("websocket to alice's server from a page of %s: %v %q, want the proxy's 403", from, err, body)
+			}
+		}
+	})
 
 	t.Run("kernel over websocket", func(t *testing.T) {
 		out := runCode(t, c, alice, aliceTok, "print(6*7)")
@@ -278,7 +345,7 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 		c.serve()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			resp, body := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+			resp, body := c.do("GET", aliceOrigin+"/user/"+alice+"/api/status", aliceTok, nil)
 			if resp.StatusCode == 200 {
 				break
 			}
@@ -297,7 +364,7 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 		if resp, body := c.do("DELETE", "/hub/api/users/"+alice+"/server", adminTok, map[string]bool{"remove": true}); resp.StatusCode != 204 {
 			t.Fatalf("delete server: %s %s", resp.Status, body)
 		}
-		resp, _ := c.do("GET", "/user/"+alice+"/api/status", aliceTok, nil)
+		resp, _ := c.do("GET", aliceOrigin+"/user/"+alice+"/api/status", aliceTok, nil)
 		if resp.StatusCode == 200 {
 			t.Errorf("a deleted server still answers")
 		}
@@ -316,14 +383,15 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 // channels API through the proxy and returns what it printed.
 func runCode(t *testing.T, c *classroom, name, token, code string) string {
 	t.Helper()
-	resp, body := c.do("POST", "/user/"+name+"/api/kernels", token, map[string]string{"name": "python3"})
+	origin := c.origin(name)
+	resp, body := c.do("POST", origin+"/user/"+name+"/api/kernels", token, map[string]string{"name": "python3"})
 	if resp.StatusCode != 201 {
 		t.Fatalf("create kernel: %s %s", resp.Status, body)
 	}
 	var k struct{ ID string }
 	json.Unmarshal(body, &k)
 	hdr := http.Header{"Authorization": {"token " + token}}
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+c.listen+"/user/"+name+"/api/kernels/"+k.ID+"/channels?session_id=e2e", hdr)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(origin, "http")+"/user/"+name+"/api/kernels/"+k.ID+"/channels?session_id=e2e", hdr)
 	if err != nil {
 		t.Fatalf("websocket: %v", err)
 	}
@@ -404,6 +472,11 @@ func browserLogin(t *testing.T, c *classroom, name string) {
 	}
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/user/"+name+"/tree" {
 		t.Fatalf("after logging in the browser is at %s with %s:\n%.400s", resp.Request.URL, resp.Status, page)
+	}
+	// The login went to the hub's origin and back: the notebook is on its
+	// own origin, which the hub's login cookie never reaches.
+	if origin := c.origin(name); resp.Request.URL.Scheme+"://"+resp.Request.URL.Host != origin {
+		t.Errorf("the notebook opened at %s, want its own origin %s", resp.Request.URL, origin)
 	}
 	if !strings.Contains(page, "notebook") {
 		t.Errorf("the tree page does not look like the notebook UI:\n%.300s", page)

@@ -27,6 +27,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
@@ -60,6 +61,7 @@ type Hub struct {
 	docker   io.Closer
 	public   net.Listener
 	internal net.Listener
+	origins  *origins // nil with subdomain_host
 	servers  []*http.Server
 	closeOne sync.Once
 }
@@ -107,11 +109,23 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if h.internal, err = net.Listen("tcp", internalAddr); err != nil {
 		return nil, fmt.Errorf("listen for notebook servers on %s: %w (is another classhub running? set hub_port to a free port)", internalAddr, err)
 	}
-	if h.public, err = net.Listen("tcp", cfg.ListenAddr()); err != nil {
+	if h.public, err = h.listenPublic(cfg.ListenAddr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another classhub running? pass --listen with a free port)", cfg.ListenAddr(), err)
 	}
 
 	h.Auth = &auth.Authenticator{Store: st}
+	// Each user's server gets an origin of its own: a host name under
+	// subdomain_host, or else a port on the public address.
+	publicAddr := h.public.Addr().(*net.TCPAddr)
+	userOrigins := &proxy.Origins{PublicPort: publicAddr.Port, SubdomainHost: cfg.SubdomainHost, Label: spawner.Escape}
+	var coreOrigins core.Origins
+	if cfg.SubdomainHost == "" {
+		first, last, _ := cfg.UserPortRange() // Validate checked it
+		h.origins = &origins{store: st, listen: h.listenPublic, ip: publicAddr.IP.String(), first: first, last: last, log: logger,
+			ports: make(map[string]int), open: make(map[int]*userListener)}
+		userOrigins.Port = h.origins.Port
+		coreOrigins = h.origins
+	}
 	// The mux is filled below, once the API exists; the API needs the
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
@@ -122,19 +136,40 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			// The proxy calls this at most every 30 s per user.
 			go st.RecordActivity(context.Background(), user, "", t)
 		},
-		ErrorLog: logger,
+		ErrorLog:      logger,
+		Origins:       userOrigins,
+		HubCookies:    []string{auth.SessionCookie},
+		MaxWebsockets: cfg.MaxWebsockets,
 	})
-	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Bus: bus, SpawnerBus: sbus,
-		HubPort: h.internal.Addr().(*net.TCPAddr).Port})
-	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger})
+	if h.origins != nil {
+		h.origins.proxy = h.Proxy
+		if err := h.origins.boot(ctx); err != nil {
+			return nil, err
+		}
+	}
+	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
+		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+	// One cap on each user's event streams, the API's and the pages'.
+	streams := limit.NewPerKey(limit.StreamsPerUser)
+	pages := newPages(h, logger, streams)
+	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
 	hubMux.Handle("/hub/health", h.API.Handler())
-	hubMux.Handle("/", newPages(h, logger))
+	hubMux.Handle("/", pages.Handler())
 
 	if err := h.Hub.Boot(ctx); err != nil {
 		return nil, err
+	}
+	if h.origins != nil {
+		// Servers started by a classhub from before origins per user
+		// get their port now.
+		for user := range h.Proxy.Routes() {
+			if err := h.origins.Open(ctx, user); err != nil {
+				logger.Printf("%v", err)
+			}
+		}
 	}
 	if _, err := h.EnsureOwner(ctx); err != nil {
 		return nil, err
@@ -232,16 +267,27 @@ func (h *Hub) ClassURL() string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
 }
 
-// Serve answers requests on both listeners until ctx ends, then shuts
-// them down gracefully. Notebook servers keep running: the next hub adopts
-// them.
+// Serve answers requests on the public listener, users' ports and the
+// internal listener until ctx ends, then shuts them down gracefully; their
+// timeouts and limits are in conns.go. Notebook servers keep running: the
+// next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
-	pub := &http.Server{Handler: h.Proxy, ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
-	in := &http.Server{Handler: h.API.InternalHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.log}
+	pub := newPublicServer(h.Proxy, h.log)
+	in := newInternalServer(h.API.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
-	go func() { errc <- in.Serve(h.internal) }()
+	inL := h.internal
+	if h.Network.ContainerIPsRoutable {
+		// Each container calls from its own address. In a VM they all
+		// come from one, where a per-address cap would be a cap on the
+		// whole class.
+		inL = internalLimits.listener(inL)
+	}
+	go func() { errc <- in.Serve(inL) }()
+	if h.origins != nil {
+		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, h.log) })
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -251,6 +297,9 @@ func (h *Hub) Serve(ctx context.Context) error {
 	defer cancel()
 	pub.Shutdown(sctx)
 	in.Shutdown(sctx)
+	if h.origins != nil {
+		h.origins.shutdown(sctx)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -262,6 +311,9 @@ func (h *Hub) Close() {
 	h.closeOne.Do(func() {
 		if h.Hub != nil {
 			h.Hub.Close()
+		}
+		if h.origins != nil {
+			h.origins.closeAll()
 		}
 		for _, l := range []net.Listener{h.public, h.internal} {
 			if l != nil {

@@ -2,13 +2,14 @@ package hub
 
 import (
 	"log"
-	"net/http"
 
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/web"
 )
 
-// newPages serves the hub's pages: everything under /hub/ but the API.
-func newPages(h *Hub, logger *log.Logger) http.Handler {
-	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger,
-		JoinCode: func() string { return h.Config().JoinCode }}).Handler()
+// newPages is the hub's pages: everything under /hub/ but the API, and
+// the API's consent page.
+func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey) *web.Web {
+	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
+		JoinCode: func() string { return h.Config().JoinCode }})
 }

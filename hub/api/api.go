@@ -14,6 +14,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -28,6 +29,13 @@ type Options struct {
 	ErrorLog *log.Logger
 	// KeepAlive is the progress stream's keep-alive interval; 0 means 8 s.
 	KeepAlive time.Duration
+	// Pages renders the authorization endpoint's consent and error pages;
+	// nil answers JSON and so never lets a server in for someone else.
+	Pages Pages
+	// Streams caps each caller's open event streams, shared with the
+	// pages' streams; nil means a cap of limit.StreamsPerUser for the API's
+	// alone.
+	Streams *limit.PerKey
 }
 
 // API serves the REST API.
@@ -38,12 +46,17 @@ type API struct {
 	loginURL  string
 	log       *log.Logger
 	keepAlive time.Duration
+	pages     Pages
+	streams   *limit.PerKey
 }
 
 // New returns the API.
 func New(opts Options) *API {
 	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
-		keepAlive: opts.KeepAlive}
+		keepAlive: opts.KeepAlive, pages: opts.Pages, streams: opts.Streams}
+	if a.pages == nil {
+		a.pages = jsonPages{}
+	}
 	if a.loginURL == "" {
 		a.loginURL = "/hub/login"
 	}
@@ -52,6 +65,9 @@ func New(opts Options) *API {
 	}
 	if a.keepAlive <= 0 {
 		a.keepAlive = 8 * time.Second
+	}
+	if a.streams == nil {
+		a.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
 	return a
 }
@@ -88,8 +104,9 @@ func (a *API) routes() []route {
 		{"POST /hub/api/users/{name}/tokens", a.createToken, false}, // {"note", "expires_in", "scopes"}
 		{"GET /hub/api/users/{name}/tokens/{id}", a.getToken, false},
 		{"DELETE /hub/api/users/{name}/tokens/{id}", a.deleteToken, false},
-		{"GET /hub/api/oauth2/authorize", a.authorize, false}, // ?client_id&redirect_uri&response_type=code&state
-		{"POST /hub/api/oauth2/token", a.token, true},         // form: grant_type=authorization_code&code&client_id&client_secret&redirect_uri
+		{"GET " + AuthorizePath, a.authorize, false},  // ?client_id&redirect_uri&response_type=code&state
+		{"POST " + AuthorizePath, a.authorize, false}, // the consent form: the same fields and _xsrf
+		{"POST /hub/api/oauth2/token", a.token, true}, // form: grant_type=authorization_code&code&client_id&client_secret&redirect_uri
 		{"GET /hub/api/health", a.health, true},
 		{"GET /hub/health", a.health, true},
 	}
@@ -114,14 +131,32 @@ func (a *API) mux(internalOnly bool) http.Handler {
 	mux.HandleFunc("/hub/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return versionHeader(mux)
+	return headers(sameOrigin(mux))
 }
 
-// versionHeader adds the PEP 440 X-JupyterHub-Version to every response;
-// the singleuser server checks it against its own.
-func versionHeader(next http.Handler) http.Handler {
+// headers adds the PEP 440 X-JupyterHub-Version to every response (the
+// singleuser server checks it against its own) and forbids framing, as
+// the pages do: no API answer is meant to be shown inside another page.
+func headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-JupyterHub-Version", core.Version)
+		h := w.Header()
+		h.Set("X-JupyterHub-Version", core.Version)
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses state-changing calls a browser makes from another
+// origin, whatever their credentials: a student's server is another
+// origin of the same host.
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := auth.CheckOrigin(r); err != nil {
+			writeError(w, http.StatusForbidden, "cross-origin request refused: call the API from the hub's own pages, or with \"Authorization: token <token>\" from a program")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -148,7 +183,9 @@ func (a *API) info(w http.ResponseWriter, r *http.Request) {
 
 // principal authenticates the request or answers 403 (JupyterHub answers
 // 403, not 401, and the singleuser server relies on it). Session callers
-// changing state must prove the request came from our pages.
+// must prove the request came from our pages, reads included
+// (auth.NeedsCSRF): a page a student serves must not learn who its
+// visitor is.
 func (a *API) principal(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
 	p, err := a.auth.FromRequest(r)
 	if err != nil {
@@ -158,8 +195,9 @@ func (a *API) principal(w http.ResponseWriter, r *http.Request) (auth.Principal,
 		writeError(w, http.StatusForbidden, "missing or invalid credentials: send \"Authorization: token <token>\"")
 		return p, false
 	}
-	if p.ViaSession() && r.Method != http.MethodGet && r.Method != http.MethodHead && !auth.CheckCSRF(r, p.Session) {
-		writeError(w, http.StatusForbidden, "cross-site request refused: reload the page and try again")
+	if p.ViaSession() && auth.NeedsCSRF(r) && !auth.CheckCSRF(r, p.Session) {
+		writeError(w, http.StatusForbidden, "this call needs the anti-forgery token: send it in the "+auth.XSRFHeader+
+			" header (or the _xsrf field) from the hub's own page after reloading it, or authenticate with \"Authorization: token <token>\"")
 		return p, false
 	}
 	return p, true
@@ -193,6 +231,17 @@ func (a *API) allow(w http.ResponseWriter, p auth.Principal, scope, user string)
 		writeError(w, http.StatusForbidden, "this needs the "+scope+" scope on "+user)
 	}
 	return false
+}
+
+// openStream takes one of p's event stream places, or answers 429 and
+// returns false.
+func (a *API) openStream(w http.ResponseWriter, p auth.Principal) (release func(), ok bool) {
+	release, ok = a.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusTooManyRequests, "too many event streams open for "+p.User.Name+": close other hub pages or tabs, then try again")
+	}
+	return release, ok
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

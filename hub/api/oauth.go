@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -15,25 +17,78 @@ import (
 // cookie_max_age_days.
 const OAuthTokenTTL = auth.SessionTTL
 
+// AuthorizePath is the OAuth2 authorization endpoint. Notebook servers
+// send browsers there, and the consent page posts back to it.
+const AuthorizePath = "/hub/api/oauth2/authorize"
+
+// Consent is what a user is asked before a server that is not their own
+// gets a token for them: whose server it is and what it gets.
+type Consent struct {
+	// User is who is asked; Owner is whose server asks.
+	User, Owner string
+	// ServerURL is the server's address.
+	ServerURL string
+	// Scopes is what the server's token for User may do, and nothing else.
+	Scopes []string
+	// Form is what the consent form posts back to AuthorizePath, besides
+	// the page's anti-forgery token (_xsrf).
+	Form url.Values
+}
+
+// Pages renders what a browser sees at the authorization endpoint; hub/web
+// implements it, so that the API itself renders no HTML.
+type Pages interface {
+	// Consent asks p whether to let c.Owner's server in as them, with a
+	// form that POSTs c.Form and p's anti-forgery token to AuthorizePath.
+	Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c Consent)
+	// Refuse answers status with msg, a sentence that says what to do.
+	Refuse(w http.ResponseWriter, r *http.Request, status int, msg string)
+}
+
+// jsonPages answers as the rest of the API does, for an API with no pages.
+type jsonPages struct{}
+
+func (jsonPages) Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c Consent) {
+	writeError(w, http.StatusForbidden, "letting "+c.Owner+"'s server in as "+c.User+" needs their consent on the hub's page")
+}
+
+func (jsonPages) Refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	writeError(w, status, msg)
+}
+
 // authorize is the OAuth2 authorization endpoint a notebook server sends
 // browsers to. A logged-in user allowed on the server gets a single-use
 // code bound to their session, sent back to the exact redirect_uri the
-// server registered, with state echoed.
+// server registered, with state echoed. The code lets the server act as
+// the user on that server only, and read their name and groups. Still, a
+// server runs its owner's code, so, as in JupyterHub, a GET issues a code
+// only for the user's own server; for anyone else's it shows the consent
+// page, and only that page's POST, carrying the session's anti-forgery
+// token, issues one.
 func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			a.pages.Refuse(w, r, http.StatusBadRequest, "The form could not be read. Go back to the server's page and open it again.")
+			return
+		}
+		q = r.PostForm
+	}
 	clientID, redirectURI := q.Get("client_id"), q.Get("redirect_uri")
 	client, err := a.store.GetOAuthClient(r.Context(), clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusBadRequest, "unknown OAuth client "+clientID+": start the server from the hub again")
+		a.pages.Refuse(w, r, http.StatusBadRequest, "There is no server "+strconv.Quote(clientID)+" to log in to. Start the server from the hub again.")
 		return
 	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		a.log.Printf("api: authorize: %v", err)
+		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not look up the server; its log says why. Try again in a moment.")
 		return
 	}
 	// Never redirect anywhere the client did not register: that would hand
 	// codes to whoever crafted the link.
 	if redirectURI != client.RedirectURI {
-		writeError(w, http.StatusBadRequest, "redirect_uri does not match the one registered for "+clientID)
+		a.pages.Refuse(w, r, http.StatusBadRequest, "The link does not lead back to the server it names. Open the server from the hub's home page instead.")
 		return
 	}
 	if rt := q.Get("response_type"); rt != "code" {
@@ -42,17 +97,37 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := a.auth.FromSession(r.Context(), r)
 	if err != nil {
+		if r.Method == http.MethodPost {
+			a.pages.Refuse(w, r, http.StatusForbidden, "Your login has ended. Log in again, then open the server again.")
+			return
+		}
 		http.Redirect(w, r, a.loginURL+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return
 	}
 	if !scopes.Allows(p.Scopes, "access:servers", scopes.OnServer(client.Owner, "")) {
-		writeError(w, http.StatusForbidden, "user "+p.User.Name+" is not allowed on "+client.Owner+"'s server")
+		a.pages.Refuse(w, r, http.StatusForbidden, "You ("+p.User.Name+") may not use "+client.Owner+"'s server.")
+		return
+	}
+	grant := append([]string{scopes.ServerAccessScope(client.Owner, "")}, scopes.IdentifyScopes(p.User.Name)...)
+	if r.Method == http.MethodPost {
+		if !auth.CheckCSRF(r, p.Session) {
+			a.pages.Refuse(w, r, http.StatusForbidden, "This form did not come from this hub's own page, or the page is too old. Open the server again.")
+			return
+		}
+	} else if client.Owner != p.User.Name {
+		form := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"}}
+		if st := q.Get("state"); st != "" {
+			form.Set("state", st)
+		}
+		a.pages.Consent(w, r, p, Consent{User: p.User.Name, Owner: client.Owner, ServerURL: core.URL(client.Owner),
+			Scopes: grant, Form: form})
 		return
 	}
 	code, err := a.store.CreateCode(r.Context(), store.CodeSpec{ClientID: clientID, User: p.User.Name, SessionID: p.Session.ID,
-		RedirectURI: redirectURI, Scopes: append([]string{scopes.ServerAccessScope(client.Owner, "")}, scopes.IdentifyScopes(p.User.Name)...)})
+		RedirectURI: redirectURI, Scopes: grant})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		a.log.Printf("api: authorize: %v", err)
+		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not log you in to the server; its log says why. Try again in a moment.")
 		return
 	}
 	v := url.Values{"code": {code}}

@@ -14,6 +14,10 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
+// self is GET /hub/api/user: the caller's model, their scopes, and the
+// session the credential came through. session_id is the session's
+// non-secret handle, never its login cookie: every server a user opens
+// asks this with the token it got for them, and logs the answer.
 func (a *API) self(w http.ResponseWriter, r *http.Request) {
 	p, ok := a.principal(w, r)
 	if !ok {
@@ -166,6 +170,11 @@ func (a *API) progress(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, name+"'s server is not starting")
 		return
 	}
+	release, ok := a.openStream(w, p)
+	if !ok {
+		return
+	}
+	defer release()
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")

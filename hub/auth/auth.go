@@ -18,9 +18,11 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-// SessionCookie holds the hub session. Its path is /hub/ so that no
-// notebook server, which runs the user's code, ever receives it — an admin
-// opening a student's server must not hand the student their session.
+// SessionCookie holds the hub session's secret, which nothing but this
+// cookie ever carries: no API returns it, no page shows it, no log writes
+// it. Its path is /hub/ so that no notebook server, which runs the user's
+// code, ever receives it — an admin opening a student's server must not
+// hand the student their login.
 const (
 	SessionCookie = "jupyterhub-hub-login"
 	SessionPath   = "/hub/"
@@ -102,7 +104,7 @@ func (a *Authenticator) FromSession(ctx context.Context, r *http.Request) (Princ
 	if err != nil || c.Value == "" {
 		return Principal{}, ErrNoCredentials
 	}
-	s, err := a.Store.GetSession(ctx, c.Value)
+	s, err := a.Store.LookupSession(ctx, c.Value)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrBadToken
 	}
@@ -124,13 +126,14 @@ func (a *Authenticator) FromRequest(r *http.Request) (Principal, error) {
 	return a.FromSession(r.Context(), r)
 }
 
-// Login starts a session for user and sets its cookie.
+// Login starts a session for user and sets its cookie to the session's
+// secret.
 func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, user string) (store.Session, error) {
-	s, err := a.Store.CreateSession(r.Context(), user, SessionTTL)
+	secret, s, err := a.Store.CreateSession(r.Context(), user, SessionTTL)
 	if err != nil {
 		return s, fmt.Errorf("log in %s: %w", user, err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: SessionPath, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: SessionPath, HttpOnly: true,
 		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL / time.Second)})
 	return s, nil
 }
@@ -145,10 +148,17 @@ func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	if _, err := a.Store.DeleteTokensBySession(r.Context(), c.Value); err != nil {
+	s, err := a.Store.LookupSession(r.Context(), c.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("log out: %w", err)
 	}
-	if err := a.Store.DeleteSession(r.Context(), c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := a.Store.DeleteTokensBySession(r.Context(), s.ID); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	if err := a.Store.DeleteSession(r.Context(), s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("log out: %w", err)
 	}
 	return nil

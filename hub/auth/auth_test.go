@@ -107,9 +107,32 @@ func TestSessionLoginCSRFAndLogout(t *testing.T) {
 	r := httptest.NewRequest("POST", "/hub/api/users/alice/server", nil)
 	r.AddCookie(cookie)
 	p, err := a.FromRequest(r)
-	if err != nil || p.User.Name != "alice" || !p.ViaSession() {
+	if err != nil || p.User.Name != "alice" || !p.ViaSession() || p.Session.ID != sess.ID {
 		t.Fatalf("FromRequest with the cookie = %+v, %v", p, err)
 	}
+	// The cookie carries its own secret: neither the session's id, which
+	// servers may see, nor its anti-forgery token, which pages show.
+	if len(cookie.Value) < 64 || cookie.Value == sess.ID || cookie.Value == CSRFToken(sess) {
+		t.Errorf("the login cookie %q is not a secret of its own (session %+v)", cookie.Value, sess)
+	}
+	for _, forged := range []string{sess.ID, CSRFToken(sess)} {
+		fr := httptest.NewRequest("GET", "/hub/home", nil)
+		fr.AddCookie(&http.Cookie{Name: SessionCookie, Value: forged})
+		if _, err := a.FromSession(ctx, fr); !errors.Is(err, ErrBadToken) {
+			t.Errorf("a cookie made of %q logged in: %v", forged, err)
+		}
+	}
+	// Another login's anti-forgery token does not pass for this one.
+	otherW := httptest.NewRecorder()
+	other, err := a.Login(otherW, httptest.NewRequest("POST", "/hub/login", nil), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set(XSRFHeader, CSRFToken(other))
+	if CheckCSRF(r, p.Session) {
+		t.Error("another session's anti-forgery token passed")
+	}
+	r.Header.Del(XSRFHeader)
 	if CheckCSRF(r, p.Session) {
 		t.Error("a request without the anti-forgery token passed")
 	}

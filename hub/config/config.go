@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -73,6 +74,20 @@ type Config struct {
 	// It is baked into every container's JUPYTERHUB_API_URL, so it stays
 	// fixed across restarts: running servers keep reaching a restarted hub.
 	HubPort int `toml:"hub_port"`
+	// UserPorts is the range, "FIRST-LAST", from which each user's server
+	// gets a port of its own the first time it starts: a port is an origin,
+	// so nothing one student's server serves can read the hub's or another
+	// student's pages. A user keeps their port until they are deleted.
+	UserPorts string `toml:"user_ports"`
+	// SubdomainHost, when set (e.g. "hub.example.org", which needs a
+	// wildcard DNS name), serves each user's server at
+	// <label>.<SubdomainHost> on the public port instead of on a port of
+	// its own.
+	SubdomainHost string `toml:"subdomain_host"`
+	// MaxWebsockets caps one user's open websockets (kernels, terminals)
+	// through the proxy; more are refused with 429, so one server cannot
+	// hold all of the hub's connections.
+	MaxWebsockets int `toml:"max_websockets"`
 	// SpawnConcurrency bounds how many Docker operations run at once; more
 	// requests queue, visibly.
 	SpawnConcurrency int `toml:"spawn_concurrency"`
@@ -89,6 +104,11 @@ type Config struct {
 	// Owner is the person at this laptop: an admin whose notebook the
 	// tray's "Open my notebook" opens. Empty means the login name.
 	Owner string `toml:"owner"`
+	// AllowUserConfig lets each student's server read configuration from
+	// their own home directory (~/.jupyter), as JupyterHub's
+	// disable_user_config = False does. Off, a student cannot make their
+	// server serve arbitrary files or scripts to whoever opens it.
+	AllowUserConfig bool `toml:"allow_user_config"`
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`
@@ -105,6 +125,8 @@ func Default() Config {
 		PidsLimit:        DefaultPidsLimit,
 		Network:          "classhub",
 		HubPort:          8081,
+		UserPorts:        "8100-8399",
+		MaxWebsockets:    64,
 		SpawnConcurrency: 4,
 		StartTimeout:     Duration(60 * time.Second),
 		HTTPTimeout:      Duration(60 * time.Second),
@@ -174,6 +196,15 @@ func (c Config) Validate() error {
 	if c.HubPort < 0 || c.HubPort > 65535 {
 		errs = append(errs, fmt.Errorf("hub_port %d is not a port: use 1–65535, or 0 to pick a free one", c.HubPort))
 	}
+	if _, _, err := c.UserPortRange(); err != nil {
+		errs = append(errs, err)
+	}
+	if h := c.SubdomainHost; h != "" && !validHost(h) {
+		errs = append(errs, fmt.Errorf("subdomain_host %q is not a host name: use a name like \"hub.example.org\" whose subdomains all reach this laptop, or leave it empty", h))
+	}
+	if c.MaxWebsockets < 1 {
+		errs = append(errs, fmt.Errorf("max_websockets %d must be at least 1: a notebook needs one per open kernel, e.g. 64", c.MaxWebsockets))
+	}
 	if c.SpawnConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("spawn_concurrency %d must be at least 1", c.SpawnConcurrency))
 	}
@@ -184,6 +215,45 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
 	return errors.Join(errs...)
+}
+
+// UserPortRange returns the first and last port of UserPorts. The range
+// must not hold the public port or hub_port: those listeners serve the hub.
+func (c Config) UserPortRange() (first, last int, err error) {
+	lo, hi, ok := strings.Cut(strings.TrimSpace(c.UserPorts), "-")
+	first, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	last, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || first < 1 || last > 65535 || first > last {
+		return 0, 0, fmt.Errorf("user_ports %q is not a port range: write it as FIRST-LAST, e.g. \"8100-8399\", with one port per user who may start a server", c.UserPorts)
+	}
+	if c.HubPort >= first && c.HubPort <= last {
+		return 0, 0, fmt.Errorf("user_ports %s holds hub_port %d: move one of them so that they do not overlap", c.UserPorts, c.HubPort)
+	}
+	if _, p, err := net.SplitHostPort(c.ListenAddr()); err == nil {
+		if n, err := strconv.Atoi(p); err == nil && n >= first && n <= last {
+			return 0, 0, fmt.Errorf("user_ports %s holds the public port %d: move one of them so that they do not overlap", c.UserPorts, n)
+		}
+	}
+	return first, last, nil
+}
+
+// validHost reports whether h is a DNS name: dot-separated labels of
+// letters, digits and inner hyphens.
+func validHost(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Load reads path over the defaults. A missing file is not an error: it

@@ -36,6 +36,9 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := Default().Validate(); err != nil {
 		t.Fatalf("Default().Validate() = %v", err)
 	}
+	if Default().AllowUserConfig {
+		t.Error("students' own server configuration is on by default")
+	}
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -52,6 +55,57 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %q, missing %q", err, want)
 		}
+	}
+}
+
+func TestUserPortsAreARangeApartFromTheHubsPorts(t *testing.T) {
+	for _, tc := range []struct {
+		ports, listen string
+		hubPort       int
+		want          string // "" for valid
+	}{
+		{"8100-8399", "", 8081, ""},
+		{"9000-9000", "127.0.0.1:8000", 8081, ""},
+		{"8100", "", 8081, "not a port range"},
+		{"8399-8100", "", 8081, "not a port range"},
+		{"0-10", "", 8081, "not a port range"},
+		{"60000-70000", "", 8081, "not a port range"},
+		{"a-b", "", 8081, "not a port range"},
+		{"8000-8100", "", 8081, "holds hub_port 8081"},
+		{"7000-8000", "", 9, "holds the public port 8000"},
+		{"9000-9100", "0.0.0.0:9050", 8081, "holds the public port 9050"},
+	} {
+		c := Default()
+		c.UserPorts, c.Listen, c.HubPort = tc.ports, tc.listen, tc.hubPort
+		err := c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("user_ports %q: Validate() = %v", tc.ports, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("user_ports %q, listen %q, hub_port %d: Validate() = %v, want %q", tc.ports, tc.listen, tc.hubPort, err, tc.want)
+		}
+	}
+}
+
+func TestSubdomainHostIsAHostName(t *testing.T) {
+	for host, ok := range map[string]bool{
+		"": true, "hub.example.org": true, "Hub-1.example.org": true,
+		"http://hub.example.org": false, "hub.example.org:8000": false, "-hub.org": false,
+		"hub..org": false, "*.hub.org": false, "hub.example.org/": false,
+	} {
+		c := Default()
+		c.SubdomainHost = host
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("subdomain_host %q: Validate() = %v, want ok=%v", host, err, ok)
+		}
+	}
+}
+
+func TestMaxWebsocketsIsPositive(t *testing.T) {
+	c := Default()
+	c.MaxWebsockets = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "max_websockets 0") {
+		t.Errorf("Validate() = %v, want max_websockets refused", err)
 	}
 }
 
@@ -85,6 +139,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	c.Image = "example/nb:1"
 	c.IdleTimeout = Duration(90 * time.Minute)
 	c.Environment = map[string]string{"TZ": "Europe/Paris"}
+	c.AllowUserConfig = true
 	if err := Save(path, c); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +147,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Image != c.Image || got.IdleTimeout != c.IdleTimeout || got.Environment["TZ"] != "Europe/Paris" {
+	if got.Image != c.Image || got.IdleTimeout != c.IdleTimeout || got.Environment["TZ"] != "Europe/Paris" || !got.AllowUserConfig {
 		t.Fatalf("Load(Save(c)) = %+v, want %+v", got, c)
 	}
 }

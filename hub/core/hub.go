@@ -30,6 +30,15 @@ type Router interface {
 	RemoveRoute(user string)
 }
 
+// Origins gives each user's server an origin of its own (a port of theirs).
+type Origins interface {
+	// Open makes name's origin ready before their server starts; its
+	// error, a sentence that says what to do, fails the start.
+	Open(ctx context.Context, name string) error
+	// Close gives up name's origin once name is deleted.
+	Close(name string)
+}
+
 // Options are the hub's dependencies, injected so tests can swap any of
 // them.
 type Options struct {
@@ -37,6 +46,8 @@ type Options struct {
 	Store   *store.Store
 	Spawner spawner.Spawner
 	Router  Router
+	// Origins, if set, opens a user's origin before their server starts.
+	Origins Origins
 	// Bus is the hub's event stream, the one the tray, dashboard and
 	// progress pages follow.
 	Bus *events.Bus
@@ -56,6 +67,7 @@ type Hub struct {
 	store   *store.Store
 	spawner spawner.Spawner
 	router  Router
+	origins Origins
 	bus     *events.Bus
 	sbus    *events.Bus
 
@@ -77,6 +89,7 @@ func New(opts Options) *Hub {
 		store:     opts.Store,
 		spawner:   opts.Spawner,
 		router:    opts.Router,
+		origins:   opts.Origins,
 		bus:       opts.Bus,
 		sbus:      opts.SpawnerBus,
 		cfg:       opts.Config,

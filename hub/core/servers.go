@@ -262,12 +262,17 @@ func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
 }
 
-// launch issues the server's credentials, starts its container and routes
+// launch opens the user's origin, issues the server's credentials, starts its container and routes
 // it once it answers. The token it issued is returned even when the start
 // fails, so that a cancelled start's token can be revoked.
 func (h *Hub) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
 	var tok issuedToken
 	var err error
+	if h.origins != nil {
+		if err := h.origins.Open(ctx, name); err != nil {
+			return spawner.Server{}, tok, err
+		}
+	}
 	tok.secret, tok.id, err = h.serverToken(ctx, name)
 	if err != nil {
 		return spawner.Server{}, tok, err

@@ -88,6 +88,9 @@ func (h *Hub) DeleteUser(ctx context.Context, name string) error {
 	h.mu.Lock()
 	delete(h.servers, name)
 	h.mu.Unlock()
+	if h.origins != nil {
+		h.origins.Close(name)
+	}
 	h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "User " + name + " deleted; their work volume is kept"})
 	return nil
 }

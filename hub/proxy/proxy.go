@@ -7,15 +7,22 @@
 // The one rule that matters most is in classify (paths.go): a request is
 // forwarded to a user's server only when the path the client sent names
 // that user, so a crafted path can never carry one user's cookies to
-// another user's server.
+// another user's server. The classhub hub adds origins (origins.go): each
+// server is forwarded to only on an origin of its own, so nothing it serves
+// shares an origin with the hub or another server; and on the way, the
+// hub's login cookie is taken out of requests and a server's cookies are
+// kept under its path (cookies.go).
 package proxy
 
 import (
+	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,7 +51,22 @@ type Options struct {
 	// ErrorLog receives proxy errors; nil means the log package's standard
 	// logger.
 	ErrorLog *log.Logger
+	// Origins, when set, gives each user's server an origin of its own; nil
+	// serves every server under the hub's origin, as configurable-http-proxy
+	// does.
+	Origins *Origins
+	// HubCookies are the names of the hub's credential cookies, removed
+	// from every request forwarded to a user's server.
+	HubCookies []string
+	// MaxWebsockets caps one user's concurrent websockets; more are refused
+	// with 429. Zero means DefaultMaxWebsockets.
+	MaxWebsockets int
 }
+
+// DefaultMaxWebsockets is a user's default cap on concurrent websockets: a
+// notebook keeps one or two per open kernel, so this leaves room for many
+// tabs while one server cannot hold thousands of the hub's connections.
+const DefaultMaxWebsockets = 64
 
 // Proxy routes requests to users' notebook servers and to the hub. It is
 // safe for concurrent use.
@@ -58,9 +80,15 @@ type Proxy struct {
 	errorLog         *log.Logger
 	now              func() time.Time // replaced in tests
 	buffers          bufferPool
+	origins          *Origins
+	subdomainSuffix  string // "." + Origins.SubdomainHost, lowercase
+	crossOrigin      *http.CrossOriginProtection
+	hubCookies       []string
+	maxWebsockets    int64
 
-	mu     sync.RWMutex
-	routes map[string]*route
+	mu         sync.RWMutex
+	routes     map[string]*route
+	websockets map[string]*atomic.Int64 // open websockets per user
 }
 
 // New returns a Proxy with an empty routing table.
@@ -74,7 +102,18 @@ func New(opts Options) *Proxy {
 		transport:        opts.Transport,
 		errorLog:         opts.ErrorLog,
 		now:              time.Now,
+		origins:          opts.Origins,
+		crossOrigin:      http.NewCrossOriginProtection(),
+		hubCookies:       opts.HubCookies,
+		maxWebsockets:    int64(opts.MaxWebsockets),
 		routes:           make(map[string]*route),
+		websockets:       make(map[string]*atomic.Int64),
+	}
+	if p.origins != nil && p.origins.SubdomainHost != "" {
+		p.subdomainSuffix = "." + strings.ToLower(p.origins.SubdomainHost)
+	}
+	if p.maxWebsockets <= 0 {
+		p.maxWebsockets = DefaultMaxWebsockets
 	}
 	if p.notRunning == nil {
 		p.notRunning = NotRunning
@@ -94,9 +133,18 @@ func New(opts Options) *Proxy {
 	return p
 }
 
-// ServeHTTP routes r: to a user's server, to the hub, or to a redirect when
-// its path is not canonical (see classify).
+// ServeHTTP answers the public listener: it routes r to the hub, to a
+// redirect when its path is not canonical (see classify), or for a user's
+// server to that server, or with Origins to a redirect to the server's own
+// origin. With SubdomainHost, a request for a user's host name is that
+// user's origin.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.subdomainSuffix != "" {
+		if label, ok := p.subdomainLabel(r.Host); ok {
+			p.serveSubdomain(w, r, label)
+			return
+		}
+	}
 	d := classify(r.URL)
 	switch d.verdict {
 	case toHub:
@@ -105,12 +153,64 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notCanonical(w, r, d.location)
 	case toUser:
 		rt := p.lookup(d.user)
-		if rt == nil {
+		switch {
+		case rt == nil:
 			p.notRunning(w, r, d.user)
+		case p.origins != nil:
+			p.toUserOrigin(w, r, d.user)
+		default:
+			p.forward(w, r, rt)
+		}
+	}
+}
+
+// forward sends r to rt's server. A websocket counts against its user's
+// cap until it closes: ReverseProxy returns only when the upgraded
+// connection is done.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt *route) {
+	if isUpgrade(r) {
+		open := p.websocketCount(rt.user)
+		defer open.Add(-1)
+		if open.Add(1) > p.maxWebsockets {
+			w.Header().Set("Retry-After", "10")
+			plain(w, http.StatusTooManyRequests, fmt.Sprintf("%s's server has %d websockets open, the most one server may have; close notebook tabs you no longer use.", rt.user, p.maxWebsockets))
 			return
 		}
-		rt.rp.ServeHTTP(&forwardWriter{ResponseWriter: w, in: r}, r)
 	}
+	rt.rp.ServeHTTP(&forwardWriter{ResponseWriter: w, in: r}, r)
+}
+
+// websocketCount is user's count of open websockets.
+func (p *Proxy) websocketCount(user string) *atomic.Int64 {
+	p.mu.RLock()
+	n := p.websockets[user]
+	p.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n = p.websockets[user]; n == nil {
+		n = new(atomic.Int64)
+		p.websockets[user] = n
+	}
+	return n
+}
+
+// isUpgrade reports whether r asks to switch protocols, by the test
+// ReverseProxy uses to decide to splice the connection.
+func isUpgrade(r *http.Request) bool {
+	if r.Header.Get("Upgrade") == "" {
+		return false
+	}
+	for _, v := range r.Header["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // newReverseProxy builds the forwarding half of rt.
@@ -125,6 +225,7 @@ func (p *Proxy) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			// to the server exactly as the client sent it.
 			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 			setForwarded(pr.Out, pr.In)
+			stripCookies(pr.Out.Header, p.hubCookies)
 		},
 		Transport:      p.transport,
 		ErrorLog:       p.errorLog,

@@ -12,6 +12,11 @@ type route struct {
 	user   string
 	target *url.URL // scheme and host only
 	rp     *httputil.ReverseProxy
+	// prefix is /user/{escaped user}, the path the server's cookies must
+	// stay under.
+	prefix string
+	// label is user's DNS label under Origins.SubdomainHost, if set.
+	label string
 	// lastActivity is the UnixNano time of the last Activity report for this
 	// route, for rate limiting; 0 before the first.
 	lastActivity atomic.Int64
@@ -27,7 +32,11 @@ func (p *Proxy) SetRoute(user string, target *url.URL) {
 		p.RemoveRoute(user)
 		return
 	}
-	rt := &route{user: user, target: &url.URL{Scheme: target.Scheme, Host: target.Host}}
+	rt := &route{user: user, target: &url.URL{Scheme: target.Scheme, Host: target.Host},
+		prefix: userPrefix + url.PathEscape(user)}
+	if p.subdomainSuffix != "" {
+		rt.label = p.origins.Label(user)
+	}
 	rt.rp = p.newReverseProxy(rt)
 	p.mu.Lock()
 	p.routes[user] = rt

@@ -254,7 +254,7 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 	}
 	env, _ := buildEnv(envInput{
 		User: req.User, Token: req.APIToken, HubHost: netw.HubHost, HubPort: req.HubPort,
-		Image: cfg.Image, MemBytes: mem, CPULimit: cfg.CPULimit, Extra: cfg.Environment,
+		Image: cfg.Image, MemBytes: mem, CPULimit: cfg.CPULimit, Extra: cfg.Environment, AllowUserConfig: cfg.AllowUserConfig,
 	})
 	port := nat.Port(strconv.Itoa(ServerPort) + "/tcp")
 	name := ContainerName(req.User)

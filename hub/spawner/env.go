@@ -28,6 +28,8 @@ type envInput struct {
 	CPULimit  float64
 	Extra     map[string]string
 	ServerKey string // server name; "" for the default server
+	// AllowUserConfig leaves JUPYTERHUB_DISABLE_USER_CONFIG unset.
+	AllowUserConfig bool
 }
 
 // hubAPIURL is JUPYTERHUB_API_URL: no trailing slash.
@@ -70,6 +72,11 @@ func buildEnv(in envInput) (env []string, ignored []string) {
 		"JUPYTERHUB_PUBLIC_HUB_URL":             "",
 		"JUPYTER_IMAGE_SPEC":                    in.Image,
 	}
+	// A student's ~/.jupyter could otherwise make their server serve any
+	// page, from the hub's host, to whoever opens it (extra_static_paths).
+	if !in.AllowUserConfig {
+		vars["JUPYTERHUB_DISABLE_USER_CONFIG"] = "1"
+	}
 	if in.MemBytes > 0 {
 		vars["MEM_LIMIT"] = strconv.FormatInt(in.MemBytes, 10)
 	}
@@ -98,7 +105,7 @@ func buildEnv(in envInput) (env []string, ignored []string) {
 // stay open.
 func isProtocolVar(k string) bool {
 	switch k {
-	case "JUPYTERHUB_ADMIN_ACCESS", "JUPYTERHUB_COOKIE_OPTIONS", "JUPYTERHUB_DEFAULT_URL",
+	case "JUPYTERHUB_DISABLE_USER_CONFIG", "JUPYTERHUB_ADMIN_ACCESS", "JUPYTERHUB_COOKIE_OPTIONS", "JUPYTERHUB_DEFAULT_URL",
 		"JUPYTERHUB_ROOT_DIR", "JUPYTERHUB_SSL_KEYFILE", "JUPYTERHUB_SSL_CERTFILE",
 		"JUPYTERHUB_SSL_CLIENT_CA", "JUPYTERHUB_GROUP", "JUPYTERHUB_SERVICE_NAME":
 		return true

@@ -22,12 +22,14 @@ func TestBuildEnv(t *testing.T) {
 		User: "alice", Token: "tok", HubHost: "172.18.0.1", HubPort: 8081,
 		Image: "classhub/notebook:latest", MemBytes: 2 << 30, CPULimit: 1.5,
 		Extra: map[string]string{
-			"JUPYTERHUB_API_URL":        "http://evil/hub/api", // protocol: refused
-			"JUPYTERHUB_ADMIN_ACCESS":   "1",                   // never set by the hub: refused
-			"JPY_API_TOKEN":             "x",
-			"JUPYTERHUB_SINGLEUSER_APP": "notebook.notebookapp.NotebookApp", // deployment knob: allowed
-			"TZ":                        "Europe/Paris",
-			"BAD=KEY":                   "x",
+			"JUPYTERHUB_API_URL":      "http://evil/hub/api", // protocol: refused
+			"JUPYTERHUB_ADMIN_ACCESS": "1",                   // never set by the hub: refused
+			// Only allow_user_config decides this one.
+			"JUPYTERHUB_DISABLE_USER_CONFIG": "0",
+			"JPY_API_TOKEN":                  "x",
+			"JUPYTERHUB_SINGLEUSER_APP":      "notebook.notebookapp.NotebookApp", // deployment knob: allowed
+			"TZ":                             "Europe/Paris",
+			"BAD=KEY":                        "x",
 		},
 	})
 	if !sort.StringsAreSorted(env) {
@@ -53,6 +55,7 @@ func TestBuildEnv(t *testing.T) {
 		"JUPYTERHUB_PUBLIC_URL":                  "",
 		"JUPYTERHUB_PUBLIC_HUB_URL":              "",
 		"JUPYTER_IMAGE_SPEC":                     "classhub/notebook:latest",
+		"JUPYTERHUB_DISABLE_USER_CONFIG":         "1",
 		"MEM_LIMIT":                              "2147483648",
 		"CPU_LIMIT":                              "1.5",
 		"JUPYTERHUB_SINGLEUSER_APP":              "notebook.notebookapp.NotebookApp",
@@ -70,8 +73,19 @@ func TestBuildEnv(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(ignored, []string{"BAD=KEY", "JPY_API_TOKEN", "JUPYTERHUB_ADMIN_ACCESS", "JUPYTERHUB_API_URL"}) {
+	if !reflect.DeepEqual(ignored, []string{"BAD=KEY", "JPY_API_TOKEN", "JUPYTERHUB_ADMIN_ACCESS", "JUPYTERHUB_API_URL", "JUPYTERHUB_DISABLE_USER_CONFIG"}) {
 		t.Errorf("ignored = %v", ignored)
+	}
+}
+
+// allow_user_config leaves the variable out, and settings cannot put it
+// back in either way.
+func TestBuildEnvUserConfig(t *testing.T) {
+	for _, extra := range []map[string]string{nil, {"JUPYTERHUB_DISABLE_USER_CONFIG": "1"}} {
+		env, _ := buildEnv(envInput{User: "alice", Token: "t", HubHost: "h", HubPort: 1, AllowUserConfig: true, Extra: extra})
+		if v, ok := envValue(env, "JUPYTERHUB_DISABLE_USER_CONFIG"); ok {
+			t.Errorf("with allow_user_config and environment %v, JUPYTERHUB_DISABLE_USER_CONFIG = %q", extra, v)
+		}
 	}
 }
 

@@ -61,6 +61,8 @@ func TestFingerprint(t *testing.T) {
 		"env var value": func(c *config.Config, n *Network, r *StartRequest) { c.Environment = map[string]string{"A": "2"} },
 		"pids limit":    func(c *config.Config, n *Network, r *StartRequest) { c.PidsLimit = 1000 },
 		"no pids limit": func(c *config.Config, n *Network, r *StartRequest) { c.PidsLimit = 0 },
+		// Turning user configuration on or off recreates stopped servers.
+		"user config": func(c *config.Config, n *Network, r *StartRequest) { c.AllowUserConfig = true },
 	}
 	seen := map[string]string{base: "base"}
 	for name, m := range differ {

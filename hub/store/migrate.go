@@ -112,6 +112,36 @@ CREATE TABLE login_links (
 );
 CREATE INDEX login_links_user ON login_links(user_id);
 `},
+	// The login cookie used to carry the session id, which the API handed to
+	// every server a user opened: those ids must stop working. The cookie now
+	// carries its own secret, stored hashed; the id is a handle that may be
+	// shown. Every session ends, and with it what was issued through one, as
+	// logging out does: OAuth tokens (held by servers that may have read the
+	// old id) and codes. users.cookie_id is unused since; SQLite cannot drop
+	// a UNIQUE column, so new users fill it with a random value.
+	{name: "session secrets", sql: `
+DROP TABLE sessions;
+CREATE TABLE sessions (
+	id          TEXT    PRIMARY KEY,
+	secret_hash TEXT    NOT NULL UNIQUE,
+	user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	csrf_secret TEXT    NOT NULL,
+	created     INTEGER NOT NULL,
+	last_seen   INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+DELETE FROM api_tokens WHERE session_id IS NOT NULL;
+DELETE FROM oauth_codes;
+`},
+	{name: "server origins", sql: `
+-- A user's server is served on a port of its own, its origin. The port is
+-- the user's until they are deleted, so a port never serves two users.
+CREATE TABLE user_ports (
+	user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	port    INTEGER NOT NULL UNIQUE CHECK (port BETWEEN 1 AND 65535)
+);
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -7,13 +7,12 @@ import (
 	"time"
 )
 
-// Session is a browser's hub session, the jupyterhub-session-id cookie.
-//
-// The id is stored in clear, because it is not a credential: JupyterHub
-// sends the cookie on path / to every single-user server the browser visits
-// and hands it back in GET /hub/api/user, so servers see it. Authenticate
-// browsers with the signed hub login cookie (User.CookieID); use the session
-// for its CSRF secret, for expiry, and to revoke what was issued through it.
+// Session is a browser's hub login. The browser holds the session's
+// secret in the login cookie; the store keeps only its hash, and nothing
+// returns it after CreateSession. The ID is a handle, not a credential: it
+// is what JupyterHub's models call session_id, and the API shows it to the
+// servers a user opens. Tokens issued through a session record its ID, so
+// that ending the session revokes them.
 type Session struct {
 	// ID is 32 hex characters, like JupyterHub's uuid4 hex.
 	ID   string
@@ -42,12 +41,15 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	return se, nil
 }
 
-// CreateSession starts a session for user that lasts ttl.
-func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duration) (Session, error) {
+// CreateSession starts a session for user that lasts ttl. It returns the
+// session's secret, 256 random bits for the login cookie, which is not
+// stored and cannot be read back.
+func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duration) (string, Session, error) {
 	if ttl <= 0 {
-		return Session{}, fmt.Errorf("create session for %q: lifetime %v must be positive", user, ttl)
+		return "", Session{}, fmt.Errorf("create session for %q: lifetime %v must be positive", user, ttl)
 	}
 	now := s.nowUTC()
+	secret := newSecret(32)
 	var se Session
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		uid, err := userID(ctx, tx, user)
@@ -56,8 +58,8 @@ func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duratio
 		}
 		id := newSecret(16)
 		_, err = tx.ExecContext(ctx,
-			"INSERT INTO sessions (id, user_id, csrf_secret, created, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-			id, uid, newSecret(32), now.UnixMicro(), now.UnixMicro(), now.Add(ttl).UnixMicro())
+			"INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			id, hashSecret(secret), uid, newSecret(32), now.UnixMicro(), now.UnixMicro(), now.Add(ttl).UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -65,27 +67,33 @@ func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duratio
 		return err
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("create session for %q: %w", user, err)
+		return "", Session{}, fmt.Errorf("create session for %q: %w", user, err)
 	}
-	return se, nil
+	return secret, se, nil
 }
 
-// GetSession returns the session id, or ErrNotFound if it does not exist or
-// has expired. A use is recorded in LastSeen, written at most once a minute.
-func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
-	se, err := scanSession(s.r.QueryRowContext(ctx, "SELECT "+sessionColumns+sessionFrom+"WHERE s.id = ?", id))
+// LookupSession returns the session whose secret is secret, or ErrNotFound
+// if there is none or it has expired. A use is recorded in LastSeen,
+// written at most once a minute.
+func (s *Store) LookupSession(ctx context.Context, secret string) (Session, error) {
+	if secret == "" {
+		return Session{}, fmt.Errorf("look up session: %w", ErrNotFound)
+	}
+	// An equality on the hash, as LookupToken's: its timing says nothing
+	// useful about the secret.
+	se, err := scanSession(s.r.QueryRowContext(ctx, "SELECT "+sessionColumns+sessionFrom+"WHERE s.secret_hash = ?", hashSecret(secret)))
 	if err != nil {
-		return Session{}, fmt.Errorf("get session: %w", classify(err))
+		return Session{}, fmt.Errorf("look up session: %w", classify(err))
 	}
 	now := s.nowUTC()
 	if !now.Before(se.ExpiresAt) {
-		return Session{}, fmt.Errorf("get session: expired: %w", ErrNotFound)
+		return Session{}, fmt.Errorf("look up session %s: expired: %w", se.ID, ErrNotFound)
 	}
 	if now.Sub(se.LastSeen) >= activityResolution {
 		_, err := s.w.ExecContext(ctx, "UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen <= ?",
-			now.UnixMicro(), id, now.Add(-activityResolution).UnixMicro())
+			now.UnixMicro(), se.ID, now.Add(-activityResolution).UnixMicro())
 		if err != nil {
-			return Session{}, fmt.Errorf("get session: record use: %w", classify(err))
+			return Session{}, fmt.Errorf("look up session %s: record use: %w", se.ID, classify(err))
 		}
 		se.LastSeen = now
 	}
@@ -108,7 +116,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeleteSessionsForUser ends every session of user and reports how many
+// DeleteSessionsForUser ends every session of user, revoking the tokens
+// issued through them as logging out does, and reports how many sessions
 // there were.
 func (s *Store) DeleteSessionsForUser(ctx context.Context, user string) (int64, error) {
 	var n int64
@@ -117,15 +126,26 @@ func (s *Store) DeleteSessionsForUser(ctx context.Context, user string) (int64, 
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", uid)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+		n, err = endSessions(ctx, tx, uid)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of %q: %w", user, err)
 	}
 	return n, nil
+}
+
+// endSessions deletes every session of the user with id uid and the tokens
+// issued through them, inside tx, and reports how many sessions went.
+func endSessions(ctx context.Context, tx *sql.Tx, uid int64) (int64, error) {
+	_, err := tx.ExecContext(ctx,
+		"DELETE FROM api_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)", uid)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", uid)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -16,11 +16,12 @@
 // spawns, activity coalesced to once a minute per token), so the price is
 // invisible.
 //
-// Secrets (API tokens, OAuth client secrets and codes, login links) are stored
-// only as SHA-256 hashes. They are 256-bit random values generated here, so no
-// dictionary or precomputed table can invert their hashes and a salt, which
-// defends low-entropy secrets such as passwords, would buy nothing; leaving the
-// hash unsalted lets a lookup be one indexed equality. Password hashes are
+// Secrets (API tokens, OAuth client secrets and codes, login links, login
+// cookies) are stored only as SHA-256 hashes. They are 256-bit random values
+// generated here, so no dictionary or precomputed table can invert their
+// hashes and a salt, which defends low-entropy secrets such as passwords,
+// would buy nothing; leaving the hash unsalted lets a lookup be one indexed
+// equality. Password hashes are
 // bcrypt strings made by the caller and stored as they are.
 //
 // Times are stored as integer microseconds since the Unix epoch and returned in

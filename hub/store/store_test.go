@@ -164,7 +164,7 @@ func TestPrune(t *testing.T) {
 		if _, err := s.CreateCode(ctx, CodeSpec{ClientID: "c", User: "alice", RedirectURI: "/cb", TTL: ttl}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateSession(ctx, "alice", ttl); err != nil {
+		if _, _, err := s.CreateSession(ctx, "alice", ttl); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreateLoginLink(ctx, "alice", ttl); err != nil {

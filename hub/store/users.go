@@ -22,9 +22,6 @@ type User struct {
 	PasswordHash string
 	// MustSetPassword makes the next login set the password.
 	MustSetPassword bool
-	// CookieID is what the hub login cookie carries (signed by the caller).
-	// It changes when the password changes, which logs out every browser.
-	CookieID string
 }
 
 // NewUser is what CreateUser needs.
@@ -66,14 +63,14 @@ type ListOptions struct {
 	Sort string
 }
 
-const userColumns = "id, name, admin, created, last_activity, password_hash, must_set_password, cookie_id"
+const userColumns = "id, name, admin, created, last_activity, password_hash, must_set_password"
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
 	var last sql.NullInt64
 	var hash sql.NullString
-	err := row.Scan(&u.ID, &u.Name, &u.Admin, &created, &last, &hash, &u.MustSetPassword, &u.CookieID)
+	err := row.Scan(&u.ID, &u.Name, &u.Admin, &created, &last, &hash, &u.MustSetPassword)
 	if err != nil {
 		return User{}, err
 	}
@@ -92,6 +89,8 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
+			// cookie_id is unused (see the "session secrets" migration)
+			// but must be unique.
 			"INSERT INTO users (name, admin, created, password_hash, must_set_password, cookie_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING "+userColumns,
 			nu.Name, nu.Admin, s.micros(), nullString(nu.PasswordHash), nu.MustSetPassword, newSecret(16)))
 		return err
@@ -107,18 +106,6 @@ func (s *Store) GetUser(ctx context.Context, name string) (User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE name = ?", name))
 	if err != nil {
 		return User{}, fmt.Errorf("get user %q: %w", name, classify(err))
-	}
-	return u, nil
-}
-
-// GetUserByCookieID returns the user whose login cookie carries cookieID.
-func (s *Store) GetUserByCookieID(ctx context.Context, cookieID string) (User, error) {
-	if cookieID == "" {
-		return User{}, fmt.Errorf("get user by cookie: %w", ErrNotFound)
-	}
-	u, err := scanUser(s.r.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE cookie_id = ?", cookieID))
-	if err != nil {
-		return User{}, fmt.Errorf("get user by cookie: %w", classify(err))
 	}
 	return u, nil
 }
@@ -255,15 +242,19 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 // SetPassword stores a bcrypt hash made by the caller and clears
 // MustSetPassword. An empty hash removes the password and sets
 // MustSetPassword, so the next login chooses one (a teacher's reset). Either
-// way CookieID changes, which logs the user out everywhere; the returned
-// User carries the new one for the caller's fresh cookie.
+// way every session of the user ends, with the tokens issued through them,
+// which logs the user out everywhere.
 func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error) {
 	var u User
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
-			"UPDATE users SET password_hash = ?, must_set_password = ?, cookie_id = ? WHERE name = ? RETURNING "+userColumns,
-			nullString(hash), hash == "", newSecret(16), name))
+			"UPDATE users SET password_hash = ?, must_set_password = ? WHERE name = ? RETURNING "+userColumns,
+			nullString(hash), hash == "", name))
+		if err != nil {
+			return err
+		}
+		_, err = endSessions(ctx, tx, u.ID)
 		return err
 	})
 	if err != nil {
@@ -286,9 +277,9 @@ func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, boo
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
-			"UPDATE users SET password_hash = ?, must_set_password = 0, cookie_id = ? "+
+			"UPDATE users SET password_hash = ?, must_set_password = 0 "+
 				"WHERE name = ? AND must_set_password AND coalesce(password_hash, '') = '' RETURNING "+userColumns,
-			hash, newSecret(16), name))
+			hash, name))
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {

@@ -24,16 +24,9 @@ func TestCreateAndGetUser(t *testing.T) {
 	if u.Created != wantCreated {
 		t.Errorf("Created = %v (%v), want %v in UTC with microseconds", u.Created, u.Created.Location(), wantCreated)
 	}
-	if len(u.CookieID) != 32 {
-		t.Errorf("CookieID %q is not 32 hex characters", u.CookieID)
-	}
 	got, err := s.GetUser(ctx, "alice")
 	if err != nil || got != u {
 		t.Errorf("GetUser = %+v, %v; want %+v", got, err, u)
-	}
-	got, err = s.GetUserByCookieID(ctx, u.CookieID)
-	if err != nil || got != u {
-		t.Errorf("GetUserByCookieID = %+v, %v; want %+v", got, err, u)
 	}
 
 	clk.Advance(time.Second)
@@ -41,7 +34,7 @@ func TestCreateAndGetUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.ID <= u.ID || b.CookieID == u.CookieID || b.PasswordHash != "$2a$10$x" || b.Admin {
+	if b.ID <= u.ID || b.PasswordHash != "$2a$10$x" || b.Admin {
 		t.Errorf("bob = %+v, alice = %+v", b, u)
 	}
 
@@ -52,8 +45,6 @@ func TestCreateAndGetUser(t *testing.T) {
 	}{
 		{"duplicate name", ErrExists, func() error { _, err := s.CreateUser(ctx, NewUser{Name: "alice"}); return err }},
 		{"missing user", ErrNotFound, func() error { _, err := s.GetUser(ctx, "carol"); return err }},
-		{"unknown cookie", ErrNotFound, func() error { _, err := s.GetUserByCookieID(ctx, "nope"); return err }},
-		{"empty cookie", ErrNotFound, func() error { _, err := s.GetUserByCookieID(ctx, ""); return err }},
 	} {
 		if err := tc.do(); !errors.Is(err, tc.err) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.err)
@@ -79,7 +70,7 @@ func TestUpdateUser(t *testing.T) {
 		t.Fatalf("make admin: %+v, %v", u, err)
 	}
 	u, err = s.UpdateUser(ctx, "alice", UserUpdate{Name: &name})
-	if err != nil || u.Name != "alicia" || !u.Admin || u.ID != alice.ID || u.CookieID != alice.CookieID {
+	if err != nil || u.Name != "alicia" || !u.Admin || u.ID != alice.ID {
 		t.Fatalf("rename: %+v, %v", u, err)
 	}
 	if _, err := s.GetUser(ctx, "alice"); !errors.Is(err, ErrNotFound) {
@@ -112,15 +103,42 @@ func TestSetPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustUser(t, s, "bob")
+	secret, sess, err := s.CreateSession(ctx, "alice", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobSecret, _, err := s.CreateSession(ctx, "bob", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaSession, _, err := s.CreateToken(ctx, TokenSpec{User: "alice", Kind: KindOAuth, SessionID: sess.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiTok, _, err := s.CreateToken(ctx, TokenSpec{User: "alice", Kind: KindAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
 	u1, err := s.SetPassword(ctx, "alice", "$2a$10$first")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u1.PasswordHash != "$2a$10$first" || u1.MustSetPassword || u1.CookieID == u0.CookieID {
+	if u1.PasswordHash != "$2a$10$first" || u1.MustSetPassword || u1.ID != u0.ID {
 		t.Errorf("after setting: %+v (before %+v)", u1, u0)
 	}
-	if _, err := s.GetUserByCookieID(ctx, u0.CookieID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("the old login cookie still works: %v", err)
+	// A new password logs the user out everywhere.
+	if _, err := s.LookupSession(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the old login still works: %v", err)
+	}
+	if _, err := s.LookupToken(ctx, viaSession); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a token issued through the old login still works: %v", err)
+	}
+	if _, err := s.LookupToken(ctx, apiTok); err != nil {
+		t.Errorf("an API token went with the password: %v", err)
+	}
+	if _, err := s.LookupSession(ctx, bobSecret); err != nil {
+		t.Errorf("bob's login went with alice's password: %v", err)
 	}
 	if got, _ := s.GetUser(ctx, "alice"); got != u1 {
 		t.Errorf("stored %+v, returned %+v", got, u1)
@@ -129,10 +147,10 @@ func TestSetPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u2.PasswordHash != "" || !u2.MustSetPassword || u2.CookieID == u1.CookieID {
+	if u2.PasswordHash != "" || !u2.MustSetPassword {
 		t.Errorf("after reset: %+v", u2)
 	}
-	if _, err := s.SetPassword(ctx, "bob", "x"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.SetPassword(ctx, "carol", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing user: %v", err)
 	}
 }
@@ -148,7 +166,7 @@ func TestClaimPassword(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("claiming alice = %v, %v", ok, err)
 	}
-	if u1.PasswordHash != "$2a$10$first" || u1.MustSetPassword || u1.CookieID == u0.CookieID {
+	if u1.PasswordHash != "$2a$10$first" || u1.MustSetPassword || u1.ID != u0.ID {
 		t.Errorf("after claiming: %+v (before %+v)", u1, u0)
 	}
 	if _, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$second"); err != nil || ok {
@@ -256,7 +274,7 @@ func TestDeleteUserCascades(t *testing.T) {
 	if _, err := s.PutServer(ctx, Server{User: "alice", TokenID: serverTok.ID, Started: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	sess, err := s.CreateSession(ctx, "alice", time.Hour)
+	_, sess, err := s.CreateSession(ctx, "alice", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +296,7 @@ func TestDeleteUserCascades(t *testing.T) {
 	if _, err := s.CreateLoginLink(ctx, "alice", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateSession(ctx, "bob", time.Hour); err != nil {
+	if _, _, err := s.CreateSession(ctx, "bob", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 

@@ -117,7 +117,8 @@ func (wb *Web) admin(w http.ResponseWriter, r *http.Request) {
 // each as the event bus's JSON, so the admin page redraws its rows when
 // something happens instead of polling. A browser that reconnects asks
 // for the rows afresh, so nothing is replayed. The stream ends with the
-// login it was opened with, checked at each keep-alive.
+// login it was opened with, checked at each keep-alive. The admin page
+// passes its anti-forgery token as ?_xsrf=.
 func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	p, ok := wb.session(r)
 	if !ok {
@@ -128,6 +129,19 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
 		return
 	}
+	// Who starts and stops is the admin's to know, not a page's that
+	// happens to run in their browser.
+	if !auth.CheckCSRF(r, p.Session) {
+		wb.fail(w, r, http.StatusForbidden, "The event feed needs the admin page's anti-forgery token. Reload the admin page.")
+		return
+	}
+	release, ok := wb.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
+		return
+	}
+	defer release()
 	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
 		switch e.Kind {
 		case events.ServerState, events.SpawnProgress, events.ImageProgress:
@@ -524,15 +538,12 @@ func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Princ
 	wb.adminAgain(w, r, p, status, sentence(err.Error()), nil)
 }
 
-// resetPassword makes name's next login choose a password and ends their
-// sessions.
+// resetPassword makes name's next login choose a password; SetPassword
+// ends their sessions.
 func (wb *Web) resetPassword(ctx context.Context, name string) error {
 	if _, err := wb.store.SetPassword(ctx, name, ""); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s", core.ErrNoSuchUser, name)
 	} else if err != nil {
-		return err
-	}
-	if _, err := wb.store.DeleteSessionsForUser(ctx, name); err != nil {
 		return err
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/store"
 )
 
 // adminEnv has an admin "root", students alice and bob, and root's browser.
@@ -262,8 +263,17 @@ func TestAdminActions(t *testing.T) {
 	wantStatus(t, p, http.StatusBadRequest)
 	wantBody(t, p, "cannot delete yourself")
 
-	// Resetting a password: the next login chooses one, sessions end.
+	// Resetting a password: the next login chooses one, sessions end, and
+	// so do the tokens servers hold through them.
 	alice := e.loggedIn("alice")
+	aliceSession, err := e.store.LookupSession(ctx, alice.session())
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaSession, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindOAuth, SessionID: aliceSession.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantBody(t, act(url.Values{"action": {"reset-password"}, "user": {"alice"}}), "Let alice choose a new password?")
 	if u, _ := e.store.GetUser(ctx, "alice"); u.MustSetPassword {
 		t.Fatal("reset without confirmation")
@@ -274,6 +284,9 @@ func TestAdminActions(t *testing.T) {
 		t.Fatal("alice's password was not reset")
 	}
 	wantRedirect(t, alice.get("/hub/home"), http.StatusFound, "/hub/login?next=%2Fhub%2Fhome")
+	if _, err := e.store.LookupToken(ctx, viaSession); err == nil {
+		t.Error("a token issued through alice's login survived the reset")
+	}
 	wantStatus(t, act(url.Values{"action": {"reset-password"}, "user": {"root"}, "confirm": {"yes"}}), http.StatusBadRequest)
 
 	wantStatus(t, act(url.Values{"action": {"explode"}, "user": {"alice"}}), http.StatusBadRequest)
@@ -367,13 +380,24 @@ type feed struct {
 	br   *bufio.Reader
 }
 
-// openFeed opens /hub/admin/events on ts with c's cookies. A deadline
+// openFeed opens /hub/admin/events on ts with c's cookies and
+// anti-forgery token, as the admin page's script does. A deadline
 // turns a stream that never says anything into a failure, not a hang.
 func (c *client) openFeed(ts *httptest.Server) *feed {
 	c.e.t.Helper()
+	target := "/hub/admin/events"
+	if c.session() != "" {
+		target += "?_xsrf=" + url.QueryEscape(c.csrf())
+	}
+	return c.openFeedAt(ts, target)
+}
+
+// openFeedAt opens target on ts with c's cookies.
+func (c *client) openFeedAt(ts *httptest.Server, target string) *feed {
+	c.e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	c.e.t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+"/hub/admin/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+target, nil)
 	if err != nil {
 		c.e.t.Fatal(err)
 	}

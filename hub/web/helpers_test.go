@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/classhub/classhub/hub/api"
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
@@ -28,7 +29,8 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-// env is a hub with fakes for Docker and the proxy, and its pages.
+// env is a hub with fakes for Docker and the proxy, its pages and its
+// API, routed as hub.New routes them.
 type env struct {
 	t       *testing.T
 	store   *store.Store
@@ -37,7 +39,10 @@ type env struct {
 	sbus    *events.Bus
 	clock   *testclock.Clock
 	web     *Web
+	api     *api.API
+	handler http.Handler
 	logs    *strings.Builder
+	logMu   sync.Mutex
 	join    string
 	joinMu  sync.Mutex
 }
@@ -55,18 +60,23 @@ func newEnv(t *testing.T) *env {
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var logMu sync.Mutex
-	e.web = New(Options{Hub: e.hub, Auth: &auth.Authenticator{Store: st}, Now: e.clock.Now,
-		ErrorLog: log.New(writerFunc(func(p []byte) (int, error) {
-			logMu.Lock()
-			defer logMu.Unlock()
-			return e.logs.Write(p)
-		}), "", 0),
+	logger := log.New(writerFunc(func(p []byte) (int, error) {
+		e.logMu.Lock()
+		defer e.logMu.Unlock()
+		return e.logs.Write(p)
+	}), "", 0)
+	authn := &auth.Authenticator{Store: st}
+	e.web = New(Options{Hub: e.hub, Auth: authn, Now: e.clock.Now, ErrorLog: logger,
 		JoinCode: func() string {
 			e.joinMu.Lock()
 			defer e.joinMu.Unlock()
 			return e.join
 		}})
+	e.api = api.New(api.Options{Hub: e.hub, Auth: authn, ErrorLog: logger, Pages: e.web})
+	mux := http.NewServeMux()
+	mux.Handle("/hub/api/", e.api.Handler())
+	mux.Handle("/", e.web.Handler())
+	e.handler = mux
 	e.web.sleep = func(context.Context, time.Duration) {}
 	// Starts of the fake take no time, so waiting for them makes tests
 	// deterministic; tests of slow starts hold the fake and set 0.
@@ -81,6 +91,13 @@ func newEnv(t *testing.T) *env {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// logged returns what the hub has logged so far.
+func (e *env) logged() string {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.logs.String()
+}
 
 func (e *env) setJoinCode(code string) {
 	e.joinMu.Lock()
@@ -191,7 +208,7 @@ func (c *client) do(method, target string, body io.Reader, header http.Header) p
 		req.AddCookie(ck)
 	}
 	rec := httptest.NewRecorder()
-	c.e.web.Handler().ServeHTTP(rec, req)
+	c.e.handler.ServeHTTP(rec, req)
 	res := rec.Result()
 	c.jar.SetCookies(req.URL, res.Cookies())
 	b, _ := io.ReadAll(res.Body)
@@ -230,7 +247,7 @@ func (c *client) session() string {
 // csrf returns the anti-forgery token of the client's session.
 func (c *client) csrf() string {
 	c.e.t.Helper()
-	s, err := c.e.store.GetSession(context.Background(), c.session())
+	s, err := c.e.store.LookupSession(context.Background(), c.session())
 	if err != nil {
 		c.e.t.Fatal(err)
 	}

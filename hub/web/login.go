@@ -149,7 +149,19 @@ func (wb *Web) retrySentence(why string, at time.Time) string {
 	return fmt.Sprintf("%s Try again at %s (in %s).", why, at.Local().Format("15:04"), plural(max(mins, 1), "minute"))
 }
 
+// logout ends the session. A GET that the browser does not say came from
+// the hub itself (a student's page can link or embed /hub/logout) asks
+// first, with a form that posts back here.
 func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
+	if p, ok := wb.session(r); ok {
+		if r.Method != http.MethodPost && !auth.Intended(r) { // GET and HEAD
+			wb.render(w, http.StatusOK, "logout", userView(p, "Log out", ""))
+			return
+		}
+		if r.Method == http.MethodPost && !wb.checkCSRF(w, r, p) {
+			return
+		}
+	}
 	if err := wb.auth.Logout(w, r); err != nil {
 		wb.log.Printf("web: %v", err)
 	}

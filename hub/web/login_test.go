@@ -68,7 +68,7 @@ func TestLoginSuccess(t *testing.T) {
 	if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/hub/" {
 		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, path /hub/", sess)
 	}
-	s, err := e.store.GetSession(context.Background(), sess.Value)
+	s, err := e.store.LookupSession(context.Background(), sess.Value)
 	if err != nil || s.User != "alice" {
 		t.Fatalf("session %+v, %v", s, err)
 	}
@@ -170,7 +170,7 @@ func TestFirstLoginSetsPassword(t *testing.T) {
 
 	// The first password typed on the login form is hers, and she is in.
 	wantRedirect(t, c.login("bob", "bobs-new-password", "/hub/home"), http.StatusFound, "/hub/home")
-	if s, err := e.store.GetSession(ctx, c.session()); err != nil || s.User != "bob" {
+	if s, err := e.store.LookupSession(ctx, c.session()); err != nil || s.User != "bob" {
 		t.Fatalf("no session for bob after the first login: %+v, %v", s, err)
 	}
 	u, _ := e.store.GetUser(ctx, "bob")
@@ -318,10 +318,14 @@ func TestLogout(t *testing.T) {
 	ctx := context.Background()
 	c := e.client()
 	wantStatus(t, c.login("alice", "alice-password", ""), http.StatusFound)
-	sid := c.session()
+	secret := c.session()
+	sess, err := e.store.LookupSession(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A token issued through the session (as OAuth tokens in server
 	// cookies are) and one made on its own.
-	viaSession, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindOAuth, SessionID: sid})
+	viaSession, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindOAuth, SessionID: sess.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,11 +333,12 @@ func TestLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRedirect(t, c.get("/hub/logout"), http.StatusFound, "/hub/login")
+	// The menu's link, on the hub's own page.
+	wantRedirect(t, c.do("GET", "/hub/logout", nil, http.Header{"Sec-Fetch-Site": {"same-origin"}}), http.StatusFound, "/hub/login")
 	if c.session() != "" {
 		t.Error("the session cookie was not cleared")
 	}
-	if _, err := e.store.GetSession(ctx, sid); err == nil {
+	if _, err := e.store.LookupSession(ctx, secret); err == nil {
 		t.Error("the session still exists")
 	}
 	if _, err := e.store.LookupToken(ctx, viaSession); err == nil {
@@ -355,7 +360,7 @@ func TestLoginLink(t *testing.T) {
 	}
 	c := e.client()
 	wantRedirect(t, c.get("/hub/login-link/"+secret), http.StatusFound, "/hub/spawn/alice")
-	if s, err := e.store.GetSession(ctx, c.session()); err != nil || s.User != "alice" {
+	if s, err := e.store.LookupSession(ctx, c.session()); err != nil || s.User != "alice" {
 		t.Fatalf("no session for alice: %+v %v", s, err)
 	}
 	// Single use.
@@ -379,10 +384,10 @@ func TestLoginLink(t *testing.T) {
 	old := bob.session()
 	secret, _ = e.store.CreateLoginLink(ctx, "alice", time.Minute)
 	wantStatus(t, bob.get("/hub/login-link/"+secret), http.StatusFound)
-	if s, err := e.store.GetSession(ctx, bob.session()); err != nil || s.User != "alice" {
+	if s, err := e.store.LookupSession(ctx, bob.session()); err != nil || s.User != "alice" {
 		t.Fatalf("session after the link: %+v %v", s, err)
 	}
-	if _, err := e.store.GetSession(ctx, old); err == nil {
+	if _, err := e.store.LookupSession(ctx, old); err == nil {
 		t.Error("the previous session was left behind")
 	}
 }
@@ -439,7 +444,7 @@ func TestSignup(t *testing.T) {
 	if err != nil || u.Admin || u.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte("carols-password")) != nil {
 		t.Fatalf("carol: %+v, %v", u, err)
 	}
-	if s, _ := e.store.GetSession(context.Background(), c.session()); s.User != "carol" {
+	if s, _ := e.store.LookupSession(context.Background(), c.session()); s.User != "carol" {
 		t.Fatal("carol is not logged in after signing up")
 	}
 

@@ -173,8 +173,21 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/hub/home?stopped=1", http.StatusSeeOther)
 }
 
+// spawnPost is the not-running page's button for someone else's server.
+func (wb *Web) spawnPost(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustLogin(w, r)
+	if !ok || !wb.checkCSRF(w, r, p) {
+		return
+	}
+	wb.spawn(w, r)
+}
+
 // spawn starts a server and sends the browser to it, or to its progress
-// page when it takes more than a moment.
+// page when it takes more than a moment. Starting one's own server is a
+// plain link (the notebook's restart item, the tray, bookmarks); starting
+// someone else's, which only admins may, needs the request to come from
+// the hub itself or a press of the not-running page's button, so a link
+// on a student's page cannot make an admin start servers.
 func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 	p, ok := wb.mustLogin(w, r)
 	if !ok {
@@ -208,6 +221,9 @@ func (wb *Web) spawn(w http.ResponseWriter, r *http.Request) {
 		return
 	case s.Pending == core.PendingSpawn:
 		http.Redirect(w, r, pendingURL(name, next), http.StatusFound)
+		return
+	case name != p.User.Name && r.Method != http.MethodPost && !auth.Intended(r):
+		wb.notRunning(w, r, p, http.StatusOK, name, next, "", "Start "+name+"'s server? The link you followed did not come from this hub's own pages.")
 		return
 	}
 	s, err := wb.startBriefly(r.Context(), name)
@@ -263,7 +279,9 @@ func (wb *Web) startBriefly(ctx context.Context, name string) (core.ServerStatus
 // pendingData is the progress page's.
 type pendingData struct {
 	Name string
-	// ProgressURL is the REST API's event stream for this spawn.
+	// ProgressURL is the REST API's event stream for this spawn. The
+	// script adds the anti-forgery token (EventSource cannot send
+	// headers), so the token is in no address the page renders.
 	ProgressURL string
 	// Next is where to go once ready.
 	Next     string
@@ -291,8 +309,7 @@ func (wb *Web) spawnPending(w http.ResponseWriter, r *http.Request) {
 	case s.Ready:
 		http.Redirect(w, r, orDefault(next, core.URL(name)), http.StatusFound)
 	case s.Pending == core.PendingSpawn:
-		d := pendingData{Name: name, Next: next,
-			ProgressURL: "/hub/api/users/" + pathEscape(name) + "/server/progress?_xsrf=" + url.QueryEscape(auth.CSRFToken(p.Session))}
+		d := pendingData{Name: name, Next: next, ProgressURL: "/hub/api/users/" + pathEscape(name) + "/server/progress"}
 		evs, _, _ := wb.hub.Progress(name, 0)
 		for _, e := range evs {
 			d.Log = append(d.Log, progressLine(e))

@@ -34,6 +34,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	// Now is the clock of rate limits and "5 minutes ago"; nil means
 	// time.Now.
 	Now func() time.Time
+	// Streams caps each user's open event streams, shared with the API's;
+	// nil means a cap of limit.StreamsPerUser for the pages' alone.
+	Streams *limit.PerKey
 }
 
 // Web serves the pages.
@@ -68,6 +72,7 @@ type Web struct {
 	pages   map[string]*template.Template
 	assets  map[string]asset
 	guard   *loginGuard
+	streams *limit.PerKey
 	handler http.Handler
 
 	// spawnWait is how long /hub/spawn waits for a server before showing
@@ -98,6 +103,7 @@ func New(opts Options) *Web {
 		joinCode:  opts.JoinCode,
 		log:       opts.ErrorLog,
 		now:       opts.Now,
+		streams:   opts.Streams,
 		spawnWait: time.Second,
 		stopWait:  15 * time.Second,
 		sleep:     sleepCtx,
@@ -113,10 +119,13 @@ func New(opts Options) *Web {
 	if wb.joinCode == nil {
 		wb.joinCode = func() string { return "" }
 	}
+	if wb.streams == nil {
+		wb.streams = limit.NewPerKey(limit.StreamsPerUser)
+	}
 	wb.guard = newLoginGuard(wb.now)
 	wb.assets = loadAssets()
 	wb.pages = wb.loadPages()
-	wb.handler = securityHeaders(wb.routes())
+	wb.handler = securityHeaders(wb.sameOrigin(wb.routes()))
 	return wb
 }
 
@@ -144,11 +153,13 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/signup", wb.signupPage},
 		{"POST /hub/signup", wb.signupPost},
 		{"GET /hub/logout", wb.logout},
+		{"POST /hub/logout", wb.logout},
 		{"GET /hub/login-link/{secret}", wb.loginLink},
 		{"GET /hub/home", wb.home},
 		{"POST /hub/home", wb.homePost},
 		{"GET /hub/spawn", wb.spawn},
 		{"GET /hub/spawn/{name}", wb.spawn},
+		{"POST /hub/spawn/{name}", wb.spawnPost},
 		{"GET /hub/spawn-pending/{name}", wb.spawnPending},
 		{"/hub/user/{name}", userSlash},
 		{"/hub/user/{name}/{path...}", wb.userURL},
@@ -204,6 +215,28 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-JupyterHub-Version", core.Version)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses state-changing requests (every form post) that a
+// browser sends from another origin: a student's server is this host on
+// another port, which browsers count as the same site but not the same
+// origin. Pre-session forms (login, sign-up) have only a cookie to
+// compare their token with, and a page on another port can set that
+// cookie, so for them this is the defence that holds. /hub/user/ is
+// left alone: it changes nothing, and the notebook's own API calls, from
+// the user's server's origin, must get its 424 to offer a restart.
+func (wb *Web) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/hub/user/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := auth.CheckOrigin(r); err != nil {
+			wb.fail(w, r, http.StatusForbidden, "This form was sent from another site, or from another port of this computer, so it was refused. Open the hub's own page and send it from there.")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -425,7 +458,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
-var pageNames = []string{"login", "signup", "home", "spawn_pending", "not_running", "admin", "confirm",
+var pageNames = []string{"login", "signup", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
 	"imported", "token", "error"}
 
 func (wb *Web) loadPages() map[string]*template.Template {

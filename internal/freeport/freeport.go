@@ -48,6 +48,39 @@ func Port(ip string) (int, error) {
 	return 0, fmt.Errorf("find a free port on %q: none of 200 tried in %d-%d was free", ip, lo, hi)
 }
 
+// Block returns the first of n consecutive ports that were all free on ip
+// a moment ago, outside the kernel's ephemeral range, for a hub's
+// user_ports. No port is returned twice by one process.
+func Block(ip string, n int) (int, error) {
+	lo, hi := Range()
+	mu.Lock()
+	defer mu.Unlock()
+	for range 200 {
+		first := lo + rand.IntN(hi-lo-n+2)
+		if blockFree(ip, first, n) {
+			for p := first; p < first+n; p++ {
+				given[p] = true
+			}
+			return first, nil
+		}
+	}
+	return 0, fmt.Errorf("find %d free ports in a row on %q: none of 200 blocks tried in %d-%d was free", n, ip, lo, hi)
+}
+
+func blockFree(ip string, first, n int) bool {
+	for p := first; p < first+n; p++ {
+		if given[p] {
+			return false
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
+}
+
 // Range is the larger stretch of ports from 10000 up that lies outside
 // /proc/sys/net/ipv4/ip_local_port_range (32768-60999 unless changed).
 func Range() (lo, hi int) {

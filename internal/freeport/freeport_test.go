@@ -43,3 +43,26 @@ func TestPortAvoidsTheEphemeralRange(t *testing.T) {
 		t.Errorf("the kernel handed out %d, inside the range Port picks from (%d-%d)", p, lo, hi)
 	}
 }
+
+func TestBlockIsFreeAndNeverOverlaps(t *testing.T) {
+	lo, hi := Range()
+	seen := map[int]bool{}
+	for range 5 {
+		first, err := Block("127.0.0.1", 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first < lo || first+7 > hi {
+			t.Fatalf("block %d+8 outside %d-%d", first, lo, hi)
+		}
+		for p := first; p < first+8; p++ {
+			if seen[p] {
+				t.Fatalf("port %d given twice", p)
+			}
+			seen[p] = true
+		}
+	}
+	if p, err := Port("127.0.0.1"); err != nil || seen[p] {
+		t.Errorf("Port after Block = %d, %v", p, err)
+	}
+}

@@ -81,7 +81,8 @@
   // step. After a reconnection, refresh for what was missed; a login that
   // ended answers 403, which closes the feed for good.
   if (window.EventSource) {
-    var feed = new EventSource(table.getAttribute("data-events-url"));
+    // EventSource cannot send headers: the token goes in the query.
+    var feed = new EventSource(table.getAttribute("data-events-url") + "?_xsrf=" + encodeURIComponent(xsrf));
     var opened = false;
     feed.onopen = function () {
       if (opened) soon();

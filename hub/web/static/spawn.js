@@ -24,6 +24,10 @@
     cancelForm.addEventListener("submit", function () { cancelling = true; });
   }
 
+  function withXSRF(url, xsrf) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "_xsrf=" + encodeURIComponent(xsrf || "");
+  }
+
   function bytes(n) {
     var units = ["B", "kB", "MB", "GB", "TB"];
     var i = 0;
@@ -46,7 +50,9 @@
     message.textContent = "The start did not succeed.";
   }
 
-  var es = new EventSource(root.getAttribute("data-progress-url"));
+  // EventSource cannot send headers: the anti-forgery token goes in the
+  // query, as JupyterHub's spawn page sends it.
+  var es = new EventSource(withXSRF(root.getAttribute("data-progress-url"), root.getAttribute("data-xsrf")));
   es.onopen = function () {
     // Each connection replays the whole start, so start the list afresh.
     log.textContent = "";

@@ -1,0 +1,216 @@
+package hub
+
+import (
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/classhub/classhub/hub/limit"
+)
+
+// connLimits are one listener's timeouts and sizes. http.Server's own
+// ReadTimeout and WriteTimeout bound a whole request and its whole
+// answer, which would cut event streams, websockets, long uploads and
+// downloads; so the server bounds only headers and idle connections, and
+// deadlines on each request bound how long the body or a write may stand
+// still instead.
+type connLimits struct {
+	// Header bounds reading a request's headers.
+	Header time.Duration
+	// Body bounds how long a request body may take to deliver BodyStep
+	// more bytes: a body that stalls, or trickles, is cut; an upload that
+	// keeps moving, however large, is not.
+	Body     time.Duration
+	BodyStep int64
+	// Write bounds how long one write to the client may block: a client
+	// that stops reading is cut; a stream that writes now and then, and
+	// a download the client keeps reading, are not.
+	Write time.Duration
+	// Idle bounds a kept-alive connection between requests.
+	Idle time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+	// PerAddress caps the connections open from one address; 0 means no
+	// cap.
+	PerAddress int
+}
+
+// publicLimits are every public listener's: browsers on the LAN.
+var publicLimits = connLimits{
+	Header:   10 * time.Second,
+	Body:     time.Minute,
+	BodyStep: 4 << 10,
+	Write:    time.Minute,
+	Idle:     2 * time.Minute,
+	// A student's page can fill its visitor's cookie jar for this host
+	// (cookies ignore ports): about 180 cookies of 4 KiB. A smaller limit
+	// would let it lock its visitor out of the hub with 431s.
+	MaxHeaderBytes: http.DefaultMaxHeaderBytes,
+	// Many students may share one address behind the school's NAT; the
+	// per-user caps on streams and websockets bound them instead.
+	PerAddress: 0,
+}
+
+// internalLimits are the internal listener's: notebook servers, which
+// the students control, calling with small requests and never streaming.
+var internalLimits = connLimits{
+	Header:         5 * time.Second,
+	Body:           30 * time.Second,
+	BodyStep:       1 << 10,
+	Write:          30 * time.Second,
+	Idle:           time.Minute,
+	MaxHeaderBytes: 64 << 10,
+	// jupyterhub-singleuser's HTTP client opens at most 10 connections
+	// at once.
+	PerAddress: 32,
+}
+
+// newPublicServer is the one place public listeners get their settings:
+// the hub's main port and any other port it serves pages or notebook
+// servers on.
+func newPublicServer(handler http.Handler, logger *log.Logger) *http.Server {
+	return publicLimits.server(handler, logger)
+}
+
+// newInternalServer serves the listener containers call; serve it on
+// internalLimits.listener(l) where each container has its own address.
+func newInternalServer(handler http.Handler, logger *log.Logger) *http.Server {
+	return internalLimits.server(handler, logger)
+}
+
+func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           cl.deadlines(handler),
+		ReadHeaderTimeout: cl.Header,
+		IdleTimeout:       cl.Idle,
+		MaxHeaderBytes:    cl.MaxHeaderBytes,
+		ErrorLog:          logger,
+	}
+}
+
+// listener caps l's connections per address as PerAddress says.
+func (cl connLimits) listener(l net.Listener) net.Listener {
+	if cl.PerAddress <= 0 {
+		return l
+	}
+	return &perAddressListener{Listener: l, open: limit.NewPerKey(cl.PerAddress)}
+}
+
+// deadlines sets the per-request deadlines Body and Write describe. A
+// request without a body gets no read deadline: the server is reading
+// the connection in the background then, to notice a client that left,
+// and a deadline there would cancel the request.
+func (cl connLimits) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		dw := &deadlineWriter{ResponseWriter: w, rc: rc, timeout: cl.Write}
+		dw.extend()
+		if r.Body != nil && r.Body != http.NoBody {
+			rc.SetReadDeadline(time.Now().Add(cl.Body))
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: cl.Body, step: cl.BodyStep}
+		}
+		next.ServeHTTP(dw, r)
+		// The server sends what the handler left buffered after it
+		// returns, however long ago its last write was.
+		rc.SetWriteDeadline(time.Now().Add(cl.Write))
+	})
+}
+
+// deadlineBody moves the connection's read deadline on each time the
+// body delivers another step of bytes. Once the body is read to its end,
+// the server clears the deadline itself.
+type deadlineBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+	step    int64
+	got     int64
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.got += int64(n); b.got >= b.step && err == nil {
+		b.got = 0
+		b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	}
+	return n, err
+}
+
+// deadlineWriter gives every write, and every flush, at least half the
+// write timeout to go through. It moves the deadline only when less than
+// half is left, so a stream of small writes costs no more than a clock
+// read each.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc       *http.ResponseController
+	timeout  time.Duration
+	deadline atomic.Int64 // unix nanoseconds
+}
+
+func (d *deadlineWriter) extend() {
+	now := time.Now()
+	if now.UnixNano()+int64(d.timeout/2) < d.deadline.Load() {
+		return
+	}
+	dl := now.Add(d.timeout)
+	d.deadline.Store(dl.UnixNano())
+	d.rc.SetWriteDeadline(dl)
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.extend()
+	return d.ResponseWriter.Write(p)
+}
+
+// FlushError is what http.ResponseController.Flush calls.
+func (d *deadlineWriter) FlushError() error {
+	d.extend()
+	return d.rc.Flush()
+}
+
+// Flush is for handlers that ask for an http.Flusher.
+func (d *deadlineWriter) Flush() { d.FlushError() }
+
+// Unwrap lets http.ResponseController reach the connection: the proxy
+// hijacks it for websockets, which clears its deadlines.
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+// perAddressListener closes connections beyond the cap from one address
+// as soon as they are accepted.
+type perAddressListener struct {
+	net.Listener
+	open *limit.PerKey
+}
+
+func (l *perAddressListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+		if err != nil {
+			host = c.RemoteAddr().String()
+		}
+		release, ok := l.open.Acquire(host)
+		if !ok {
+			c.Close()
+			continue
+		}
+		return &countedConn{Conn: c, release: release}, nil
+	}
+}
+
+// countedConn gives its place back when closed (release runs once).
+type countedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.release()
+	return c.Conn.Close()
+}

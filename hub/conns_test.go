@@ -1,0 +1,338 @@
+package hub
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// patience bounds every wait for something the tests expect to happen;
+// the limits under test are a few hundred milliseconds.
+const patience = 10 * time.Second
+
+// testLimits are short versions of the real limits.
+var testLimits = connLimits{
+	Header:         time.Second,
+	Body:           300 * time.Millisecond,
+	BodyStep:       1 << 10,
+	Write:          300 * time.Millisecond,
+	Idle:           300 * time.Millisecond,
+	MaxHeaderBytes: 8 << 10,
+}
+
+// serveWith serves handler with cl on a loopback port and returns its
+// address.
+func serveWith(t *testing.T, cl connLimits, handler http.HandlerFunc) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := cl.server(handler, log.New(io.Discard, "", 0))
+	go srv.Serve(cl.listener(l))
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// within waits for a result the handler sends, failing after patience.
+func within[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(patience):
+		t.Fatalf("%s: nothing after %s", what, patience)
+		panic("unreachable")
+	}
+}
+
+// readAll reads the body and reports how much and what ended it.
+type bodyResult struct {
+	n   int
+	err error
+}
+
+func bodyReader(got chan<- bodyResult) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		got <- bodyResult{int(n), err}
+		if err == nil {
+			fmt.Fprintf(w, "%d", n)
+		}
+	}
+}
+
+// The slow-body attack: a request that sends its headers and part of its
+// body, then nothing, is cut within the body timeout instead of holding
+// its connection (and a goroutine) forever.
+func TestStalledBodyIsCut(t *testing.T) {
+	got := make(chan bodyResult, 1)
+	c := dial(t, serveWith(t, testLimits, bodyReader(got)))
+	start := time.Now()
+	fmt.Fprintf(c, "POST /hub/login HTTP/1.1\r\nHost: hub\r\nContent-Length: 100000\r\n\r\n%s", strings.Repeat("x", 10))
+	res := within(t, "a stalled body", got)
+	if res.err == nil || res.n != 10 {
+		t.Fatalf("the stalled body read %d bytes and ended with %v, want a timeout", res.n, res.err)
+	}
+	if d := time.Since(start); d < testLimits.Body {
+		t.Errorf("cut after %s, before the body timeout %s", d, testLimits.Body)
+	}
+}
+
+// A body that trickles, a byte now and then, is as good as stalled.
+func TestTricklingBodyIsCut(t *testing.T) {
+	got := make(chan bodyResult, 1)
+	c := dial(t, serveWith(t, testLimits, bodyReader(got)))
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: hub\r\nContent-Length: 100000\r\n\r\n")
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if _, err := c.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	if res := within(t, "a trickling body", got); res.err == nil {
+		t.Fatalf("a trickle of %d bytes was read to the end", res.n)
+	}
+}
+
+// An upload that keeps moving is never cut, however long it takes.
+func TestMovingUploadIsNotCut(t *testing.T) {
+	got := make(chan bodyResult, 1)
+	c := dial(t, serveWith(t, testLimits, bodyReader(got)))
+	const chunks, size = 16, 2 << 10
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: hub\r\nContent-Length: %d\r\n\r\n", chunks*size)
+	start := time.Now()
+	tick := time.NewTicker(testLimits.Body / 6)
+	defer tick.Stop()
+	for range chunks {
+		<-tick.C
+		if _, err := c.Write([]byte(strings.Repeat("x", size))); err != nil {
+			t.Fatalf("the server cut a moving upload after %s: %v", time.Since(start), err)
+		}
+	}
+	res := within(t, "a moving upload", got)
+	if res.err != nil || res.n != chunks*size {
+		t.Fatalf("a moving upload read %d of %d bytes: %v", res.n, chunks*size, res.err)
+	}
+	if d := time.Since(start); d < 2*testLimits.Body {
+		t.Fatalf("the upload took %s, not long enough to show anything", d)
+	}
+}
+
+// An event stream that writes now and then lives past the write timeout,
+// and so does a request that waits long after reading its body (a start
+// waiting for its server): neither is cut nor cancelled.
+func TestSlowAnswersLivePastTheTimeouts(t *testing.T) {
+	wait := 3 * max(testLimits.Body, testLimits.Write)
+	addr := serveWith(t, testLimits, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, "data: two\n\n")
+	})
+	for _, method := range []string{"GET", "POST"} {
+		var in io.Reader
+		if method == "POST" {
+			in = strings.NewReader("{}")
+		}
+		req, _ := http.NewRequest(method, "http://"+addr+"/hub/api/users/alice/server/progress", in)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !strings.Contains(string(body), "data: two") {
+			t.Errorf("%s stream after %s: %q, %v; want both events", method, wait, body, err)
+		}
+	}
+}
+
+// A client that stops reading an answer (a slow-read attack) is cut
+// within the write timeout: the handler's writes fail and its request is
+// cancelled.
+func TestClientThatStopsReadingIsCut(t *testing.T) {
+	cut := make(chan error, 1)
+	addr := serveWith(t, testLimits, func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				cut <- err
+				return
+			}
+		}
+	})
+	c := dial(t, addr)
+	fmt.Fprintf(c, "GET /big HTTP/1.1\r\nHost: hub\r\n\r\n")
+	if err := within(t, "a client that reads nothing", cut); err == nil {
+		t.Fatal("no error")
+	}
+}
+
+// A websocket is a hijacked connection: it lives past every deadline.
+func TestHijackedConnectionOutlivesTheDeadlines(t *testing.T) {
+	addr := serveWith(t, testLimits, func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		for {
+			line, err := brw.ReadString('\n')
+			if err != nil {
+				return
+			}
+			brw.WriteString(line)
+			brw.Flush()
+		}
+	})
+	c := dial(t, addr)
+	fmt.Fprintf(c, "GET /user/alice/api/kernels/1/channels HTTP/1.1\r\nHost: hub\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	quiet := time.NewTimer(3 * max(testLimits.Body, testLimits.Write, testLimits.Idle))
+	<-quiet.C
+	c.SetDeadline(time.Now().Add(patience))
+	fmt.Fprint(c, "ping\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "ping\n" {
+		t.Fatalf("after a quiet spell the websocket answered %q, %v", line, err)
+	}
+}
+
+// A kept-alive connection that sends nothing more is closed after the
+// idle timeout.
+func TestIdleConnectionIsClosed(t *testing.T) {
+	c := dial(t, serveWith(t, testLimits, func(w http.ResponseWriter, r *http.Request) {}))
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c.SetReadDeadline(time.Now().Add(patience))
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("an idle connection was not closed: %v", err)
+	}
+}
+
+// The internal listener takes small headers only, and caps the
+// connections one container holds.
+func TestInternalListenerLimits(t *testing.T) {
+	addr := serveWith(t, internalLimits, func(w http.ResponseWriter, r *http.Request) {})
+	c := dial(t, addr)
+	fmt.Fprintf(c, "GET /hub/api/user HTTP/1.1\r\nHost: hub\r\nX-Junk: %s\r\n\r\n", strings.Repeat("x", 2*internalLimits.MaxHeaderBytes))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized headers: %v %v, want 431", resp, err)
+	}
+
+	cl := testLimits
+	cl.PerAddress = 2
+	addr = serveWith(t, cl, func(w http.ResponseWriter, r *http.Request) {})
+	get := func(c net.Conn) error {
+		c.SetDeadline(time.Now().Add(patience))
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	first, second := dial(t, addr), dial(t, addr)
+	if err := errors.Join(get(first), get(second)); err != nil {
+		t.Fatalf("connections within the cap: %v", err)
+	}
+	if err := get(dial(t, addr)); err == nil {
+		t.Fatal("a third connection from one address was served")
+	}
+	first.Close()
+	deadline := time.Now().Add(patience)
+	for get(dial(t, addr)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("closing a connection gave its place to no other")
+		}
+	}
+}
+
+// Whole-request timeouts would cut streams, websockets and uploads:
+// the servers must leave them to the per-request deadlines.
+func TestServersBoundHeadersNotWholeRequests(t *testing.T) {
+	for name, srv := range map[string]*http.Server{"public": newPublicServer(http.NotFoundHandler(), nil),
+		"internal": newInternalServer(http.NotFoundHandler(), nil)} {
+		if srv.ReadTimeout != 0 || srv.WriteTimeout != 0 {
+			t.Errorf("%s: ReadTimeout %s, WriteTimeout %s cut streams", name, srv.ReadTimeout, srv.WriteTimeout)
+		}
+		if srv.ReadHeaderTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+			t.Errorf("%s: header timeout %s, idle timeout %s, header bytes %d", name, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+		}
+	}
+}
+
+// BenchmarkDeadlines is what the per-request deadlines cost a proxied
+// GET: a 32 KiB answer over loopback, with and without them.
+func BenchmarkDeadlines(b *testing.B) {
+	page := []byte(strings.Repeat("x", 32<<10))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
+	for name, h := range map[string]http.Handler{"bare": handler, "deadlines": publicLimits.deadlines(handler)} {
+		b.Run(name, func(b *testing.B) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &http.Server{Handler: h}
+			go srv.Serve(l)
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			url := "http://" + l.Addr().String() + "/"
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/classhub/classhub/hub/api"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/scopes"
+)
+
+// consentData is the consent page's.
+type consentData struct {
+	User, Owner, ServerURL string
+	Action                 string
+	Fields                 []formField
+	Scopes                 []scopeLine
+}
+
+type formField struct{ Name, Value string }
+
+// scopeLine is one thing the server gets, in words and as its scope.
+type scopeLine struct{ Text, Scope string }
+
+// scopeWords says what the scopes a server's token may carry let it do.
+var scopeWords = map[string]string{
+	"access:servers":    "use this server as you",
+	"read:users:name":   "see your username",
+	"read:users:groups": "see which groups you are in",
+}
+
+// Consent is hub/api's consent page: it asks p whether to let another
+// user's server log them in, and posts the answer back with p's
+// anti-forgery token.
+func (wb *Web) Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c api.Consent) {
+	d := consentData{User: c.User, Owner: c.Owner, ServerURL: c.ServerURL, Action: api.AuthorizePath}
+	names := make([]string, 0, len(c.Form))
+	for name := range c.Form {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range c.Form[name] {
+			d.Fields = append(d.Fields, formField{name, v})
+		}
+	}
+	for _, s := range c.Scopes {
+		text := s
+		if parsed, err := scopes.Parse(s); err == nil && scopeWords[parsed.Name] != "" {
+			text = scopeWords[parsed.Name]
+		}
+		d.Scopes = append(d.Scopes, scopeLine{Text: text, Scope: s})
+	}
+	v := userView(p, "Open "+c.Owner+"’s server?", "")
+	v.Page = d
+	// These pages are served under /hub/api, outside Handler: give them
+	// the pages' headers, above all the refusal to be framed, which keeps
+	// the Allow button from being clicked through a disguise.
+	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wb.render(w, http.StatusOK, "consent", v)
+	})).ServeHTTP(w, r)
+}
+
+// Refuse is hub/api's error page for browsers at the authorization
+// endpoint.
+func (wb *Web) Refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wb.fail(w, r, status, msg)
+	})).ServeHTTP(w, r)
+}

@@ -14,31 +14,34 @@ import (
 
 // confinementCheck reports how the settings confine each server: weak,
 // not failed, when a limit is off, since classhub still runs.
-func confinementCheck(cfg config.Config) Check {
+func confinementCheck(cfg config.Config, eng spawner.EngineInfo) Check {
 	var have, advice []string
-	if cfg.PidsLimit > 0 {
+	if cfg.PidsLimit > 0 && !eng.PidsLimit {
+		have = append(have, "no process limit (this kernel cannot count processes)")
+		advice = append(advice, "run a kernel with the pids cgroup controller mounted, so that pids_limit can stop a fork bomb")
+	} else if cfg.PidsLimit > 0 {
 		have = append(have, fmt.Sprintf("at most %d processes", cfg.PidsLimit))
 	} else {
 		have = append(have, "no process limit")
-		advice = append(advice, fmt.Sprintf("set pids_limit = %d so one student's fork bomb cannot slow the laptop", config.DefaultPidsLimit))
+		advice = append(advice, fmt.Sprintf("set pids_limit = %d in the config so one student's fork bomb cannot slow the laptop", config.DefaultPidsLimit))
 	}
 	if cfg.MemoryLimit != "" {
 		have = append(have, cfg.MemoryLimit+" of memory")
 	} else {
 		have = append(have, "no memory limit")
-		advice = append(advice, `set memory_limit (e.g. "2G") so one student cannot use all the laptop's memory`)
+		advice = append(advice, `set memory_limit (e.g. "2G") in the config so one student cannot use all the laptop's memory`)
 	}
 	if cfg.CPULimit > 0 {
 		have = append(have, fmt.Sprintf("%g CPU", cfg.CPULimit))
 	} else {
 		have = append(have, "no CPU limit")
-		advice = append(advice, "set cpu_limit (e.g. 1) so one student cannot take every core")
+		advice = append(advice, "set cpu_limit (e.g. 1) in the config so one student cannot take every core")
 	}
 	have = append(have, "no capabilities", "no new privileges")
 	c := Check{Name: "confinement", OK: true, Detail: "each server gets " + strings.Join(have, ", ")}
 	if len(advice) > 0 {
 		c.Weak = true
-		c.Advice = strings.Join(advice, "; ") + " (in the config file), then stop and start the servers"
+		c.Advice = strings.Join(advice, "; ") + "; then stop and start the servers"
 	}
 	return c
 }

@@ -13,15 +13,19 @@ import (
 )
 
 func TestConfinementCheck(t *testing.T) {
-	c := confinementCheck(config.Default())
+	eng := spawner.EngineInfo{PidsLimit: true}
+	c := confinementCheck(config.Default(), eng)
 	if !c.OK || c.Weak || !strings.Contains(c.Detail, "at most 512 processes") || !strings.Contains(c.Detail, "no capabilities") {
 		t.Errorf("default settings: %+v", c)
 	}
 	open := config.Default()
 	open.PidsLimit, open.CPULimit = 0, 0
-	c = confinementCheck(open)
+	c = confinementCheck(open, eng)
 	if !c.OK || !c.Weak || !strings.Contains(c.Detail, "no process limit") || !strings.Contains(c.Advice, "pids_limit = 512") || !strings.Contains(c.Advice, "cpu_limit") {
 		t.Errorf("no pids or CPU limit: %+v", c)
+	}
+	if c := confinementCheck(config.Default(), spawner.EngineInfo{}); !c.Weak || !strings.Contains(c.Detail, "cannot count processes") {
+		t.Errorf("a kernel without the pids controller: %+v", c)
 	}
 	var out bytes.Buffer
 	Report{Checks: []Check{c}}.Print(&out)

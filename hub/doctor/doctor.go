@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config) Report {
 	} else {
 		add(Check{Name: "probe", Detail: "not run: the probe container runs the notebook image", Advice: "build the image first"})
 	}
-	add(confinementCheck(cfg))
+	add(confinementCheck(cfg, info))
 	for _, c := range runningServerChecks(ctx, sp, cli) {
 		add(c)
 	}

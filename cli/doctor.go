@@ -9,7 +9,7 @@ import (
 
 func init() {
 	register("doctor", command{
-		summary: "check Docker, the network and the hub address, and say what to fix",
+		summary: "check Docker, the network, the hub address and how servers are confined, and say what to fix",
 		usage:   "doctor [--config FILE]",
 		run:     runDoctor,
 	})

@@ -46,6 +46,14 @@ const (
 	TLSOff = "off"
 )
 
+// DefaultPidsLimit is far above what a notebook server with a few kernels
+// and a terminal uses (under 100 threads), and far below what slows a laptop.
+const DefaultPidsLimit = 512
+
+// MinPidsLimit is the fewest processes and threads a notebook server and
+// one kernel need to start.
+const MinPidsLimit = 64
+
 // DefaultImage is the image `classhub image build` produces.
 const DefaultImage = "classhub/notebook:latest"
 
@@ -67,6 +75,10 @@ type Config struct {
 	SwapLimit string `toml:"swap_limit"`
 	// CPULimit caps each server's CPUs, e.g. 1.5; 0 means none.
 	CPULimit float64 `toml:"cpu_limit"`
+	// PidsLimit caps the processes and threads in each server's container,
+	// so one fork bomb stops at its own container instead of the laptop;
+	// 0 means none.
+	PidsLimit int64 `toml:"pids_limit"`
 	// Network is the Docker network servers join.
 	Network string `toml:"network"`
 	// HubPort is the port of the hub's internal API on the Docker bridge.
@@ -128,6 +140,7 @@ func Default() Config {
 		PullPolicy:       PullIfNotPresent,
 		MemoryLimit:      "2G",
 		CPULimit:         1,
+		PidsLimit:        DefaultPidsLimit,
 		Network:          "classhub",
 		HubPort:          8081,
 		UserPorts:        "8100-8399",
@@ -221,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if c.CPULimit < 0 {
 		errs = append(errs, fmt.Errorf("cpu_limit %g is negative: use 0 for no limit", c.CPULimit))
+	}
+	if c.PidsLimit < 0 || (c.PidsLimit > 0 && c.PidsLimit < MinPidsLimit) {
+		errs = append(errs, fmt.Errorf("pids_limit %d is too low for a notebook server and its kernels: use at least %d (the default is %d), or 0 for no limit", c.PidsLimit, MinPidsLimit, DefaultPidsLimit))
 	}
 	if c.Network == "" {
 		errs = append(errs, errors.New("network is empty: set it, e.g. to \"classhub\""))

@@ -250,3 +250,27 @@ func TestTLSSettingsRoundTrip(t *testing.T) {
 		t.Errorf("the default config file mentions tls:\n%s", b)
 	}
 }
+
+func TestPidsLimit(t *testing.T) {
+	if Default().PidsLimit != DefaultPidsLimit || DefaultPidsLimit < MinPidsLimit {
+		t.Fatalf("default pids_limit = %d, want %d", Default().PidsLimit, DefaultPidsLimit)
+	}
+	for n, ok := range map[int64]bool{0: true, MinPidsLimit: true, 4096: true, 10: false, -1: false} {
+		c := Default()
+		c.PidsLimit = n
+		err := c.Validate()
+		if ok && err != nil {
+			t.Errorf("pids_limit %d: %v", n, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "pids_limit") || !strings.Contains(err.Error(), "0 for no limit")) {
+			t.Errorf("pids_limit %d: Validate() = %v, want a sentence about pids_limit", n, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, []byte("pids_limit = 1000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(path); err != nil || c.PidsLimit != 1000 {
+		t.Fatalf("Load(pids_limit = 1000) = %d, %v", c.PidsLimit, err)
+	}
+}

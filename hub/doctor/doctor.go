@@ -1,6 +1,7 @@
 // Package doctor checks that this machine can run classhub: Docker
 // installed, the engine running and usable by this user, the network, the
-// hub address containers will call, proven from inside a container. The
+// hub address containers will call, proven from inside a container, and how
+// the settings and the running servers' containers are confined. The
 // CLI prints the report and the dashboard shows the same sentences.
 package doctor
 
@@ -28,7 +29,10 @@ type Check struct {
 	Name   string
 	OK     bool
 	Detail string
-	// Advice says what to do when the check failed.
+	// Weak marks a check that passed but leaves students or the laptop
+	// less protected than classhub can; Advice says how to fix it.
+	Weak bool
+	// Advice says what to do when the check failed or is weak.
 	Advice string
 }
 
@@ -50,19 +54,27 @@ func (r Report) OK() bool {
 
 // Print writes one line per check and a verdict.
 func (r Report) Print(w io.Writer) {
+	weak := false
 	for _, c := range r.Checks {
+		weak = weak || c.Weak
 		mark := "ok  "
-		if !c.OK {
+		switch {
+		case !c.OK:
 			mark = "FAIL"
+		case c.Weak:
+			mark = "weak"
 		}
 		fmt.Fprintf(w, "%s  %-14s %s\n", mark, c.Name, c.Detail)
-		if !c.OK && c.Advice != "" {
+		if (!c.OK || c.Weak) && c.Advice != "" {
 			fmt.Fprintf(w, "      %-14s → %s\n", "", c.Advice)
 		}
 	}
-	if r.OK() {
+	switch {
+	case r.OK() && weak:
+		fmt.Fprintln(w, "classhub can run here; the weak lines above say how to protect students and the laptop better.")
+	case r.OK():
 		fmt.Fprintln(w, "classhub can run here.")
-	} else {
+	default:
 		fmt.Fprintln(w, "classhub cannot run here yet: fix the first FAIL above and run `classhub doctor` again.")
 	}
 }
@@ -97,6 +109,10 @@ func Run(ctx context.Context, cfg config.Config) Report {
 		add(probeCheck(ctx, sp, netw))
 	} else {
 		add(Check{Name: "probe", Detail: "not run: the probe container runs the notebook image", Advice: "build the image first"})
+	}
+	add(confinementCheck(cfg, info))
+	for _, c := range runningServerChecks(ctx, sp, cli) {
+		add(c)
 	}
 	if ip, err := spawner.LANAddress(); err == nil {
 		add(Check{Name: "class link", OK: true, Detail: "students join at http://" + net.JoinHostPort(ip.String(), portOf(cfg.ListenAddr())) + "/"})

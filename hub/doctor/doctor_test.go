@@ -68,7 +68,7 @@ func TestRealEnginePasses(t *testing.T) {
 	if !r.OK() {
 		t.Fatalf("doctor failed on a working machine:\n%s", out.String())
 	}
-	for _, want := range []string{"engine version", "probe", "reached the hub"} {
+	for _, want := range []string{"engine version", "probe", "reached the hub", "confinement", "servers"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -289,6 +289,7 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 		imageID: imageID,
 		token:   req.APIToken,
 	}
+	harden(s.host, cfg)
 	if !netw.ContainerIPsRoutable {
 		s.host.PortBindings = nat.PortMap{port: {{HostIP: "127.0.0.1"}}}
 		s.host.ExtraHosts = []string{desktopHost + ":host-gateway"}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,11 +13,11 @@ import (
 
 // fingerprintVersion changes when what a fingerprint covers changes, so
 // containers from an older classhub are recreated once.
-const fingerprintVersion = 1
+const fingerprintVersion = 2
 
 // fingerprint hashes what defines a container: the image's ID (not its
 // tag, so a rebuilt image counts), the environment with secret values
-// removed, mounts, limits, network, ports, hosts and command. It is
+// removed, mounts, limits, confinement, network, ports, hosts and command. It is
 // computed from the very structs sent to ContainerCreate so nothing
 // classhub sets can escape it. Secrets are left out because the API token
 // changes independently of the settings and is compared on its own.
@@ -52,6 +53,10 @@ func fingerprint(cfg *container.Config, hc *container.HostConfig, imageID string
 		Memory     int64
 		MemorySwap int64
 		NanoCPUs   int64
+		PidsLimit  int64
+		CapAdd     []string
+		CapDrop    []string
+		Security   []string
 		Network    string
 		Ports      []string
 		ExtraHosts []string
@@ -62,11 +67,20 @@ func fingerprint(cfg *container.Config, hc *container.HostConfig, imageID string
 		Log        container.LogConfig
 	}{
 		fingerprintVersion, imageID, env, mounts, hc.Memory, hc.MemorySwap, hc.NanoCPUs,
-		string(hc.NetworkMode), ports, hosts, cfg.Cmd, cfg.Entrypoint, cfg.User, cfg.Hostname, hc.LogConfig,
+		pidsOf(hc), hc.CapAdd, hc.CapDrop, hc.SecurityOpt, string(hc.NetworkMode), ports, hosts, cfg.Cmd, cfg.Entrypoint, cfg.User, cfg.Hostname, hc.LogConfig,
 	}
 	b, _ := json.Marshal(doc)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// pidsOf is a container's process limit, 0 for none (the engine reports
+// none as nil, 0 or -1).
+func pidsOf(hc *container.HostConfig) int64 {
+	if hc.PidsLimit == nil || *hc.PidsLimit < 0 {
+		return 0
+	}
+	return *hc.PidsLimit
 }
 
 func boolWord(b bool) string {
@@ -93,6 +107,12 @@ func driftReasons(old container.InspectResponse, cfg *container.Config, hc *cont
 		}
 		if oh.NanoCPUs != hc.NanoCPUs {
 			why = append(why, "the CPU limit changed")
+		}
+		if pidsOf(oh) != pidsOf(hc) {
+			why = append(why, "the process limit changed")
+		}
+		if !slices.Equal(oh.CapDrop, hc.CapDrop) || !slices.Equal(oh.CapAdd, hc.CapAdd) || !slices.Equal(oh.SecurityOpt, hc.SecurityOpt) {
+			why = append(why, "its confinement changed")
 		}
 		if oh.NetworkMode != hc.NetworkMode {
 			why = append(why, "the network changed")

@@ -59,6 +59,8 @@ func TestFingerprint(t *testing.T) {
 		"not routable":  func(c *config.Config, n *Network, r *StartRequest) { n.ContainerIPsRoutable = false },
 		"another user":  func(c *config.Config, n *Network, r *StartRequest) { r.User = "bob" },
 		"env var value": func(c *config.Config, n *Network, r *StartRequest) { c.Environment = map[string]string{"A": "2"} },
+		"pids limit":    func(c *config.Config, n *Network, r *StartRequest) { c.PidsLimit = 1000 },
+		"no pids limit": func(c *config.Config, n *Network, r *StartRequest) { c.PidsLimit = 0 },
 		// Turning user configuration on or off recreates stopped servers.
 		"user config": func(c *config.Config, n *Network, r *StartRequest) { c.AllowUserConfig = true },
 	}
@@ -83,11 +85,66 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
+// TestFingerprintCoversConfinement: a container made before classhub
+// confined servers (or with its confinement loosened by hand) no longer
+// matches, so it is recreated at its next start.
+func TestFingerprintCoversConfinement(t *testing.T) {
+	sp := baseSpec(t, nil)
+	loosen := map[string]func(*container.HostConfig){
+		"capabilities kept":  func(h *container.HostConfig) { h.CapDrop = nil },
+		"a capability added": func(h *container.HostConfig) { h.CapAdd = []string{"NET_RAW"} },
+		"new privileges":     func(h *container.HostConfig) { h.SecurityOpt = nil },
+		"no pids limit":      func(h *container.HostConfig) { h.PidsLimit = nil },
+	}
+	for name, f := range loosen {
+		h := *sp.host
+		f(&h)
+		if fingerprint(sp.cfg, &h, sp.imageID) == sp.fingerprint {
+			t.Errorf("%s kept the fingerprint", name)
+		}
+	}
+	old := container.InspectResponse{
+		ContainerJSONBase: &container.ContainerJSONBase{Image: sp.imageID, HostConfig: &container.HostConfig{
+			NetworkMode: sp.host.NetworkMode, Resources: sp.host.Resources,
+		}},
+		Config: &container.Config{Env: sp.cfg.Env},
+	}
+	old.HostConfig.PidsLimit = nil
+	if got := joinReasons(driftReasons(old, sp.cfg, sp.host, sp.imageID)); got != "the process limit changed and its confinement changed" {
+		t.Errorf("reasons for an unconfined container = %q", got)
+	}
+}
+
+func TestSpecIsConfined(t *testing.T) {
+	sp := baseSpec(t, nil)
+	if w := Weaknesses(sp.host); len(w) > 0 {
+		t.Errorf("a server made with the default settings is weak: %+v", w)
+	}
+	if sp.host.PidsLimit == nil || *sp.host.PidsLimit != config.DefaultPidsLimit {
+		t.Errorf("pids limit = %v, want %d", sp.host.PidsLimit, config.DefaultPidsLimit)
+	}
+	open := baseSpec(t, func(c *config.Config, n *Network, r *StartRequest) { c.PidsLimit, c.MemoryLimit, c.CPULimit = 0, "", 0 })
+	var whats []string
+	for _, w := range Weaknesses(open.host) {
+		if w.Advice == "" {
+			t.Errorf("weakness %q says nothing to do", w.What)
+		}
+		whats = append(whats, w.What)
+	}
+	if got := strings.Join(whats, "; "); got != "no process limit; no memory limit; no CPU limit" {
+		t.Errorf("weaknesses with every limit off = %q", got)
+	}
+	if w := Weaknesses(&container.HostConfig{}); len(w) != 5 {
+		t.Errorf("an unconfined container has %d weaknesses, want 5: %+v", len(w), w)
+	}
+}
+
 func TestDriftReasons(t *testing.T) {
 	sp := baseSpec(t, nil)
 	old := container.InspectResponse{
 		ContainerJSONBase: &container.ContainerJSONBase{Image: "sha256:old", HostConfig: &container.HostConfig{
-			NetworkMode: sp.host.NetworkMode, Resources: container.Resources{Memory: 1, MemorySwap: -1, NanoCPUs: sp.host.NanoCPUs},
+			NetworkMode: sp.host.NetworkMode, CapDrop: sp.host.CapDrop, SecurityOpt: sp.host.SecurityOpt,
+			Resources: container.Resources{Memory: 1, MemorySwap: -1, NanoCPUs: sp.host.NanoCPUs, PidsLimit: sp.host.PidsLimit},
 		}},
 		Config: &container.Config{Env: append([]string{"PATH=/usr/bin"}, sp.cfg.Env...)},
 	}

@@ -91,7 +91,10 @@ type EngineInfo struct {
 	Desktop         bool   `json:"desktop"`
 	// SwapLimit is false when the kernel cannot cap swap, so memory_limit
 	// caps memory only.
-	SwapLimit     bool   `json:"swap_limit"`
+	SwapLimit bool `json:"swap_limit"`
+	// PidsLimit is false when the kernel cannot cap processes, so
+	// pids_limit has no effect.
+	PidsLimit     bool   `json:"pids_limit"`
 	CgroupVersion string `json:"cgroup_version"`
 }
 
@@ -107,6 +110,7 @@ func (d *Docker) Engine(ctx context.Context) (EngineInfo, error) {
 	}
 	return EngineInfo{
 		Version: v.Version, APIVersion: d.cli.ClientVersion(), OperatingSystem: info.OperatingSystem,
-		Desktop: isDesktop(info.OperatingSystem), SwapLimit: info.SwapLimit, CgroupVersion: info.CgroupVersion,
+		Desktop: isDesktop(info.OperatingSystem), SwapLimit: info.SwapLimit, PidsLimit: info.PidsLimit,
+		CgroupVersion: info.CgroupVersion,
 	}, nil
 }

@@ -22,8 +22,9 @@ import (
 	"net/http/httputil"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/classhub/classhub/hub/limit"
 )
 
 // Options holds the hooks and dependencies of a Proxy; all are optional.
@@ -84,11 +85,11 @@ type Proxy struct {
 	subdomainSuffix  string // "." + Origins.SubdomainHost, lowercase
 	crossOrigin      *http.CrossOriginProtection
 	hubCookies       []string
-	maxWebsockets    int64
+	maxWebsockets    int
+	websockets       *limit.PerKey // open websockets per user
 
-	mu         sync.RWMutex
-	routes     map[string]*route
-	websockets map[string]*atomic.Int64 // open websockets per user
+	mu     sync.RWMutex
+	routes map[string]*route
 }
 
 // New returns a Proxy with an empty routing table.
@@ -105,9 +106,8 @@ func New(opts Options) *Proxy {
 		origins:          opts.Origins,
 		crossOrigin:      http.NewCrossOriginProtection(),
 		hubCookies:       opts.HubCookies,
-		maxWebsockets:    int64(opts.MaxWebsockets),
+		maxWebsockets:    opts.MaxWebsockets,
 		routes:           make(map[string]*route),
-		websockets:       make(map[string]*atomic.Int64),
 	}
 	if p.origins != nil && p.origins.SubdomainHost != "" {
 		p.subdomainSuffix = "." + strings.ToLower(p.origins.SubdomainHost)
@@ -115,6 +115,7 @@ func New(opts Options) *Proxy {
 	if p.maxWebsockets <= 0 {
 		p.maxWebsockets = DefaultMaxWebsockets
 	}
+	p.websockets = limit.NewPerKey(p.maxWebsockets)
 	if p.notRunning == nil {
 		p.notRunning = NotRunning
 	}
@@ -169,32 +170,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // connection is done.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 	if isUpgrade(r) {
-		open := p.websocketCount(rt.user)
-		defer open.Add(-1)
-		if open.Add(1) > p.maxWebsockets {
+		release, ok := p.websockets.Acquire(rt.user)
+		if !ok {
 			w.Header().Set("Retry-After", "10")
 			plain(w, http.StatusTooManyRequests, fmt.Sprintf("%s's server has %d websockets open, the most one server may have; close notebook tabs you no longer use.", rt.user, p.maxWebsockets))
 			return
 		}
+		defer release()
 	}
 	rt.rp.ServeHTTP(&forwardWriter{ResponseWriter: w, in: r}, r)
-}
-
-// websocketCount is user's count of open websockets.
-func (p *Proxy) websocketCount(user string) *atomic.Int64 {
-	p.mu.RLock()
-	n := p.websockets[user]
-	p.mu.RUnlock()
-	if n != nil {
-		return n
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n = p.websockets[user]; n == nil {
-		n = new(atomic.Int64)
-		p.websockets[user] = n
-	}
-	return n
 }
 
 // isUpgrade reports whether r asks to switch protocols, by the test

@@ -170,7 +170,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
-	pages := newPages(h, logger, streams)
+	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())
+	if err != nil {
+		return nil, err
+	}
+	pages := newPages(h, logger, streams, providers)
 	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())

@@ -33,6 +33,7 @@ import (
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 	"github.com/classhub/classhub/hub/tlscert"
+	"github.com/classhub/classhub/hub/web"
 )
 
 // StateFile is the SQLite database's name inside the data dir.
@@ -157,7 +158,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		},
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie},
+		HubCookies:    []string{auth.SessionCookie, web.StateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {

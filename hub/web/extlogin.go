@@ -14,16 +14,18 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/extauth"
 	"github.com/classhub/classhub/hub/store"
 )
 
-// stateCookie binds an external login under way to the browser that
+// StateCookie binds an external login under way to the browser that
 // started it: the callback must come with the state the cookie holds, so
-// nobody can send a victim's browser back with a code of their own.
-const stateCookie = "classhub-oauth-state"
+// nobody can send a victim's browser back with a code of their own. Only
+// the callback gets it.
+const StateCookie = "classhub-oauth-state"
+
+const callbackPath = "/hub/oauth_callback"
 
 const (
 	// extLoginTTL is how long someone has to log in at the provider.
@@ -124,7 +126,7 @@ func (wb *Web) oauthLogin(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusTooManyRequests, "Too many logins are under way from this computer. Finish one, or wait ten minutes and try again.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: auth.SessionPath, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: StateCookie, Value: state, Path: callbackPath, HttpOnly: true,
 		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(extLoginTTL / time.Second)})
 	http.Redirect(w, r, p.AuthCodeURL(state, verifier), http.StatusFound)
 }
@@ -148,10 +150,10 @@ func callbackOrigin(p extauth.Provider) *url.URL {
 // the code, and the name must be free or already this provider's.
 // Anything else shows a page saying what to do, and changes nothing.
 func (wb *Web) oauthCallback(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: auth.SessionPath, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: StateCookie, Path: callbackPath, HttpOnly: true,
 		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	state := r.FormValue("state")
-	c, err := r.Cookie(stateCookie)
+	c, err := r.Cookie(StateCookie)
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		wb.fail(w, r, http.StatusBadRequest, "This login was not started in this browser, or it was already used. Go back to the login page and log in again.")
 		return

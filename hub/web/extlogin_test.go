@@ -109,11 +109,11 @@ func TestGitHubLoginMakesAndReusesTheAccount(t *testing.T) {
 	wantStatus(t, first, http.StatusFound)
 	var state *http.Cookie
 	for _, ck := range first.Cookies() {
-		if ck.Name == stateCookie {
+		if ck.Name == StateCookie {
 			state = ck
 		}
 	}
-	if state == nil || !state.HttpOnly || state.Path != "/hub/" || state.SameSite != http.SameSiteLaxMode || state.MaxAge <= 0 {
+	if state == nil || !state.HttpOnly || state.Path != "/hub/oauth_callback" || state.SameSite != http.SameSiteLaxMode || state.MaxAge <= 0 {
 		t.Fatalf("state cookie %+v", state)
 	}
 	authorize, _ := url.Parse(first.Header.Get("Location"))
@@ -190,15 +190,15 @@ func TestGitHubLoginRefusesWrongAndReplayedState(t *testing.T) {
 	c = e.client()
 	back = c.startGitHub("")
 	var cookie *http.Cookie
-	for _, ck := range c.jar.Cookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/"}) {
-		if ck.Name == stateCookie {
+	for _, ck := range c.jar.Cookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/oauth_callback"}) {
+		if ck.Name == StateCookie {
 			cookie = ck
 		}
 	}
 	wantStatus(t, c.get(back), http.StatusFound)
 	after := e.users()
 	replay := e.client()
-	replay.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/"}, []*http.Cookie{cookie})
+	replay.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/oauth_callback"}, []*http.Cookie{cookie})
 	wantRefused(t, replay, replay.get(back), after, http.StatusBadRequest, "already used")
 	if got := gh.Calls("POST /login/oauth/access_token"); got != calls+1 {
 		t.Errorf("%d calls to the token endpoint; want 1: refused states must not reach GitHub", got-calls)
@@ -353,8 +353,8 @@ func TestExternalLoginsAreBounded(t *testing.T) {
 			defer wg.Done()
 			b := e.client()
 			u, _ := url.Parse(back)
-			b.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/"},
-				[]*http.Cookie{{Name: stateCookie, Value: u.Query().Get("state")}})
+			b.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: "/hub/oauth_callback"},
+				[]*http.Cookie{{Name: StateCookie, Value: u.Query().Get("state")}})
 			b.get(back)
 		}()
 	}

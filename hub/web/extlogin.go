@@ -254,8 +254,8 @@ func (wb *Web) externalUser(ctx context.Context, p extauth.Provider, id extauth.
 
 // shorten keeps a provider's error code fit for a page.
 func shorten(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
 	}
 	return s
 }

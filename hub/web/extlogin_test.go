@@ -413,3 +413,17 @@ func TestPasswordsOff(t *testing.T) {
 		t.Error("the login link did not log in")
 	}
 }
+
+func TestStateCookieIsSecureOnHTTPS(t *testing.T) {
+	e := newEnv(t)
+	e.withLogins(false, &fakeProvider{id: "github"})
+	e.web.auth.Secure = true
+	p := e.client().get("/hub/oauth_login?provider=github")
+	wantStatus(t, p, http.StatusFound)
+	for _, ck := range p.Cookies() {
+		if ck.Name == StateCookie && ck.Secure && ck.HttpOnly {
+			return
+		}
+	}
+	t.Errorf("no Secure, HttpOnly state cookie in %v", p.Cookies())
+}

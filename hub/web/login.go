@@ -67,7 +67,7 @@ type loginButton struct{ ID, Title string }
 
 func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
 	d.Signup = wb.joinCode() != ""
-	d.Passwords = !wb.passwordsOff
+	d.Passwords = !wb.noPasswords
 	for _, p := range wb.providers {
 		d.Providers = append(d.Providers, loginButton{ID: p.ID(), Title: p.Title()})
 	}
@@ -95,7 +95,7 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		v.Error = msg
 		wb.render(w, status, "login", v)
 	}
-	if wb.passwordsOff {
+	if wb.noPasswords {
 		again(http.StatusForbidden, "Logging in with a password is off on this hub. Use one of the buttons on this page.")
 		return
 	}

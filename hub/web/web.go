@@ -92,9 +92,9 @@ type Web struct {
 	guard   *loginGuard
 	streams *limit.PerKey
 
-	providers    []extauth.Provider
-	passwordsOff bool
-	extLogins    *extLogins
+	providers   []extauth.Provider
+	noPasswords bool
+	extLogins   *extLogins
 
 	handler http.Handler
 
@@ -120,23 +120,23 @@ type Web struct {
 // New returns the pages.
 func New(opts Options) *Web {
 	wb := &Web{
-		hub:          opts.Hub,
-		store:        opts.Hub.Store(),
-		auth:         opts.Auth,
-		joinCode:     opts.JoinCode,
-		log:          opts.ErrorLog,
-		now:          opts.Now,
-		fingerprint:  opts.Fingerprint,
-		caCert:       opts.CACert,
-		streams:      opts.Streams,
-		providers:    opts.Providers,
-		passwordsOff: opts.PasswordsOff,
-		extLogins:    newExtLogins(),
-		spawnWait:    time.Second,
-		stopWait:     15 * time.Second,
-		sleep:        sleepCtx,
-		keepAlive:    15 * time.Second,
-		shutdowns:    make(map[*http.Server]chan struct{}),
+		hub:         opts.Hub,
+		store:       opts.Hub.Store(),
+		auth:        opts.Auth,
+		joinCode:    opts.JoinCode,
+		log:         opts.ErrorLog,
+		now:         opts.Now,
+		fingerprint: opts.Fingerprint,
+		caCert:      opts.CACert,
+		streams:     opts.Streams,
+		providers:   opts.Providers,
+		noPasswords: opts.PasswordsOff,
+		extLogins:   newExtLogins(),
+		spawnWait:   time.Second,
+		stopWait:    15 * time.Second,
+		sleep:       sleepCtx,
+		keepAlive:   15 * time.Second,
+		shutdowns:   make(map[*http.Server]chan struct{}),
 	}
 	if wb.log == nil {
 		wb.log = log.Default()
@@ -144,7 +144,7 @@ func New(opts Options) *Web {
 	if wb.now == nil {
 		wb.now = time.Now
 	}
-	if wb.joinCode == nil || wb.passwordsOff {
+	if wb.joinCode == nil || wb.noPasswords {
 		wb.joinCode = func() string { return "" }
 	}
 	if wb.streams == nil {

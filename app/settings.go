@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -73,6 +75,9 @@ type Settings struct {
 	joinCode                       *widget.Entry
 	tls                            *widget.Select
 	tlsCert, tlsKey                *widget.Entry
+	passwords                      *widget.Check
+	ghClient, ghSecret             *widget.Entry
+	ghUsers, ghOrgs, ghAdmins      *widget.Entry
 	pull                           *widget.Select
 	result                         *widget.Label
 	save, restart                  *widget.Button
@@ -101,6 +106,17 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.tlsCert.SetPlaceHolder("e.g. /etc/ssl/class.pem (PEM, with its chain)")
 	s.tlsKey = widget.NewEntry()
 	s.tlsKey.SetPlaceHolder("e.g. /etc/ssl/class.key (PEM)")
+	s.passwords = widget.NewCheck("People can log in with a classhub password", nil)
+	s.ghClient = widget.NewEntry()
+	s.ghClient.SetPlaceHolder("empty: no GitHub login")
+	// The secret shows as dots, as on GitHub's own page.
+	s.ghSecret = widget.NewPasswordEntry()
+	s.ghUsers = widget.NewEntry()
+	s.ghUsers.SetPlaceHolder("GitHub logins, e.g. ada, grace")
+	s.ghOrgs = widget.NewEntry()
+	s.ghOrgs.SetPlaceHolder("e.g. my-school, my-school:year-9")
+	s.ghAdmins = widget.NewEntry()
+	s.ghAdmins.SetPlaceHolder("GitHub logins of instructors")
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
@@ -125,12 +141,23 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("HTTPS", s.tls),
 		widget.NewFormItem("Certificate file", s.tlsCert),
 		widget.NewFormItem("Key file", s.tlsKey),
+		widget.NewFormItem("Passwords", s.passwords),
+		widget.NewFormItem("GitHub client ID", s.ghClient),
+		widget.NewFormItem("GitHub client secret", s.ghSecret),
+		widget.NewFormItem("GitHub users", s.ghUsers),
+		widget.NewFormItem("GitHub organizations", s.ghOrgs),
+		widget.NewFormItem("GitHub instructors", s.ghAdmins),
 	)
 	form.Items[1].HintText = "students' browsers connect to this port"
 	form.Items[4].HintText = "per server"
 	form.Items[6].HintText = "idle servers are stopped after this long"
 	form.Items[7].HintText = "login mode: with a code, students can sign up themselves at /hub/signup"
 	form.Items[8].HintText = "the dashboard shows the fingerprint students check"
+	form.Items[11].HintText = "turn off only with GitHub login on; your tray's links always work"
+	form.Items[12].HintText = "of a GitHub OAuth app; its callback URL: class link + hub/oauth_callback"
+	form.Items[14].HintText = "these people may log in with GitHub"
+	form.Items[15].HintText = "their members may log in too"
+	form.Items[16].HintText = "they log in as instructors"
 	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
 	where.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
@@ -168,6 +195,12 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.tlsCert.SetText(cfg.TLSCert)
 	s.tlsKey.SetText(cfg.TLSKey)
 	s.showTLSFiles()
+	s.passwords.SetChecked(cfg.LocalLogins)
+	s.ghClient.SetText(cfg.GitHub.ClientID)
+	s.ghSecret.SetText(string(cfg.GitHub.ClientSecret))
+	s.ghUsers.SetText(strings.Join(cfg.GitHub.AllowedUsers, ", "))
+	s.ghOrgs.SetText(strings.Join(cfg.GitHub.AllowedOrganizations, ", "))
+	s.ghAdmins.SetText(strings.Join(cfg.GitHub.AdminUsers, ", "))
 	s.result.SetText("")
 	s.restart.Hide()
 	s.content.Refresh()
@@ -258,10 +291,22 @@ func (s *Settings) formConfig() (config.Config, error) {
 	if cfg.TLS == config.TLSFiles {
 		cfg.TLSCert, cfg.TLSKey = strings.TrimSpace(s.tlsCert.Text), strings.TrimSpace(s.tlsKey.Text)
 	}
+	cfg.LocalLogins = s.passwords.Checked
+	cfg.GitHub.ClientID = strings.TrimSpace(s.ghClient.Text)
+	cfg.GitHub.ClientSecret = config.Secret(strings.TrimSpace(s.ghSecret.Text))
+	cfg.GitHub.AllowedUsers = names(s.ghUsers.Text)
+	cfg.GitHub.AllowedOrganizations = names(s.ghOrgs.Text)
+	cfg.GitHub.AdminUsers = names(s.ghAdmins.Text)
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, cfg.Validate()
+}
+
+// names reads a list typed as "a, b c": nil when empty, so the file
+// leaves it out.
+func names(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }
 
 // ListenFor is the listen address for mode and port. A host the file sets
@@ -311,6 +356,9 @@ func SettingsChanges(old, new config.Config) []string {
 	if old.TLSMode() != new.TLSMode() || old.TLSCert != new.TLSCert || old.TLSKey != new.TLSKey {
 		restart = append(restart, "HTTPS")
 	}
+	if old.LocalLogins != new.LocalLogins || !sameGitHub(old.GitHub, new.GitHub) {
+		restart = append(restart, "logins")
+	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")
 	}
@@ -333,6 +381,14 @@ func SettingsChanges(old, new config.Config) []string {
 			"stopped and started again. Work folders are kept.", andList(recreate)))
 	}
 	return out
+}
+
+// sameGitHub reports whether two [github] settings are the same.
+func sameGitHub(a, b config.GitHub) bool {
+	return a.ClientID == b.ClientID && a.ClientSecret == b.ClientSecret && a.CallbackURL == b.CallbackURL &&
+		a.AuthorizeURL == b.AuthorizeURL && a.TokenURL == b.TokenURL && a.APIURL == b.APIURL &&
+		slices.Equal(a.AllowedUsers, b.AllowedUsers) && slices.Equal(a.AllowedOrganizations, b.AllowedOrganizations) &&
+		slices.Equal(a.AdminUsers, b.AdminUsers)
 }
 
 // andList joins words as "a, b and c".

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
@@ -75,6 +77,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network.Name)
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
 	fmt.Fprintf(env.Stdout, "  HTTPS:            %s\n", httpsLine(cfg, h))
+	fmt.Fprintf(env.Stdout, "  logins:           %s\n", loginsLine(cfg, h))
 	fmt.Fprintln(env.Stdout, "Press Ctrl+C to stop the hub; notebook servers keep running until you stop them.")
 	return h.Serve(ctx)
 }
@@ -92,6 +95,19 @@ func httpsLine(cfg config.Config, h *hub.Hub) string {
 		return "off: passwords cross the network unencrypted (set tls = \"auto\" or pass --tls auto)"
 	}
 	return "off (only this laptop connects)"
+}
+
+// loginsLine says how people log in, and what the instructor registers
+// with GitHub.
+func loginsLine(cfg config.Config, h *hub.Hub) string {
+	var ways []string
+	if cfg.LocalLogins {
+		ways = append(ways, "classhub passwords")
+	}
+	if cfg.GitHub.Enabled() {
+		ways = append(ways, "GitHub (the OAuth app's callback URL: "+cmp.Or(cfg.GitHub.CallbackURL, h.OAuthCallbackURL())+")")
+	}
+	return strings.Join(ways, ", ")
 }
 
 // setIf sets *dst to v when the flag name was given.

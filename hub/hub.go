@@ -33,6 +33,7 @@ import (
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 	"github.com/classhub/classhub/hub/tlscert"
+	"github.com/classhub/classhub/hub/web"
 )
 
 // StateFile is the SQLite database's name inside the data dir.
@@ -157,7 +158,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		},
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie},
+		HubCookies:    []string{auth.SessionCookie, web.StateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {
@@ -170,7 +171,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
-	pages := newPages(h, logger, streams)
+	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())
+	if err != nil {
+		return nil, err
+	}
+	pages := newPages(h, logger, streams, providers)
 	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())

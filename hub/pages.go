@@ -3,14 +3,16 @@ package hub
 import (
 	"log"
 
+	"github.com/classhub/classhub/hub/extauth"
 	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/web"
 )
 
 // newPages is the hub's pages: everything under /hub/ but the API, and
 // the API's consent page.
-func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey) *web.Web {
+func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey, providers []extauth.Provider) *web.Web {
 	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    func() string { return h.Config().JoinCode },
-		Fingerprint: h.TLSFingerprint(), CACert: h.CACert()})
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(),
+		Providers: providers, PasswordsOff: !h.Config().LocalLogins})
 }

@@ -130,6 +130,12 @@ type Config struct {
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`
+	// LocalLogins lets people log in with a classhub password (and sign up
+	// with the join code). It can be off only while an external login is
+	// on; the tray's login links work either way.
+	LocalLogins bool `toml:"local_logins"`
+	// GitHub is the [github] table: logging in with a GitHub account.
+	GitHub GitHub `toml:"github,omitempty"`
 }
 
 // Default returns the settings classhub starts with.
@@ -149,6 +155,7 @@ func Default() Config {
 		StartTimeout:     Duration(60 * time.Second),
 		HTTPTimeout:      Duration(60 * time.Second),
 		IdleTimeout:      Duration(time.Hour),
+		LocalLogins:      true,
 	}
 }
 
@@ -263,6 +270,10 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
 	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.GitHub.validate()...)
+	if !c.LocalLogins && !c.ExternalLogins() {
+		errs = append(errs, errors.New("local_logins = false needs an external login, or nobody but the laptop's owner could log in: set up [github] first, or set local_logins = true"))
+	}
 	return errors.Join(errs...)
 }
 

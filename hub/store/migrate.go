@@ -142,6 +142,15 @@ CREATE TABLE user_ports (
 	port    INTEGER NOT NULL UNIQUE CHECK (port BETWEEN 1 AND 65535)
 );
 `},
+	{name: "external logins", sql: `
+-- A user made by logging in with GitHub or a school's account logs in only
+-- that way: the row says which, so that such a login never takes over an
+-- account with a classhub password, nor the other way round.
+CREATE TABLE external_logins (
+	user_id  INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	provider TEXT    NOT NULL
+);
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

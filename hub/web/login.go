@@ -56,10 +56,21 @@ type loginData struct {
 	// Fingerprint is the hub's certificate fingerprint to compare with the
 	// projector; "" on plain HTTP.
 	Fingerprint string
+	// Providers are the buttons of the external logins.
+	Providers []loginButton
+	// Passwords shows the username and password form.
+	Passwords bool
 }
+
+// loginButton is an external login on the login page.
+type loginButton struct{ ID, Title string }
 
 func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
 	d.Signup = wb.joinCode() != ""
+	d.Passwords = !wb.noPasswords
+	for _, p := range wb.providers {
+		d.Providers = append(d.Providers, loginButton{ID: p.ID(), Title: p.Title()})
+	}
 	d.Min = auth.MinPasswordLen
 	d.Fingerprint = wb.fingerprint
 	return view{Title: "Log in", XSRF: wb.formToken(w, r), Page: d}
@@ -83,6 +94,10 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		v := wb.loginView(w, r, d)
 		v.Error = msg
 		wb.render(w, status, "login", v)
+	}
+	if wb.noPasswords {
+		again(http.StatusForbidden, "Logging in with a password is off on this hub. Use one of the buttons on this page.")
+		return
 	}
 	if !checkFormToken(r) {
 		again(http.StatusForbidden, "The login form was too old or came from another site. Please log in again.")

@@ -34,6 +34,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/extauth"
 	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -65,6 +66,13 @@ type Options struct {
 	// Streams caps each user's open event streams, shared with the API's;
 	// nil means a cap of limit.StreamsPerUser for the pages' alone.
 	Streams *limit.PerKey
+	// Providers are the external logins (GitHub, a school's accounts) the
+	// login page offers, in its order.
+	Providers []extauth.Provider
+	// PasswordsOff turns off logging in with a classhub password and
+	// signing up with the join code, leaving the Providers and the tray's
+	// login links.
+	PasswordsOff bool
 }
 
 // Web serves the pages.
@@ -83,6 +91,11 @@ type Web struct {
 	assets  map[string]asset
 	guard   *loginGuard
 	streams *limit.PerKey
+
+	providers   []extauth.Provider
+	noPasswords bool
+	extLogins   *extLogins
+
 	handler http.Handler
 
 	// spawnWait is how long /hub/spawn waits for a server before showing
@@ -116,6 +129,9 @@ func New(opts Options) *Web {
 		fingerprint: opts.Fingerprint,
 		caCert:      opts.CACert,
 		streams:     opts.Streams,
+		providers:   opts.Providers,
+		noPasswords: opts.PasswordsOff,
+		extLogins:   newExtLogins(),
 		spawnWait:   time.Second,
 		stopWait:    15 * time.Second,
 		sleep:       sleepCtx,
@@ -128,7 +144,7 @@ func New(opts Options) *Web {
 	if wb.now == nil {
 		wb.now = time.Now
 	}
-	if wb.joinCode == nil {
+	if wb.joinCode == nil || wb.noPasswords {
 		wb.joinCode = func() string { return "" }
 	}
 	if wb.streams == nil {
@@ -167,6 +183,8 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/logout", wb.logout},
 		{"POST /hub/logout", wb.logout},
 		{"GET /hub/login-link/{secret}", wb.loginLink},
+		{"GET /hub/oauth_login", wb.oauthLogin},
+		{"GET /hub/oauth_callback", wb.oauthCallback},
 		{"GET /hub/home", wb.home},
 		{"POST /hub/home", wb.homePost},
 		{"GET /hub/spawn", wb.spawn},

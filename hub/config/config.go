@@ -118,6 +118,8 @@ type Config struct {
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`
+	// OIDC logs people in with a school's OpenID Connect provider.
+	OIDC OIDC `toml:"oidc,omitempty"`
 }
 
 // Default returns the settings classhub starts with.
@@ -171,14 +173,7 @@ func (c Config) TLSMode() string {
 // nothing it serves crosses a network.
 func (c Config) LoopbackOnly() bool {
 	host, _, err := net.SplitHostPort(c.ListenAddr())
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && loopbackHost(host)
 }
 
 // MemoryBytes returns MemoryLimit in bytes (0 for none).
@@ -247,6 +242,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
 	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.OIDC.validate()...)
 	return errors.Join(errs...)
 }
 

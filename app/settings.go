@@ -74,6 +74,7 @@ type Settings struct {
 	tls                            *widget.Select
 	tlsCert, tlsKey                *widget.Entry
 	pull                           *widget.Select
+	oidc                           *oidcForm
 	result                         *widget.Label
 	save, restart                  *widget.Button
 	content                        fyne.CanvasObject
@@ -101,6 +102,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.tlsCert.SetPlaceHolder("e.g. /etc/ssl/class.pem (PEM, with its chain)")
 	s.tlsKey = widget.NewEntry()
 	s.tlsKey.SetPlaceHolder("e.g. /etc/ssl/class.key (PEM)")
+	s.oidc = newOIDCForm()
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
@@ -136,6 +138,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.content = container.NewVScroll(container.NewVBox(
 		where,
 		form,
+		s.oidc.content,
 		container.NewHBox(layout.NewSpacer(), s.restart, s.save),
 		s.result,
 	))
@@ -168,6 +171,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.tlsCert.SetText(cfg.TLSCert)
 	s.tlsKey.SetText(cfg.TLSKey)
 	s.showTLSFiles()
+	s.oidc.load(cfg.OIDC)
 	s.result.SetText("")
 	s.restart.Hide()
 	s.content.Refresh()
@@ -188,6 +192,7 @@ func (s *Settings) Save() (config.Config, error) {
 		return cfg, err
 	}
 	s.base = cfg
+	s.oidc.load(cfg.OIDC)
 	s.result.Importance = widget.MediumImportance
 	msg := "Saved."
 	if !s.running {
@@ -258,6 +263,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	if cfg.TLS == config.TLSFiles {
 		cfg.TLSCert, cfg.TLSKey = strings.TrimSpace(s.tlsCert.Text), strings.TrimSpace(s.tlsKey.Text)
 	}
+	cfg.OIDC = s.oidc.apply(s.base.OIDC)
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
@@ -310,6 +316,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.TLSMode() != new.TLSMode() || old.TLSCert != new.TLSCert || old.TLSKey != new.TLSKey {
 		restart = append(restart, "HTTPS")
+	}
+	if oidcChanged(old.OIDC, new.OIDC) {
+		restart = append(restart, "school login")
 	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")

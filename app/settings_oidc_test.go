@@ -54,8 +54,8 @@ func TestSettingsSchoolLoginNeverShowsTheSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := got.OIDC
-	if o.ClientSecret.Reveal() != schoolSecret {
-		t.Errorf("saving without typing a secret changed it to %q", o.ClientSecret.Reveal())
+	if string(o.ClientSecret) != schoolSecret {
+		t.Errorf("saving without typing a secret changed it to %q", string(o.ClientSecret))
 	}
 	if strings.Join(o.AllowedDomains, " ") != "school.example annex.school.example" || strings.Join(o.AllowedGroups, " ") != "class-7b" ||
 		strings.Join(o.AdminGroups, " ") != "staff" || o.UsernameClaim != "preferred_username" {
@@ -67,8 +67,8 @@ func TestSettingsSchoolLoginNeverShowsTheSecret(t *testing.T) {
 
 	f.secret.SetText("new-s3cret")
 	test.Tap(s.save)
-	if got, _ := config.Load(path); got.OIDC.ClientSecret.Reveal() != "new-s3cret" {
-		t.Errorf("typed secret not saved: %q", got.OIDC.ClientSecret.Reveal())
+	if got, _ := config.Load(path); string(got.OIDC.ClientSecret) != "new-s3cret" {
+		t.Errorf("typed secret not saved: %q", string(got.OIDC.ClientSecret))
 	}
 	if f.secret.Text != "" || strings.Contains(s.result.Text, "s3cret") {
 		t.Errorf("after saving, the secret entry holds %q and the result says %q", f.secret.Text, s.result.Text)

@@ -77,7 +77,7 @@ func TestOIDCRoundTripsAndItsSecretNeverPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got.OIDC) != fmt.Sprint(c.OIDC) || got.OIDC.ClientSecret.Reveal() != "s3cret-do-not-log" {
+	if fmt.Sprint(got.OIDC) != fmt.Sprint(c.OIDC) || string(got.OIDC.ClientSecret) != "s3cret-do-not-log" {
 		t.Errorf("loaded %+v, saved %+v", got.OIDC, c.OIDC)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {

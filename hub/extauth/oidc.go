@@ -49,7 +49,7 @@ func NewOIDC(ctx context.Context, cfg config.OIDC, callbackURL string) (Provider
 		cfg: cfg,
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret.Reveal(),
+			ClientSecret: string(cfg.ClientSecret),
 			Endpoint:     discovered.Endpoint(),
 			RedirectURL:  callbackURL,
 			Scopes:       []string{oidc.ScopeOpenID, "profile", "email"},

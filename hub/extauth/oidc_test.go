@@ -17,19 +17,19 @@ import (
 )
 
 const (
-	callback = "https://hub.test/hub/oauth_callback"
-	secret   = "client-s3cret-never-shown"
+	oidcCallback = "https://hub.test/hub/oauth_callback"
+	oidcSecret   = "client-s3cret-never-shown"
 )
 
 // school starts a provider and a classhub school login for it with
 // settings edited by edit.
 func school(t *testing.T, edit func(*config.OIDC)) (*oidctest.Provider, extauth.Provider) {
 	t.Helper()
-	idp := oidctest.New(t, "classhub", secret)
+	idp := oidctest.New(t, "classhub", oidcSecret)
 	cfg := config.OIDC{
 		Issuer:         idp.Issuer,
 		ClientID:       "classhub",
-		ClientSecret:   secret,
+		ClientSecret:   oidcSecret,
 		AllowedDomains: []string{"school.example"},
 	}
 	if edit != nil {
@@ -40,7 +40,7 @@ func school(t *testing.T, edit func(*config.OIDC)) (*oidctest.Provider, extauth.
 	if err := c.Validate(); err != nil {
 		t.Fatalf("test settings are invalid: %v", err)
 	}
-	p, err := extauth.NewOIDC(context.Background(), cfg, callback)
+	p, err := extauth.NewOIDC(context.Background(), cfg, oidcCallback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func school(t *testing.T, edit func(*config.OIDC)) (*oidctest.Provider, extauth.
 
 // logIn walks the browser's part of the flow: to the provider, which logs
 // in the person it was told to, and back to the callback with a code.
-func logIn(t *testing.T, p extauth.Provider, state, verifier string) string {
+func schoolLogIn(t *testing.T, p extauth.Provider, state, verifier string) string {
 	t.Helper()
 	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(p.AuthCodeURL(state, verifier))
@@ -61,8 +61,8 @@ func logIn(t *testing.T, p extauth.Provider, state, verifier string) string {
 	if err != nil {
 		t.Fatalf("the provider did not send the browser back (%s): %v", resp.Status, err)
 	}
-	if got := back.Scheme + "://" + back.Host + back.Path; got != callback {
-		t.Fatalf("sent back to %s, want %s", got, callback)
+	if got := back.Scheme + "://" + back.Host + back.Path; got != oidcCallback {
+		t.Fatalf("sent back to %s, want %s", got, oidcCallback)
 	}
 	if back.Query().Get("state") != state {
 		t.Fatalf("state came back as %q, want %q", back.Query().Get("state"), state)
@@ -83,7 +83,7 @@ func exchange(t *testing.T, idp *oidctest.Provider, p extauth.Provider, who map[
 	t.Helper()
 	idp.LogIn(who)
 	verifier := oauth2.GenerateVerifier()
-	code := logIn(t, p, "state-1", verifier)
+	code := schoolLogIn(t, p, "state-1", verifier)
 	return p.Exchange(context.Background(), code, verifier)
 }
 
@@ -104,11 +104,11 @@ func TestOIDCAuthCodeURLUsesPKCEAndANonce(t *testing.T) {
 	if n := q.Get("nonce"); n == "" || n == q.Get("code_challenge") || strings.Contains(u.String(), verifier) {
 		t.Errorf("nonce %q: want one derived from, but not revealing, the verifier", n)
 	}
-	if q.Get("redirect_uri") != callback || q.Get("state") != "the-state" || !strings.Contains(q.Get("scope"), "openid") {
+	if q.Get("redirect_uri") != oidcCallback || q.Get("state") != "the-state" || !strings.Contains(q.Get("scope"), "openid") {
 		t.Errorf("authorize URL %s", u)
 	}
-	if strings.Contains(u.String(), secret) {
-		t.Error("the authorize URL, which the browser sees, holds the client secret")
+	if strings.Contains(u.String(), oidcSecret) {
+		t.Error("the authorize URL, which the browser sees, holds the client oidcSecret")
 	}
 }
 
@@ -209,8 +209,8 @@ func TestOIDCRefusesBadAnswers(t *testing.T) {
 			if got != (extauth.Identity{}) {
 				t.Errorf("a refused Exchange returned %+v", got)
 			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("the error shows the client secret: %v", err)
+			if strings.Contains(err.Error(), oidcSecret) {
+				t.Errorf("the error shows the client oidcSecret: %v", err)
 			}
 		})
 	}
@@ -218,7 +218,7 @@ func TestOIDCRefusesBadAnswers(t *testing.T) {
 
 // TestOIDCRefusesBadCodes tries codes the token endpoint refuses with 400:
 // made up, replayed, or sent with another login's PKCE verifier, as an
-// attacker who injects their own code into someone's callback would.
+// attacker who injects their own code into someone's oidcCallback would.
 func TestOIDCRefusesBadCodes(t *testing.T) {
 	idp, p := school(t, nil)
 	idp.LogIn(person("alice@school.example", true))
@@ -229,11 +229,11 @@ func TestOIDCRefusesBadCodes(t *testing.T) {
 		t.Errorf("made-up code: %v", err)
 	}
 	verifier := oauth2.GenerateVerifier()
-	code := logIn(t, p, "s", verifier)
+	code := schoolLogIn(t, p, "s", verifier)
 	if _, err := p.Exchange(ctx, code, oauth2.GenerateVerifier()); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("code with another login's verifier: %v", err)
 	}
-	code = logIn(t, p, "s", verifier)
+	code = schoolLogIn(t, p, "s", verifier)
 	if id, err := p.Exchange(ctx, code, verifier); err != nil || id.Name != "alice@school.example" {
 		t.Fatalf("good code: %+v, %v", id, err)
 	}
@@ -246,23 +246,23 @@ func TestOIDCRefusesBadCodes(t *testing.T) {
 }
 
 func TestOIDCWrongClientSecretIsRefusedWithoutShowingIt(t *testing.T) {
-	idp := oidctest.New(t, "classhub", "the-real-secret")
-	p, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: idp.Issuer, ClientID: "classhub", ClientSecret: secret,
-		AllowedDomains: []string{"school.example"}}, callback)
+	idp := oidctest.New(t, "classhub", "the-real-oidcSecret")
+	p, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: idp.Issuer, ClientID: "classhub", ClientSecret: oidcSecret,
+		AllowedDomains: []string{"school.example"}}, oidcCallback)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = exchange(t, idp, p, person("alice@school.example", true))
-	if err == nil || !strings.Contains(err.Error(), "did not accept") || strings.Contains(err.Error(), secret) {
-		t.Errorf("wrong client secret: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "did not accept") || strings.Contains(err.Error(), oidcSecret) {
+		t.Errorf("wrong client oidcSecret: %v", err)
 	}
 }
 
 func TestNewOIDCSaysWhatToCheckWhenTheIssuerIsDown(t *testing.T) {
-	idp := oidctest.New(t, "classhub", secret)
+	idp := oidctest.New(t, "classhub", oidcSecret)
 	issuer := idp.Issuer
 	idp.Close()
-	_, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: issuer, ClientID: "classhub", ClientSecret: secret}, callback)
+	_, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: issuer, ClientID: "classhub", ClientSecret: oidcSecret}, oidcCallback)
 	if err == nil {
 		t.Fatal("NewOIDC succeeded with the issuer down")
 	}
@@ -272,17 +272,17 @@ func TestNewOIDCSaysWhatToCheckWhenTheIssuerIsDown(t *testing.T) {
 			t.Errorf("NewOIDC error %q lacks %q", err, want)
 		}
 	}
-	if strings.Contains(err.Error(), secret) {
-		t.Errorf("the error shows the client secret: %v", err)
+	if strings.Contains(err.Error(), oidcSecret) {
+		t.Errorf("the error shows the client oidcSecret: %v", err)
 	}
 }
 
 func TestNewOIDCRefusesAnIssuerThatNamesAnother(t *testing.T) {
-	idp := oidctest.New(t, "classhub", secret)
+	idp := oidctest.New(t, "classhub", oidcSecret)
 	// The discovery document says its issuer is 127.0.0.1:port; the same
 	// provider reached as localhost is another issuer to OpenID Connect.
 	other := strings.Replace(idp.Issuer, "127.0.0.1", "localhost", 1)
-	if _, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: other, ClientID: "classhub"}, callback); err == nil ||
+	if _, err := extauth.NewOIDC(context.Background(), config.OIDC{Issuer: other, ClientID: "classhub"}, oidcCallback); err == nil ||
 		!strings.Contains(err.Error(), "check the oidc issuer setting") {
 		t.Errorf("NewOIDC with a mismatched issuer: %v", err)
 	}

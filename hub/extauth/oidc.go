@@ -140,8 +140,8 @@ func (p *oidcProvider) identify(claims map[string]any) (Identity, error) {
 	if admin || inAny(p.cfg.AllowedGroups) {
 		return Identity{Name: name, Admin: admin}, nil
 	}
-	if len(p.cfg.AllowedDomains) > 0 && email != "" {
-		domain := email[strings.LastIndex(email, "@")+1:]
+	if at := strings.LastIndex(email, "@"); at > 0 {
+		domain := email[at+1:]
 		if slices.ContainsFunc(p.cfg.AllowedDomains, func(d string) bool { return strings.EqualFold(d, domain) }) {
 			if !verified {
 				return Identity{}, fmt.Errorf("%s is %w until the school login has verified that e-mail address: verify it there, then log in again",

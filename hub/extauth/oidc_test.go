@@ -178,6 +178,8 @@ func TestOIDCRefusesBadAnswers(t *testing.T) {
 			want: "until the school login has verified", notAllowed: true},
 		{name: "domain not allowed", who: person("eve@gmail.example", true),
 			want: "eve@gmail.example is not allowed to log in to this hub: this class lets in e-mail addresses at school.example", notAllowed: true},
+		{name: "an address that is only the domain", who: person("school.example", true),
+			want: "not allowed", notAllowed: true},
 		{name: "look-alike domain", who: person("eve@evilschool.example", true),
 			want: "not allowed", notAllowed: true},
 		{name: "group not allowed", edit: func(c *config.OIDC) {

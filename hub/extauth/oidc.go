@@ -108,6 +108,15 @@ func (p *oidcProvider) Exchange(ctx context.Context, code, verifier string) (Ide
 	if err := idToken.Claims(&claims); err != nil {
 		return Identity{}, fmt.Errorf("the school login's answer could not be read: %w", err)
 	}
+	// A token for several clients must name this one as the party it was
+	// issued to (OpenID Connect Core 3.1.3.7), or another client of the
+	// provider could pass on a token that merely lists classhub.
+	if azp, ok := claims["azp"]; ok || len(idToken.Audience) > 1 {
+		if azp != p.oauth.ClientID {
+			return Identity{}, errors.New("the school login's answer was issued to another application: start again from the " +
+				"login page, and if it keeps happening ask your instructor to check the oidc client_id")
+		}
+	}
 	return p.identify(claims)
 }
 

@@ -114,27 +114,31 @@ func TestOIDCAuthCodeURLUsesPKCEAndANonce(t *testing.T) {
 
 func TestOIDCLetsInWhomTheSettingsAllow(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		edit func(*config.OIDC)
-		who  map[string]any
-		want extauth.Identity
+		name   string
+		edit   func(*config.OIDC)
+		who    map[string]any
+		want   extauth.Identity
+		tamper func(map[string]any)
 	}{
 		{"allowed domain, named by e-mail", nil,
-			person("Alice@School.Example", true), extauth.Identity{Name: "alice@school.example"}},
+			person("Alice@School.Example", true), extauth.Identity{Name: "alice@school.example"}, nil},
 		{"allowed group, named by preferred_username", func(c *config.OIDC) {
 			c.AllowedDomains, c.AllowedGroups, c.UsernameClaim = nil, []string{"class-7b"}, "preferred_username"
 		}, person("bob@gmail.example", false, "preferred_username", "Bob", "groups", []any{"sports", "class-7b"}),
-			extauth.Identity{Name: "bob"}},
+			extauth.Identity{Name: "bob"}, nil},
 		{"groups under another claim, as one string", func(c *config.OIDC) {
 			c.AllowedDomains, c.AllowedGroups, c.GroupsClaim, c.UsernameClaim = nil, []string{"class-7b"}, "roles", "sub"
-		}, person("carol@elsewhere.example", false, "roles", "class-7b"), extauth.Identity{Name: "sub-carol@elsewhere.example"}},
+		}, person("carol@elsewhere.example", false, "roles", "class-7b"), extauth.Identity{Name: "sub-carol@elsewhere.example"}, nil},
 		{"admin by group", func(c *config.OIDC) { c.AdminGroups = []string{"staff"} },
-			person("teacher@school.example", true, "groups", []any{"staff"}), extauth.Identity{Name: "teacher@school.example", Admin: true}},
+			person("teacher@school.example", true, "groups", []any{"staff"}), extauth.Identity{Name: "teacher@school.example", Admin: true}, nil},
 		{"admin by name, outside the allowed domain", func(c *config.OIDC) { c.AdminUsers = []string{"Head@Other.Example"} },
-			person("head@other.example", true), extauth.Identity{Name: "head@other.example", Admin: true}},
+			person("head@other.example", true), extauth.Identity{Name: "head@other.example", Admin: true}, nil},
+		{"token for several clients, issued to classhub", nil, person("erin@school.example", true), extauth.Identity{Name: "erin@school.example"},
+			func(c map[string]any) { c["aud"], c["azp"] = []string{"other-app", "classhub"}, "classhub" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			idp, p := school(t, tc.edit)
+			idp.Tamper(tc.tamper)
 			got, err := exchange(t, idp, p, tc.who)
 			if err != nil || got != tc.want {
 				t.Fatalf("Exchange = %+v, %v; want %+v", got, err, tc.want)
@@ -158,6 +162,10 @@ func TestOIDCRefusesBadAnswers(t *testing.T) {
 	}{
 		{name: "token for another client", tamper: func(c map[string]any) { c["aud"] = "other-app" },
 			want: "could not be verified"},
+		{name: "token for several clients, issued to another", tamper: func(c map[string]any) { c["aud"] = []string{"classhub", "other-app"} },
+			want: "issued to another application"},
+		{name: "token issued to another client", tamper: func(c map[string]any) { c["azp"] = "other-app" },
+			want: "issued to another application"},
 		{name: "token from another issuer", tamper: func(c map[string]any) { c["iss"] = "https://evil.example" },
 			want: "could not be verified"},
 		{name: "expired token", tamper: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },

@@ -79,6 +79,7 @@ type Settings struct {
 	ghClient, ghSecret             *widget.Entry
 	ghUsers, ghOrgs, ghAdmins      *widget.Entry
 	pull                           *widget.Select
+	oidc                           *oidcForm
 	result                         *widget.Label
 	save, restart                  *widget.Button
 	content                        fyne.CanvasObject
@@ -117,6 +118,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.ghOrgs.SetPlaceHolder("e.g. my-school, my-school:year-9")
 	s.ghAdmins = widget.NewEntry()
 	s.ghAdmins.SetPlaceHolder("GitHub logins of instructors")
+	s.oidc = newOIDCForm()
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save() })
@@ -163,6 +165,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.content = container.NewVScroll(container.NewVBox(
 		where,
 		form,
+		s.oidc.content,
 		container.NewHBox(layout.NewSpacer(), s.restart, s.save),
 		s.result,
 	))
@@ -201,6 +204,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.ghUsers.SetText(strings.Join(cfg.GitHub.AllowedUsers, ", "))
 	s.ghOrgs.SetText(strings.Join(cfg.GitHub.AllowedOrganizations, ", "))
 	s.ghAdmins.SetText(strings.Join(cfg.GitHub.AdminUsers, ", "))
+	s.oidc.load(cfg.OIDC)
 	s.result.SetText("")
 	s.restart.Hide()
 	s.content.Refresh()
@@ -221,6 +225,7 @@ func (s *Settings) Save() (config.Config, error) {
 		return cfg, err
 	}
 	s.base = cfg
+	s.oidc.load(cfg.OIDC)
 	s.result.Importance = widget.MediumImportance
 	msg := "Saved."
 	if !s.running {
@@ -297,6 +302,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	cfg.GitHub.AllowedUsers = names(s.ghUsers.Text)
 	cfg.GitHub.AllowedOrganizations = names(s.ghOrgs.Text)
 	cfg.GitHub.AdminUsers = names(s.ghAdmins.Text)
+	cfg.OIDC = s.oidc.apply(s.base.OIDC)
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
@@ -358,6 +364,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.LocalLogins != new.LocalLogins || !sameGitHub(old.GitHub, new.GitHub) {
 		restart = append(restart, "logins")
+	}
+	if oidcChanged(old.OIDC, new.OIDC) {
+		restart = append(restart, "school login")
 	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")

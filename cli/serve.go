@@ -98,7 +98,7 @@ func httpsLine(cfg config.Config, h *hub.Hub) string {
 }
 
 // loginsLine says how people log in, and what the instructor registers
-// with GitHub.
+// with GitHub or the school's provider.
 func loginsLine(cfg config.Config, h *hub.Hub) string {
 	var ways []string
 	if cfg.LocalLogins {
@@ -106,6 +106,9 @@ func loginsLine(cfg config.Config, h *hub.Hub) string {
 	}
 	if cfg.GitHub.Enabled() {
 		ways = append(ways, "GitHub (the OAuth app's callback URL: "+cmp.Or(cfg.GitHub.CallbackURL, h.OAuthCallbackURL())+")")
+	}
+	if cfg.OIDC.Enabled() {
+		ways = append(ways, "school accounts from "+cfg.OIDC.Issuer+" (the client's redirect URI: "+h.OAuthCallbackURL()+")")
 	}
 	return strings.Join(ways, ", ")
 }

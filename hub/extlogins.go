@@ -22,5 +22,14 @@ func externalLogins(ctx context.Context, cfg config.Config, callback string) ([]
 	if cfg.GitHub.Enabled() {
 		providers = append(providers, extauth.NewGitHub(cfg.GitHub, callback))
 	}
+	if cfg.OIDC.Enabled() {
+		// Discovery asks the issuer now: a hub whose school login cannot
+		// work says so at start, rather than on a student's click.
+		p, err := extauth.NewOIDC(ctx, cfg.OIDC, callback)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
 	return providers, nil
 }

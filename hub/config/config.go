@@ -136,6 +136,8 @@ type Config struct {
 	LocalLogins bool `toml:"local_logins"`
 	// GitHub is the [github] table: logging in with a GitHub account.
 	GitHub GitHub `toml:"github,omitempty"`
+	// OIDC logs people in with a school's OpenID Connect provider.
+	OIDC OIDC `toml:"oidc,omitempty"`
 }
 
 // Default returns the settings classhub starts with.
@@ -191,14 +193,7 @@ func (c Config) TLSMode() string {
 // nothing it serves crosses a network.
 func (c Config) LoopbackOnly() bool {
 	host, _, err := net.SplitHostPort(c.ListenAddr())
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && loopbackHost(host)
 }
 
 // MemoryBytes returns MemoryLimit in bytes (0 for none).
@@ -270,9 +265,10 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
 	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.OIDC.validate()...)
 	errs = append(errs, c.GitHub.validate()...)
 	if !c.LocalLogins && !c.ExternalLogins() {
-		errs = append(errs, errors.New("local_logins = false needs an external login, or nobody but the laptop's owner could log in: set up [github] first, or set local_logins = true"))
+		errs = append(errs, errors.New("local_logins = false needs an external login, or nobody but the laptop's owner could log in: set up [github] or [oidc] first, or set local_logins = true"))
 	}
 	return errors.Join(errs...)
 }

@@ -40,7 +40,7 @@ func (g GitHub) Enabled() bool { return strings.TrimSpace(g.ClientID) != "" }
 
 // ExternalLogins reports whether a login with an account elsewhere is on,
 // so that local passwords may be turned off.
-func (c Config) ExternalLogins() bool { return c.GitHub.Enabled() }
+func (c Config) ExternalLogins() bool { return c.GitHub.Enabled() || c.OIDC.Enabled() }
 
 func (g GitHub) validate() []error {
 	var errs []error

@@ -79,11 +79,13 @@ type Web struct {
 	fingerprint string
 	caCert      []byte
 
-	pages   map[string]*template.Template
-	assets  map[string]asset
-	guard   *loginGuard
-	streams *limit.PerKey
-	handler http.Handler
+	pages  map[string]*template.Template
+	assets map[string]asset
+	// throttle slows guessing of passwords, setup and join codes and
+	// login links.
+	throttle *throttle
+	streams  *limit.PerKey
+	handler  http.Handler
 
 	// spawnWait is how long /hub/spawn waits for a server before showing
 	// the progress page, as JupyterHub's spawn page waits a second: a
@@ -94,6 +96,9 @@ type Web struct {
 	// sleep pauses before sending a browser back to a server the proxy
 	// had no route for; tests replace it.
 	sleep func(ctx context.Context, d time.Duration)
+	// checkPassword is the login form's password check (the slow hash);
+	// tests count the checks through it.
+	checkPassword func(ctx context.Context, name, password string) (store.User, bool, error)
 	// keepAlive is how often the admin event stream shows it is alive
 	// and checks that its login still holds.
 	keepAlive time.Duration
@@ -134,7 +139,8 @@ func New(opts Options) *Web {
 	if wb.streams == nil {
 		wb.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
-	wb.guard = newLoginGuard(wb.now)
+	wb.throttle = newThrottle(wb.now)
+	wb.checkPassword = wb.auth.CheckPassword
 	wb.assets = loadAssets()
 	wb.pages = wb.loadPages()
 	wb.handler = securityHeaders(wb.sameOrigin(wb.routes()))

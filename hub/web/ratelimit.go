@@ -23,8 +23,9 @@ import (
 //   - Per address across names, addrFailures tries in failWindow stop a
 //     spray of a few guesses at every name. A classroom shares one address
 //     behind a NAT; its correct logins hand their try back as soon as they
-//     succeed, so only wrong ones and those in flight count, and the
-//     budget leaves room for a class of a hundred typing at once.
+//     succeed, so only wrong ones and those in flight count: a hundred
+//     can be checked at once, and when tries in flight fill the budget the
+//     rest are asked to wait a second, not until failures age out.
 const (
 	pairFree     = 3
 	pairMaxDelay = 4 * time.Minute
@@ -58,6 +59,8 @@ type entry struct {
 	until time.Time
 	// through is when a try may next go through a name's lock.
 	through time.Time
+	// busy is the tries in flight (address keys).
+	busy int
 	// forget is when the entry no longer matters.
 	forget time.Time
 }
@@ -188,7 +191,13 @@ func (t *throttle) Begin(name, addr string) (done func(ok bool), wait time.Durat
 	ae := t.addrs[addr]
 	if ae != nil {
 		ae.recent(now)
-		if len(ae.tries) >= addrFailures {
+		switch {
+		case len(ae.tries) < addrFailures:
+		case ae.busy > 0:
+			// Tries in flight fill the budget: a class logging in
+			// at once. The right ones hand theirs back in a moment.
+			wait = max(wait, time.Second)
+		default:
 			wait = max(wait, ae.tries[0].Add(failWindow).Sub(now))
 		}
 	}
@@ -213,6 +222,7 @@ func (t *throttle) Begin(name, addr string) (done func(ok bool), wait time.Durat
 	ne.forget = maxTime(ne.until, now.Add(failWindow))
 	ae = t.addrs.get(addr, now, t.maxKeys)
 	ae.tries = append(ae.tries, now)
+	ae.busy++
 	ae.forget = now.Add(failWindow)
 
 	var once sync.Once
@@ -227,7 +237,10 @@ func (t *throttle) end(name, pk, addr string, start time.Time, bypass, ok bool) 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	ne := t.names[name]
+	ne, ae := t.names[name], t.addrs[addr]
+	if ae != nil && ae.busy > 0 {
+		ae.busy--
+	}
 	if !ok {
 		// The delay runs from when the failure is known, not from
 		// when the slow check began.
@@ -246,7 +259,7 @@ func (t *throttle) end(name, pk, addr string, start time.Time, bypass, ok bool) 
 	default:
 		ne.refund(start)
 	}
-	if ae := t.addrs[addr]; ae != nil {
+	if ae != nil {
 		ae.refund(start)
 	}
 }

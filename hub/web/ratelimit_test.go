@@ -158,6 +158,23 @@ func TestThrottleAddressBudget(t *testing.T) {
 			t.Fatalf("correct login %d refused", i)
 		}
 	}
+	// All at once, the budget holds them to its size, and the rest wait
+	// a second for the first to finish.
+	var dones []func(bool)
+	for i := 0; i < 2*addrFailures; i++ {
+		done, wait := th.Begin("student"+strconv.Itoa(i), "10.0.0.1")
+		if done != nil {
+			dones = append(dones, done)
+		} else if wait != time.Second {
+			t.Fatalf("login %d of a class at once waits %v, want 1s", i, wait)
+		}
+	}
+	if len(dones) != addrFailures {
+		t.Fatalf("%d logins at once from one address went ahead, want %d", len(dones), addrFailures)
+	}
+	for _, done := range dones {
+		done(true)
+	}
 	// A spray of one guess at each name does.
 	for i := 0; i < addrFailures; i++ {
 		if try(t, th, "user"+strconv.Itoa(i), "10.0.0.1", false) != 0 {

@@ -26,6 +26,8 @@ import (
 //     succeed, so only wrong ones and those in flight count: a hundred
 //     can be checked at once, and when tries in flight fill the budget the
 //     rest are asked to wait a second, not until failures age out.
+//     An IPv6 network's /64 counts as one address, as one machine can
+//     have any address in it.
 const (
 	pairFree     = 3
 	pairMaxDelay = 4 * time.Minute
@@ -37,7 +39,7 @@ const (
 	// maxKeys caps each table, so an attacker rotating names or
 	// addresses cannot grow memory without bound; when one is full, the
 	// entry that would be forgotten soonest goes first.
-	maxKeys = 10000
+	maxKeys = 4096
 )
 
 // Keys of throttled secrets other than passwords; they cannot be

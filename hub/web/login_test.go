@@ -613,3 +613,48 @@ func TestLoginParallelGuessesFromManyAddresses(t *testing.T) {
 	e.clock.Advance(nameLock)
 	wantStatus(t, again.login("alice", "alice-password", ""), http.StatusFound)
 }
+
+// TestSignupParallelWrongCodes: the class code is guessed like a
+// password, so 100 wrong codes sent at once from one machine get only the
+// free tries, and a student elsewhere still signs up.
+func TestSignupParallelWrongCodes(t *testing.T) {
+	e := newEnv(t)
+	e.setJoinCode("KT7-QX2")
+	forms := make([]url.Values, 100)
+	clients := make([]*client, 100)
+	for i := range clients {
+		clients[i] = e.client()
+		clients[i].addr = "192.0.2.66"
+		forms[i] = url.Values{"_xsrf": {clients[i].get("/hub/signup").xsrf(t)}, "code": {"GUESS" + strconv.Itoa(i)},
+			"username": {"eve" + strconv.Itoa(i)}, "password": {"eves-password"}, "confirm": {"eves-password"}}
+	}
+	var wg sync.WaitGroup
+	var wrong, slowed atomic.Int32
+	start := make(chan struct{})
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			switch p := c.post("/hub/signup", forms[i]); p.StatusCode {
+			case http.StatusForbidden:
+				wrong.Add(1)
+			case http.StatusTooManyRequests:
+				if p.Header.Get("Retry-After") != "" {
+					slowed.Add(1)
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wrong.Load() > pairFree || wrong.Load()+slowed.Load() != 100 {
+		t.Fatalf("100 parallel wrong class codes: %d compared, %d told to wait; want at most %d compared and the rest 429 with Retry-After",
+			wrong.Load(), slowed.Load(), pairFree)
+	}
+	student := e.client()
+	student.addr = "198.51.100.7"
+	xsrf := student.get("/hub/signup").xsrf(t)
+	wantRedirect(t, student.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {"carol"},
+		"password": {"carols-password"}, "confirm": {"carols-password"}}), http.StatusFound, "/hub/spawn/carol")
+}

@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,11 +30,13 @@ type Classhub struct {
 	LogDir  string
 	Base    string // http://127.0.0.1:PORT
 	Network string
-	Proc    *Proc
-	Memory  int64
-	CPUs    float64
-	http    *http.Client
-	starts  int
+	// JoinCode is the class code students sign up with.
+	JoinCode string
+	Proc     *Proc
+	Memory   int64
+	CPUs     float64
+	http     *http.Client
+	starts   int
 }
 
 // NewClasshub writes a config for a hub on a free loopback port, on the
@@ -61,13 +65,15 @@ func NewClasshub(bin, dataDir, logDir, network string) (*Classhub, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Classhub{Bin: bin, DataDir: dataDir, LogDir: logDir, Network: network,
+	code := make([]byte, 6)
+	rand.Read(code)
+	c := &Classhub{Bin: bin, DataDir: dataDir, LogDir: logDir, Network: network, JoinCode: hex.EncodeToString(code),
 		Base: "http://127.0.0.1:" + strconv.Itoa(port), Memory: mem, CPUs: def.CPULimit,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	// Limits stay classhub's defaults; the floor copies them.
-	cfg := fmt.Sprintf("# Written by classhub-bench; used once.\nlisten = %q\nnetwork = %q\nhub_port = %d\nuser_ports = \"%d-%d\"\n",
-		"127.0.0.1:"+strconv.Itoa(port), network, hubPort, userPorts, userPorts+15)
+	cfg := fmt.Sprintf("# Written by classhub-bench; used once.\nlisten = %q\nnetwork = %q\nhub_port = %d\nuser_ports = \"%d-%d\"\njoin_code = %q\n",
+		"127.0.0.1:"+strconv.Itoa(port), network, hubPort, userPorts, userPorts+15, c.JoinCode)
 	if err := os.WriteFile(filepath.Join(dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("classhub config: %w", err)
 	}

@@ -50,6 +50,8 @@ func sampleReport() *Report {
 			NoticeGap: Dist{P50: 800, Max: 800}},
 		Burst: &BurstResult{Users: 5, SpawnConcurrency: 4, FloorAllMS: 20000, ClasshubAllMS: 15000},
 		Cold:  &ColdResult{Trials: 2, Classhub: Dist{P50: 300}, JupyterHub: Dist{P50: 3000}},
+		Logins: &LoginResult{Users: 30, Cost: 10, ClasshubAllMS: 1100, FloorAllMS: 900, PerSecond: 27.3, FloorPerSecond: 33.3,
+			Classhub: Dist{P50: 600, Max: 1100}},
 		Memory: MemResult{ClasshubIdle: Mem{RSS: 25 << 20}, JupyterHubIdle: Mem{RSS: 130 << 20},
 			ClasshubAfterLoad: Mem{RSS: 30 << 20}, CHPAfterLoad: Mem{RSS: 60 << 20}},
 	}
@@ -68,6 +70,7 @@ func TestReportFindsLossesAndWritesThem(t *testing.T) {
 	md := b.String()
 	for _, want := range []string{
 		"## 1. Proxy", "## 2. Proxy, websockets", "## 3. Spawn", "## 4. Class burst", "## 5. Cold start", "## 6. Memory",
+		"## 7. Logins", "| classhub login form | 1100 | 27.3 |", "Target met.",
 		"**Where classhub loses**", "p99 latency: classhub 25.0 ms against configurable-http-proxy's 21.0 ms",
 		"then took a median 800 ms (max 800 ms) more", "for a burst the floor is not a lower bound",
 		"**Where classhub costs more than 25% over the floor**", "the hub then took a median 800 ms more to notice",

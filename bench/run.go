@@ -47,6 +47,8 @@ type Params struct {
 	Burst int `json:"burst_users"`
 	// ColdTrials is the number of timed starts of each hub (scenario 5).
 	ColdTrials int `json:"cold_trials"`
+	// Logins is the class size of scenario 7.
+	Logins int `json:"login_users"`
 	// Deadline bounds the whole run, so a hang cannot outlive CI's patience.
 	Deadline time.Duration `json:"-"`
 }
@@ -54,18 +56,18 @@ type Params struct {
 // QuickParams is `make bench-quick`: a minute or two, for CI.
 func QuickParams() Params {
 	return Params{Levels: []int{1, 10}, LoadDuration: 2 * time.Second, ProxyRounds: 1, Executes: 150, Rounds: 3,
-		SpawnTrials: 1, Burst: 5, ColdTrials: 2, Deadline: 8 * time.Minute}
+		SpawnTrials: 1, Burst: 5, ColdTrials: 2, Logins: 10, Deadline: 8 * time.Minute}
 }
 
 // FullParams is `make bench`.
 func FullParams() Params {
 	return Params{Levels: []int{1, 10, 50}, LoadDuration: 4 * time.Second, ProxyRounds: 3, Executes: 1000, Rounds: 4,
-		SpawnTrials: 5, Burst: 30, ColdTrials: 5, Deadline: 14 * time.Minute}
+		SpawnTrials: 5, Burst: 30, ColdTrials: 5, Logins: LoginTargetUsers, Deadline: 14 * time.Minute}
 }
 
 func (p Params) String() string {
-	return fmt.Sprintf("concurrency %v for %s each in %d rounds; %d executes in %d rounds; %d spawn trials; burst of %d; %d cold starts",
-		p.Levels, p.LoadDuration, max(p.ProxyRounds, 1), p.Executes, p.Rounds, p.SpawnTrials, p.Burst, p.ColdTrials)
+	return fmt.Sprintf("concurrency %v for %s each in %d rounds; %d executes in %d rounds; %d spawn trials; burst of %d; %d cold starts; %d logins",
+		p.Levels, p.LoadDuration, max(p.ProxyRounds, 1), p.Executes, p.Rounds, p.SpawnTrials, p.Burst, p.ColdTrials, p.Logins)
 }
 
 // Options configure Run.
@@ -258,6 +260,9 @@ func (l *lab) scenarios(ctx context.Context) {
 	if !run("classhub serve", l.startHub) {
 		return
 	}
+	// Before any server runs, so the logins have the machine to
+	// themselves as in a class's first minute.
+	run("7 logins", l.logins)
 	if run("1 and 2 proxy setup", l.startAlice) {
 		run("1 proxy", l.proxyLoad)
 		run("2 websocket", l.websockets)

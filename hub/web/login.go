@@ -109,19 +109,19 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Username = name
-	addr := clientAddr(r)
-	if at := wb.guard.blocked(name, addr); !at.IsZero() {
-		wb.tooMany(w, at)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", at))
+	done, wait := wb.throttle.Begin(name, clientAddr(r))
+	if done == nil {
+		wb.tooMany(w, wait)
+		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", wait))
 		return
 	}
 	// An account an instructor created without a password takes the
 	// first one typed here, as JupyterHub's FirstUseAuthenticator does.
-	u, first, err := wb.auth.CheckPassword(r.Context(), name, r.PostFormValue("password"))
+	u, first, err := wb.checkPassword(r.Context(), name, r.PostFormValue("password"))
+	done(!errors.Is(err, auth.ErrBadLogin))
 	var rule *auth.PasswordRuleError
 	switch {
 	case errors.Is(err, auth.ErrBadLogin):
-		wb.guard.failed(name, addr)
 		again(http.StatusForbidden, "Invalid username or password.")
 		return
 	case errors.As(err, &rule):
@@ -131,7 +131,6 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		wb.internal(w, r, err)
 		return
 	}
-	wb.guard.succeeded(name)
 	if !wb.startSession(w, r, u.Name) {
 		return
 	}
@@ -157,15 +156,18 @@ func (wb *Web) startSession(w http.ResponseWriter, r *http.Request, user string)
 }
 
 // tooMany sets Retry-After for a 429.
-func (wb *Web) tooMany(w http.ResponseWriter, at time.Time) {
-	secs := int(math.Ceil(at.Sub(wb.now()).Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+func (wb *Web) tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
 }
 
-// retrySentence says when to try again, in the hub's local time.
-func (wb *Web) retrySentence(why string, at time.Time) string {
-	mins := int(math.Ceil(at.Sub(wb.now()).Minutes()))
-	return fmt.Sprintf("%s Try again at %s (in %s).", why, at.Local().Format("15:04"), plural(max(mins, 1), "minute"))
+// retrySentence says when to try again: in seconds when it is soon, else
+// at a time of the hub's clock.
+func (wb *Web) retrySentence(why string, wait time.Duration) string {
+	if wait < time.Minute {
+		return fmt.Sprintf("%s Try again in %s.", why, plural(max(int(math.Ceil(wait.Seconds())), 1), "second"))
+	}
+	at := wb.now().Add(wait)
+	return fmt.Sprintf("%s Try again at %s (in %s).", why, at.Local().Format("15:04"), plural(int(math.Ceil(wait.Minutes())), "minute"))
 }
 
 // logout ends the session. A GET that the browser does not say came from
@@ -190,15 +192,15 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
 // loginLink redeems a single-use link from the tray: the person at the
 // laptop lands in their notebook without typing a password.
 func (wb *Web) loginLink(w http.ResponseWriter, r *http.Request) {
-	addr := clientAddr(r)
-	if at := wb.guard.blocked("", addr); !at.IsZero() {
-		wb.tooMany(w, at)
-		wb.fail(w, r, http.StatusTooManyRequests, wb.retrySentence("Too many failed logins from this computer.", at))
+	done, wait := wb.throttle.Begin(loginLinkKey, clientAddr(r))
+	if done == nil {
+		wb.tooMany(w, wait)
+		wb.fail(w, r, http.StatusTooManyRequests, wb.retrySentence("Too many failed logins from this computer.", wait))
 		return
 	}
 	user, err := wb.store.ConsumeLoginLink(r.Context(), r.PathValue("secret"))
+	done(!errors.Is(err, store.ErrNotFound))
 	if errors.Is(err, store.ErrNotFound) {
-		wb.guard.failed("", addr)
 		wb.fail(w, r, http.StatusForbidden, "This login link was already used or has expired. Log in with your password, or open a new link from the classhub tray icon.")
 		return
 	} else if err != nil {
@@ -246,14 +248,15 @@ func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The form was too old or came from another site. Please try again.")
 		return
 	}
-	addr := clientAddr(r)
-	if at := wb.guard.blocked("", addr); !at.IsZero() {
-		wb.tooMany(w, at)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong class codes from this computer.", at))
+	done, wait := wb.throttle.Begin(joinCodeKey, clientAddr(r))
+	if done == nil {
+		wb.tooMany(w, wait)
+		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong class codes from this computer.", wait))
 		return
 	}
-	if !sameCode(d.Code, want) {
-		wb.guard.failed("", addr)
+	ok := sameCode(d.Code, want)
+	done(ok)
+	if !ok {
 		d.Code = ""
 		again(http.StatusForbidden, "That class code is not right. Check it with your teacher and type it again.")
 		return

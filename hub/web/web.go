@@ -87,10 +87,12 @@ type Web struct {
 	fingerprint string
 	caCert      []byte
 
-	pages   map[string]*template.Template
-	assets  map[string]asset
-	guard   *loginGuard
-	streams *limit.PerKey
+	pages  map[string]*template.Template
+	assets map[string]asset
+	// throttle slows guessing of passwords, setup and join codes and
+	// login links.
+	throttle *throttle
+	streams  *limit.PerKey
 
 	providers   []extauth.Provider
 	noPasswords bool
@@ -107,6 +109,9 @@ type Web struct {
 	// sleep pauses before sending a browser back to a server the proxy
 	// had no route for; tests replace it.
 	sleep func(ctx context.Context, d time.Duration)
+	// checkPassword is the login form's password check (the slow hash);
+	// tests count the checks through it.
+	checkPassword func(ctx context.Context, name, password string) (store.User, bool, error)
 	// keepAlive is how often the admin event stream shows it is alive
 	// and checks that its login still holds.
 	keepAlive time.Duration
@@ -150,7 +155,8 @@ func New(opts Options) *Web {
 	if wb.streams == nil {
 		wb.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
-	wb.guard = newLoginGuard(wb.now)
+	wb.throttle = newThrottle(wb.now)
+	wb.checkPassword = wb.auth.CheckPassword
 	wb.assets = loadAssets()
 	wb.pages = wb.loadPages()
 	wb.handler = securityHeaders(wb.sameOrigin(wb.routes()))

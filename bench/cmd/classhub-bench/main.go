@@ -40,6 +40,7 @@ func run() int {
 	rounds := flag.Int("rounds", 0, "rounds of the proxy scenario (default 3, quick 1)")
 	burst := flag.Int("burst", 0, "class size of the burst scenario (default 30, quick 5)")
 	executes := flag.Int("executes", 0, "kernel round trips per path (default 1000, quick 150)")
+	logins := flag.Int("logins", 0, "class size of the login scenario (default 30, quick 10)")
 	render := flag.String("render", "", "make the Markdown page of an earlier run again from its JSON, measuring nothing")
 	flag.Parse()
 
@@ -85,6 +86,9 @@ func run() int {
 	}
 	if *executes > 0 {
 		p.Executes = *executes
+	}
+	if *logins > 0 {
+		p.Logins = *logins
 	}
 
 	// Signals cancel the run; the bench then stops what it started. They

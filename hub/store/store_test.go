@@ -223,7 +223,12 @@ func TestSecretsNotStoredInPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := map[string]string{"api token": apiSecret, "server token": serverSecret, "oauth token": oauthSecret, "code": code, "login link": link}
+	const setupCode = "K7MQX3PHW9RT"
+	if err := s.PutSetupCode(ctx, "alice", setupCode, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"api token": apiSecret, "server token": serverSecret, "oauth token": oauthSecret, "code": code,
+		"login link": link, "setup code": setupCode}
 
 	check := func(when string) {
 		t.Helper()

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -191,31 +190,6 @@ func sniffDelimiter(data []byte) rune {
 	return ','
 }
 
-// passwordAlphabet leaves out characters people confuse when copying from
-// a projector or a printout: 0/o, 1/l/i.
-const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-
-// GeneratePassword returns a random password that is easy to read out and
-// type, such as "k7mq-x3ph-w9rt": 12 characters from 31, about 59 bits.
-func GeneratePassword() string {
-	var b strings.Builder
-	buf := make([]byte, 1)
-	for i := 0; i < 12; {
-		rand.Read(buf) // never fails; see crypto/rand.Read
-		// Reject the top of the byte range so every character is
-		// equally likely.
-		if int(buf[0]) >= 256-256%len(passwordAlphabet) {
-			continue
-		}
-		if i > 0 && i%4 == 0 {
-			b.WriteByte('-')
-		}
-		b.WriteByte(passwordAlphabet[int(buf[0])%len(passwordAlphabet)])
-		i++
-	}
-	return b.String()
-}
-
 // Imported is what Import did with one entry.
 type Imported struct {
 	Entry
@@ -246,7 +220,7 @@ func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool
 			return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
 		}
 		if im.Password == "" && generate {
-			im.Password, im.Generated = GeneratePassword(), true
+			im.Password, im.Generated = auth.GeneratePassword(), true
 		}
 		nu := store.NewUser{Name: e.Name, MustSetPassword: im.Password == ""}
 		if im.Password != "" {

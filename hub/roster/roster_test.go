@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -79,30 +78,6 @@ func TestParseErrors(t *testing.T) {
 	_, err := Parse(strings.NewReader(strings.Repeat("Not A Name\n", 25)))
 	if n := strings.Count(err.Error(), "\nline "); n != maxRosterErrors || !strings.Contains(err.Error(), "and 15 more problems") {
 		t.Errorf("%d problems listed:\n%v", n, err)
-	}
-}
-
-var generatedRE = regexp.MustCompile(`^[` + passwordAlphabet + `]{4}-[` + passwordAlphabet + `]{4}-[` + passwordAlphabet + `]{4}$`)
-
-func TestGeneratePassword(t *testing.T) {
-	seen := map[string]bool{}
-	used := map[rune]bool{}
-	for i := 0; i < 500; i++ {
-		pw := GeneratePassword()
-		if !generatedRE.MatchString(pw) {
-			t.Fatalf("%q is not three groups of four readable characters", pw)
-		}
-		if seen[pw] {
-			t.Fatalf("%q generated twice", pw)
-		}
-		seen[pw] = true
-		for _, r := range pw {
-			used[r] = true
-		}
-	}
-	// 6000 draws from 31 characters: each shows up.
-	if len(used) != len(passwordAlphabet)+1 {
-		t.Errorf("%d distinct characters used, want all %d and the dash", len(used), len(passwordAlphabet))
 	}
 }
 

@@ -35,6 +35,10 @@ type NewUser struct {
 	Admin           bool
 	PasswordHash    string
 	MustSetPassword bool
+	// SetupCode, unless "", is the user's one-time setup code, valid for
+	// CodeTTL (see PutSetupCode).
+	SetupCode string
+	CodeTTL   time.Duration
 }
 
 // UserUpdate changes the fields that are not nil.
@@ -91,6 +95,9 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if nu.Name == "" {
 		return User{}, errors.New("create user: the name is empty")
 	}
+	if nu.SetupCode != "" && nu.CodeTTL <= 0 {
+		return User{}, fmt.Errorf("create user %q: the setup code's lifetime %v is not positive", nu.Name, nu.CodeTTL)
+	}
 	var u User
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -99,7 +106,10 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 			// but must be unique.
 			"INSERT INTO users (name, admin, created, password_hash, must_set_password, cookie_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING "+userColumns,
 			nu.Name, nu.Admin, s.micros(), nullString(nu.PasswordHash), nu.MustSetPassword, newSecret(16)))
-		return err
+		if err != nil || nu.SetupCode == "" {
+			return err
+		}
+		return putSetupCode(ctx, tx, u.ID, nu.SetupCode, s.nowUTC(), nu.CodeTTL)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", nu.Name, err)

@@ -17,7 +17,7 @@ import (
 // DashboardActions are what the dashboard's buttons do.
 type DashboardActions struct {
 	// Per user.
-	Start, Stop, Delete, Select func(user string)
+	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster func()
 	CopyClassLink, Settings, Retry, Logs      func()
@@ -84,7 +84,7 @@ const (
 )
 
 var colTitles = [numCols]string{"User", "Server", "Last activity", "CPU", "Memory", ""}
-var colWidths = [numCols]float32{170, 250, 120, 70, 144, 296}
+var colWidths = [numCols]float32{170, 250, 120, 70, 144, 380}
 
 // NewDashboard builds the dashboard; now gives the time "last activity"
 // is counted from.
@@ -171,7 +171,8 @@ func (d *Dashboard) newTable() *widget.Table {
 			start := widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), nil)
 			stop := widget.NewButtonWithIcon(LabelStop, theme.MediaStopIcon(), nil)
 			del := widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
-			return container.NewStack(l, container.NewHBox(start, stop, del))
+			reset := widget.NewButtonWithIcon(LabelReset, theme.AccountIcon(), nil)
+			return container.NewStack(l, container.NewHBox(start, stop, del, reset))
 		},
 		d.updateCell,
 	)
@@ -207,10 +208,15 @@ func (d *Dashboard) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.Hide()
 		btns.Show()
 		start, stop, del := btns.Objects[0].(*widget.Button), btns.Objects[1].(*widget.Button), btns.Objects[2].(*widget.Button)
+		reset := btns.Objects[3].(*widget.Button)
 		name := r.Name
 		start.OnTapped = func() { d.act.Start(name) }
 		stop.OnTapped = func() { d.act.Stop(name) }
 		del.OnTapped = func() { d.act.Delete(name) }
+		reset.OnTapped = func() { d.act.Reset(name) }
+		// Resetting yourself would log you out with nothing to log in
+		// with: the owner sets a password in Settings instead.
+		enable(reset, name != d.owner && d.act.Reset != nil)
 		enable(start, r.Phase == ServerStopped || r.Phase == ServerFailed)
 		// A start stuck in the queue or on a slow image can be stopped:
 		// the hub cancels it.

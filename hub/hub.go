@@ -132,7 +132,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// plain HTTP. The login cookie cannot take the __Host- prefix, which
 	// needs Path=/: its path is /hub/ on purpose, so that users' servers
 	// under /user/ never receive it.
-	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil}
+	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil, ClaimAccounts: func() bool { return h.Config().ClaimAccounts }}
 	// Each user's server gets an origin of its own: a host name under
 	// subdomain_host, or else a port on the public address.
 	publicAddr := h.public.Addr().(*net.TCPAddr)

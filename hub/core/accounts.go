@@ -127,3 +127,26 @@ func (h *Hub) SetUpAccount(ctx context.Context, name, code, password string) (st
 	}
 	return u, err
 }
+
+// RenewSetupCodes gives each student of names who still waits for a first
+// password a new setup code, replacing the one handed out before (lost,
+// or never printed), and returns them with their codes; other names are
+// left alone.
+func (h *Hub) RenewSetupCodes(ctx context.Context, names []string) ([]Account, error) {
+	var out []Account
+	for _, name := range names {
+		u, err := h.user(ctx, name)
+		if err != nil {
+			return out, err
+		}
+		if u.Admin || !u.MustSetPassword || u.PasswordHash != "" {
+			continue
+		}
+		a := Account{User: u, SetupCode: auth.NewSetupCode()}
+		if err := h.store.PutSetupCode(ctx, name, auth.NormalizeSetupCode(a.SetupCode), SetupCodeTTL); err != nil {
+			return out, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

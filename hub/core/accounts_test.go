@@ -210,3 +210,28 @@ func mustCode(t *testing.T, f *fixture, name string) string {
 	}
 	return code
 }
+
+func TestRenewSetupCodes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	created, err := f.hub.AddUsers(ctx, []string{"alice", "bob"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.hub.AddUsers(ctx, []string{"ta"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.hub.SetUpAccount(ctx, "bob", created[1].SetupCode, "bob's password"); err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := f.hub.RenewSetupCodes(ctx, []string{"alice", "bob", "ta"})
+	if err != nil || len(renewed) != 1 || renewed[0].Name != "alice" || renewed[0].SetupCode == created[0].SetupCode {
+		t.Fatalf("RenewSetupCodes = %+v, %v; want a new code for alice only", renewed, err)
+	}
+	if _, err := f.hub.SetUpAccount(ctx, "alice", created[0].SetupCode, "a good password"); !errors.Is(err, ErrBadSetupCode) {
+		t.Errorf("the replaced code = %v, want ErrBadSetupCode", err)
+	}
+	if _, err := f.hub.SetUpAccount(ctx, "alice", renewed[0].SetupCode, "a good password"); err != nil {
+		t.Errorf("the new code: %v", err)
+	}
+}

@@ -83,7 +83,7 @@ func (u *ui) showHandouts(hs []roster.Handout) {
 	intro.Wrapping = fyne.TextWrapWord
 	var d dialog.Dialog
 	copyBtn := widget.NewButton(LabelCopyHandouts, func() {
-		u.win.Clipboard().SetContent(text)
+		u.app.Clipboard().SetContent(text)
 		u.notice("Copied the passwords and setup codes.")
 	})
 	save := widget.NewButton(LabelSavePasswords, func() {

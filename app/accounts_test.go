@@ -23,7 +23,7 @@ func TestAddUsersShowsTheirCredentials(t *testing.T) {
 		t.Errorf("the dialog says %q", texts(d))
 	}
 	test.Tap(button(t, d, LabelCopyHandouts))
-	if got := u.win.Clipboard().Content(); got != "alice\tsetup code code-alice" {
+	if got := u.app.Clipboard().Content(); got != "alice\tsetup code code-alice" {
 		t.Errorf("copied %q", got)
 	}
 	u.addUsers([]string{"ta"}, true)
@@ -65,7 +65,7 @@ func TestSettingsSetsTheOwnersPassword(t *testing.T) {
 	})
 	for typed, want := range map[[2]string]string{
 		{"a-long-password", "another-password"}: "not the same",
-		{"short", "short"}:                       "too short",
+		{"short", "short"}:                      "too short",
 	} {
 		test.Type(s.password, typed[0])
 		test.Type(s.confirm, typed[1])

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,4 +153,14 @@ func TestClaimAccountsIsForStudentsOnly(t *testing.T) {
 	if u, _ := e.store.GetUser(context.Background(), "ta"); u.PasswordHash != "" {
 		t.Error("the instructor was claimed")
 	}
+}
+
+// csvRows reads CSV text.
+func csvRows(t *testing.T, text string) [][]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV %q: %v", text, err)
+	}
+	return rows
 }

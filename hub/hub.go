@@ -217,9 +217,9 @@ func DefaultOwner() string {
 }
 
 // EnsureOwner creates the laptop's person as an admin on first run. They
-// log in through the tray's login links and have no password, so the login
-// form cannot be used to claim the account (a pre-created student's first
-// login sets their password; the owner is not one).
+// log in through the tray's login links and have no password until they
+// set one (Settings, `classhub users passwd`); no instructor's account is
+// ever claimed by typing its name on the login form.
 func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 	name := h.Owner()
 	_, err := h.Store.CreateUser(ctx, store.NewUser{Name: name, Admin: true})

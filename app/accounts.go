@@ -21,7 +21,49 @@ const (
 	LabelHandouts      = "Passwords and setup codes"
 	LabelCopyHandouts  = "Copy"
 	LabelSavePasswords = "Save as CSV…"
+	LabelSetupCodes    = "Setup codes…"
+	LabelNewCodes      = "Make new codes"
 )
+
+// confirmSetupCodes asks before giving every student still waiting for a
+// first password a new setup code, to print: the codes handed out before
+// stop working.
+func (u *ui) confirmSetupCodes() {
+	if u.conn == nil {
+		return
+	}
+	var names []string
+	for _, r := range u.st.Users {
+		names = append(names, r.Name)
+	}
+	d := dialog.NewConfirm("New setup codes?",
+		"Every student who has not set up their account yet gets a new setup code, shown once, to print or save as CSV.\n"+
+			"The codes handed out before stop working.",
+		func(ok bool) {
+			if ok {
+				u.renewSetupCodes(names)
+			}
+		}, u.win)
+	d.SetConfirmText(LabelNewCodes)
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+func (u *ui) renewSetupCodes(names []string) {
+	u.background("Could not make new setup codes", func(ctx context.Context, c Conn) error {
+		renewed, err := c.RenewSetupCodes(ctx, names)
+		u.d.do(func() {
+			if len(renewed) == 0 && err == nil {
+				u.notice("Every student has set up their account already: nobody needs a setup code.")
+				return
+			}
+			if len(renewed) > 0 {
+				u.showHandouts(roster.AccountHandouts(renewed))
+			}
+		})
+		return err
+	})
+}
 
 // confirmReset asks before resetting user's password, saying what stops
 // working.

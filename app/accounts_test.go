@@ -84,3 +84,17 @@ func TestSettingsSetsTheOwnersPassword(t *testing.T) {
 		t.Errorf("set %q, result %q", set, s.passwordResult.Text)
 	}
 }
+
+func TestSetupCodesFromTheDashboard(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher", "alice"))
+	u, f, q := h.u, h.f, h.q
+	q.until(t, "the rows", func() bool { return u.st.Row("alice") != nil })
+	test.Tap(button(t, u.win.Content(), LabelSetupCodes))
+	d := topDialog(t, u.win)
+	if !containsText(d, "codes handed out before stop working") {
+		t.Errorf("the question says %q", texts(d))
+	}
+	test.Tap(button(t, d, LabelNewCodes))
+	f.wantCall(t, q, "renew alice,teacher")
+	q.until(t, "the new code", func() bool { return shown(u.win, "alice\tsetup code new-alice") })
+}

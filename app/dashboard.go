@@ -19,8 +19,8 @@ type DashboardActions struct {
 	// Per user.
 	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
-	StartAll, StopAll, AddUsers, ImportRoster func()
-	CopyClassLink, Settings, Retry, Logs      func()
+	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
+	CopyClassLink, Settings, Retry, Logs                  func()
 }
 
 // logTail is how many lines of a server's log the dashboard shows.
@@ -50,7 +50,7 @@ type Dashboard struct {
 	image     *widget.Label
 	imageBar  *widget.ProgressBar
 
-	startAll, stopAll, addUsers, importRoster, settings *widget.Button
+	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
 
 	table *widget.Table
 	rows  []UserRow
@@ -134,10 +134,11 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.stopAll = widget.NewButtonWithIcon(LabelStopAll, theme.MediaStopIcon(), act.StopAll)
 	d.addUsers = widget.NewButtonWithIcon("Add users…", theme.ContentAddIcon(), act.AddUsers)
 	d.importRoster = widget.NewButtonWithIcon("Import roster…", theme.FolderOpenIcon(), act.ImportRoster)
+	d.setupCodes = widget.NewButtonWithIcon(LabelSetupCodes, theme.AccountIcon(), act.SetupCodes)
 	d.settings = widget.NewButtonWithIcon(LabelSettings, theme.SettingsIcon(), act.Settings)
 	toolbar := container.NewHBox(
 		widget.NewLabelWithStyle("Users", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		d.startAll, d.stopAll, d.addUsers, d.importRoster, layout.NewSpacer(), d.settings)
+		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, layout.NewSpacer(), d.settings)
 
 	d.table = d.newTable()
 
@@ -375,7 +376,7 @@ func (d *Dashboard) Update(s *State) {
 		d.imageBar.Hide()
 	}
 
-	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster} {
+	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes} {
 		enable(b, running)
 	}
 

@@ -199,6 +199,22 @@ func (f *fakeHub) ResetUser(ctx context.Context, user string) (core.Account, err
 	return fakeAccount(user, fu.admin), nil
 }
 
+// RenewSetupCodes gives every student of names a new code, "new-<name>".
+func (f *fakeHub) RenewSetupCodes(ctx context.Context, names []string) ([]core.Account, error) {
+	f.record("renew %s", strings.Join(names, ","))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []core.Account
+	for _, n := range names {
+		if fu, ok := f.users[n]; ok && !fu.admin {
+			a := fakeAccount(n, false)
+			a.SetupCode = "new-" + n
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeHub) SetPassword(ctx context.Context, user, password string) error {
 	f.record("passwd %s", user)
 	if len(password) < 8 {

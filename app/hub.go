@@ -46,6 +46,9 @@ type Hub interface {
 	ResetUser(ctx context.Context, user string) (core.Account, error)
 	// SetPassword sets user's password (the owner's, from Settings).
 	SetPassword(ctx context.Context, user, password string) error
+	// RenewSetupCodes gives the students of names still waiting for a
+	// first password new setup codes (core.RenewSetupCodes).
+	RenewSetupCodes(ctx context.Context, names []string) ([]core.Account, error)
 	// ImportRoster creates the users of a roster read by roster.Parse, as
 	// roster.Import does for the admin page and the CLI.
 	ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error)

@@ -95,6 +95,7 @@ func newUI(a fyne.App, d deps) *ui {
 		StopAll:       u.stopAll,
 		AddUsers:      u.addUsersDialog,
 		ImportRoster:  u.importRosterDialog,
+		SetupCodes:    u.confirmSetupCodes,
 		CopyClassLink: u.copyClassLink,
 		Settings:      u.showSettings,
 		Retry:         u.retry,

@@ -17,10 +17,10 @@ import (
 // DashboardActions are what the dashboard's buttons do.
 type DashboardActions struct {
 	// Per user.
-	Start, Stop, Delete, Select func(user string)
+	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
-	StartAll, StopAll, AddUsers, ImportRoster func()
-	CopyClassLink, Settings, Retry, Logs      func()
+	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
+	CopyClassLink, Settings, Retry, Logs                  func()
 }
 
 // logTail is how many lines of a server's log the dashboard shows.
@@ -50,7 +50,7 @@ type Dashboard struct {
 	image     *widget.Label
 	imageBar  *widget.ProgressBar
 
-	startAll, stopAll, addUsers, importRoster, settings *widget.Button
+	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
 
 	table *widget.Table
 	rows  []UserRow
@@ -84,7 +84,7 @@ const (
 )
 
 var colTitles = [numCols]string{"User", "Server", "Last activity", "CPU", "Memory", ""}
-var colWidths = [numCols]float32{170, 250, 120, 70, 144, 296}
+var colWidths = [numCols]float32{170, 250, 120, 70, 144, 380}
 
 // NewDashboard builds the dashboard; now gives the time "last activity"
 // is counted from.
@@ -134,10 +134,11 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.stopAll = widget.NewButtonWithIcon(LabelStopAll, theme.MediaStopIcon(), act.StopAll)
 	d.addUsers = widget.NewButtonWithIcon("Add users…", theme.ContentAddIcon(), act.AddUsers)
 	d.importRoster = widget.NewButtonWithIcon("Import roster…", theme.FolderOpenIcon(), act.ImportRoster)
+	d.setupCodes = widget.NewButtonWithIcon(LabelSetupCodes, theme.AccountIcon(), act.SetupCodes)
 	d.settings = widget.NewButtonWithIcon(LabelSettings, theme.SettingsIcon(), act.Settings)
 	toolbar := container.NewHBox(
 		widget.NewLabelWithStyle("Users", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		d.startAll, d.stopAll, d.addUsers, d.importRoster, layout.NewSpacer(), d.settings)
+		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, layout.NewSpacer(), d.settings)
 
 	d.table = d.newTable()
 
@@ -171,7 +172,8 @@ func (d *Dashboard) newTable() *widget.Table {
 			start := widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), nil)
 			stop := widget.NewButtonWithIcon(LabelStop, theme.MediaStopIcon(), nil)
 			del := widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
-			return container.NewStack(l, container.NewHBox(start, stop, del))
+			reset := widget.NewButtonWithIcon(LabelReset, theme.AccountIcon(), nil)
+			return container.NewStack(l, container.NewHBox(start, stop, del, reset))
 		},
 		d.updateCell,
 	)
@@ -207,10 +209,15 @@ func (d *Dashboard) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.Hide()
 		btns.Show()
 		start, stop, del := btns.Objects[0].(*widget.Button), btns.Objects[1].(*widget.Button), btns.Objects[2].(*widget.Button)
+		reset := btns.Objects[3].(*widget.Button)
 		name := r.Name
 		start.OnTapped = func() { d.act.Start(name) }
 		stop.OnTapped = func() { d.act.Stop(name) }
 		del.OnTapped = func() { d.act.Delete(name) }
+		reset.OnTapped = func() { d.act.Reset(name) }
+		// Resetting yourself would log you out with nothing to log in
+		// with: the owner sets a password in Settings instead.
+		enable(reset, name != d.owner && d.act.Reset != nil)
 		enable(start, r.Phase == ServerStopped || r.Phase == ServerFailed)
 		// A start stuck in the queue or on a slow image can be stopped:
 		// the hub cancels it.
@@ -369,7 +376,7 @@ func (d *Dashboard) Update(s *State) {
 		d.imageBar.Hide()
 	}
 
-	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster} {
+	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes} {
 		enable(b, running)
 	}
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -158,21 +159,68 @@ func (f *fakeHub) Stop(ctx context.Context, user string, remove bool) error {
 func (f *fakeHub) StartAll(ctx context.Context) (int, error) { f.record("start all"); return 2, nil }
 func (f *fakeHub) StopAll(ctx context.Context) (int, error)  { f.record("stop all"); return 1, nil }
 
-func (f *fakeHub) AddUsers(ctx context.Context, names []string, admin bool) ([]store.User, error) {
+// AddUsers does what core's does, with "pw-<name>" for an admin's
+// generated password and "code-<name>" for a student's setup code.
+func (f *fakeHub) AddUsers(ctx context.Context, names []string, admin bool) ([]core.Account, error) {
 	f.record("add %s admin=%t", strings.Join(names, ","), admin)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.addErr != nil {
 		return nil, f.addErr
 	}
-	var created []store.User
+	var created []core.Account
 	for _, n := range names {
 		if _, ok := f.users[n]; !ok {
 			f.users[n] = &fakeUser{admin: admin}
-			created = append(created, store.User{Name: n})
+			created = append(created, fakeAccount(n, admin))
 		}
 	}
 	return created, nil
+}
+
+func fakeAccount(name string, admin bool) core.Account {
+	a := core.Account{User: store.User{Name: name, Admin: admin}}
+	if admin {
+		a.Password, a.Generated = "pw-"+name, true
+	} else {
+		a.SetupCode, a.MustSetPassword = "code-"+name, true
+	}
+	return a
+}
+
+func (f *fakeHub) ResetUser(ctx context.Context, user string) (core.Account, error) {
+	f.record("reset %s", user)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fu, ok := f.users[user]
+	if !ok {
+		return core.Account{}, core.ErrNoSuchUser
+	}
+	return fakeAccount(user, fu.admin), nil
+}
+
+// RenewSetupCodes gives every student of names a new code, "new-<name>".
+func (f *fakeHub) RenewSetupCodes(ctx context.Context, names []string) ([]core.Account, error) {
+	f.record("renew %s", strings.Join(names, ","))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []core.Account
+	for _, n := range names {
+		if fu, ok := f.users[n]; ok && !fu.admin {
+			a := fakeAccount(n, false)
+			a.SetupCode = "new-" + n
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeHub) SetPassword(ctx context.Context, user, password string) error {
+	f.record("passwd %s", user)
+	if len(password) < 8 {
+		return errors.New("the password is too short: use at least 8 characters")
+	}
+	return nil
 }
 
 // ImportRoster does what roster.Import does, with "gen-<name>" for a
@@ -197,6 +245,9 @@ func (f *fakeHub) ImportRoster(ctx context.Context, entries []roster.Entry, gene
 			im.Password, im.Generated = "gen-"+e.Name, true
 		}
 		im.Created, im.MustSetPassword = true, im.Password == ""
+		if im.MustSetPassword {
+			im.SetupCode = "code-" + e.Name
+		}
 		f.users[e.Name] = &fakeUser{}
 		out = append(out, im)
 	}

@@ -38,7 +38,17 @@ type Hub interface {
 	Stop(ctx context.Context, user string, remove bool) error
 	StartAll(ctx context.Context) (int, error)
 	StopAll(ctx context.Context) (int, error)
-	AddUsers(ctx context.Context, names []string, admin bool) ([]store.User, error)
+	// AddUsers creates users, each with the credential to hand them
+	// (core.CreateUser): shown once, by the dashboard.
+	AddUsers(ctx context.Context, names []string, admin bool) ([]core.Account, error)
+	// ResetUser takes every way in user had and gives them a new
+	// credential to hand out (core.ResetUser).
+	ResetUser(ctx context.Context, user string) (core.Account, error)
+	// SetPassword sets user's password (the owner's, from Settings).
+	SetPassword(ctx context.Context, user, password string) error
+	// RenewSetupCodes gives the students of names still waiting for a
+	// first password new setup codes (core.RenewSetupCodes).
+	RenewSetupCodes(ctx context.Context, names []string) ([]core.Account, error)
 	// ImportRoster creates the users of a roster read by roster.Parse, as
 	// roster.Import does for the admin page and the CLI.
 	ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error)

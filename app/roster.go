@@ -46,7 +46,8 @@ func (u *ui) importRosterDialog() {
 // importRoster reads a roster with roster.Parse, as the admin page and
 // `classhub users import` do, so one file gives the same users and
 // passwords everywhere. When some students have no password in the file
-// it asks whether to generate theirs or let them choose at first login.
+// it asks whether to generate theirs or give them setup codes, with which
+// they choose their own at first login.
 func (u *ui) importRoster(r io.Reader) {
 	entries, err := roster.Parse(r)
 	if err != nil {
@@ -68,7 +69,7 @@ func (u *ui) importRoster(r io.Reader) {
 		students = "1 student has"
 	}
 	msg := widget.NewLabel(students + " no password in the roster. Generate passwords for them now, to hand out,\n" +
-		"or let each choose one when they first log in?")
+		"or give each a setup code with which they choose their own when they first log in?")
 	var d dialog.Dialog
 	choose := func(generate bool) func() {
 		return func() {
@@ -87,12 +88,11 @@ func (u *ui) importRoster(r io.Reader) {
 // Labels of the roster import's question.
 const (
 	LabelGeneratePasswords = "Generate passwords"
-	LabelLetThemChoose     = "Let them choose"
-	LabelSavePasswords     = "Save as CSV…"
+	LabelLetThemChoose     = "Give them setup codes"
 )
 
 // runImport creates the roster's users and shows the generated passwords
-// once.
+// and setup codes once.
 func (u *ui) runImport(entries []roster.Entry, generate bool) {
 	u.background("Could not import the roster", func(ctx context.Context, c Conn) error {
 		done, err := c.ImportRoster(ctx, entries, generate)
@@ -116,58 +116,10 @@ func (u *ui) runImport(entries []roster.Entry, generate bool) {
 			}
 			u.notice(msg)
 			u.reloadUsers(false)
-			if generated > 0 {
-				u.showPasswords(done)
+			if hs := roster.Handouts(done); len(hs) > 0 {
+				u.showHandouts(hs)
 			}
 		})
 		return err
 	})
-}
-
-// showPasswords shows the generated passwords of done: the hub keeps only
-// their hashes, so this is the one time anyone sees them.
-func (u *ui) showPasswords(done []roster.Imported) {
-	var b strings.Builder
-	for _, im := range done {
-		if im.Generated {
-			fmt.Fprintf(&b, "%s\t%s\n", im.Name, im.Password)
-		}
-	}
-	list := widget.NewLabel(strings.TrimSuffix(b.String(), "\n"))
-	list.TextStyle.Monospace = true
-	list.Selectable = true
-	intro := widget.NewLabel("These passwords are shown only this once: save them, or write them down, before you close this.")
-	intro.Wrapping = fyne.TextWrapWord
-	var d dialog.Dialog
-	save := widget.NewButton(LabelSavePasswords, func() {
-		fd := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) { u.savePasswords(w, err, done) }, u.win)
-		fd.SetFileName("passwords.csv")
-		fd.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
-		fd.Show()
-	})
-	save.Importance = widget.HighImportance
-	closeBtn := widget.NewButton("Close", func() { d.Hide() })
-	body := container.NewBorder(intro, container.NewHBox(closeBtn, save), nil, nil, container.NewVScroll(list))
-	d = dialog.NewCustomWithoutButtons("Generated passwords", body, u.win)
-	d.Resize(fyne.NewSize(480, 400))
-	d.Show()
-}
-
-// savePasswords writes the generated passwords of done as CSV to w, the
-// file chosen in the save dialog (nil when it was cancelled).
-func (u *ui) savePasswords(w fyne.URIWriteCloser, err error, done []roster.Imported) {
-	if err == nil && w == nil {
-		return
-	}
-	if err == nil {
-		err = roster.WritePasswordsCSV(w, done)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		u.showError("Could not save the passwords", fmt.Errorf("%w; they are still shown, save them elsewhere", err))
-		return
-	}
-	u.notice("Saved the generated passwords to " + w.URI().Path() + ".")
 }

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
 )
 
@@ -83,6 +84,15 @@ type Settings struct {
 	result                         *widget.Label
 	save, restart                  *widget.Button
 	content                        fyne.CanvasObject
+
+	// The owner's password, with which they log in from another computer
+	// (the projector's, a tablet); the laptop itself uses login links.
+	password, confirm *widget.Entry
+	setPassword       *widget.Button
+	passwordResult    *widget.Label
+	// onPassword sets the owner's password in the open hub; nil when no
+	// hub is open.
+	onPassword func(password string) error
 }
 
 // NewSettings builds the settings form for the config file at path.
@@ -130,6 +140,12 @@ func NewSettings(path string, onRestart func()) *Settings {
 		}
 	})
 	s.restart.Hide()
+	s.password = widget.NewPasswordEntry()
+	s.password.SetPlaceHolder(fmt.Sprintf("at least %d characters", auth.MinPasswordLen))
+	s.confirm = widget.NewPasswordEntry()
+	s.setPassword = widget.NewButton(LabelSetPassword, func() { s.SetPassword() })
+	s.passwordResult = widget.NewLabel("To log in to the hub from another computer, give yourself a password.")
+	s.passwordResult.Wrapping = fyne.TextWrapWord
 
 	form := widget.NewForm(
 		widget.NewFormItem("Mode", s.mode),
@@ -168,8 +184,48 @@ func NewSettings(path string, onRestart func()) *Settings {
 		s.oidc.content,
 		container.NewHBox(layout.NewSpacer(), s.restart, s.save),
 		s.result,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle("Your password", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewForm(widget.NewFormItem("New password", s.password), widget.NewFormItem("Again", s.confirm)),
+		container.NewHBox(layout.NewSpacer(), s.setPassword),
+		s.passwordResult,
 	))
 	return s
+}
+
+// LabelSetPassword is the owner's password button.
+const LabelSetPassword = "Set my password"
+
+// SetPasswordFunc makes the password form set the owner's password with
+// fn, or turns it off when fn is nil (no hub is open).
+func (s *Settings) SetPasswordFunc(fn func(password string) error) {
+	s.onPassword = fn
+	enable(s.setPassword, fn != nil)
+}
+
+// SetPassword sets the owner's password from the form: typed twice, at
+// least auth.MinPasswordLen long. The fields are cleared either way.
+func (s *Settings) SetPassword() error {
+	pw, again := s.password.Text, s.confirm.Text
+	s.password.SetText("")
+	s.confirm.SetText("")
+	var err error
+	switch {
+	case s.onPassword == nil:
+		err = errors.New("the hub is not running; start it, then set your password")
+	case pw != again:
+		err = errors.New("the two passwords are not the same; type the same password in both fields")
+	default:
+		err = s.onPassword(pw)
+	}
+	if err != nil {
+		s.passwordResult.Importance = widget.DangerImportance
+		s.passwordResult.SetText("Not set: " + err.Error() + ".")
+		return err
+	}
+	s.passwordResult.Importance = widget.MediumImportance
+	s.passwordResult.SetText("Your password is set: log in with it from any computer. You were logged out of the hub's pages everywhere.")
+	return nil
 }
 
 // Content is the settings window's root object.

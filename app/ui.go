@@ -16,6 +16,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -88,11 +89,13 @@ func newUI(a fyne.App, d deps) *ui {
 		Start:         u.startServer,
 		Stop:          u.stopServer,
 		Delete:        u.confirmDelete,
+		Reset:         u.confirmReset,
 		Select:        u.selectUser,
 		StartAll:      u.startAll,
 		StopAll:       u.stopAll,
 		AddUsers:      u.addUsersDialog,
 		ImportRoster:  u.importRosterDialog,
+		SetupCodes:    u.confirmSetupCodes,
 		CopyClassLink: u.copyClassLink,
 		Settings:      u.showSettings,
 		Retry:         u.retry,
@@ -730,7 +733,7 @@ func (u *ui) addUsersDialog() {
 		widget.NewFormItem("Usernames", names),
 		widget.NewFormItem("", admin),
 	}
-	items[0].HintText = "They set a password when they first log in."
+	items[0].HintText = "Students get a setup code to choose their password; admins a password. Both are shown once."
 	d := dialog.NewForm("Add users", "Add", "Cancel", items, func(ok bool) {
 		if ok {
 			u.addUsers(SplitNames(names.Text), admin.Checked)
@@ -752,6 +755,9 @@ func (u *ui) addUsers(names []string, admin bool) {
 		u.d.do(func() {
 			u.notice(fmt.Sprintf("Added %d users (%d already existed).", len(created), len(names)-len(created)))
 			u.reloadUsers(false)
+			if hs := roster.AccountHandouts(created); len(hs) > 0 {
+				u.showHandouts(hs)
+			}
 		})
 		return nil
 	})
@@ -766,6 +772,15 @@ func (u *ui) showSettings() {
 		u.setWin.SetCloseIntercept(u.setWin.Hide)
 	}
 	u.settings.Load(u.cfg, u.conn != nil)
+	u.settings.SetPasswordFunc(nil)
+	if u.conn != nil {
+		c, owner := *u.conn, u.st.Owner
+		u.settings.SetPasswordFunc(func(password string) error {
+			ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
+			defer cancel()
+			return c.SetPassword(ctx, owner, password)
+		})
+	}
 	u.setWin.Show()
 	u.setWin.RequestFocus()
 }

@@ -398,7 +398,7 @@ func TestImportRosterReadsItAsTheAdminPageDoes(t *testing.T) {
 	if u.st.Notice != "Imported the roster: added 1 users (1 already existed)." {
 		t.Errorf("notice %q", u.st.Notice)
 	}
-	if shown(u.win, "Generated passwords") {
+	if shown(u.win, LabelHandouts) {
 		t.Error("passwords shown though none were generated")
 	}
 
@@ -429,9 +429,9 @@ func TestImportRosterGeneratesPasswordsAndSavesThem(t *testing.T) {
 	}
 	test.Tap(button(t, d, LabelGeneratePasswords))
 	f.wantCall(t, q, "import erin,frank,gina generate=true")
-	q.until(t, "the passwords", func() bool { return shown(u.win, "Generated passwords") })
+	q.until(t, "the passwords", func() bool { return shown(u.win, LabelHandouts) })
 	d = topDialog(t, u.win)
-	if !containsText(d, "erin\tgen-erin\ngina\tgen-gina") || containsText(d, "own-password") {
+	if !containsText(d, "erin\tpassword gen-erin\ngina\tpassword gen-gina") || containsText(d, "own-password") {
 		t.Errorf("the passwords dialog says %q", texts(d))
 	}
 	if !strings.Contains(u.st.Notice, "added 3 users, 2 with generated passwords") {
@@ -443,14 +443,16 @@ func TestImportRosterGeneratesPasswordsAndSavesThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.savePasswords(w, nil, []roster.Imported{
+	u.saveHandouts(w, nil, roster.Handouts([]roster.Imported{
 		{Entry: roster.Entry{Name: "erin", Password: "gen-erin"}, Created: true, Generated: true},
 		{Entry: roster.Entry{Name: "frank", Password: "own-password"}, Created: true},
-	})
-	if b, err := os.ReadFile(path); err != nil || string(b) != "username,password\nerin,gen-erin\n" {
-		t.Errorf("saved %q, %v", b, err)
+		{Entry: roster.Entry{Name: "gina"}, Created: true, MustSetPassword: true, SetupCode: "code-gina"},
+	}))
+	want := "username,password,setup_code,link\nerin,gen-erin,," + u.conn.ClassURL() + "\ngina,,code-gina," + u.conn.ClassURL() + "\n"
+	if b, err := os.ReadFile(path); err != nil || string(b) != want {
+		t.Errorf("saved %q, %v; want %q", b, err, want)
 	}
-	if !strings.Contains(u.st.Notice, "Saved the generated passwords to "+path) {
+	if !strings.Contains(u.st.Notice, "Saved the passwords and setup codes to "+path) {
 		t.Errorf("notice %q", u.st.Notice)
 	}
 	test.Tap(button(t, d, LabelSavePasswords))
@@ -469,10 +471,8 @@ func TestImportRosterLettingThemChoose(t *testing.T) {
 	}
 	test.Tap(button(t, d, LabelLetThemChoose))
 	f.wantCall(t, q, "import erin generate=false")
+	q.until(t, "erin's setup code", func() bool { return shown(u.win, "erin\tsetup code code-erin") })
 	q.until(t, "erin's row", func() bool { return u.st.Row("erin") != nil })
-	if shown(u.win, "Generated passwords") {
-		t.Error("passwords shown though none were generated")
-	}
 }
 
 func TestCopyClassLink(t *testing.T) {

@@ -2,10 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/store"
 )
 
 // run runs classhub with args against a data dir and returns its output
@@ -95,5 +101,97 @@ func TestServeSaysWhatIsWrongWithTLSFiles(t *testing.T) {
 		if code == 0 || !strings.Contains(errs, tt.want) {
 			t.Errorf("serve %v: %d %q, want an error saying %q", tt.args, code, errs, tt.want)
 		}
+	}
+}
+
+// runIn is run with stdin.
+func runIn(t *testing.T, dataDir, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(append(args, "--data-dir", dataDir), Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin)})
+	return out.String(), errb.String(), code
+}
+
+// checkLogin reports whether name logs in with password, as the login form
+// checks it.
+func checkLogin(t *testing.T, dir, name, password string) error {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, hub.StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &auth.Authenticator{Store: st, ClaimAccounts: func() bool { return true }}
+	_, _, err = a.CheckPassword(context.Background(), name, password)
+	return err
+}
+
+// TestUsersAddAdminPrintsItsPassword: an instructor added on the command
+// line has a generated password, printed once on a line of its own, and
+// nobody can claim the account by typing its name, even where the class
+// claims accounts.
+func TestUsersAddAdminPrintsItsPassword(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := run(t, dir, "users", "add", "ta", "--admin")
+	if code != 0 {
+		t.Fatalf("users add --admin: %d %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "password, shown only now") {
+		t.Fatalf("users add --admin printed %q, want a sentence and the password on its own line", out)
+	}
+	if err := checkLogin(t, dir, "ta", lines[1]); err != nil {
+		t.Errorf("the printed password: %v", err)
+	}
+	if err := checkLogin(t, dir, "ta", "chosen by a stranger"); !errors.Is(err, auth.ErrBadLogin) {
+		t.Errorf("claiming the instructor = %v, want ErrBadLogin", err)
+	}
+
+	// A student gets a setup code, and cannot be claimed without it.
+	out, _, code = run(t, dir, "users", "add", "alice")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[0], "setup code") || len(lines[1]) != 14 {
+		t.Fatalf("users add alice: %d %q", code, out)
+	}
+}
+
+func TestUsersPasswdAndReset(t *testing.T) {
+	dir := t.TempDir()
+	if _, errs, code := run(t, dir, "users", "add", "owner", "--admin"); code != 0 {
+		t.Fatal(errs)
+	}
+	// Bad input changes nothing and says so.
+	for stdin, want := range map[string]string{"short\n": "too short", "": "no password on stdin"} {
+		if _, errs, code := runIn(t, dir, stdin, "users", "passwd", "owner"); code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("passwd with %q: %d %q, want %q", stdin, code, errs, want)
+		}
+	}
+	if _, errs, code := runIn(t, dir, "a-long-password\n", "users", "passwd", "nobody"); code != 1 || !strings.Contains(errs, "no user nobody") {
+		t.Errorf("passwd nobody: %d %q", code, errs)
+	}
+	if err := checkLogin(t, dir, "owner", "short"); err == nil {
+		t.Fatal("a refused password was set")
+	}
+	if out, errs, code := runIn(t, dir, "the owner's password\n", "users", "passwd", "owner"); code != 0 || strings.Contains(out+errs, "the owner's password") {
+		t.Fatalf("passwd: %d %q %q", code, out, errs)
+	}
+	if err := checkLogin(t, dir, "owner", "the owner's password"); err != nil {
+		t.Errorf("the password set from stdin: %v", err)
+	}
+
+	// A reset prints a new password for an instructor, a code for a student.
+	out, errs, code := run(t, dir, "users", "reset", "owner")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "password, shown only now") {
+		t.Fatalf("users reset owner: %d %q %q", code, out, errs)
+	}
+	if err := checkLogin(t, dir, "owner", "the owner's password"); !errors.Is(err, auth.ErrBadLogin) {
+		t.Errorf("the password from before the reset = %v", err)
+	}
+	if err := checkLogin(t, dir, "owner", lines[2]); err != nil {
+		t.Errorf("the reset's password: %v", err)
+	}
+	if _, errs, code := run(t, dir, "users", "reset", "nobody"); code != 1 || !strings.Contains(errs, "no user nobody") {
+		t.Errorf("reset nobody: %d %q", code, errs)
 	}
 }

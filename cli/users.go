@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/term"
+
 	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/roster"
@@ -19,8 +26,8 @@ import (
 
 func init() {
 	register("users", command{
-		summary: "add, list or delete users (works with the hub running or not)",
-		usage:   "users add NAME... [--admin] | users import FILE.csv | users list | users delete NAME",
+		summary: "add, list, reset or delete users, or set a password (works with the hub running or not)",
+		usage:   "users add NAME... [--admin] | users import FILE.csv | users list | users reset NAME | users passwd NAME | users delete NAME",
 		run:     runUsers,
 	})
 	register("token", command{
@@ -41,7 +48,7 @@ func openStore(g *globals) (*store.Store, error) {
 
 func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 	if len(args) == 0 {
-		return usageError{"say what to do: users add, users list or users delete"}
+		return usageError{"say what to do: users add, users import, users list, users reset, users passwd or users delete"}
 	}
 	sub, rest := args[0], args[1:]
 	fs := g.flags("users "+sub, env)
@@ -63,15 +70,49 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		h := core.New(core.Options{Store: st})
 		defer h.Close()
 		created, err := h.AddUsers(ctx, fs.Args(), *admin)
+		for _, a := range created {
+			printAccount(env.Stdout, "added", a)
+		}
 		if err != nil {
 			return err
-		}
-		for _, u := range created {
-			fmt.Fprintf(env.Stdout, "added %s%s (sets a password at first login)\n", u.Name, map[bool]string{true: " (admin)"}[u.Admin])
 		}
 		if skipped := fs.NArg() - len(created); skipped > 0 {
 			fmt.Fprintf(env.Stdout, "%d already existed and were left as they are\n", skipped)
 		}
+		return nil
+	case "reset":
+		if fs.NArg() != 1 {
+			return usageError{"name the one user to reset"}
+		}
+		h := core.New(core.Options{Store: st})
+		defer h.Close()
+		a, err := h.ResetUser(ctx, fs.Arg(0))
+		if errors.Is(err, core.ErrNoSuchUser) {
+			return fmt.Errorf("no user %s: `classhub users list` shows who exists", fs.Arg(0))
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s's password, logins and tokens no longer work; a running server keeps running.\n", a.Name)
+		printAccount(env.Stdout, "reset", a)
+		return nil
+	case "passwd":
+		if fs.NArg() != 1 {
+			return usageError{"name the one user whose password to set"}
+		}
+		name := fs.Arg(0)
+		if _, err := st.GetUser(ctx, name); err != nil {
+			return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
+		}
+		password, err := readNewPassword(env, name)
+		if err != nil {
+			return err
+		}
+		h := core.New(core.Options{Store: st})
+		defer h.Close()
+		if err := h.SetPassword(ctx, name, password); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+		fmt.Fprintf(env.Stdout, "set %s's password; they were logged out everywhere\n", name)
 		return nil
 	case "import":
 		if fs.NArg() != 1 {
@@ -86,7 +127,9 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", fs.Arg(0), err)
 		}
-		done, err := roster.Import(ctx, st, entries, *generate)
+		h := core.New(core.Options{Store: st})
+		defer h.Close()
+		done, err := roster.Import(ctx, h, entries, *generate)
 		created := 0
 		for _, im := range done {
 			if im.Created {
@@ -94,8 +137,9 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			}
 		}
 		fmt.Fprintf(env.Stdout, "imported %d new users (%d were already there)\n", created, len(done)-created)
-		if *generate {
-			if werr := roster.WritePasswordsCSV(env.Stdout, done); werr != nil && err == nil {
+		if handouts := roster.Handouts(done); len(handouts) > 0 {
+			fmt.Fprintln(env.Stdout, "Their generated passwords and setup codes, shown only now (students use a setup code at the class link's /hub/setup page):")
+			if werr := roster.WriteHandoutsCSV(env.Stdout, handouts, ""); werr != nil && err == nil {
 				err = werr
 			}
 		}
@@ -159,6 +203,54 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown users command %q", sub)}
+}
+
+// printAccount says what an account got to log in with the first time,
+// the secret on a line of its own so it can be copied or cut out of a
+// script's output.
+func printAccount(w io.Writer, did string, a core.Account) {
+	switch {
+	case a.SetupCode != "":
+		fmt.Fprintf(w, "%s %s. Their setup code, shown only now, with which they choose a password at /hub/setup:\n%s\n", did, a.Name, a.SetupCode)
+	case a.Generated:
+		fmt.Fprintf(w, "%s %s (admin). Their password, shown only now:\n%s\n", did, a.Name, a.Password)
+	default:
+		fmt.Fprintf(w, "%s %s\n", did, a.Name)
+	}
+}
+
+// readNewPassword asks for a new password twice on a terminal, without
+// echo, or reads one line from stdin when it is not a terminal (a script,
+// a pipe): never from the command line, where other users of the machine
+// and the shell's history would see it.
+func readNewPassword(env Env, name string) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(env.Stderr, "New password for %s (at least %d characters): ", name, auth.MinPasswordLen)
+		first, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		fmt.Fprint(env.Stderr, "The same password again: ")
+		second, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		if string(first) != string(second) {
+			return "", errors.New("the two passwords are not the same; nothing was changed, run the command again")
+		}
+		return string(first), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on stdin: run the command in a terminal, or pipe the password in on one line")
+	}
+	return line, nil
 }
 
 // noRouter is the route table of a CLI process, which proxies nothing.

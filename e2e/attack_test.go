@@ -39,7 +39,7 @@ func TestAttacks(t *testing.T) {
 	b := newBrowser(t)
 	cli := testenv.Docker(t)
 	alice, bob, teacher := c.user("alice"), c.user("bob"), c.user("teacher")
-	c.classhub("users", "add", alice, bob)
+	codes := c.addUsers(alice, bob)
 	c.classhub("users", "add", teacher, "--admin")
 	adminTok, aliceTok, bobTok := c.token(teacher), c.token(alice), c.token(bob)
 	appendConfig(t, c, "start_timeout = \"5m\"\nhttp_timeout = \"5m\"\n")
@@ -48,6 +48,11 @@ func TestAttacks(t *testing.T) {
 	hubLogOnFailure(t, c)
 	rc := newRecorder(t)
 	const password = "correct horse battery"
+	// bob sets his password with his setup code in the browser; alice and
+	// the instructor have theirs set at the laptop.
+	for _, name := range []string{alice, teacher} {
+		c.classhubInput(password+"\n", "users", "passwd", name)
+	}
 	everyone := []string{alice, bob, teacher}
 
 	// Secrets the hub must never show again, by what they are.
@@ -108,7 +113,7 @@ func TestAttacks(t *testing.T) {
 	teacherCodes := watchCodes(tt)
 	tt.run("open the admin page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
 	tt.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
-	firstLogin(tt, teacher, password, "attack-01-teacher-login")
+	formLogin(tt, teacher, password, "attack-01-teacher-login")
 	tt.waitPath("the login leads to the admin page", time.Minute, "/hub/admin")
 	addCookies("the instructor", tt)
 
@@ -178,7 +183,7 @@ func TestAttacks(t *testing.T) {
 		// Logging in to his home page first, then opening his notebook:
 		// the OAuth login into his own server is then GET redirects only.
 		bt.run("open the login page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/login?next=%2Fhub%2Fhome"))
-		firstLogin(bt, bob, password, "attack-04-bob-login")
+		setupLogin(bt, bob, codes[bob], password, "attack-04-bob-login")
 		bt.run("open his notebook", 2*time.Minute, chromedp.Navigate(c.base+"/user/"+bob+"/tree"))
 		bt.waitJS("bob is in his notebook", 2*time.Minute, fmt.Sprintf(`document.readyState === "complete" && location.pathname.startsWith(%q)`, "/user/"+bob+"/"))
 		addCookies("bob", bt)

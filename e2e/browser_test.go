@@ -64,8 +64,8 @@ func TestBrowser(t *testing.T) {
 	c := newClassroom(t)
 	c.useHTTPS()
 	student, teacher := c.user("student"), c.user("teacher")
-	c.classhub("users", "add", student)
-	c.classhub("users", "add", teacher, "--admin")
+	code := c.addUsers(student)[student]
+	teacherPW := c.addUsers(teacher, "--admin")[teacher]
 	adminTok := c.token(teacher)
 	// The machine is shared and two cores: a server that takes minutes to
 	// answer is slow, not broken, and this test is about the pages.
@@ -91,7 +91,7 @@ func TestBrowser(t *testing.T) {
 		st.shot("01-student-login")
 		st.waitJS("the login page is HTTPS and shows the authority's fingerprint", time.Minute, fmt.Sprintf(
 			`location.protocol === "https:" && document.querySelector("#fingerprint").textContent.includes(%q)`, tlscert.Fingerprint(c.ca.Raw)))
-		firstLogin(st, student, password, "02-student-first-login")
+		setupLogin(st, student, code, password, "02-student-first-login")
 		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/"}})
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +253,7 @@ func TestBrowser(t *testing.T) {
 		tt := b.tab(t, teacher)
 		tt.run("open the admin page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
 		tt.waitPath("the browser is sent to the login page", time.Minute, "/hub/login")
-		firstLogin(tt, teacher, password, "12-teacher-first-login")
+		formLogin(tt, teacher, teacherPW, "12-teacher-login")
 		tt.waitPath("the login leads back to the admin page", time.Minute, "/hub/admin")
 		tt.waitJS("the admin page lists users", time.Minute, `document.querySelector("#users")`)
 		tt.shot("13-teacher-admin")
@@ -320,9 +320,24 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-// firstLogin logs in a user an instructor created: the password typed on
-// the login form the first time becomes theirs, with no second page.
-func firstLogin(tb *tab, name, password, shot string) {
+// setupLogin is the first login of a student an instructor created: from
+// the login page to the setup page, where the setup code the instructor
+// handed out lets them choose their password.
+func setupLogin(tb *tab, name, code, password, shot string) {
+	tb.t.Helper()
+	tb.click("Set up your account", "#setup-link")
+	tb.waitPath("the setup page opens", time.Minute, "/hub/setup")
+	tb.typeInto("#username", name)
+	tb.typeInto("#code", code)
+	tb.typeInto("#password", password)
+	tb.typeInto("#confirm", password)
+	tb.shot(shot)
+	tb.click("Set my password", `form[action^="/hub/setup"] button[type="submit"]`)
+	tb.waitJS("the setup is done", time.Minute, `!location.pathname.startsWith("/hub/setup")`)
+}
+
+// formLogin logs in with the login form.
+func formLogin(tb *tab, name, password, shot string) {
 	tb.t.Helper()
 	tb.typeInto("#username", name)
 	tb.typeInto("#password", password)

@@ -28,7 +28,7 @@ func TestInstructorOpensAStudentsServer(t *testing.T) {
 	c := newClassroom(t)
 	student, teacher := c.user("student"), c.user("teacher")
 	c.classhub("users", "add", student)
-	c.classhub("users", "add", teacher, "--admin")
+	teacherPW := c.addUsers(teacher, "--admin")[teacher]
 	adminTok := c.token(teacher)
 	c.serve()
 	hubLogOnFailure(t, c)
@@ -53,7 +53,7 @@ func TestInstructorOpensAStudentsServer(t *testing.T) {
 		return resp, string(b)
 	}
 	_, page := send("GET", c.base+"/hub/login", nil)
-	resp, _ := send("POST", c.base+"/hub/login", url.Values{"username": {teacher}, "password": {"correct horse battery"},
+	resp, _ := send("POST", c.base+"/hub/login", url.Values{"username": {teacher}, "password": {teacherPW},
 		"_xsrf": {hiddenValue(t, page, "_xsrf")}})
 	if strings.HasPrefix(resp.Request.URL.Path, "/hub/login") {
 		t.Fatalf("the teacher's login ended at %s", resp.Request.URL)

@@ -125,12 +125,36 @@ func (c *classroom) user(name string) string { return name + c.suffix }
 // classhub runs a CLI command against the classroom's data dir.
 func (c *classroom) classhub(args ...string) string {
 	c.t.Helper()
+	return c.classhubInput("", args...)
+}
+
+// classhubInput runs a CLI command with input on its standard input.
+func (c *classroom) classhubInput(input string, args ...string) string {
+	c.t.Helper()
 	args = append(args, "--data-dir", c.dataDir)
-	out, err := exec.Command(binary(c.t), args...).CombinedOutput()
+	cmd := exec.Command(binary(c.t), args...)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		c.t.Fatalf("classhub %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// addUsers runs `classhub users add` with args and returns what each new
+// user got to log in with the first time, which the command prints on the
+// line after the sentence naming them: a student's setup code, an
+// instructor's password.
+func (c *classroom) addUsers(args ...string) map[string]string {
+	c.t.Helper()
+	lines := strings.Split(strings.TrimSpace(c.classhub(append([]string{"users", "add"}, args...)...)), "\n")
+	got := map[string]string{}
+	for i, line := range lines {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "added" && i+1 < len(lines) {
+			got[strings.TrimSuffix(f[1], ".")] = strings.TrimSpace(lines[i+1])
+		}
+	}
+	return got
 }
 
 // token makes an API token for name with `classhub token`.
@@ -290,7 +314,7 @@ func (c *classroom) startAndWait(admin, name string) {
 func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 	c := newClassroom(t)
 	alice, bob, teacher := c.user("alice"), c.user("bob"), c.user("teacher")
-	c.classhub("users", "add", alice, bob)
+	codes := c.addUsers(alice, bob)
 	c.classhub("users", "add", teacher, "--admin")
 	adminTok, aliceTok, bobTok := c.token(teacher), c.token(alice), c.token(bob)
 	c.serve()
@@ -367,7 +391,7 @@ func TestHubServesNotebooksThroughTheProxy(t *testing.T) {
 	})
 
 	t.Run("oauth login from the browser", func(t *testing.T) {
-		browserLogin(t, c, alice)
+		browserLogin(t, c, alice, codes[alice])
 	})
 
 	t.Run("the owner's account cannot be claimed from the login form", func(t *testing.T) {
@@ -489,9 +513,10 @@ func runCode(t *testing.T, c *classroom, name, token, code string) string {
 }
 
 // browserLogin walks the OAuth flow as a browser with a cookie jar:
-// /user/NAME/tree sends it to the login form, the first login sets the
-// password, then authorize, the server's callback, and the tree page.
-func browserLogin(t *testing.T, c *classroom, name string) {
+// /user/NAME/tree sends it to the login form, whose setup page takes the
+// setup code and sets the password, then authorize, the server's
+// callback, and the tree page.
+func browserLogin(t *testing.T, c *classroom, name, code string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
@@ -509,10 +534,10 @@ func browserLogin(t *testing.T, c *classroom, name string) {
 	if resp.Request.URL.Path != "/hub/login" {
 		t.Fatalf("an anonymous browser ended at %s, want the login page", resp.Request.URL)
 	}
-	post := func(page string, fields url.Values) (*http.Response, string) {
+	post := func(target, page string, fields url.Values) (*http.Response, string) {
 		t.Helper()
 		fields.Set("_xsrf", hiddenValue(t, page, "_xsrf"))
-		resp, err := browser.PostForm(resp.Request.URL.String(), fields)
+		resp, err := browser.PostForm(target, fields)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,11 +545,20 @@ func browserLogin(t *testing.T, c *classroom, name string) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, string(b)
 	}
+	// Typing the name with a password of one's own gets nobody in.
 	const password = "correct horse battery"
-	resp, page = post(page, url.Values{"username": {name}, "password": {password}})
-	if strings.Contains(page, `name="confirm"`) { // first login: choose the password
-		resp, page = post(page, url.Values{"username": {name}, "password": {password}, "confirm": {password}})
+	login := resp.Request.URL
+	resp, page = post(login.String(), page, url.Values{"username": {name}, "password": {password}})
+	if resp.Request.URL.Path != "/hub/login" || !strings.Contains(page, "Invalid username or password") {
+		t.Fatalf("typing %s's name without the setup code ended at %s:\n%.400s", name, resp.Request.URL, page)
 	}
+	// The login page's setup link, carrying where to go next.
+	setup := c.base + "/hub/setup?" + login.RawQuery
+	if !strings.Contains(page, `href="/hub/setup?`) {
+		t.Fatalf("the login page has no link to the setup page:\n%.400s", page)
+	}
+	_, page = get(setup)
+	resp, page = post(setup, page, url.Values{"username": {name}, "code": {code}, "password": {password}, "confirm": {password}})
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/user/"+name+"/tree" {
 		t.Fatalf("after logging in the browser is at %s with %s:\n%.400s", resp.Request.URL, resp.Status, page)
 	}

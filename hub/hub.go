@@ -133,7 +133,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// plain HTTP. The login cookie cannot take the __Host- prefix, which
 	// needs Path=/: its path is /hub/ on purpose, so that users' servers
 	// under /user/ never receive it.
-	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil}
+	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil, ClaimAccounts: func() bool { return h.Config().ClaimAccounts }}
 	// Each user's server gets an origin of its own: a host name under
 	// subdomain_host, or else a port on the public address.
 	publicAddr := h.public.Addr().(*net.TCPAddr)
@@ -222,9 +222,9 @@ func DefaultOwner() string {
 }
 
 // EnsureOwner creates the laptop's person as an admin on first run. They
-// log in through the tray's login links and have no password, so the login
-// form cannot be used to claim the account (a pre-created student's first
-// login sets their password; the owner is not one).
+// log in through the tray's login links and have no password until they
+// set one (Settings, `classhub users passwd`); no instructor's account is
+// ever claimed by typing its name on the login form.
 func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 	name := h.Owner()
 	_, err := h.Store.CreateUser(ctx, store.NewUser{Name: name, Admin: true})

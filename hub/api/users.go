@@ -242,7 +242,13 @@ func (a *API) adminRequest(w http.ResponseWriter, r *http.Request, body any) (au
 }
 
 // addUsers creates names, answering a bad name (400), a failure (500) or
-// nothing new (409) itself and then returning false.
+// nothing new (409) itself and then returning false. The credentials
+// core makes for them (an instructor's generated password, a student's
+// setup code) are dropped: JupyterHub's API has no password field, and a
+// secret in a response ends up in scripts' output and logs. Nobody can
+// log in to such an account by typing its name; an instructor hands out
+// its first credential with Reset on the admin page or `classhub users
+// reset`.
 func (a *API) addUsers(w http.ResponseWriter, r *http.Request, names []string, admin bool) ([]store.User, bool) {
 	created, err := a.hub.AddUsers(r.Context(), names, admin)
 	switch {
@@ -253,7 +259,11 @@ func (a *API) addUsers(w http.ResponseWriter, r *http.Request, names []string, a
 	case len(created) == 0:
 		writeError(w, http.StatusConflict, "already there: "+strings.Join(names, ", "))
 	default:
-		return created, true
+		users := make([]store.User, len(created))
+		for i, c := range created {
+			users[i] = c.User
+		}
+		return users, true
 	}
 	return nil, false
 }

@@ -50,6 +50,10 @@ type Authenticator struct {
 	Store *store.Store
 	// Secure marks cookies Secure (set when served over HTTPS).
 	Secure bool
+	// ClaimAccounts reports whether the class lets the first person to
+	// log in as a pre-created student choose its password without a setup
+	// code (claim_accounts, for informal workshops); nil means no.
+	ClaimAccounts func() bool
 }
 
 // Errors.
@@ -189,13 +193,15 @@ func HashPassword(password string) (string, error) {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 8
 
-// CheckPassword verifies user's password. An account an instructor
-// created without one (MustSetPassword) is claimed by its first login, as
-// with JupyterHub's FirstUseAuthenticator: the password given becomes
-// theirs if it meets the rules (else a *PasswordRuleError says which), and
-// firstLogin reports that case. Of two people claiming the same account at
-// once only one wins; the other is checked against the winner's password
-// like any later login.
+// CheckPassword verifies user's password. A student's account waiting for
+// its first password (MustSetPassword) takes it with the setup code the
+// instructor handed out (hub/core's SetUpAccount), never here, unless the
+// class claims accounts (ClaimAccounts): then, as with JupyterHub's
+// FirstUseAuthenticator, the first password given becomes theirs if it
+// meets the rules (else a *PasswordRuleError says which), and firstLogin
+// reports that case. Of two people claiming the same account at once only
+// one wins; the other is checked against the winner's password like any
+// later login. An instructor's account is never claimed.
 func (a *Authenticator) CheckPassword(ctx context.Context, name, password string) (u store.User, firstLogin bool, err error) {
 	u, err = a.Store.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -207,7 +213,7 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	if err != nil {
 		return u, false, err
 	}
-	if u.MustSetPassword && u.PasswordHash == "" {
+	if u.MustSetPassword && u.PasswordHash == "" && !u.Admin && a.ClaimAccounts != nil && a.ClaimAccounts() {
 		hash, err := HashPassword(password)
 		if err != nil {
 			return u, false, err
@@ -222,9 +228,9 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 		}
 	}
 	if u.PasswordHash == "" {
-		// An account without a password that is not waiting for one
-		// (the laptop's owner) logs in by login link only: nobody can
-		// claim it by typing its name.
+		// An account without a password (the laptop's owner, who logs in
+		// by login link, or one waiting for its setup code) cannot be
+		// claimed by typing its name.
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return u, false, ErrBadLogin
 	}

@@ -70,8 +70,43 @@ func TestFromTokenCapsScopesAtTheOwner(t *testing.T) {
 	}
 }
 
+// TestPendingAccountIsNotClaimed: a pre-created student waits for the
+// setup code; typing their name and a password of one's choosing gets
+// nobody in and changes nothing.
+func TestPendingAccountIsNotClaimed(t *testing.T) {
+	a, st := newAuth(t)
+	ctx := context.Background()
+	for _, claim := range []func() bool{nil, func() bool { return false }} {
+		a.ClaimAccounts = claim
+		if _, first, err := a.CheckPassword(ctx, "alice", "a good password"); !errors.Is(err, ErrBadLogin) || first {
+			t.Errorf("claiming alice = %v, %v; want ErrBadLogin", first, err)
+		}
+	}
+	if u, _ := st.GetUser(ctx, "alice"); u.PasswordHash != "" || !u.MustSetPassword {
+		t.Errorf("alice after the tries: %+v", u)
+	}
+}
+
+// TestClaimedAccountsNeverAnInstructor: even a class that claims accounts
+// never lets an instructor's be claimed, whatever flags the account has.
+func TestClaimedAccountsNeverAnInstructor(t *testing.T) {
+	a, st := newAuth(t)
+	a.ClaimAccounts = func() bool { return true }
+	ctx := context.Background()
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "ta", Admin: true, MustSetPassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, first, err := a.CheckPassword(ctx, "ta", "i am the teacher now"); !errors.Is(err, ErrBadLogin) || first {
+		t.Errorf("claiming an instructor = %v, %v; want ErrBadLogin", first, err)
+	}
+	if u, _ := st.GetUser(ctx, "ta"); u.PasswordHash != "" {
+		t.Errorf("the instructor got a password: %+v", u)
+	}
+}
+
 func TestFirstLoginSetsThePasswordThenChecksIt(t *testing.T) {
 	a, _ := newAuth(t)
+	a.ClaimAccounts = func() bool { return true }
 	ctx := context.Background()
 	var rule *PasswordRuleError
 	if _, _, err := a.CheckPassword(ctx, "alice", "short"); !errors.As(err, &rule) || !strings.Contains(err.Error(), "too short") {
@@ -167,6 +202,7 @@ func TestAnAccountWithoutPasswordCannotBeClaimed(t *testing.T) {
 // exactly one gets in, and only their password works afterwards.
 func TestConcurrentClaimsOneWins(t *testing.T) {
 	a, _ := newAuth(t)
+	a.ClaimAccounts = func() bool { return true }
 	ctx := context.Background()
 	// Few, as each costs two full bcrypts; the store test races many.
 	const claimers = 3

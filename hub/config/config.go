@@ -112,6 +112,11 @@ type Config struct {
 	// added (or imported) can log in; a code lets anyone who knows it
 	// sign up with a username and password of their choice.
 	JoinCode string `toml:"join_code"`
+	// ClaimAccounts lets the first person to log in as a pre-created
+	// student choose its password without the setup code, as JupyterHub's
+	// FirstUseAuthenticator does: for informal workshops only, where
+	// nobody would take a classmate's name. Never for instructors.
+	ClaimAccounts bool `toml:"claim_accounts"`
 	// Owner is the person at this laptop: an admin whose notebook the
 	// tray's "Open my notebook" opens. Empty means the login name.
 	Owner string `toml:"owner"`

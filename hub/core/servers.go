@@ -306,13 +306,21 @@ func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }
 
 // serverToken returns the API token for name's server. A container that
 // still holds a valid token keeps it, so restarting a stopped container
-// needs no recreate; otherwise a new token replaces the old ones. The
-// server's OAuth client uses the token as its secret.
+// needs no recreate, unless an instructor reset the user since it was
+// issued (whoever had the account may have read it in the container);
+// otherwise a new token replaces the old ones, and the spawner recreates
+// a container holding another. The server's OAuth client uses the token
+// as its secret.
 func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, error) {
+	u, err := h.user(ctx, name)
+	if err != nil {
+		return "", 0, fmt.Errorf("start %s: %w", name, err)
+	}
 	var secret string
 	var id int64
 	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.APIToken != "" {
-		if tok, err := h.store.LookupToken(ctx, cur.APIToken); err == nil && tok.User == name && tok.Kind == "server" {
+		if tok, err := h.store.LookupToken(ctx, cur.APIToken); err == nil && tok.User == name && tok.Kind == "server" &&
+			tok.Created.After(u.Reset) {
 			secret, id = cur.APIToken, tok.ID
 		}
 	}
@@ -334,7 +342,7 @@ func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, erro
 			}
 		}
 	}
-	_, err := h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
+	_, err = h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
 		Owner: name, Description: "Server at " + URL(name), AllowedScopes: []string{"access:servers!server=" + name + "/"}}, secret)
 	if err != nil {
 		return "", 0, fmt.Errorf("start %s: register the server's OAuth client: %w", name, err)

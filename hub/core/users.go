@@ -43,9 +43,9 @@ func ValidateName(name string) error {
 func isAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }
 
 // AddUsers creates users that do not exist yet and returns the created
-// ones; existing names are skipped, bad names fail the whole call before
-// anything is created.
-func (h *Hub) AddUsers(ctx context.Context, names []string, admin bool) ([]store.User, error) {
+// ones with the credential each gets (see CreateUser); existing names are
+// skipped, bad names fail the whole call before anything is created.
+func (h *Hub) AddUsers(ctx context.Context, names []string, admin bool) ([]Account, error) {
 	clean := make([]string, 0, len(names))
 	seen := make(map[string]bool)
 	for _, n := range names {
@@ -58,16 +58,16 @@ func (h *Hub) AddUsers(ctx context.Context, names []string, admin bool) ([]store
 			clean = append(clean, n)
 		}
 	}
-	var created []store.User
+	var created []Account
 	for _, n := range clean {
-		u, err := h.store.CreateUser(ctx, store.NewUser{Name: n, Admin: admin, MustSetPassword: true})
+		a, err := h.CreateUser(ctx, n, admin, "")
 		if errors.Is(err, store.ErrExists) {
 			continue
 		}
 		if err != nil {
 			return created, fmt.Errorf("add user %s: %w", n, err)
 		}
-		created = append(created, u)
+		created = append(created, a)
 	}
 	return created, nil
 }

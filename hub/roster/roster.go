@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -191,31 +190,6 @@ func sniffDelimiter(data []byte) rune {
 	return ','
 }
 
-// passwordAlphabet leaves out characters people confuse when copying from
-// a projector or a printout: 0/o, 1/l/i.
-const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-
-// GeneratePassword returns a random password that is easy to read out and
-// type, such as "k7mq-x3ph-w9rt": 12 characters from 31, about 59 bits.
-func GeneratePassword() string {
-	var b strings.Builder
-	buf := make([]byte, 1)
-	for i := 0; i < 12; {
-		rand.Read(buf) // never fails; see crypto/rand.Read
-		// Reject the top of the byte range so every character is
-		// equally likely.
-		if int(buf[0]) >= 256-256%len(passwordAlphabet) {
-			continue
-		}
-		if i > 0 && i%4 == 0 {
-			b.WriteByte('-')
-		}
-		b.WriteByte(passwordAlphabet[int(buf[0])%len(passwordAlphabet)])
-		i++
-	}
-	return b.String()
-}
-
 // Imported is what Import did with one entry.
 type Imported struct {
 	Entry
@@ -224,21 +198,25 @@ type Imported struct {
 	// Generated marks Password as made up here; it is shown once and
 	// never stored in clear.
 	Generated bool
-	// MustSetPassword: the student chooses a password at first login.
+	// MustSetPassword: the student chooses a password at first login,
+	// with SetupCode.
 	MustSetPassword bool
+	// SetupCode is the one-time code of a student the file gives no
+	// password, shown once.
+	SetupCode string
 }
 
-// Import creates the roster's users. Existing users are left as they
-// are, password included, so importing a roster twice changes nothing.
-// New users get the file's password; without one they either choose their
-// own at first login or, with generate, get a generated one, returned in
-// Password for the instructor to hand out. It returns what it did so far
-// when it fails.
-func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool) ([]Imported, error) {
+// Import creates the roster's users, as students. Existing users are left
+// as they are, password included, so importing a roster twice changes
+// nothing. New users get the file's password; without one, they get a
+// setup code with which they choose their own at first login or, with
+// generate, a generated password; either is returned for the instructor
+// to hand out. It returns what it did so far when it fails.
+func Import(ctx context.Context, h *core.Hub, entries []Entry, generate bool) ([]Imported, error) {
 	out := make([]Imported, 0, len(entries))
 	for _, e := range entries {
 		im := Imported{Entry: e}
-		if _, err := st.GetUser(ctx, e.Name); err == nil {
+		if _, err := h.Store().GetUser(ctx, e.Name); err == nil {
 			im.Password = ""
 			out = append(out, im)
 			continue
@@ -246,17 +224,9 @@ func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool
 			return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
 		}
 		if im.Password == "" && generate {
-			im.Password, im.Generated = GeneratePassword(), true
+			im.Password, im.Generated = auth.GeneratePassword(), true
 		}
-		nu := store.NewUser{Name: e.Name, MustSetPassword: im.Password == ""}
-		if im.Password != "" {
-			hash, err := auth.HashPassword(im.Password)
-			if err != nil {
-				return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
-			}
-			nu.PasswordHash = hash
-		}
-		_, err := st.CreateUser(ctx, nu)
+		a, err := h.CreateUser(ctx, e.Name, false, im.Password)
 		if errors.Is(err, store.ErrExists) { // created meanwhile by someone else
 			im.Password, im.Generated = "", false
 			out = append(out, im)
@@ -265,22 +235,58 @@ func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool
 		if err != nil {
 			return out, fmt.Errorf("import %s (line %d): %w", e.Name, e.Line, err)
 		}
-		im.Created, im.MustSetPassword = true, nu.MustSetPassword
+		im.Created, im.MustSetPassword, im.SetupCode = true, a.MustSetPassword, a.SetupCode
 		out = append(out, im)
 	}
 	return out, nil
 }
 
-// WritePasswordsCSV writes the generated passwords of imported as CSV with
-// a username,password header, for the instructor to print or hand out.
-// Passwords from the roster itself are left out: the instructor has them.
-func WritePasswordsCSV(w io.Writer, imported []Imported) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"username", "password"})
+// Handout is what one person needs for their first login: a generated
+// password or a setup code.
+type Handout struct {
+	Name, Password, SetupCode string
+}
+
+// Handouts lists what Import made up for the instructor to hand out:
+// generated passwords and setup codes. Passwords from the roster itself
+// are left out: the instructor has them.
+func Handouts(imported []Imported) []Handout {
+	var out []Handout
 	for _, im := range imported {
-		if im.Generated {
-			cw.Write([]string{im.Name, im.Password})
+		switch {
+		case im.Generated:
+			out = append(out, Handout{Name: im.Name, Password: im.Password})
+		case im.SetupCode != "":
+			out = append(out, Handout{Name: im.Name, SetupCode: im.SetupCode})
 		}
+	}
+	return out
+}
+
+// AccountHandouts lists what core made up for accounts it created or
+// reset.
+func AccountHandouts(accounts []core.Account) []Handout {
+	var out []Handout
+	for _, a := range accounts {
+		h := Handout{Name: a.Name, SetupCode: a.SetupCode}
+		if a.Generated {
+			h.Password = a.Password
+		}
+		if h.Password != "" || h.SetupCode != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// WriteHandoutsCSV writes handouts as CSV for the instructor to print or
+// mail merge, with a username,password,setup_code,link header; link is
+// the class link where each logs in ("" when unknown).
+func WriteHandoutsCSV(w io.Writer, handouts []Handout, link string) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"username", "password", "setup_code", "link"})
+	for _, h := range handouts {
+		cw.Write([]string{h.Name, h.Password, h.SetupCode, link})
 	}
 	cw.Flush()
 	return cw.Error()

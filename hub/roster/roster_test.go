@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -82,36 +82,14 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-var generatedRE = regexp.MustCompile(`^[` + passwordAlphabet + `]{4}-[` + passwordAlphabet + `]{4}-[` + passwordAlphabet + `]{4}$`)
-
-func TestGeneratePassword(t *testing.T) {
-	seen := map[string]bool{}
-	used := map[rune]bool{}
-	for i := 0; i < 500; i++ {
-		pw := GeneratePassword()
-		if !generatedRE.MatchString(pw) {
-			t.Fatalf("%q is not three groups of four readable characters", pw)
-		}
-		if seen[pw] {
-			t.Fatalf("%q generated twice", pw)
-		}
-		seen[pw] = true
-		for _, r := range pw {
-			used[r] = true
-		}
-	}
-	// 6000 draws from 31 characters: each shows up.
-	if len(used) != len(passwordAlphabet)+1 {
-		t.Errorf("%d distinct characters used, want all %d and the dash", len(used), len(passwordAlphabet))
-	}
-}
-
 func TestImport(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	h := core.New(core.Options{Store: st})
+	defer h.Close()
 	ctx := context.Background()
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "alice", PasswordHash: cheapHash(t, "alice-password")}); err != nil {
 		t.Fatal(err)
@@ -120,12 +98,12 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := Import(ctx, st, entries, true)
+	done, err := Import(ctx, h, entries, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(done) != 3 || done[0].Created || done[0].Password != "" || !done[1].Created || !done[1].Generated ||
-		!done[2].Created || done[2].Generated || done[2].MustSetPassword {
+		!done[2].Created || done[2].Generated || done[2].MustSetPassword || done[1].SetupCode != "" || done[2].SetupCode != "" {
 		t.Fatalf("results %+v", done)
 	}
 	check := func(name, pw string) {
@@ -140,28 +118,32 @@ func TestImport(t *testing.T) {
 	check("bob", bobPW)
 	check("carol", "carols-pw1")
 
-	var buf bytes.Buffer
-	if err := WritePasswordsCSV(&buf, done); err != nil {
-		t.Fatal(err)
-	}
-	if want := "username,password\nbob," + done[1].Password + "\n"; buf.String() != want {
-		t.Errorf("CSV %q, want %q", buf.String(), want)
-	}
-
-	// Without generate, new users choose at first login; a second import
+	// Without generate, new users get a setup code; a second import
 	// changes nothing.
 	entries, _ = Parse(strings.NewReader("dave\nbob\n"))
-	done, err = Import(ctx, st, entries, false)
+	done2, err := Import(ctx, h, entries, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !done[0].Created || !done[0].MustSetPassword || done[0].Generated || done[1].Created {
-		t.Fatalf("results %+v", done)
+	if !done2[0].Created || !done2[0].MustSetPassword || done2[0].Generated || done2[0].SetupCode == "" || done2[1].Created {
+		t.Fatalf("results %+v", done2)
 	}
 	if u, _ := st.GetUser(ctx, "dave"); !u.MustSetPassword || u.PasswordHash != "" {
 		t.Errorf("dave: %+v", u)
 	}
+	if _, err := h.SetUpAccount(ctx, "dave", done2[0].SetupCode, "daves-password"); err != nil {
+		t.Errorf("dave's setup code: %v", err)
+	}
 	check("bob", bobPW)
+
+	var buf bytes.Buffer
+	if err := WriteHandoutsCSV(&buf, append(Handouts(done), Handouts(done2)...), "https://hub.test/"); err != nil {
+		t.Fatal(err)
+	}
+	want := "username,password,setup_code,link\nbob," + bobPW + ",,https://hub.test/\ndave,," + done2[0].SetupCode + ",https://hub.test/\n"
+	if buf.String() != want {
+		t.Errorf("CSV %q, want %q", buf.String(), want)
+	}
 }
 
 // cheapHash is a bcrypt hash at the lowest cost, so tests run fast.

@@ -151,6 +151,22 @@ CREATE TABLE external_logins (
 	provider TEXT    NOT NULL
 );
 `},
+	// A pre-created student's first login needs a one-time code that the
+	// instructor hands out, stored hashed as tokens are; one per user, a new
+	// one replacing the old. users.reset records an instructor's last reset:
+	// a server token issued before it is replaced at the server's next start.
+	// Instructors were claimable by whoever typed their name first; they never
+	// are now, so none waits for a first password.
+	{name: "setup codes", sql: `
+CREATE TABLE setup_codes (
+	user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	hash       TEXT    NOT NULL,
+	created    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+ALTER TABLE users ADD COLUMN reset INTEGER;
+UPDATE users SET must_set_password = 0 WHERE admin;
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -21,7 +21,9 @@
 // generated here, so no dictionary or precomputed table can invert their
 // hashes and a salt, which defends low-entropy secrets such as passwords,
 // would buy nothing; leaving the hash unsalted lets a lookup be one indexed
-// equality. Password hashes are
+// equality. Setup codes are shorter (about 59 bits, to be read out and typed
+// off paper) and hashed the same way: the login throttle and their expiry
+// keep them from being guessed. Password hashes are
 // bcrypt strings made by the caller and stored as they are.
 //
 // Times are stored as integer microseconds since the Unix epoch and returned in
@@ -157,14 +159,14 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// Prune deletes expired tokens, OAuth codes, sessions and login links and
-// reports how many rows went. Lookups already ignore expired rows; this only
+// Prune deletes expired tokens, OAuth codes, sessions, login links and
+// setup codes and reports how many rows went. Lookups already ignore expired rows; this only
 // keeps the file small.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
 	now := s.micros()
 	var total int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"api_tokens", "oauth_codes", "sessions", "login_links"} {
+		for _, table := range []string{"api_tokens", "oauth_codes", "sessions", "login_links", "setup_codes"} {
 			res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE expires_at IS NOT NULL AND expires_at <= ?", now)
 			if err != nil {
 				return fmt.Errorf("%s: %w", table, err)

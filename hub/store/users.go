@@ -20,8 +20,13 @@ type User struct {
 	LastActivity time.Time
 	// PasswordHash is the caller's bcrypt string, "" when none is set.
 	PasswordHash string
-	// MustSetPassword makes the next login set the password.
+	// MustSetPassword: the user has not chosen a password yet; their
+	// first login chooses it, with a setup code (RedeemSetupCode) or, where
+	// the class allows it, without (ClaimPassword).
 	MustSetPassword bool
+	// Reset is when an instructor last reset the user's credentials, zero
+	// for never.
+	Reset time.Time
 }
 
 // NewUser is what CreateUser needs.
@@ -30,6 +35,10 @@ type NewUser struct {
 	Admin           bool
 	PasswordHash    string
 	MustSetPassword bool
+	// SetupCode, unless "", is the user's one-time setup code, valid for
+	// CodeTTL (see PutSetupCode).
+	SetupCode string
+	CodeTTL   time.Duration
 }
 
 // UserUpdate changes the fields that are not nil.
@@ -63,19 +72,20 @@ type ListOptions struct {
 	Sort string
 }
 
-const userColumns = "id, name, admin, created, last_activity, password_hash, must_set_password"
+const userColumns = "id, name, admin, created, last_activity, password_hash, must_set_password, reset"
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	var last sql.NullInt64
+	var last, reset sql.NullInt64
 	var hash sql.NullString
-	err := row.Scan(&u.ID, &u.Name, &u.Admin, &created, &last, &hash, &u.MustSetPassword)
+	err := row.Scan(&u.ID, &u.Name, &u.Admin, &created, &last, &hash, &u.MustSetPassword, &reset)
 	if err != nil {
 		return User{}, err
 	}
 	u.Created = goTime(sql.NullInt64{Int64: created, Valid: true})
 	u.LastActivity = goTime(last)
+	u.Reset = goTime(reset)
 	u.PasswordHash = hash.String
 	return u, nil
 }
@@ -85,6 +95,9 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if nu.Name == "" {
 		return User{}, errors.New("create user: the name is empty")
 	}
+	if nu.SetupCode != "" && nu.CodeTTL <= 0 {
+		return User{}, fmt.Errorf("create user %q: the setup code's lifetime %v is not positive", nu.Name, nu.CodeTTL)
+	}
 	var u User
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -93,7 +106,10 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 			// but must be unique.
 			"INSERT INTO users (name, admin, created, password_hash, must_set_password, cookie_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING "+userColumns,
 			nu.Name, nu.Admin, s.micros(), nullString(nu.PasswordHash), nu.MustSetPassword, newSecret(16)))
-		return err
+		if err != nil || nu.SetupCode == "" {
+			return err
+		}
+		return putSetupCode(ctx, tx, u.ID, nu.SetupCode, s.nowUTC(), nu.CodeTTL)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", nu.Name, err)
@@ -200,7 +216,10 @@ func escapeLike(s string) string {
 }
 
 // UpdateUser renames a user or changes their admin flag. Renaming onto a
-// taken name returns ErrExists. Rows that embed the name as text (an OAuth
+// taken name returns ErrExists. An instructor never waits for a first
+// password: making someone one drops their setup code and takes them off
+// the list of accounts a first login may claim, so an instructor's
+// account is never claimed with a code or name handed to a student. Rows that embed the name as text (an OAuth
 // client id such as "jupyterhub-user-alice", a token's scopes) are the
 // caller's to redo, as in JupyterHub.
 func (s *Store) UpdateUser(ctx context.Context, name string, up UserUpdate) (User, error) {
@@ -211,8 +230,13 @@ func (s *Store) UpdateUser(ctx context.Context, name string, up UserUpdate) (Use
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
-			"UPDATE users SET name = coalesce(?, name), admin = coalesce(?, admin) WHERE name = ? RETURNING "+userColumns,
-			up.Name, up.Admin, name))
+			"UPDATE users SET name = coalesce(?, name), admin = coalesce(?, admin), "+
+				"must_set_password = must_set_password AND NOT coalesce(?, admin) WHERE name = ? RETURNING "+userColumns,
+			up.Name, up.Admin, up.Admin, name))
+		if err != nil || !u.Admin {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM setup_codes WHERE user_id = ?", u.ID)
 		return err
 	})
 	if err != nil {
@@ -240,8 +264,8 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 }
 
 // SetPassword stores a bcrypt hash made by the caller and clears
-// MustSetPassword. An empty hash removes the password and sets
-// MustSetPassword, so the next login chooses one (a teacher's reset). Either
+// MustSetPassword and any setup code. An empty hash removes the password
+// and sets MustSetPassword, so the next login chooses one. Either
 // way every session of the user ends, with the tokens issued through them,
 // which logs the user out everywhere.
 func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error) {
@@ -254,6 +278,11 @@ func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error
 		if err != nil {
 			return err
 		}
+		if hash != "" {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM setup_codes WHERE user_id = ?", u.ID); err != nil {
+				return err
+			}
+		}
 		_, err = endSessions(ctx, tx, u.ID)
 		return err
 	})
@@ -263,12 +292,15 @@ func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error
 	return u, nil
 }
 
-// ClaimPassword sets the first password of an account that is waiting for
-// one (MustSetPassword, no hash), as SetPassword does, and reports whether
-// it did. The check and the write are one statement, so of two people
-// claiming the same account at once exactly one wins; the other, like
-// anyone naming an account that has a password or is not waiting for one
-// (the laptop's owner), gets false and changes nothing.
+// ClaimPassword sets the first password of a student's account that is
+// waiting for one (MustSetPassword, no hash), as SetPassword does, and
+// reports whether it did: a class with claim_accounts lets the first
+// person to type a name choose its password. An instructor's account is
+// never claimed. The check and the write are one statement, so of two
+// people claiming the same account at once exactly one wins; the other,
+// like anyone naming an account that has a password, is an instructor's
+// or is not waiting for one (the laptop's owner), gets false and changes
+// nothing.
 func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, bool, error) {
 	if hash == "" {
 		return User{}, false, fmt.Errorf("claim %q: the password hash is empty", name)
@@ -278,8 +310,12 @@ func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, boo
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
 			"UPDATE users SET password_hash = ?, must_set_password = 0 "+
-				"WHERE name = ? AND must_set_password AND coalesce(password_hash, '') = '' RETURNING "+userColumns,
+				"WHERE name = ? AND must_set_password AND NOT admin AND coalesce(password_hash, '') = '' RETURNING "+userColumns,
 			hash, name))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM setup_codes WHERE user_id = ?", u.ID)
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {

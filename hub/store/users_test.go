@@ -186,6 +186,17 @@ func TestClaimPassword(t *testing.T) {
 	if u, _ := s.GetUser(ctx, "owner"); u.PasswordHash != "" {
 		t.Errorf("the owner got a password: %+v", u)
 	}
+	// An instructor waiting for a password, as users add --admin made
+	// them before setup codes, is never claimed.
+	if _, err := s.CreateUser(ctx, NewUser{Name: "ta", Admin: true, MustSetPassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "ta", "$2a$10$mine"); err != nil || ok {
+		t.Errorf("claiming an instructor = %v, %v; want false", ok, err)
+	}
+	if u, _ := s.GetUser(ctx, "ta"); u.PasswordHash != "" {
+		t.Errorf("the instructor got a password: %+v", u)
+	}
 	if _, ok, err := s.ClaimPassword(ctx, "nobody", "$2a$10$mine"); err != nil || ok {
 		t.Errorf("claiming a missing user = %v, %v; want false", ok, err)
 	}

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -247,10 +245,6 @@ func doneSentence(q url.Values) string {
 		if user != "" {
 			s = "Deleted " + user + ". Their files are kept."
 		}
-	case "reset":
-		if user != "" {
-			s = user + " will choose a new password at their next login."
-		}
 	case "start-all":
 		s = "Starting " + plural(n, "server") + "."
 		if failed > 0 {
@@ -311,8 +305,15 @@ func (wb *Web) adminAddUsers(w http.ResponseWriter, r *http.Request) {
 	for _, n := range names {
 		unique[core.NormalizeName(n)] = true
 	}
-	v := url.Values{"done": {"added"}, "n": {strconv.Itoa(len(created))}, "skipped": {strconv.Itoa(len(unique) - len(created))}}
-	http.Redirect(w, r, "/hub/admin?"+v.Encode(), http.StatusSeeOther)
+	if len(created) == 0 {
+		v := url.Values{"done": {"added"}, "n": {"0"}, "skipped": {strconv.Itoa(len(unique))}}
+		http.Redirect(w, r, "/hub/admin?"+v.Encode(), http.StatusSeeOther)
+		return
+	}
+	// Their first credentials are shown here, once: a redirect could
+	// not carry them without putting them in a URL.
+	wb.log.Printf("web: %s added %s", p.User.Name, plural(len(created), "user"))
+	wb.showAccounts(w, r, p, "Added "+plural(len(created), "user"), created, len(unique)-len(created))
 }
 
 // splitNames splits a pasted column, row or list of usernames. Names
@@ -336,8 +337,10 @@ type importedData struct {
 	Rows                     []roster.Imported
 	Created, Existing, Fresh int
 	Generated                int
-	// CSV is a data: URL of the generated passwords, so they can be saved
-	// without the hub keeping them anywhere.
+	// Link is the class's setup page, where setup codes are used.
+	Link string
+	// CSV is a data: URL of the generated passwords and setup codes, so
+	// they can be saved without the hub keeping them anywhere.
 	CSV template.URL
 }
 
@@ -373,11 +376,11 @@ func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
 		wb.adminAgain(w, r, p, http.StatusBadRequest, sentence(err.Error())+"\nNobody was added; fix the roster and import it again.", keep)
 		return
 	}
-	done, err := roster.Import(r.Context(), wb.store, entries, generate)
+	done, err := roster.Import(r.Context(), wb.hub, entries, generate)
 	if err != nil {
 		wb.log.Printf("web: import roster: %v", err)
 	}
-	d := importedData{Rows: done}
+	d := importedData{Rows: done, Link: wb.classLink(r) + "hub/setup"}
 	for _, im := range done {
 		switch {
 		case !im.Created:
@@ -391,10 +394,8 @@ func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
 			d.Created++
 		}
 	}
-	if d.Generated > 0 {
-		var buf bytes.Buffer
-		roster.WritePasswordsCSV(&buf, done)
-		d.CSV = template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+	if d.Generated > 0 || d.Fresh > 0 {
+		d.CSV = handoutsCSV(roster.Handouts(done), wb.classLink(r))
 	}
 	v := userView(p, "Roster imported", "admin")
 	v.Page = d
@@ -484,14 +485,17 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !confirmed {
-			ask("Let "+name+" choose a new password? Their current password stops working and they are logged out everywhere; the next person to log in as "+name+" chooses the password.", "Reset "+name+"'s password")
+			ask("Reset "+name+"'s password? Their password, logins and tokens stop working at once; their running server keeps running. "+
+				"You get a new setup code to hand them (an instructor: a new password).", "Reset "+name+"'s password")
 			return
 		}
-		if err := wb.resetPassword(r.Context(), name); err != nil {
+		acct, err := wb.hub.ResetUser(r.Context(), name)
+		if err != nil {
 			wb.actionFailed(w, r, p, err)
 			return
 		}
-		back(url.Values{"done": {"reset"}, "user": {name}})
+		wb.log.Printf("web: %s reset %s", p.User.Name, name)
+		wb.showAccounts(w, r, p, "Reset "+name+"'s password", []core.Account{acct}, 0)
 	case "start-all", "stop-all":
 		names, err := wb.bulkTargets(r, p, action, q)
 		if err != nil {
@@ -536,17 +540,6 @@ func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Princ
 		wb.log.Printf("web: admin %s %s: %v", r.PostFormValue("action"), r.PostFormValue("user"), err)
 	}
 	wb.adminAgain(w, r, p, status, sentence(err.Error()), nil)
-}
-
-// resetPassword makes name's next login choose a password; SetPassword
-// ends their sessions.
-func (wb *Web) resetPassword(ctx context.Context, name string) error {
-	if _, err := wb.store.SetPassword(ctx, name, ""); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %s", core.ErrNoSuchUser, name)
-	} else if err != nil {
-		return err
-	}
-	return nil
 }
 
 // bulkWorkers bounds the starts and stops a bulk action runs at once; the

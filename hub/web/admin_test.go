@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -108,20 +109,74 @@ func TestAdminAddUsers(t *testing.T) {
 	}
 	wantStatus(t, root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {" \n "}}), http.StatusBadRequest)
 
+	// Students get setup codes, shown once with a copy button and as CSV.
 	p = root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"Carol\r\ndave, alice\n\ncarol"}})
-	wantStatus(t, p, http.StatusSeeOther)
-	p = root.get(p.Header.Get("Location"))
-	wantBody(t, p, "Added 2 users. 1 user already existed")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Added 2 users", "1 already existed", "shown only now", `data-copy="secret-0"`, "copy.js")
+	if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q: setup codes must not be cached", cc)
+	}
+	codes := handouts(t, p)
+	if len(codes) != 2 || codes["carol"][1] == "" || codes["dave"][1] == "" || codes["carol"][0] != "" {
+		t.Fatalf("handouts %q", codes)
+	}
+	wantBody(t, p, `value="`+codes["carol"][1]+`"`)
 	for _, name := range []string{"carol", "dave"} {
 		u, err := e.store.GetUser(ctx, name)
-		if err != nil || !u.MustSetPassword || u.Admin {
+		if err != nil || !u.MustSetPassword || u.Admin || u.PasswordHash != "" {
 			t.Fatalf("%s: %+v %v", name, u, err)
 		}
+		if _, err := e.hub.SetUpAccount(ctx, name, codes[name][1], name+"s-password"); err != nil {
+			t.Errorf("%s's setup code from the page: %v", name, err)
+		}
 	}
-	wantStatus(t, root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"frank"}, "admin": {"1"}}), http.StatusSeeOther)
-	if u, _ := e.store.GetUser(ctx, "frank"); !u.Admin {
-		t.Fatal("frank is not an admin")
+	// Shown once: the admin page does not have them.
+	wantNoBody(t, root.get("/hub/admin"), codes["carol"][1])
+	if strings.Contains(e.logged(), codes["carol"][1]) {
+		t.Error("a setup code is in the log")
 	}
+
+	// Instructors get a generated password: nobody can claim them.
+	p = root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"frank"}, "admin": {"1"}})
+	wantStatus(t, p, http.StatusOK)
+	frankPW := handouts(t, p)["frank"][0]
+	if u, _ := e.store.GetUser(ctx, "frank"); !u.Admin || u.MustSetPassword ||
+		bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(frankPW)) != nil {
+		t.Fatalf("frank: %+v, the page's password %q", u, frankPW)
+	}
+
+	// Nothing new: back to the admin page.
+	p = root.post("/hub/admin/users", url.Values{"_xsrf": {tok}, "usernames": {"carol"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	wantBody(t, root.get(p.Header.Get("Location")), "Added 0 users. 1 user already existed")
+}
+
+var handoutsRE = regexp.MustCompile(`href="data:text/csv;charset=utf-8;base64,([^"]+)" download="classhub-accounts.csv"`)
+
+// handouts reads the CSV download of a page that shows new credentials:
+// each user's password and setup code.
+func handouts(t *testing.T, p page) map[string][2]string {
+	t.Helper()
+	m := handoutsRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no download link:\n%s", p.Body)
+	}
+	raw, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || len(rows) < 1 || strings.Join(rows[0], ",") != "username,password,setup_code,link" {
+		t.Fatalf("CSV %q: %v", raw, err)
+	}
+	out := map[string][2]string{}
+	for _, r := range rows[1:] {
+		if !strings.HasPrefix(r[3], "http://hub.test/") {
+			t.Errorf("CSV link %q", r[3])
+		}
+		out[r[0]] = [2]string{r[1], r[2]}
+	}
+	return out
 }
 
 func postMultipart(c *client, path string, fields map[string]string, fileField, fileBody string) page {
@@ -137,8 +192,6 @@ func postMultipart(c *client, path string, fields map[string]string, fileField, 
 	mw.Close()
 	return c.do("POST", path, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
-
-var csvLinkRE = regexp.MustCompile(`href="data:text/csv;charset=utf-8;base64,([^"]+)" download="classhub-passwords.csv"`)
 
 func TestAdminImportRoster(t *testing.T) {
 	e, root := adminEnv(t)
@@ -171,19 +224,11 @@ func TestAdminImportRoster(t *testing.T) {
 	if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q: generated passwords must not be cached", cc)
 	}
-	m := csvLinkRE.FindStringSubmatch(p.Body)
-	if m == nil {
-		t.Fatalf("no download link:\n%s", p.Body)
+	rows := handouts(t, p)
+	if len(rows) != 1 || rows["carol"][0] == "" {
+		t.Fatalf("handouts %q", rows)
 	}
-	raw, err := base64.StdEncoding.DecodeString(m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
-	if err != nil || len(rows) != 2 || rows[0][0] != "username" || rows[1][0] != "carol" {
-		t.Fatalf("CSV %q: %v", raw, err)
-	}
-	carolPW := rows[1][1]
+	carolPW := rows["carol"][0]
 	wantBody(t, p, `<code class="password">`+carolPW+`</code>`)
 	carol, _ := e.store.GetUser(ctx, "carol")
 	if carol.MustSetPassword || bcrypt.CompareHashAndPassword([]byte(carol.PasswordHash), []byte(carolPW)) != nil {
@@ -205,13 +250,17 @@ func TestAdminImportRoster(t *testing.T) {
 		t.Fatal("the generated password is shown again")
 	}
 
-	// Without generate, new students choose at first login.
+	// Without generate, new students get setup codes.
 	p = postMultipart(root, "/hub/admin/import", map[string]string{"_xsrf": tok, "roster_text": "erin\nfrank"}, "", "")
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, "2 created", "chooses a password at first login")
-	wantNoBody(t, p, "data:text/csv")
-	if u, _ := e.store.GetUser(ctx, "erin"); !u.MustSetPassword {
-		t.Fatal("erin must choose a password")
+	wantBody(t, p, "2 created", "chooses a password at first login with the setup code", "http://hub.test/hub/setup")
+	rows = handouts(t, p)
+	if u, _ := e.store.GetUser(ctx, "erin"); !u.MustSetPassword || rows["erin"][1] == "" {
+		t.Fatalf("erin must choose a password with a code: %+v, %q", u, rows)
+	}
+	wantBody(t, p, `<code class="password">`+rows["erin"][1]+`</code>`)
+	if _, err := e.hub.SetUpAccount(ctx, "erin", rows["erin"][1], "erins-password"); err != nil {
+		t.Errorf("erin's setup code from the page: %v", err)
 	}
 }
 
@@ -263,8 +312,9 @@ func TestAdminActions(t *testing.T) {
 	wantStatus(t, p, http.StatusBadRequest)
 	wantBody(t, p, "cannot delete yourself")
 
-	// Resetting a password: the next login chooses one, sessions end, and
-	// so do the tokens servers hold through them.
+	// Resetting a password: a new setup code, shown once; sessions end,
+	// and so do API and OAuth tokens; the running server keeps running.
+	e.start("alice")
 	alice := e.loggedIn("alice")
 	aliceSession, err := e.store.LookupSession(ctx, alice.session())
 	if err != nil {
@@ -274,18 +324,47 @@ func TestAdminActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBody(t, act(url.Values{"action": {"reset-password"}, "user": {"alice"}}), "Let alice choose a new password?")
+	apiToken, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindAPI, Scopes: []string{"inherit"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauthToken, _, err := e.store.CreateToken(ctx, store.TokenSpec{User: "alice", Kind: store.KindOAuth, ClientID: core.OAuthClientID("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{apiToken, oauthToken} {
+		if code, body := e.apiCall(false, tok, "GET", "/hub/api/user", ""); code != http.StatusOK {
+			t.Fatalf("before the reset: %d %s", code, body)
+		}
+	}
+	wantBody(t, act(url.Values{"action": {"reset-password"}, "user": {"alice"}}), "Reset alice&#39;s password?")
 	if u, _ := e.store.GetUser(ctx, "alice"); u.MustSetPassword {
 		t.Fatal("reset without confirmation")
 	}
-	wantBody(t, follow(act(url.Values{"action": {"reset-password"}, "user": {"alice"}, "confirm": {"yes"}})),
-		"alice will choose a new password at their next login.")
-	if u, _ := e.store.GetUser(ctx, "alice"); !u.MustSetPassword || u.PasswordHash != "" {
-		t.Fatal("alice's password was not reset")
+	p = act(url.Values{"action": {"reset-password"}, "user": {"alice"}, "confirm": {"yes"}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Reset alice&#39;s password", "shown only now")
+	code := handouts(t, p)["alice"][1]
+	if u, _ := e.store.GetUser(ctx, "alice"); !u.MustSetPassword || u.PasswordHash != "" || code == "" {
+		t.Fatalf("alice's password was not reset: %+v, code %q", u, code)
 	}
 	wantRedirect(t, alice.get("/hub/home"), http.StatusFound, "/hub/login?next=%2Fhub%2Fhome")
 	if _, err := e.store.LookupToken(ctx, viaSession); err == nil {
 		t.Error("a token issued through alice's login survived the reset")
+	}
+	for _, tok := range []string{apiToken, oauthToken} {
+		if code, body := e.apiCall(false, tok, "GET", "/hub/api/user", ""); code != http.StatusForbidden {
+			t.Errorf("a token from before the reset: %d %s", code, body)
+		}
+	}
+	if s, _ := e.hub.Status(ctx, "alice"); !s.Ready {
+		t.Error("the reset stopped alice's server")
+	}
+	if strings.Contains(e.logged(), code) {
+		t.Error("the setup code is in the log")
+	}
+	if _, err := e.hub.SetUpAccount(ctx, "alice", code, "alices-new-password"); err != nil {
+		t.Errorf("the reset's setup code: %v", err)
 	}
 	wantStatus(t, act(url.Values{"action": {"reset-password"}, "user": {"root"}, "confirm": {"yes"}}), http.StatusBadRequest)
 
@@ -363,7 +442,6 @@ func TestDoneSentence(t *testing.T) {
 		"done=start-all&n=3&failed=3":       "Asked 3 servers to start; all 3 failed. “Why” on a failed row says what went wrong.",
 		"done=added&n=2&skipped=1":          "Added 2 users. 1 user already existed and stayed as they were.",
 		"done=whatever&user=alice":          "",
-		"done=reset&user=bob":               "bob will choose a new password at their next login.",
 		"done=stop&user=alice&failed=x":     "Stopped alice's server.",
 	} {
 		v, _ := url.ParseQuery(q)

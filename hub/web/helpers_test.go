@@ -44,6 +44,7 @@ type env struct {
 	logs    *strings.Builder
 	logMu   sync.Mutex
 	join    string
+	claim   bool
 	joinMu  sync.Mutex
 }
 
@@ -65,7 +66,11 @@ func newEnv(t *testing.T) *env {
 		defer e.logMu.Unlock()
 		return e.logs.Write(p)
 	}), "", 0)
-	authn := &auth.Authenticator{Store: st}
+	authn := &auth.Authenticator{Store: st, ClaimAccounts: func() bool {
+		e.joinMu.Lock()
+		defer e.joinMu.Unlock()
+		return e.claim
+	}}
 	e.web = New(Options{Hub: e.hub, Auth: authn, Now: e.clock.Now, ErrorLog: logger,
 		JoinCode: func() string {
 			e.joinMu.Lock()
@@ -102,6 +107,13 @@ func (e *env) logged() string {
 func (e *env) setJoinCode(code string) {
 	e.joinMu.Lock()
 	e.join = code
+	e.joinMu.Unlock()
+}
+
+// setClaimAccounts turns the class setting claim_accounts on or off.
+func (e *env) setClaimAccounts(on bool) {
+	e.joinMu.Lock()
+	e.claim = on
 	e.joinMu.Unlock()
 }
 

@@ -52,7 +52,10 @@ type loginData struct {
 	Next     string
 	// Signup links to the sign-up page when a join code is set.
 	Signup bool
-	Min    int
+	// Claim says the class claims accounts: a pre-created student's
+	// first password is the first one typed here.
+	Claim bool
+	Min   int
 	// Fingerprint is the hub's certificate fingerprint to compare with the
 	// projector; "" on plain HTTP.
 	Fingerprint string
@@ -71,6 +74,7 @@ func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) vi
 	for _, p := range wb.providers {
 		d.Providers = append(d.Providers, loginButton{ID: p.ID(), Title: p.Title()})
 	}
+	d.Claim = wb.auth.ClaimAccounts != nil && wb.auth.ClaimAccounts()
 	d.Min = auth.MinPasswordLen
 	d.Fingerprint = wb.fingerprint
 	return view{Title: "Log in", XSRF: wb.formToken(w, r), Page: d}
@@ -115,8 +119,9 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", wait))
 		return
 	}
-	// An account an instructor created without a password takes the
-	// first one typed here, as JupyterHub's FirstUseAuthenticator does.
+	// Where the class claims accounts, a student's account an instructor
+	// created takes the first password typed here, as JupyterHub's
+	// FirstUseAuthenticator does; elsewhere it waits for its setup code.
 	u, first, err := wb.checkPassword(r.Context(), name, r.PostFormValue("password"))
 	done(!errors.Is(err, auth.ErrBadLogin))
 	var rule *auth.PasswordRuleError

@@ -149,10 +149,14 @@ func TestLoginNextOpenRedirect(t *testing.T) {
 	}
 }
 
+// TestFirstLoginSetsPassword: a class with claim_accounts lets the first
+// login of a pre-created student choose its password.
 func TestFirstLoginSetsPassword(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("bob", "", false)
 	ctx := context.Background()
+	wantNoBody(t, e.client().get("/hub/login"), "the password you type the first time becomes your password")
+	e.setClaimAccounts(true)
 	wantBody(t, e.client().get("/hub/login"), "the password you type the first time becomes your password")
 
 	// A password that breaks the rules is refused, saying the rule, and
@@ -191,6 +195,7 @@ func TestFirstLoginSetsPassword(t *testing.T) {
 // password is wrong.
 func TestFirstLoginRace(t *testing.T) {
 	e := newEnv(t)
+	e.setClaimAccounts(true)
 	e.addUser("bob", "", false)
 	type result struct {
 		pw string

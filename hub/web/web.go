@@ -1,5 +1,6 @@
 // Package web serves the hub's pages under /hub/ — login (passwords, first
-// login, the class join code, the tray's single-use links), home, the
+// login with a setup code, the class join code, the tray's single-use
+// links), changing one's password, home, the
 // spawn progress page, the admin page and the token page — everything
 // except /hub/api, which is hub/api's. Pages are html/template with their
 // stylesheet, scripts and icon embedded, because classrooms are often
@@ -184,6 +185,10 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/{$}", wb.root},
 		{"GET /hub/login", wb.loginPage},
 		{"POST /hub/login", wb.loginPost},
+		{"GET /hub/setup", wb.setupPage},
+		{"POST /hub/setup", wb.setupPost},
+		{"GET /hub/password", wb.passwordPage},
+		{"POST /hub/password", wb.passwordPost},
 		{"GET /hub/signup", wb.signupPage},
 		{"POST /hub/signup", wb.signupPost},
 		{"GET /hub/logout", wb.logout},
@@ -205,6 +210,7 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/users", wb.adminAddUsers},
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
+		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
 		{"GET /hub/token", wb.tokenPage},
 		{"POST /hub/token", wb.tokenPost},
 		{"GET /hub/error/{code}", wb.errorCode},
@@ -496,8 +502,8 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
-var pageNames = []string{"login", "signup", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "token", "error", "certificate"}
+var pageNames = []string{"login", "signup", "setup", "password", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
+	"imported", "accounts", "token", "error", "certificate"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{

@@ -22,12 +22,17 @@ type Spawner struct {
 	Target string
 	// Adoptees is what Adopt returns.
 	Adoptees []spawner.Server
+	// KeepTokens makes Status report the API token a container was
+	// started with, as the Docker spawner reads it from a kept
+	// container, so the hub may start it again with the same token.
+	KeepTokens bool
 
 	mu       sync.Mutex
 	gates    map[string]chan struct{}
 	stops    map[string]chan struct{}
 	fails    map[string]error
 	running  map[string]bool
+	tokens   map[string]string
 	starts   map[string]int
 	requests []spawner.StartRequest
 }
@@ -35,7 +40,7 @@ type Spawner struct {
 // New returns a Spawner whose servers are at http://127.0.0.1:9.
 func New() *Spawner {
 	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
-		fails: map[string]error{}, running: map[string]bool{}, starts: map[string]int{}}
+		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{}}
 }
 
 var _ spawner.Spawner = (*Spawner)(nil)
@@ -105,6 +110,7 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	}
 	f.mu.Lock()
 	f.running[req.User] = true
+	f.tokens[req.User] = req.APIToken
 	f.mu.Unlock()
 	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: f.Target, APIToken: req.APIToken}, nil
 }
@@ -136,6 +142,7 @@ func (f *Spawner) Delete(ctx context.Context, user string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.running, user)
+	delete(f.tokens, user)
 	return nil
 }
 
@@ -147,11 +154,15 @@ func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, erro
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	running, exists := f.running[user]
+	var token string
+	if f.KeepTokens {
+		token = f.tokens[user]
+	}
 	switch {
 	case running:
-		return spawner.Server{User: user, State: spawner.StateRunning, Target: f.Target}, nil
+		return spawner.Server{User: user, State: spawner.StateRunning, Target: f.Target, APIToken: token}, nil
 	case exists:
-		return spawner.Server{User: user, State: spawner.StateStopped}, nil
+		return spawner.Server{User: user, State: spawner.StateStopped, APIToken: token}, nil
 	}
 	return spawner.Server{User: user, State: spawner.StateMissing}, nil
 }

@@ -131,7 +131,7 @@
     var action = form.getAttribute("data-action");
     var name = form.getAttribute("data-user");
     if (action === "reset-password") {
-      if (!window.confirm("Let " + name + " choose a new password? Their current password stops working and they are logged out everywhere.")) {
+      if (!window.confirm("Reset " + name + "'s password? Their password, logins and tokens stop working at once; their running server keeps running. You get a new setup code to hand them (an instructor: a new password).")) {
         ev.preventDefault();
         return;
       }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,7 +50,7 @@ func TestPreCreatedStudentNeedsTheCode(t *testing.T) {
 	wantBody(t, p, "Invalid username or password.")
 	unchanged("typing alice's name")
 
-	for _, bad := range []struct {
+	for i, bad := range []struct {
 		name, user, code, pw, confirm string
 		status                        int
 		says                          string
@@ -62,8 +63,10 @@ func TestPreCreatedStudentNeedsTheCode(t *testing.T) {
 		{"mismatched passwords", "alice", code, "alices-password", "alices-passw0rd", http.StatusBadRequest, "not the same"},
 		{"a short password", "alice", code, "short", "short", http.StatusBadRequest, "too short"},
 	} {
+		// Each from its own computer: this is about what each says, and
+		// TestWrongSetupCodesAreThrottled about repeated wrong codes.
 		c := e.client()
-		c.addr = "192.0.2.77"
+		c.addr = fmt.Sprintf("192.0.2.%d", 10+i)
 		p := c.setup(bad.user, bad.code, bad.pw, bad.confirm)
 		if p.StatusCode != bad.status || !strings.Contains(p.Body, bad.says) || c.session() != "" {
 			t.Errorf("%s: status %d, session %v, want %d saying %q:\n%s", bad.name, p.StatusCode, c.session() != "", bad.status, bad.says, p.Body)

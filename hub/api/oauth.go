@@ -96,6 +96,13 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := a.auth.FromSession(r.Context(), r)
+	if errors.Is(err, auth.ErrPlantedCookie) {
+		// The login page would send the browser back here with the same
+		// cookies: say what happened instead.
+		a.auth.ExpirePlanted(w, r)
+		a.pages.Refuse(w, r, http.StatusForbidden, err.Error())
+		return
+	}
 	if err != nil {
 		if r.Method == http.MethodPost {
 			a.pages.Refuse(w, r, http.StatusForbidden, "Your login has ended. Log in again, then open the server again.")

@@ -249,6 +249,32 @@ func TestBrowser(t *testing.T) {
 		return
 	}
 
+	if !t.Run("student logs in again while her server runs", func(t *testing.T) {
+		st.t = t
+		st.run("log out", 2*time.Minute, chromedp.Navigate(c.base+"/hub/logout"))
+		st.waitPath("logging out leads to the login page", time.Minute, "/hub/login")
+		// The login form's redirects end on her server's own origin.
+		st.run("open the login page for her notebook", 2*time.Minute,
+			chromedp.Navigate(c.base+"/hub/login?next="+url.QueryEscape("/user/"+student+"/tree")))
+		st.typeInto("#username", student)
+		st.typeInto("#password", password)
+		st.click("Log in", `form[action^="/hub/login"] button[type="submit"]`)
+		st.formLeadsTo("the login takes her to her running notebook", 2*time.Minute, "/user/"+student+"/tree")
+		st.shot("11b-student-login-to-running-server")
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ck := range cookies.Cookies {
+			if strings.Contains(ck.Name, "jupyterhub-hub-login") && (ck.Name != "__Host-jupyterhub-hub-login" || ck.Path != "/" || !ck.Secure || !ck.HTTPOnly || ck.Domain != strings.Split(c.listen, ":")[0]) {
+				t.Errorf("the login cookie over HTTPS is %s (path %s, domain %s, Secure %v, HttpOnly %v), want __Host-jupyterhub-hub-login at / , Secure, HttpOnly, host-only",
+					ck.Name, ck.Path, ck.Domain, ck.Secure, ck.HTTPOnly)
+			}
+		}
+	}) {
+		return
+	}
+
 	t.Run("instructor imports a roster and starts everyone", func(t *testing.T) {
 		tt := b.tab(t, teacher)
 		tt.run("open the admin page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
@@ -311,6 +337,12 @@ func TestBrowser(t *testing.T) {
 				tt.fatalf("the admin page shows %s running, but the REST API says the server is not ready", n)
 			}
 		}
+
+		// Opening a student's server asks for consent, and Allow ends in
+		// the server, on its own origin.
+		tt.click("Open next to "+names[0], fmt.Sprintf(`a[data-key="open:%s"]`, names[0]))
+		openThroughConsent(tt, names[0], "18-teacher-consent")
+		tt.shot("19-teacher-in-students-server")
 
 		// The passwords the page showed are the ones that work.
 		landed := passwordLogin(t, c, rows[0].Name, rows[0].Password)

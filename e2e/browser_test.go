@@ -261,15 +261,30 @@ func TestBrowser(t *testing.T) {
 		st.click("Log in", `form[action^="/hub/login"] button[type="submit"]`)
 		st.formLeadsTo("the login takes her to her running notebook", 2*time.Minute, "/user/"+student+"/tree")
 		st.shot("11b-student-login-to-running-server")
-		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/"}})
+
+		// A page on her server's origin, which shares the hub's host, can
+		// neither replace the hub's login cookie nor shadow it for a path.
+		eval[string](st, `document.cookie = "__Host-jupyterhub-hub-login=planted; Secure; Path=/";
+			document.cookie = "jupyterhub-hub-login=planted; Secure; Path=/hub/home"; document.cookie`)
+		st.run("open the hub's home page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/home"))
+		st.waitJS("the home page greets her, logged in as herself", time.Minute, fmt.Sprintf(
+			`location.pathname === "/hub/home" && (document.querySelector(".who") || {}).textContent === %q`, student))
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/home"}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		var login bool
 		for _, ck := range cookies.Cookies {
-			if strings.Contains(ck.Name, "jupyterhub-hub-login") && (ck.Name != "__Host-jupyterhub-hub-login" || ck.Path != "/" || !ck.Secure || !ck.HTTPOnly || ck.Domain != strings.Split(c.listen, ":")[0]) {
-				t.Errorf("the login cookie over HTTPS is %s (path %s, domain %s, Secure %v, HttpOnly %v), want __Host-jupyterhub-hub-login at / , Secure, HttpOnly, host-only",
-					ck.Name, ck.Path, ck.Domain, ck.Secure, ck.HTTPOnly)
+			if ck.Name == "__Host-jupyterhub-hub-login" {
+				login = ck.Value != "planted"
 			}
+			if ck.Name == "__Host-jupyterhub-hub-login" && (ck.Path != "/" || !ck.Secure || !ck.HTTPOnly || ck.Domain != strings.Split(c.listen, ":")[0]) {
+				t.Errorf("the login cookie over HTTPS is at path %s, domain %s, Secure %v, HttpOnly %v; want /, host-only, Secure, HttpOnly",
+					ck.Path, ck.Domain, ck.Secure, ck.HTTPOnly)
+			}
+		}
+		if !login {
+			t.Errorf("the browser holds no __Host-jupyterhub-hub-login of the hub's after her page tried to plant one: %+v", cookies.Cookies)
 		}
 	}) {
 		return

@@ -41,7 +41,8 @@ type Pages interface {
 	// Consent asks p whether to let c.Owner's server in as them, with a
 	// form that POSTs c.Form and p's anti-forgery token to AuthorizePath.
 	Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c Consent)
-	// Refuse answers status with msg, a sentence that says what to do.
+	// Refuse answers status with msg, a sentence that says what to do (or
+	// an error's text that does).
 	Refuse(w http.ResponseWriter, r *http.Request, status int, msg string)
 }
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -586,23 +585,8 @@ func openThroughConsent(tb *tab, name, shot string) {
 			yes.click();
 		})()`))
 	}
-	inTree := fmt.Sprintf(`document.readyState === "complete" && location.pathname.startsWith(%q)`, tree)
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
-		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inTree))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		// A page's form-action policy also covers the redirects after the
-		// form is sent, and the last one leaves for the server's origin.
-		if strings.Contains(tb.consoleLines(), "form-action") {
-			tb.fatalf("the consent page's form cannot take the instructor on to %s's server: the hub's Content-Security-Policy form-action blocks the redirect to the server's origin", name)
-		}
-		if time.Now().After(deadline) {
-			tb.fatalf("after consent, the instructor is not in %s's notebook within 2 minutes", name)
-		}
-	}
+	// The last redirect after the form leaves for the server's origin.
+	tb.formLeadsTo("consent's Allow takes the instructor to "+name+"'s notebook", 2*time.Minute, tree)
 }
 
 // containerID is the ID of a container, by name.

@@ -357,6 +357,30 @@ func (tb *tab) waitPath(what string, timeout time.Duration, prefix string) {
 	tb.waitJS(what, timeout, fmt.Sprintf("document.readyState !== 'loading' && location.pathname.startsWith(%q)", prefix))
 }
 
+// formLeadsTo waits until the form just sent has brought the page to a
+// path starting with prefix, on whatever origin. Browsers check the page's
+// form-action policy on each redirect after a form is sent, so a policy
+// that leaves out users' origins stops the browser on the hub's page
+// before it reaches a server: a failure says so when the console does.
+func (tb *tab) formLeadsTo(what string, timeout time.Duration, prefix string) {
+	tb.t.Helper()
+	there := fmt.Sprintf(`document.readyState === "complete" && location.pathname.startsWith(%q)`, prefix)
+	for deadline := time.Now().Add(timeout); ; time.Sleep(250 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](there))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if strings.Contains(tb.consoleLines(), "form-action") {
+			tb.fatalf("%s: the hub's Content-Security-Policy form-action stopped the browser on its way to %s", what, prefix)
+		}
+		if time.Now().After(deadline) {
+			tb.fatalf("%s: the browser is not at %s after %v", what, prefix, timeout)
+		}
+	}
+}
+
 // location is the page's URL.
 func (tb *tab) location() string {
 	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)

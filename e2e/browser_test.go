@@ -249,6 +249,47 @@ func TestBrowser(t *testing.T) {
 		return
 	}
 
+	if !t.Run("student logs in again while her server runs", func(t *testing.T) {
+		st.t = t
+		st.run("log out", 2*time.Minute, chromedp.Navigate(c.base+"/hub/logout"))
+		st.waitPath("logging out leads to the login page", time.Minute, "/hub/login")
+		// The login form's redirects end on her server's own origin.
+		st.run("open the login page for her notebook", 2*time.Minute,
+			chromedp.Navigate(c.base+"/hub/login?next="+url.QueryEscape("/user/"+student+"/tree")))
+		st.typeInto("#username", student)
+		st.typeInto("#password", password)
+		st.click("Log in", `form[action^="/hub/login"] button[type="submit"]`)
+		st.formLeadsTo("the login takes her to her running notebook", 2*time.Minute, "/user/"+student+"/tree")
+		st.shot("11b-student-login-to-running-server")
+
+		// A page on her server's origin, which shares the hub's host, can
+		// neither replace the hub's login cookie nor shadow it for a path.
+		eval[string](st, `document.cookie = "__Host-jupyterhub-hub-login=planted; Secure; Path=/";
+			document.cookie = "jupyterhub-hub-login=planted; Secure; Path=/hub/home"; document.cookie`)
+		st.run("open the hub's home page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/home"))
+		st.waitJS("the home page greets her, logged in as herself", time.Minute, fmt.Sprintf(
+			`location.pathname === "/hub/home" && (document.querySelector(".who") || {}).textContent === %q`, student))
+		cookies, err := chromedp.Call(st.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.base + "/hub/home"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var login bool
+		for _, ck := range cookies.Cookies {
+			if ck.Name == "__Host-jupyterhub-hub-login" {
+				login = ck.Value != "planted"
+			}
+			if ck.Name == "__Host-jupyterhub-hub-login" && (ck.Path != "/" || !ck.Secure || !ck.HTTPOnly || ck.Domain != strings.Split(c.listen, ":")[0]) {
+				t.Errorf("the login cookie over HTTPS is at path %s, domain %s, Secure %v, HttpOnly %v; want /, host-only, Secure, HttpOnly",
+					ck.Path, ck.Domain, ck.Secure, ck.HTTPOnly)
+			}
+		}
+		if !login {
+			t.Errorf("the browser holds no __Host-jupyterhub-hub-login of the hub's after her page tried to plant one: %+v", cookies.Cookies)
+		}
+	}) {
+		return
+	}
+
 	t.Run("instructor imports a roster and starts everyone", func(t *testing.T) {
 		tt := b.tab(t, teacher)
 		tt.run("open the admin page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
@@ -311,6 +352,12 @@ func TestBrowser(t *testing.T) {
 				tt.fatalf("the admin page shows %s running, but the REST API says the server is not ready", n)
 			}
 		}
+
+		// Opening a student's server asks for consent, and Allow ends in
+		// the server, on its own origin.
+		tt.click("Open next to "+names[0], fmt.Sprintf(`a[data-key="open:%s"]`, names[0]))
+		openThroughConsent(tt, names[0], "18-teacher-consent")
+		tt.shot("19-teacher-in-students-server")
 
 		// The passwords the page showed are the ones that work.
 		landed := passwordLogin(t, c, rows[0].Name, rows[0].Password)

@@ -130,9 +130,15 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 
 	// On HTTPS every cookie is Secure, so a browser never sends it over
-	// plain HTTP. The login cookie cannot take the __Host- prefix, which
-	// needs Path=/: its path is /hub/ on purpose, so that users' servers
-	// under /user/ never receive it.
+	// plain HTTP, and the login cookie is __Host-: a page on a user's
+	// origin, which shares the hub's host, can then neither shadow it
+	// with a more specific path or a Domain nor replace it (auth's
+	// cookie.go). __Host- needs Path=/, so browsers send the login to
+	// users' origins as well: every server has an origin of its own, only
+	// the proxy answers there, and it strips the hub's cookies from
+	// whatever it forwards and drops a server's Set-Cookie of their names.
+	// Anything else serving on this host name, on any port, would receive
+	// the login too.
 	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil, ClaimAccounts: func() bool { return h.Config().ClaimAccounts }}
 	// Each user's server gets an origin of its own: a host name under
 	// subdomain_host, or else a port on the public address.
@@ -158,7 +164,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		},
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, web.StateCookie},
+		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {

@@ -13,6 +13,6 @@ import (
 func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey, providers []extauth.Provider) *web.Web {
 	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    func() string { return h.Config().JoinCode },
-		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(),
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.Proxy.UserOriginsSource,
 		Providers: providers, PasswordsOff: !h.Config().LocalLogins})
 }

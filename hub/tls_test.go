@@ -134,7 +134,7 @@ func TestHubServesHTTPSWithItsOwnAuthority(t *testing.T) {
 				}
 			}
 		}
-		if !seen[auth.SessionCookie] || !seen["_xsrf"] {
+		if !seen[auth.HostSessionCookie] || !seen["_xsrf"] {
 			t.Errorf("cookies seen: %v, want the login cookie and the form token", seen)
 		}
 	})

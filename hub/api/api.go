@@ -188,6 +188,12 @@ func (a *API) info(w http.ResponseWriter, r *http.Request) {
 // visitor is.
 func (a *API) principal(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
 	p, err := a.auth.FromRequest(r)
+	if errors.Is(err, auth.ErrPlantedCookie) {
+		// Never either login: the hub set at most one of them.
+		a.auth.ExpirePlanted(w, r)
+		writeError(w, http.StatusForbidden, err.Error())
+		return p, false
+	}
 	if err != nil {
 		if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadToken) {
 			a.log.Printf("api: authenticate: %v", err)

@@ -41,7 +41,8 @@ type Pages interface {
 	// Consent asks p whether to let c.Owner's server in as them, with a
 	// form that POSTs c.Form and p's anti-forgery token to AuthorizePath.
 	Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c Consent)
-	// Refuse answers status with msg, a sentence that says what to do.
+	// Refuse answers status with msg, a sentence that says what to do (or
+	// an error's text that does).
 	Refuse(w http.ResponseWriter, r *http.Request, status int, msg string)
 }
 
@@ -96,6 +97,13 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := a.auth.FromSession(r.Context(), r)
+	if errors.Is(err, auth.ErrPlantedCookie) {
+		// The login page would send the browser back here with the same
+		// cookies: say what happened instead.
+		a.auth.ExpirePlanted(w, r)
+		a.pages.Refuse(w, r, http.StatusForbidden, err.Error())
+		return
+	}
 	if err != nil {
 		if r.Method == http.MethodPost {
 			a.pages.Refuse(w, r, http.StatusForbidden, "Your login has ended. Log in again, then open the server again.")

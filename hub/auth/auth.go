@@ -18,17 +18,13 @@ import (
 	"github.com/classhub/classhub/hub/store"
 )
 
-// SessionCookie holds the hub session's secret, which nothing but this
-// cookie ever carries: no API returns it, no page shows it, no log writes
-// it. Its path is /hub/ so that no notebook server, which runs the user's
-// code, ever receives it — an admin opening a student's server must not
+// SessionTTL is how long a login lasts (JupyterHub's cookie_max_age_days).
+// The login cookie (cookie.go) holds the hub session's secret, which
+// nothing but this cookie ever carries: no API returns it, no page shows
+// it, no log writes it, and no notebook server, which runs its user's
+// code, is ever sent it — an admin opening a student's server must not
 // hand the student their login.
-const (
-	SessionCookie = "jupyterhub-hub-login"
-	SessionPath   = "/hub/"
-	// SessionTTL is how long a login lasts (JupyterHub's cookie_max_age_days).
-	SessionTTL = 14 * 24 * time.Hour
-)
+const SessionTTL = 14 * 24 * time.Hour
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -102,13 +98,14 @@ func (a *Authenticator) FromToken(ctx context.Context, secret string) (Principal
 	return Principal{User: u, Token: tok, Scopes: set}, nil
 }
 
-// FromSession authenticates the hub login cookie.
+// FromSession authenticates the hub login cookie; two different ones are
+// ErrPlantedCookie, never either of them.
 func (a *Authenticator) FromSession(ctx context.Context, r *http.Request) (Principal, error) {
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
-		return Principal{}, ErrNoCredentials
+	secret, err := a.sessionSecret(r)
+	if err != nil {
+		return Principal{}, err
 	}
-	s, err := a.Store.LookupSession(ctx, c.Value)
+	s, err := a.Store.LookupSession(ctx, secret)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrBadToken
 	}
@@ -131,39 +128,43 @@ func (a *Authenticator) FromRequest(r *http.Request) (Principal, error) {
 }
 
 // Login starts a session for user and sets its cookie to the session's
-// secret.
+// secret. It expires login cookies a page may have planted where the
+// hub's pages and API would receive them (cookie.go).
 func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, user string) (store.Session, error) {
 	secret, s, err := a.Store.CreateSession(r.Context(), user, SessionTTL)
 	if err != nil {
 		return s, fmt.Errorf("log in %s: %w", user, err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: SessionPath, HttpOnly: true,
-		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL / time.Second)})
+	http.SetCookie(w, a.sessionCookie(secret))
+	a.expire(w, r, tossPaths)
 	return s, nil
 }
 
 // Logout ends the request's session, revokes the tokens issued through it
 // (so the notebook servers' cookies stop working too) and clears the
-// cookie.
+// cookie. A browser that sent two different login cookies ends both
+// sessions: one is the person's, who asked to leave, and the other's
+// owner planted it.
 func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: SessionPath, HttpOnly: true,
-		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
-		return nil
+	http.SetCookie(w, a.sessionCookie(""))
+	secrets := a.sessionSecrets(r)
+	if len(secrets) > 1 {
+		a.ExpirePlanted(w, r)
 	}
-	s, err := a.Store.LookupSession(r.Context(), c.Value)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("log out: %w", err)
-	}
-	if _, err := a.Store.DeleteTokensBySession(r.Context(), s.ID); err != nil {
-		return fmt.Errorf("log out: %w", err)
-	}
-	if err := a.Store.DeleteSession(r.Context(), s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("log out: %w", err)
+	for _, secret := range secrets {
+		s, err := a.Store.LookupSession(r.Context(), secret)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("log out: %w", err)
+		}
+		if _, err := a.Store.DeleteTokensBySession(r.Context(), s.ID); err != nil {
+			return fmt.Errorf("log out: %w", err)
+		}
+		if err := a.Store.DeleteSession(r.Context(), s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("log out: %w", err)
+		}
 	}
 	return nil
 }

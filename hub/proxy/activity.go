@@ -36,7 +36,7 @@ func (p *Proxy) touch(rt *route) {
 // activity, and ignores errors, so a flood of 404s or 503s does not keep a
 // server alive.
 func (p *Proxy) watchResponse(rt *route, res *http.Response) error {
-	confineSetCookies(res.Header, rt.prefix)
+	confineSetCookies(res.Header, rt.prefix, p.hubCookies)
 	if p.activity == nil || res.StatusCode >= 300 {
 		return nil
 	}

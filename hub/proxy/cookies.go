@@ -14,14 +14,20 @@ import (
 // notebook sets its _xsrf cookie for Path=/ and reads it back from its own
 // pages, which still works there. With no Path, browsers take the
 // request's directory, which is under prefix because only such requests
-// are forwarded.
-func confineSetCookies(h http.Header, prefix string) {
+// are forwarded. A cookie named like one of the hub's (hubCookies) is
+// dropped wherever it would go: whatever its path, it has no business in
+// the browser under the hub's name.
+func confineSetCookies(h http.Header, prefix string, hubCookies []string) {
 	cookies := h["Set-Cookie"]
 	if len(cookies) == 0 {
 		return
 	}
 	kept := cookies[:0:0]
 	for _, c := range cookies {
+		name, _, _ := strings.Cut(c, "=")
+		if isHubCookie(name, hubCookies) {
+			continue
+		}
 		if c, ok := confineCookie(c, prefix); ok {
 			kept = append(kept, c)
 		}
@@ -126,6 +132,31 @@ func stripCookies(h http.Header, names []string) {
 	} else if len(kept) != len(lines) {
 		h["Cookie"] = kept
 	}
+}
+
+// isHubCookie reports whether a Set-Cookie name is one of the hub's
+// cookies under any prefix or case. Browsers match names exactly but read
+// the __Host- and __Secure- prefixes in any case, so a server's
+// "__HOST-Jupyterhub-Hub-Login" is as much an attempt at the hub's login
+// as the name itself.
+func isHubCookie(name string, hubCookies []string) bool {
+	name = unprefixed(name)
+	for _, n := range hubCookies {
+		if name == unprefixed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// unprefixed is a cookie name without its __Host- or __Secure- prefix,
+// in lower case.
+func unprefixed(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, p := range []string{"__host-", "__secure-"} {
+		name = strings.TrimPrefix(name, p)
+	}
+	return name
 }
 
 func mentionsAny(s string, names []string) bool {

@@ -131,3 +131,39 @@ func TestHubLoginCookieNeverReachesAServer(t *testing.T) {
 		}
 	}
 }
+
+// TestServersCannotSetTheHubsCookies: a server's Set-Cookie named like the
+// hub's login, in any prefix or case and at any path, never reaches the
+// browser; the server's own cookies still do.
+func TestServersCannotSetTheHubsCookies(t *testing.T) {
+	set := []string{
+		"jupyterhub-hub-login=alice; Path=/user/alice/",
+		"jupyterhub-hub-login=alice; Path=/hub/",
+		"__Host-jupyterhub-hub-login=alice; Path=/; Secure; HttpOnly",
+		"__HOST-JupyterHub-Hub-Login=alice; Path=/; Secure",
+		"__Secure-jupyterhub-hub-login=alice; Path=/; Secure",
+		" jupyterhub-hub-login =alice",
+		"jupyterhub-user-alice=tok; Path=/user/alice/; HttpOnly",
+		"x-jupyterhub-hub-login=keep; Path=/user/alice/",
+	}
+	alice := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range set {
+			w.Header().Add("Set-Cookie", c)
+		}
+		if r.URL.Path == "/user/alice/only-hub" {
+			w.Header()["Set-Cookie"] = []string{"__Host-jupyterhub-hub-login=alice; Path=/; Secure"}
+		}
+		fmt.Fprint(w, "ok")
+	})
+	p := New(Options{ErrorLog: discard, HubCookies: []string{"jupyterhub-hub-login", "__Host-jupyterhub-hub-login"}})
+	p.SetRoute("alice", mustURL(t, alice.URL))
+	front := newFrontend(t, p)
+	_, _, h := get(t, noRedirects, front.URL+"/user/alice/tree")
+	want := []string{"jupyterhub-user-alice=tok; Path=/user/alice/; HttpOnly", "x-jupyterhub-hub-login=keep; Path=/user/alice/"}
+	if got := h.Values("Set-Cookie"); !slices.Equal(got, want) {
+		t.Errorf("Set-Cookie through the proxy = %q, want only the server's own %q", got, want)
+	}
+	if _, _, h := get(t, noRedirects, front.URL+"/user/alice/only-hub"); len(h.Values("Set-Cookie")) != 0 {
+		t.Errorf("Set-Cookie = %q, want none", h.Values("Set-Cookie"))
+	}
+}

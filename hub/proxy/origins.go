@@ -167,6 +167,53 @@ func redirect(w http.ResponseWriter, r *http.Request, location string) {
 	w.WriteHeader(code)
 }
 
+// UserOriginsSource is the Content-Security-Policy source expression that
+// matches every user's origin as r, a request to the hub's origin, would
+// be redirected there: the same scheme and host on any port, or any host
+// under SubdomainHost on r's port. The hub's pages allow it in
+// form-action, because browsers check form-action on each redirect after
+// a form is sent, and the hub's forms that open a server (login with a
+// next, consent's Allow, Start) end on its origin. It is "" without
+// origins, and for a host a policy cannot name (an IPv6 literal, or
+// anything but letters, digits, dots and dashes, which keeps a crafted
+// Host header out of the policy).
+func (p *Proxy) UserOriginsSource(r *http.Request) string {
+	if p.origins == nil {
+		return ""
+	}
+	host, port := splitHost(r.Host)
+	if p.origins.SubdomainHost != "" {
+		host = "*." + p.origins.SubdomainHost
+	} else {
+		port = "*"
+	}
+	if !policyHost(strings.TrimPrefix(host, "*.")) || strings.Trim(port, "0123456789") != "" && port != "*" {
+		return ""
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if port == "" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + ":" + port
+}
+
+// policyHost reports whether host can stand in a policy's source
+// expression as it is: a name or IPv4 address.
+func policyHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	for _, c := range host {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // splitHost splits a Host header into host name and port ("" if none).
 func splitHost(hostport string) (host, port string) {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -344,5 +345,40 @@ func TestSubdomainOrigins(t *testing.T) {
 	}
 	if code, body, _ := send("hub.test:"+port, "/hub/home"); code != 200 || body != "hub hub.test:"+port {
 		t.Errorf("hub's host = %d %q", code, body)
+	}
+}
+
+// TestUserOriginsSource: the policy source names every user's origin as
+// the hub's redirects make it, and nothing a crafted Host can widen.
+func TestUserOriginsSource(t *testing.T) {
+	ports := New(Options{Origins: &Origins{PublicPort: 8000, Port: func(string) (int, bool) { return 9001, true }}})
+	subdomains := New(Options{Origins: &Origins{SubdomainHost: "hub.school.test", Label: func(u string) string { return u }}})
+	none := New(Options{})
+	for _, tc := range []struct {
+		p     *Proxy
+		host  string
+		tls   bool
+		want  string
+		label string
+	}{
+		{ports, "192.168.1.5:8000", false, "http://192.168.1.5:*", "ports"},
+		{ports, "laptop.local:8000", true, "https://laptop.local:*", "ports over TLS"},
+		{ports, "laptop.local", true, "https://laptop.local:*", "ports, default port"},
+		{subdomains, "hub.school.test:8443", true, "https://*.hub.school.test:8443", "subdomains"},
+		{subdomains, "hub.school.test", true, "https://*.hub.school.test", "subdomains, default port"},
+		{ports, "[::1]:8000", false, "", "an IPv6 literal"},
+		{ports, "evil;script-src *:8000", false, "", "a Host with a directive"},
+		{ports, "a b:8000", false, "", "a Host with a space"},
+		{subdomains, "hub.school.test:1;x", true, "", "a port with a directive"},
+		{none, "192.168.1.5:8000", false, "", "no origins"},
+	} {
+		r := httptest.NewRequest("GET", "/hub/login", nil)
+		r.Host = tc.host
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := tc.p.UserOriginsSource(r); got != tc.want {
+			t.Errorf("%s: UserOriginsSource(%q) = %q, want %q", tc.label, tc.host, got, tc.want)
+		}
 	}
 }

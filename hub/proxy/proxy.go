@@ -57,7 +57,8 @@ type Options struct {
 	// does.
 	Origins *Origins
 	// HubCookies are the names of the hub's credential cookies, removed
-	// from every request forwarded to a user's server.
+	// from every request forwarded to a user's server; a server's
+	// Set-Cookie of one of them, in any prefix or case, is dropped.
 	HubCookies []string
 	// MaxWebsockets caps one user's concurrent websockets; more are refused
 	// with 429. Zero means DefaultMaxWebsockets.

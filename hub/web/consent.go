@@ -56,15 +56,15 @@ func (wb *Web) Consent(w http.ResponseWriter, r *http.Request, p auth.Principal,
 	// These pages are served under /hub/api, outside Handler: give them
 	// the pages' headers, above all the refusal to be framed, which keeps
 	// the Allow button from being clicked through a disguise.
-	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	wb.securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wb.render(w, http.StatusOK, "consent", v)
 	})).ServeHTTP(w, r)
 }
 
 // Refuse is hub/api's error page for browsers at the authorization
-// endpoint.
+// endpoint; msg may be an error's text, which it makes a sentence.
 func (wb *Web) Refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wb.fail(w, r, status, msg)
+	wb.securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wb.fail(w, r, status, sentence(msg))
 	})).ServeHTTP(w, r)
 }

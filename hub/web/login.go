@@ -148,7 +148,7 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 // startSession ends the browser's current session, if any, and logs user
 // in.
 func (wb *Web) startSession(w http.ResponseWriter, r *http.Request, user string) bool {
-	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+	if c, err := r.Cookie(wb.auth.CookieName()); err == nil && c.Value != "" {
 		if err := wb.auth.Logout(w, r); err != nil {
 			wb.log.Printf("web: end the previous session: %v", err)
 		}

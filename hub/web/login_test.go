@@ -62,7 +62,7 @@ func TestLoginSuccess(t *testing.T) {
 	wantRedirect(t, p, http.StatusFound, "/user/alice/lab")
 	var sess *http.Cookie
 	for _, ck := range p.Cookies() {
-		if ck.Name == auth.SessionCookie {
+		if ck.Name == auth.SessionCookie && ck.MaxAge > 0 {
 			sess = ck
 		}
 	}

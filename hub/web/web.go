@@ -74,6 +74,10 @@ type Options struct {
 	// signing up with the join code, leaving the Providers and the tray's
 	// login links.
 	PasswordsOff bool
+	// UserOrigins returns the Content-Security-Policy source of every
+	// user's origin as r reaches them (the proxy's UserOriginsSource),
+	// where the pages' forms may lead; nil or "" means only the hub's.
+	UserOrigins func(r *http.Request) string
 }
 
 // Web serves the pages.
@@ -87,6 +91,7 @@ type Web struct {
 
 	fingerprint string
 	caCert      []byte
+	userOrigins func(r *http.Request) string
 
 	pages  map[string]*template.Template
 	assets map[string]asset
@@ -138,6 +143,7 @@ func New(opts Options) *Web {
 		providers:   opts.Providers,
 		noPasswords: opts.PasswordsOff,
 		extLogins:   newExtLogins(),
+		userOrigins: opts.UserOrigins,
 		spawnWait:   time.Second,
 		stopWait:    15 * time.Second,
 		sleep:       sleepCtx,
@@ -156,11 +162,14 @@ func New(opts Options) *Web {
 	if wb.streams == nil {
 		wb.streams = limit.NewPerKey(limit.StreamsPerUser)
 	}
+	if wb.userOrigins == nil {
+		wb.userOrigins = func(*http.Request) string { return "" }
+	}
 	wb.throttle = newThrottle(wb.now)
 	wb.checkPassword = wb.auth.CheckPassword
 	wb.assets = loadAssets()
 	wb.pages = wb.loadPages()
-	wb.handler = securityHeaders(wb.sameOrigin(wb.routes()))
+	wb.handler = wb.securityHeaders(wb.sameOrigin(wb.refusePlanted(wb.routes())))
 	return wb
 }
 
@@ -247,14 +256,21 @@ func prefixRedirect(w http.ResponseWriter, r *http.Request) {
 }
 
 // contentSecurityPolicy allows only this hub's own files: no inline
-// script or style, no framing, forms posting only here.
+// script or style, no framing, forms posting only here. Its form-action,
+// which browsers also check on each redirect after a form is sent, adds
+// the users' origins: logging in to open one's server, consent's Allow
+// and Start end there. %s is " " and their source, or "".
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+	"connect-src 'self'; form-action 'self'%s; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-func securityHeaders(next http.Handler) http.Handler {
+func (wb *Web) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		users := wb.userOrigins(r)
+		if users != "" {
+			users = " " + users
+		}
+		h.Set("Content-Security-Policy", fmt.Sprintf(contentSecurityPolicy, users))
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -282,6 +298,30 @@ func (wb *Web) sameOrigin(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// refusePlanted answers a request with two different login cookies, one
+// of which a page on another port of this host planted (auth's
+// cookie.go), before any page can take it for a login or send it on to
+// the login page and back: the cookies the hub did not set are expired,
+// and the login page, shown in place, says what happened. The hub's own
+// login stays, so reloading finds the person logged in as themselves.
+// Static files answer as always: they depend on no login.
+func (wb *Web) refusePlanted(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/hub/static/") || !wb.auth.Planted(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		wb.auth.ExpirePlanted(w, r)
+		back := ""
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			back = safeNext(r.URL.RequestURI())
+		}
+		v := wb.loginView(w, r, loginData{Next: back})
+		v.Error = sentence(auth.ErrPlantedCookie.Error())
+		wb.render(w, http.StatusForbidden, "login", v)
 	})
 }
 
@@ -351,7 +391,8 @@ func (wb *Web) internal(w http.ResponseWriter, r *http.Request, err error) {
 func (wb *Web) session(r *http.Request) (auth.Principal, bool) {
 	p, err := wb.auth.FromSession(r.Context(), r)
 	if err != nil {
-		if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadToken) && !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadToken) && !errors.Is(err, auth.ErrPlantedCookie) &&
+			!errors.Is(err, store.ErrNotFound) {
 			wb.log.Printf("web: session: %v", err)
 		}
 		return p, false

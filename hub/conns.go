@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -77,8 +78,37 @@ func newPublicServer(handler http.Handler, logger *log.Logger) *http.Server {
 
 // newInternalServer serves the listener containers call; serve it on
 // internalLimits.listener(l) where each container has its own address.
+// Everything there is the hub's own, so its bodies are hubBodies'.
 func newInternalServer(handler http.Handler, logger *log.Logger) *http.Server {
-	return internalLimits.server(handler, logger)
+	return internalLimits.server(hubBodies(handler), logger)
+}
+
+// maxHubBody bounds the body of any request the hub answers itself. The
+// largest the hub takes is a roster import: a file of up to 1 MiB and the
+// rest of its form (hub/web's adminImport, which bounds it to that itself).
+const maxHubBody = 1<<20 + 64<<10
+
+// hubBodies bounds the request bodies of the hub's own handlers, the pages
+// and the API, so no request makes the hub hold more than maxHubBody of
+// it, whoever sends it and whatever handler reads it: net/http's FormValue
+// alone reads a multipart body of any method into 32 MiB of memory and
+// temporary files without end. GET and HEAD get no body at all. It is not
+// for what the proxy forwards to notebook servers, where uploads are
+// large and the user's own server reads them.
+func hubBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			r.Body, r.ContentLength = http.NoBody, 0
+		case r.ContentLength > maxHubBody:
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("This request's body is larger than the hub takes (%d KiB); send less.", maxHubBody>>10), http.StatusRequestEntityTooLarge)
+			return
+		default:
+			r.Body = http.MaxBytesReader(w, r.Body, maxHubBody)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Server {

@@ -149,7 +149,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
 	h.Proxy = proxy.New(proxy.Options{
-		Hub:        hubMux,
+		Hub:        hubBodies(hubMux),
 		NotRunning: notRunning,
 		Activity: func(user string, t time.Time) {
 			// The proxy calls this at most every 30 s per user.

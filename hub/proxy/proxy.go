@@ -259,9 +259,11 @@ func (hs *handshake) done() {
 	}
 }
 
-// modifyResponse is the ReverseProxy's ModifyResponse for rt: it counts
-// an accepted websocket and records activity.
+// modifyResponse is the ReverseProxy's ModifyResponse for rt: it keeps
+// what the server answers to the server, counts an accepted websocket and
+// records activity.
 func (p *Proxy) modifyResponse(rt *route, res *http.Response) error {
+	dropServerHeaders(res.Header)
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if err := p.upgraded(rt, res); err != nil {
 			return err

@@ -71,7 +71,7 @@ var internalLimits = connLimits{
 
 // newPublicServer is the one place public listeners get their settings:
 // the hub's main port and any other port it serves pages or notebook
-// servers on.
+// servers on. Give every one the same quietHandshakes logger.
 func newPublicServer(handler http.Handler, logger *log.Logger) *http.Server {
 	return publicLimits.server(handler, logger)
 }

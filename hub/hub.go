@@ -291,7 +291,10 @@ func (h *Hub) ClassURL() string {
 // timeouts and limits are in conns.go. Notebook servers keep running: the
 // next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
-	pub := newPublicServer(h.Proxy, h.log)
+	// One error log for every public listener, so that the main port and
+	// the users' ports together log one failed handshake a minute.
+	publicLog := quietHandshakes(h.log)
+	pub := newPublicServer(h.Proxy, publicLog)
 	in := newInternalServer(h.API.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
@@ -305,7 +308,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
-		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, h.log) })
+		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, publicLog) })
 	}
 	var err error
 	select {

@@ -146,9 +146,10 @@ func (o *origins) closeLocked(port int) {
 	delete(o.open, port)
 	if ul.srv != nil {
 		ul.srv.Close()
-	} else {
-		ul.l.Close()
 	}
+	// The listener too: a Serve just started may not have taken it yet,
+	// and the port must be free when this returns.
+	ul.l.Close()
 }
 
 // start serves every port, now and as they open, with servers newSrv

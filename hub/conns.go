@@ -50,9 +50,13 @@ var publicLimits = connLimits{
 	// (cookies ignore ports): about 180 cookies of 4 KiB. A smaller limit
 	// would let it lock its visitor out of the hub with 431s.
 	MaxHeaderBytes: http.DefaultMaxHeaderBytes,
-	// Many students may share one address behind the school's NAT; the
-	// per-user caps on streams and websockets bound them instead.
-	PerAddress: 0,
+	// Many students may share one address behind the school's NAT, so
+	// the per-user caps on streams, websockets and requests bound people;
+	// this only stops one machine from opening connections (and the
+	// hub's goroutines and files) without end. A browser holds a few
+	// dozen at most, six per origin and its websockets. Every public
+	// listener counts against one cap (see Hub.listenPublic).
+	PerAddress: 4096,
 }
 
 // internalLimits are the internal listener's: notebook servers, which
@@ -123,10 +127,24 @@ func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Serv
 
 // listener caps l's connections per address as PerAddress says.
 func (cl connLimits) listener(l net.Listener) net.Listener {
+	return capPerAddress(l, cl.addresses())
+}
+
+// addresses counts connections per address against PerAddress, for one
+// listener or shared by several; nil when there is no cap.
+func (cl connLimits) addresses() *limit.PerKey {
 	if cl.PerAddress <= 0 {
+		return nil
+	}
+	return limit.NewPerKey(cl.PerAddress)
+}
+
+// capPerAddress counts l's connections against open; nil means no cap.
+func capPerAddress(l net.Listener, open *limit.PerKey) net.Listener {
+	if open == nil {
 		return l
 	}
-	return &perAddressListener{Listener: l, open: limit.NewPerKey(cl.PerAddress)}
+	return &perAddressListener{Listener: l, open: open}
 }
 
 // deadlines sets the per-request deadlines Body and Write describe. A

@@ -20,6 +20,7 @@ import (
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 	"github.com/classhub/classhub/hub/web"
@@ -300,6 +301,52 @@ func TestInternalListenerLimits(t *testing.T) {
 	first.Close()
 	deadline := time.Now().Add(patience)
 	for get(dial(t, addr)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("closing a connection gave its place to no other")
+		}
+	}
+}
+
+// One machine cannot open connections to the hub without end: the main
+// port and every user's port count the connections from one address
+// against one cap, generous enough for a class behind one NAT address.
+func TestPublicListenersShareOneCapPerAddress(t *testing.T) {
+	if publicLimits.addresses() == nil {
+		t.Error("the public listeners have no cap per address")
+	}
+	h := &Hub{publicConns: limit.NewPerKey(2)}
+	var addrs []string
+	for range 2 { // the main port and a user's
+		l, err := h.listenPublic("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := newPublicServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), nil)
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		addrs = append(addrs, l.Addr().String())
+	}
+	get := func(c net.Conn) error {
+		c.SetDeadline(time.Now().Add(patience))
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	first, second := dial(t, addrs[0]), dial(t, addrs[1])
+	if err := errors.Join(get(first), get(second)); err != nil {
+		t.Fatalf("connections within the cap: %v", err)
+	}
+	for _, addr := range addrs {
+		if err := get(dial(t, addr)); err == nil {
+			t.Fatalf("a third connection from one address was served on %s", addr)
+		}
+	}
+	first.Close()
+	deadline := time.Now().Add(patience)
+	for get(dial(t, addrs[1])) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("closing a connection gave its place to no other")
 		}

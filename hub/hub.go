@@ -69,6 +69,9 @@ type Hub struct {
 	tls         *tls.Config
 	ca          *tlscert.Authority
 	fingerprint string
+	// publicConns counts the connections from each address to every
+	// public listener together (publicLimits.PerAddress); nil, no cap.
+	publicConns *limit.PerKey
 	servers     []*http.Server
 	closeOne    sync.Once
 }
@@ -91,7 +94,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: st, cfg: cfg, log: logger}
+	h := &Hub{Store: st, cfg: cfg, log: logger, publicConns: publicLimits.addresses()}
 	defer func() {
 		if err != nil {
 			h.Close()

@@ -230,6 +230,13 @@ type handshake struct {
 	websocket func()
 }
 
+// done gives back the websocket's place, if it took one.
+func (hs *handshake) done() {
+	if hs.websocket != nil {
+		hs.websocket()
+	}
+}
+
 type handshakeKey struct{}
 
 // errTooManyWebsockets refuses an upgrade the server accepted when its
@@ -251,12 +258,6 @@ func (p *Proxy) upgraded(rt *route, res *http.Response) error {
 	}
 	hs.websocket = release
 	return nil
-}
-
-func (hs *handshake) done() {
-	if hs.websocket != nil {
-		hs.websocket()
-	}
 }
 
 // modifyResponse is the ReverseProxy's ModifyResponse for rt: it keeps

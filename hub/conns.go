@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -49,9 +50,13 @@ var publicLimits = connLimits{
 	// (cookies ignore ports): about 180 cookies of 4 KiB. A smaller limit
 	// would let it lock its visitor out of the hub with 431s.
 	MaxHeaderBytes: http.DefaultMaxHeaderBytes,
-	// Many students may share one address behind the school's NAT; the
-	// per-user caps on streams and websockets bound them instead.
-	PerAddress: 0,
+	// Many students may share one address behind the school's NAT, so
+	// the per-user caps on streams, websockets and requests bound people;
+	// this only stops one machine from opening connections (and the
+	// hub's goroutines and files) without end. A browser holds a few
+	// dozen at most, six per origin and its websockets. Every public
+	// listener counts against one cap (see Hub.listenPublic).
+	PerAddress: 4096,
 }
 
 // internalLimits are the internal listener's: notebook servers, which
@@ -70,15 +75,44 @@ var internalLimits = connLimits{
 
 // newPublicServer is the one place public listeners get their settings:
 // the hub's main port and any other port it serves pages or notebook
-// servers on.
+// servers on. Give every one the same quietHandshakes logger.
 func newPublicServer(handler http.Handler, logger *log.Logger) *http.Server {
 	return publicLimits.server(handler, logger)
 }
 
 // newInternalServer serves the listener containers call; serve it on
 // internalLimits.listener(l) where each container has its own address.
+// Everything there is the hub's own, so its bodies are hubBodies'.
 func newInternalServer(handler http.Handler, logger *log.Logger) *http.Server {
-	return internalLimits.server(handler, logger)
+	return internalLimits.server(hubBodies(handler), logger)
+}
+
+// maxHubBody bounds the body of any request the hub answers itself. The
+// largest the hub takes is a roster import: a file of up to 1 MiB and the
+// rest of its form (hub/web's adminImport, which bounds it to that itself).
+const maxHubBody = 1<<20 + 64<<10
+
+// hubBodies bounds the request bodies of the hub's own handlers, the pages
+// and the API, so no request makes the hub hold more than maxHubBody of
+// it, whoever sends it and whatever handler reads it: net/http's FormValue
+// alone reads a multipart body of any method into 32 MiB of memory and
+// temporary files without end. GET and HEAD get no body at all. It is not
+// for what the proxy forwards to notebook servers, where uploads are
+// large and the user's own server reads them.
+func hubBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			r.Body, r.ContentLength = http.NoBody, 0
+		case r.ContentLength > maxHubBody:
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("This request's body is larger than the hub takes (%d KiB); send less.", maxHubBody>>10), http.StatusRequestEntityTooLarge)
+			return
+		default:
+			r.Body = http.MaxBytesReader(w, r.Body, maxHubBody)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Server {
@@ -93,10 +127,24 @@ func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Serv
 
 // listener caps l's connections per address as PerAddress says.
 func (cl connLimits) listener(l net.Listener) net.Listener {
+	return capPerAddress(l, cl.addresses())
+}
+
+// addresses counts connections per address against PerAddress, for one
+// listener or shared by several; nil when there is no cap.
+func (cl connLimits) addresses() *limit.PerKey {
 	if cl.PerAddress <= 0 {
+		return nil
+	}
+	return limit.NewPerKey(cl.PerAddress)
+}
+
+// capPerAddress counts l's connections against open; nil means no cap.
+func capPerAddress(l net.Listener, open *limit.PerKey) net.Listener {
+	if open == nil {
 		return l
 	}
-	return &perAddressListener{Listener: l, open: limit.NewPerKey(cl.PerAddress)}
+	return &perAddressListener{Listener: l, open: open}
 }
 
 // deadlines sets the per-request deadlines Body and Write describe. A

@@ -6,11 +6,24 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime/multipart"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/classhub/classhub/hub/api"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/limit"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
+	"github.com/classhub/classhub/hub/store"
+	"github.com/classhub/classhub/hub/web"
 )
 
 // patience bounds every wait for something the tests expect to happen;
@@ -294,6 +307,52 @@ func TestInternalListenerLimits(t *testing.T) {
 	}
 }
 
+// One machine cannot open connections to the hub without end: the main
+// port and every user's port count the connections from one address
+// against one cap, generous enough for a class behind one NAT address.
+func TestPublicListenersShareOneCapPerAddress(t *testing.T) {
+	if publicLimits.addresses() == nil {
+		t.Error("the public listeners have no cap per address")
+	}
+	h := &Hub{publicConns: limit.NewPerKey(2)}
+	var addrs []string
+	for range 2 { // the main port and a user's
+		l, err := h.listenPublic("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := newPublicServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), nil)
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		addrs = append(addrs, l.Addr().String())
+	}
+	get := func(c net.Conn) error {
+		c.SetDeadline(time.Now().Add(patience))
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	first, second := dial(t, addrs[0]), dial(t, addrs[1])
+	if err := errors.Join(get(first), get(second)); err != nil {
+		t.Fatalf("connections within the cap: %v", err)
+	}
+	for _, addr := range addrs {
+		if err := get(dial(t, addr)); err == nil {
+			t.Fatalf("a third connection from one address was served on %s", addr)
+		}
+	}
+	first.Close()
+	deadline := time.Now().Add(patience)
+	for get(dial(t, addrs[1])) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("closing a connection gave its place to no other")
+		}
+	}
+}
+
 // Whole-request timeouts would cut streams, websockets and uploads:
 // the servers must leave them to the per-request deadlines.
 func TestServersBoundHeadersNotWholeRequests(t *testing.T) {
@@ -305,6 +364,150 @@ func TestServersBoundHeadersNotWholeRequests(t *testing.T) {
 		if srv.ReadHeaderTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
 			t.Errorf("%s: header timeout %s, idle timeout %s, header bytes %d", name, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 		}
+	}
+}
+
+// readCounter counts the bytes the server reads from the connections it
+// accepts: what a request body costs the hub, whichever handler reads it.
+type readCounter struct {
+	net.Listener
+	read atomic.Int64
+}
+
+func (l *readCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &readCountedConn{Conn: c, read: &l.read}, nil
+}
+
+type readCountedConn struct {
+	net.Conn
+	read *atomic.Int64
+}
+
+func (c *readCountedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// hubHandlers are the hub's real pages and API over a fake spawner, as
+// Open puts them behind the proxy and on the internal listener.
+func hubHandlers(t *testing.T) (public, internal http.Handler) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	co := core.New(core.Options{Config: config.Default(), Store: st, Spawner: spawnertest.New(), Router: spawnertest.NewRouter(),
+		Bus: events.NewBus(64), HubPort: 8081})
+	t.Cleanup(co.Close)
+	discard := log.New(io.Discard, "", 0)
+	au := &auth.Authenticator{Store: st}
+	pages := web.New(web.Options{Hub: co, Auth: au, ErrorLog: discard})
+	a := api.New(api.Options{Hub: co, Auth: au, ErrorLog: discard, Pages: pages})
+	mux := http.NewServeMux()
+	mux.Handle("/hub/api/", a.Handler())
+	mux.Handle("/", pages.Handler())
+	return hubBodies(mux), a.InternalHandler()
+}
+
+// The memory attack: a 40 MB body to a page or the OAuth token endpoint,
+// which net/http's form parsing reads whole (into memory and temporary
+// files) whatever the method, even unauthenticated. The hub reads at
+// most maxHubBody of any body, and none of a GET's; the rest is refused
+// or the connection cut.
+func TestHubReadsBoundedBodies(t *testing.T) {
+	public, internal := hubHandlers(t)
+	const size = 40 << 20
+	serve := func(srv *http.Server) (addr string, read *atomic.Int64) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc := &readCounter{Listener: l}
+		go srv.Serve(rc)
+		t.Cleanup(func() { srv.Close() })
+		return l.Addr().String(), &rc.read
+	}
+	publicAddr, publicRead := serve(newPublicServer(public, nil))
+	internalAddr, internalRead := serve(newInternalServer(internal, nil))
+
+	// A body of size bytes, a multipart form with a file, or an
+	// urlencoded form, sent with Content-Length or, when chunked, without.
+	send := func(addr, method, path string, multi, chunked bool) (status int) {
+		t.Helper()
+		pr, pw := io.Pipe()
+		mw := multipart.NewWriter(pw)
+		contentType := "application/x-www-form-urlencoded"
+		if multi {
+			contentType = mw.FormDataContentType()
+		}
+		go func() {
+			var w io.Writer = pw
+			if multi {
+				w, _ = mw.CreateFormFile("f", "big.bin")
+			} else {
+				io.WriteString(w, "grant_type=authorization_code&code=")
+			}
+			chunk := []byte(strings.Repeat("x", 64<<10))
+			for sent := 0; sent < size; sent += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					pw.CloseWithError(err)
+					return
+				}
+			}
+			if multi {
+				mw.Close()
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequestWithContext(t.Context(), method, "http://"+addr+path, pr)
+		req.Header.Set("Content-Type", contentType)
+		if !chunked {
+			req.ContentLength = size + 1024 // what the form adds, roughly; the server is cut off long before
+		}
+		client := &http.Client{Timeout: patience, Transport: &http.Transport{}}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0 // cut: fine, so long as little was read
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name, addr, method, path string
+		multi, chunked           bool
+		read                     *atomic.Int64
+		want                     int // the status if the answer arrives before the cut; 0 for any refusal
+	}{
+		{"multipart GET login page", publicAddr, "GET", "/hub/login", true, false, publicRead, http.StatusOK},
+		{"multipart POST login page", publicAddr, "POST", "/hub/login", true, true, publicRead, 0},
+		{"POST token endpoint", publicAddr, "POST", "/hub/api/oauth2/token", false, false, publicRead, http.StatusRequestEntityTooLarge},
+		{"chunked POST token endpoint", publicAddr, "POST", "/hub/api/oauth2/token", false, true, publicRead, 0},
+		{"POST token endpoint, internal", internalAddr, "POST", "/hub/api/oauth2/token", false, false, internalRead, http.StatusRequestEntityTooLarge},
+		{"chunked POST token endpoint, internal", internalAddr, "POST", "/hub/api/oauth2/token", false, true, internalRead, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.read.Load()
+			status := send(tc.addr, tc.method, tc.path, tc.multi, tc.chunked)
+			if tc.want != 0 && status != 0 && status != tc.want {
+				t.Errorf("status %d, want %d", status, tc.want)
+			}
+			if status >= 200 && status < 300 && tc.method != "GET" {
+				t.Errorf("status %d for a body over the limit", status)
+			}
+			// The server reads past the limit in its buffers and while it
+			// drains what the handler left (up to 256 KiB) before it
+			// closes the connection.
+			if n := tc.read.Load() - before; n > maxHubBody+1<<20 {
+				t.Errorf("the hub read %d KiB of a %d KiB body", n>>10, size>>10)
+			}
+		})
 	}
 }
 

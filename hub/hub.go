@@ -70,6 +70,9 @@ type Hub struct {
 	tls         *tls.Config
 	ca          *tlscert.Authority
 	fingerprint string
+	// publicConns counts the connections from each address to every
+	// public listener together (publicLimits.PerAddress); nil, no cap.
+	publicConns *limit.PerKey
 	servers     []*http.Server
 	closeOne    sync.Once
 }
@@ -92,7 +95,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: st, cfg: cfg, log: logger}
+	h := &Hub{Store: st, cfg: cfg, log: logger, publicConns: publicLimits.addresses()}
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -156,7 +159,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
 	h.Proxy = proxy.New(proxy.Options{
-		Hub:        hubMux,
+		Hub:        hubBodies(hubMux),
 		NotRunning: notRunning,
 		Activity: func(user string, t time.Time) {
 			// The proxy calls this at most every 30 s per user.
@@ -302,7 +305,10 @@ func (h *Hub) ClassURL() string {
 // timeouts and limits are in conns.go. Notebook servers keep running: the
 // next hub adopts them.
 func (h *Hub) Serve(ctx context.Context) error {
-	pub := newPublicServer(h.Proxy, h.log)
+	// One error log for every public listener, so that the main port and
+	// the users' ports together log one failed handshake a minute.
+	publicLog := quietHandshakes(h.log)
+	pub := newPublicServer(h.Proxy, publicLog)
 	in := newInternalServer(h.API.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
@@ -316,7 +322,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
-		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, h.log) })
+		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, publicLog) })
 	}
 	var err error
 	select {

@@ -99,8 +99,9 @@ func keptPortError(user string, port int, err error) error {
 	return fmt.Errorf("%w; port %d is %s's own since their first start: stop the program that uses it, then start their server again", err, port, user)
 }
 
-// Close is core.Origins.Close: name is deleted, their port freed (the
-// store's cascade did that) and no longer listened on.
+// Close is core.Origins.Close: name is deleted, their port retired (the
+// store's cascade did that; see store.UserPort for why it goes to a new
+// user only as late as possible) and no longer listened on.
 func (o *origins) Close(name string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -145,9 +146,10 @@ func (o *origins) closeLocked(port int) {
 	delete(o.open, port)
 	if ul.srv != nil {
 		ul.srv.Close()
-	} else {
-		ul.l.Close()
 	}
+	// The listener too: a Serve just started may not have taken it yet,
+	// and the port must be free when this returns.
+	ul.l.Close()
 }
 
 // start serves every port, now and as they open, with servers newSrv

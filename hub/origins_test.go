@@ -105,8 +105,9 @@ func TestUsersPortsServeOnlyTheirUser(t *testing.T) {
 		}
 	}
 
-	// Deleting bob frees his port: nothing listens there any more, and the
-	// next user gets it.
+	// Deleting bob retires his port: nothing listens there any more, and
+	// it goes to a new user only once the range has no port never used
+	// (what bob's pages left in browsers stays with his origin).
 	if err := st.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,19 +115,28 @@ func TestUsersPortsServeOnlyTheirUser(t *testing.T) {
 	if code, _ := answer(t, bob, "/user/bob/tree"); code != -1 {
 		t.Errorf("deleted bob's port still answers %d", code)
 	}
-	st.CreateUser(ctx, store.NewUser{Name: "carol"})
-	p.SetRoute("carol", target)
-	if err := o.Open(ctx, "carol"); err != nil {
+	for i, u := range []string{"carol", "dave"} {
+		st.CreateUser(ctx, store.NewUser{Name: u})
+		if err := o.Open(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if port, _ := o.Port(u); port != first+2+i {
+			t.Errorf("%s's port = %d, want %d, never used", u, port, first+2+i)
+		}
+	}
+	st.CreateUser(ctx, store.NewUser{Name: "erin"})
+	p.SetRoute("erin", target)
+	if err := o.Open(ctx, "erin"); err != nil {
 		t.Fatal(err)
 	}
-	if carol, _ := o.Port("carol"); carol != bob {
-		t.Errorf("carol's port = %d, want bob's freed %d", carol, bob)
+	if erin, _ := o.Port("erin"); erin != bob {
+		t.Errorf("erin's port = %d, want bob's retired %d, the last left", erin, bob)
 	}
 	if code, _ := answer(t, bob, "/user/bob/tree"); code != http.StatusFound {
-		t.Errorf("bob's path on carol's port = %d, want a redirect", code)
+		t.Errorf("bob's path on erin's port = %d, want a redirect", code)
 	}
-	if code, _ := answer(t, bob, "/user/carol/tree"); code != 200 {
-		t.Errorf("carol's path on her port = %d", code)
+	if code, _ := answer(t, bob, "/user/erin/tree"); code != 200 {
+		t.Errorf("erin's path on her port = %d", code)
 	}
 
 	// A renamed user keeps her port, which then answers for her new name

@@ -66,12 +66,18 @@ func newTLSConfig() *tls.Config {
 
 // listenPublic opens a public listener on addr: HTTPS when the hub serves
 // TLS, plain HTTP otherwise. Every listener students' browsers reach is
-// opened here, so that none of them is left plain. A plain HTTP request to
-// an HTTPS listener is redirected to HTTPS (see plainHTTPListener).
+// opened here, so that none of them is left plain, and each counts the
+// connections from one address against the hub's one cap
+// (publicLimits.PerAddress). A plain HTTP request to an HTTPS listener is
+// redirected to HTTPS (see plainHTTPListener).
 func (h *Hub) listenPublic(addr string) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
-	if err != nil || h.tls == nil {
-		return l, err
+	if err != nil {
+		return nil, err
+	}
+	l = capPerAddress(l, h.publicConns)
+	if h.tls == nil {
+		return l, nil
 	}
 	return tls.NewListener(plainHTTPListener{l}, h.tls), nil
 }

@@ -20,7 +20,12 @@ const XSRFHeader = "X-XSRFToken"
 func CSRFToken(s store.Session) string { return s.CSRFSecret }
 
 // CheckCSRF reports whether r carries session s's anti-forgery token in
-// the X-XSRFToken header or the _xsrf form or query field.
+// the X-XSRFToken header or the _xsrf query or form field. It reads an
+// urlencoded form (the hub bounds every body) but never parses a
+// multipart one, which FormValue would read into 32 MiB of memory and
+// temporary files on any cookie-authenticated call: a handler that takes
+// multipart forms (the roster import) parses its own with its own limit
+// first, and the field is then found there.
 func CheckCSRF(r *http.Request, s store.Session) bool {
 	want := CSRFToken(s)
 	if want == "" {
@@ -28,7 +33,8 @@ func CheckCSRF(r *http.Request, s store.Session) bool {
 	}
 	got := r.Header.Get(XSRFHeader)
 	if got == "" {
-		got = r.FormValue("_xsrf")
+		r.ParseForm()
+		got = r.Form.Get("_xsrf")
 	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -32,3 +32,18 @@ func setForwarded(out, in *http.Request) {
 	h.Set("X-Forwarded-Host", in.Host)
 	h.Set("X-Forwarded-Port", port)
 }
+
+// dropServerHeaders removes from a user's server's response the headers
+// that would reach beyond its own pages:
+//   - Service-Worker-Allowed lets a service worker control more than the
+//     directory of its script; without it, one from /user/NAME/ stays
+//     there, whatever the origin later serves (a deleted user's port goes
+//     to another user in the end).
+//   - Clear-Site-Data "cookies" clears the cookies of the whole host
+//     (cookies ignore ports): the hub's login and every classmate's
+//     server's. A server has no need of it for its own storage, so none
+//     of it is kept.
+func dropServerHeaders(h http.Header) {
+	delete(h, "Service-Worker-Allowed")
+	delete(h, "Clear-Site-Data")
+}

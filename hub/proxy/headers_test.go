@@ -49,3 +49,29 @@ func TestSetForwarded(t *testing.T) {
 		})
 	}
 }
+
+// A student's server cannot, through its visitors' browsers, register a
+// service worker for more than its own pages (its port may one day be
+// another user's), nor clear the cookies of the whole host: the hub's
+// login and every classmate's server's.
+func TestServerHeadersThatReachBeyondItAreDropped(t *testing.T) {
+	alice := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Service-Worker-Allowed", "/")
+		h.Set("Clear-Site-Data", `"cookies", "storage"`)
+		h.Set("Content-Type", "text/javascript")
+		w.Write([]byte("self.addEventListener('fetch', e => {})"))
+	})
+	p := New(Options{ErrorLog: discard})
+	p.SetRoute("alice", mustURL(t, alice.URL))
+	front := newFrontend(t, p)
+	code, _, h := get(t, front.Client(), front.URL+"/user/alice/files/sw.js")
+	if code != http.StatusOK || h.Get("Content-Type") != "text/javascript" {
+		t.Fatalf("GET = %d %v", code, h)
+	}
+	for _, k := range []string{"Service-Worker-Allowed", "Clear-Site-Data"} {
+		if v := h.Values(k); len(v) != 0 {
+			t.Errorf("%s: %q reached the visitor", k, v)
+		}
+	}
+}

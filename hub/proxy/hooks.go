@@ -29,6 +29,10 @@ func (p *Proxy) proxyError(rt *route, w http.ResponseWriter, out *http.Request, 
 	if errors.Is(err, context.Canceled) && in.Context().Err() != nil {
 		return // the client left; nobody is waiting for an answer
 	}
+	if errors.Is(err, errTooManyWebsockets) {
+		p.tooManyWebsockets(w, rt)
+		return
+	}
 	err = fmt.Errorf("proxy to %s at %s: %w", rt.user, rt.target.Host, err)
 	p.logf("%v", err)
 	p.unavailable(w, in, rt.user, err)

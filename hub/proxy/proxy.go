@@ -15,6 +15,8 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -63,12 +65,30 @@ type Options struct {
 	// MaxWebsockets caps one user's concurrent websockets; more are refused
 	// with 429. Zero means DefaultMaxWebsockets.
 	MaxWebsockets int
+	// MaxRequests caps the requests to one user's server in flight at
+	// once, websocket handshakes included; more are refused with 429.
+	// Zero means DefaultMaxRequests.
+	MaxRequests int
 }
 
 // DefaultMaxWebsockets is a user's default cap on concurrent websockets: a
 // notebook keeps one or two per open kernel, so this leaves room for many
 // tabs while one server cannot hold thousands of the hub's connections.
 const DefaultMaxWebsockets = 64
+
+// DefaultMaxRequests is a user's default cap on requests in flight to
+// their server: a browser sends at most six at once to an origin, and a
+// class of tabs many times that; but a server that never answers must
+// not let its owner hold thousands of the hub's connections, goroutines
+// and ports open by asking it again and again.
+const DefaultMaxRequests = 256
+
+// ResponseHeaderTimeout bounds how long a user's server may take to start
+// answering a request it has read. Jupyter's slowest answers (an export
+// through LaTeX, a save of a large notebook) take well under a minute;
+// everything long-lived (kernels, terminals, event streams) is a
+// websocket or a streamed body, which this does not bound.
+const ResponseHeaderTimeout = 5 * time.Minute
 
 // Proxy routes requests to users' notebook servers and to the hub. It is
 // safe for concurrent use.
@@ -88,6 +108,8 @@ type Proxy struct {
 	hubCookies       []string
 	maxWebsockets    int
 	websockets       *limit.PerKey // open websockets per user
+	maxRequests      int
+	requests         *limit.PerKey // requests in flight per user
 
 	mu     sync.RWMutex
 	routes map[string]*route
@@ -108,6 +130,7 @@ func New(opts Options) *Proxy {
 		crossOrigin:      http.NewCrossOriginProtection(),
 		hubCookies:       opts.HubCookies,
 		maxWebsockets:    opts.MaxWebsockets,
+		maxRequests:      opts.MaxRequests,
 		routes:           make(map[string]*route),
 	}
 	if p.origins != nil && p.origins.SubdomainHost != "" {
@@ -117,6 +140,10 @@ func New(opts Options) *Proxy {
 		p.maxWebsockets = DefaultMaxWebsockets
 	}
 	p.websockets = limit.NewPerKey(p.maxWebsockets)
+	if p.maxRequests <= 0 {
+		p.maxRequests = DefaultMaxRequests
+	}
+	p.requests = limit.NewPerKey(p.maxRequests)
 	if p.notRunning == nil {
 		p.notRunning = NotRunning
 	}
@@ -130,7 +157,7 @@ func New(opts Options) *Proxy {
 		p.hub = http.NotFoundHandler()
 	}
 	if p.transport == nil {
-		p.transport = newTransport()
+		p.transport = newTransport(p.maxRequests + p.maxWebsockets)
 	}
 	return p
 }
@@ -166,20 +193,91 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// forward sends r to rt's server. A websocket counts against its user's
-// cap until it closes: ReverseProxy returns only when the upgraded
-// connection is done.
+// forward sends r to rt's server. A request counts against its user's
+// cap on requests until it is answered; a websocket handshake too, until
+// the server switches protocols, and from then on the websocket counts
+// against the cap on websockets until it closes (ReverseProxy returns
+// only when the upgraded connection is done). So only websockets the
+// server accepted take those places: a handshake anyone can send (it
+// fails the server's login check, or hangs) holds none of them.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt *route) {
+	release, ok := p.requests.Acquire(rt.user)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		plain(w, http.StatusTooManyRequests, fmt.Sprintf("%s's server has %d requests waiting for an answer, the most one server may have; wait for it to answer, or restart it from the hub's home page.", rt.user, p.maxRequests))
+		return
+	}
+	defer release()
 	if isUpgrade(r) {
-		release, ok := p.websockets.Acquire(rt.user)
-		if !ok {
-			w.Header().Set("Retry-After", "10")
-			plain(w, http.StatusTooManyRequests, fmt.Sprintf("%s's server has %d websockets open, the most one server may have; close notebook tabs you no longer use.", rt.user, p.maxWebsockets))
+		// A handshake has no body (RFC 6455); one that claims one could
+		// trickle it to hold the request open.
+		if r.ContentLength != 0 {
+			// Closing spares the server waiting for the body before it answers.
+			w.Header().Set("Connection", "close")
+			plain(w, http.StatusBadRequest, "A websocket handshake must not carry a body; this one did and was refused.")
 			return
 		}
-		defer release()
+		hs := &handshake{request: release}
+		defer hs.done()
+		r = r.WithContext(context.WithValue(r.Context(), handshakeKey{}, hs))
 	}
 	rt.rp.ServeHTTP(&forwardWriter{ResponseWriter: w, in: r}, r)
+}
+
+// handshake is a websocket handshake's places: its request's until the
+// server switches protocols, then a websocket's.
+type handshake struct {
+	request   func()
+	websocket func()
+}
+
+// done gives back the websocket's place, if it took one.
+func (hs *handshake) done() {
+	if hs.websocket != nil {
+		hs.websocket()
+	}
+}
+
+type handshakeKey struct{}
+
+// errTooManyWebsockets refuses an upgrade the server accepted when its
+// user already holds every websocket place.
+var errTooManyWebsockets = errors.New("too many websockets")
+
+// upgraded moves res's handshake from the request cap to the websocket
+// cap as its server switches protocols; ModifyResponse calls it on the
+// goroutine that forwards the request.
+func (p *Proxy) upgraded(rt *route, res *http.Response) error {
+	hs, ok := res.Request.Context().Value(handshakeKey{}).(*handshake)
+	if !ok {
+		return nil
+	}
+	hs.request()
+	release, ok := p.websockets.Acquire(rt.user)
+	if !ok {
+		return errTooManyWebsockets
+	}
+	hs.websocket = release
+	return nil
+}
+
+// modifyResponse is the ReverseProxy's ModifyResponse for rt: it keeps
+// what the server answers to the server, counts an accepted websocket and
+// records activity.
+func (p *Proxy) modifyResponse(rt *route, res *http.Response) error {
+	dropServerHeaders(res.Header)
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		if err := p.upgraded(rt, res); err != nil {
+			return err
+		}
+	}
+	return p.watchResponse(rt, res)
+}
+
+// tooManyWebsockets answers an upgrade beyond rt's user's cap.
+func (p *Proxy) tooManyWebsockets(w http.ResponseWriter, rt *route) {
+	w.Header().Set("Retry-After", "10")
+	plain(w, http.StatusTooManyRequests, fmt.Sprintf("%s's server has %d websockets open, the most one server may have; close notebook tabs you no longer use.", rt.user, p.maxWebsockets))
 }
 
 // isUpgrade reports whether r asks to switch protocols, by the test
@@ -215,14 +313,16 @@ func (p *Proxy) newReverseProxy(rt *route) *httputil.ReverseProxy {
 		Transport:      p.transport,
 		ErrorLog:       p.errorLog,
 		BufferPool:     &p.buffers,
-		ModifyResponse: func(res *http.Response) error { return p.watchResponse(rt, res) },
+		ModifyResponse: func(res *http.Response) error { return p.modifyResponse(rt, res) },
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.proxyError(rt, w, r, err)
 		},
 	}
 }
 
-func newTransport() *http.Transport {
+// newTransport returns the transport to users' servers; conns bounds the
+// connections to one server, which is one user's.
+func newTransport(conns int) *http.Transport {
 	return &http.Transport{
 		// Proxy stays nil: container addresses must never be sent to an
 		// HTTP_PROXY from the environment.
@@ -236,7 +336,9 @@ func newTransport() *http.Transport {
 		// notebook open and close connections constantly, and hundreds
 		// of users then run out of ephemeral ports (CHP #557).
 		MaxIdleConnsPerHost:   64,
+		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		// Pass encodings through untouched rather than gzip on loopback.
 		DisableCompression: true,

@@ -167,6 +167,23 @@ CREATE TABLE setup_codes (
 ALTER TABLE users ADD COLUMN reset INTEGER;
 UPDATE users SET must_set_password = 0 WHERE admin;
 `},
+	{name: "retired ports", sql: `
+-- A port a deleted user held is retired rather than free (see UserPort):
+-- visitors' browsers keep what its origin left there. seq orders
+-- retirements, the oldest lowest. The triggers keep the table right
+-- however a port is let go of (deleting a user cascades here) or taken.
+CREATE TABLE retired_ports (
+	port INTEGER PRIMARY KEY,
+	seq  INTEGER NOT NULL
+);
+CREATE TRIGGER user_ports_retire AFTER DELETE ON user_ports BEGIN
+	INSERT OR REPLACE INTO retired_ports (port, seq)
+		VALUES (OLD.port, (SELECT coalesce(max(seq), 0) + 1 FROM retired_ports));
+END;
+CREATE TRIGGER user_ports_reuse AFTER INSERT ON user_ports BEGIN
+	DELETE FROM retired_ports WHERE port = NEW.port;
+END;
+`},
 }
 
 // SchemaVersion is the schema version this build writes.

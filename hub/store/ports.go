@@ -11,11 +11,21 @@ import (
 var ErrNoFreePort = errors.New("no free port")
 
 // UserPort returns the port of user's origin. The first time, it gives
-// them the lowest port of first..last that no user holds and that take
-// accepts (take binds it, so a port another program uses is passed over);
-// take is not called for a port the user already has. The port stays the
-// user's, whatever the range later becomes, until the user is deleted; so
-// two users never share one.
+// them a port of first..last that no user holds and that take accepts
+// (take binds it, so a port another program uses is passed over): the
+// lowest never used before, or when the range has none left, the one
+// retired longest ago. take is not called for a port the user already
+// has. The port stays the user's, whatever the range later becomes, until
+// the user is deleted; so two users never share one.
+//
+// A deleted user's port is retired rather than free because an origin
+// outlives its owner in every browser that visited it: a service worker
+// (which the proxy keeps under /user/NAME/, but which still runs there),
+// localStorage, IndexedDB, caches, and permissions granted to the origin.
+// The next user on that port inherits all of it, readable by their pages
+// and theirs by what the old owner's left. Nothing the hub sends can clear
+// every visitor's browser, so the port goes to a new user as late as the
+// range allows.
 func (s *Store) UserPort(ctx context.Context, user string, first, last int, take func(port int) error) (int, error) {
 	var port int
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -27,15 +37,12 @@ func (s *Store) UserPort(ctx context.Context, user string, first, last int, take
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		held, err := heldPorts(ctx, tx, first, last)
+		candidates, err := freePorts(ctx, tx, first, last)
 		if err != nil {
 			return err
 		}
 		var refused error
-		for port = first; port <= last; port++ {
-			if held[port] {
-				continue
-			}
+		for _, port = range candidates {
 			if refused = take(port); refused == nil {
 				_, err = tx.ExecContext(ctx, "INSERT INTO user_ports (user_id, port) VALUES (?, ?)", uid, port)
 				return err
@@ -50,6 +57,40 @@ func (s *Store) UserPort(ctx context.Context, user string, first, last int, take
 		return 0, fmt.Errorf("port for %q: %w", user, err)
 	}
 	return port, nil
+}
+
+// freePorts returns the ports of first..last that no user holds, in the
+// order UserPort offers them: never used, lowest first; then retired,
+// oldest first.
+func freePorts(ctx context.Context, tx *sql.Tx, first, last int) ([]int, error) {
+	held, err := heldPorts(ctx, tx, first, last)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT port FROM retired_ports WHERE port BETWEEN ? AND ? ORDER BY seq", first, last)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var retired []int
+	for rows.Next() {
+		var p int
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		retired = append(retired, p)
+		held[p] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var free []int
+	for p := first; p <= last; p++ {
+		if !held[p] {
+			free = append(free, p)
+		}
+	}
+	return append(free, retired...), nil
 }
 
 // heldPorts returns the ports of first..last that users hold.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -40,13 +41,15 @@ func TestUserPortIsKeptUntilTheUserIsDeleted(t *testing.T) {
 	if err := s.DeleteUser(ctx, "alicia"); err != nil {
 		t.Fatal(err)
 	}
-	// The freed port goes to the next user; the range then runs out.
-	if p := port("carol"); p != 8100 {
-		t.Errorf("carol = %d, want the freed 8100", p)
+	// The next user gets a port never used; the deleted user's port goes
+	// only to a user after that, when the range has no other; then the
+	// range runs out.
+	if p := port("carol"); p != 8102 {
+		t.Errorf("carol = %d, want 8102, never used", p)
 	}
 	mustUser(t, s, "dave")
-	if p := port("dave"); p != 8102 {
-		t.Errorf("dave = %d, want 8102", p)
+	if p := port("dave"); p != 8100 {
+		t.Errorf("dave = %d, want the retired 8100", p)
 	}
 	mustUser(t, s, "erin")
 	if _, err := s.UserPort(ctx, "erin", 8100, 8102, takeAny); !errors.Is(err, ErrNoFreePort) {
@@ -56,7 +59,7 @@ func TestUserPortIsKeptUntilTheUserIsDeleted(t *testing.T) {
 		t.Errorf("unknown user: %v, want ErrNotFound", err)
 	}
 	all, err := s.UserPorts(ctx)
-	if err != nil || len(all) != 3 || all["bob"] != 8101 || all["carol"] != 8100 || all["dave"] != 8102 {
+	if err != nil || len(all) != 3 || all["bob"] != 8101 || all["carol"] != 8102 || all["dave"] != 8100 {
 		t.Errorf("UserPorts = %v, %v", all, err)
 	}
 }
@@ -120,5 +123,61 @@ func TestUserPortsNeverShared(t *testing.T) {
 			t.Errorf("%s and %s share port %d", other, names[i], p)
 		}
 		seen[p] = names[i]
+	}
+}
+
+// A deleted user's port keeps what visitors' browsers stored for its
+// origin, so it passes to another user as late as possible: ports never
+// used go first, then retired ones, the one retired longest ago first.
+func TestRetiredPortsGoLastOldestFirst(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	port := func(user string) int {
+		t.Helper()
+		mustUser(t, s, user)
+		p, err := s.UserPort(ctx, user, 8100, 8104, takeAny)
+		if err != nil {
+			t.Fatalf("UserPort(%s): %v", user, err)
+		}
+		return p
+	}
+	for i, u := range []string{"u0", "u1", "u2"} {
+		if p := port(u); p != 8100+i {
+			t.Fatalf("%s = %d, want %d", u, p, 8100+i)
+		}
+	}
+	// Retired in the order u2, u0 (and u1 renamed, which retires nothing).
+	for _, u := range []string{"u2", "u0"} {
+		if err := s.DeleteUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	renamed := "u1b"
+	if _, err := s.UpdateUser(ctx, "u1", UserUpdate{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, u := range []string{"a", "b", "c", "d"} {
+		got = append(got, port(u))
+	}
+	if want := []int{8103, 8104, 8102, 8100}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ports given after retirements = %v, want %v: fresh ones, then the oldest retired", got, want)
+	}
+	// A retired port taken by another program is passed over for the next.
+	mustUser(t, s, "e")
+	if err := s.DeleteUser(ctx, "a"); err != nil { // 8103 retires
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "b"); err != nil { // 8104 retires
+		t.Fatal(err)
+	}
+	busy := func(p int) error {
+		if p == 8103 {
+			return errors.New("address already in use")
+		}
+		return nil
+	}
+	if p, err := s.UserPort(ctx, "e", 8100, 8104, busy); err != nil || p != 8104 {
+		t.Errorf("e = %d, %v; want 8104, past the busy 8103", p, err)
 	}
 }

@@ -147,12 +147,17 @@ func (c *Classhub) Stop() {
 
 // API makes one REST call and returns the status and body.
 func (c *Classhub) API(ctx context.Context, method, path, token string, body any) (int, []byte, error) {
+	return c.APIAt(ctx, method, c.Base, path, token, body)
+}
+
+// APIAt is API at another origin of the hub's, such as a user's server's.
+func (c *Classhub) APIAt(ctx context.Context, method, base, path, token string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
 	if err != nil {
 		return 0, nil, err
 	}

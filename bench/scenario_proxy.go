@@ -153,7 +153,8 @@ func (l *lab) proxyLoad(ctx context.Context) error {
 // all paths alike.
 func (l *lab) websockets(ctx context.Context) error {
 	p := l.rep.Params
-	code, body, err := l.ch.API(ctx, http.MethodPost, "/user/"+l.alice+"/api/kernels", l.aliceTok, map[string]string{"name": "python3"})
+	// Her server's API is at her own origin; the hub's redirects there.
+	code, body, err := l.ch.APIAt(ctx, http.MethodPost, l.aliceOrigin, "/user/"+l.alice+"/api/kernels", l.aliceTok, map[string]string{"name": "python3"})
 	if err != nil || code != http.StatusCreated {
 		return fmt.Errorf("create a kernel: HTTP %d %s %v", code, body, err)
 	}
@@ -163,7 +164,7 @@ func (l *lab) websockets(ctx context.Context) error {
 	if err := json.Unmarshal(body, &k); err != nil || k.ID == "" {
 		return fmt.Errorf("create a kernel: %s %v", body, err)
 	}
-	defer l.ch.API(context.WithoutCancel(ctx), http.MethodDelete, "/user/"+l.alice+"/api/kernels/"+k.ID, l.aliceTok, nil)
+	defer l.ch.APIAt(context.WithoutCancel(ctx), http.MethodDelete, l.aliceOrigin, "/user/"+l.alice+"/api/kernels/"+k.ID, l.aliceTok, nil)
 	wsURL := func(base string) string {
 		return "ws" + strings.TrimPrefix(base, "http") + "/user/" + l.alice + "/api/kernels/" + k.ID + "/channels"
 	}

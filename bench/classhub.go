@@ -55,8 +55,9 @@ func NewClasshub(bin, dataDir, logDir, network string) (*Classhub, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Each user's server has a port of its own; the block is this run's.
-	userPorts, err := freeport.Block("127.0.0.1", 16)
+	// Each user's server has a port of its own, kept for the run; the
+	// block is this run's, with room for every student a burst starts.
+	userPorts, err := freeport.Block("127.0.0.1", userPortBlock)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +74,16 @@ func NewClasshub(bin, dataDir, logDir, network string) (*Classhub, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	// Limits stay classhub's defaults; the floor copies them.
 	cfg := fmt.Sprintf("# Written by classhub-bench; used once.\nlisten = %q\nnetwork = %q\nhub_port = %d\nuser_ports = \"%d-%d\"\njoin_code = %q\n",
-		"127.0.0.1:"+strconv.Itoa(port), network, hubPort, userPorts, userPorts+15, c.JoinCode)
+		"127.0.0.1:"+strconv.Itoa(port), network, hubPort, userPorts, userPorts+userPortBlock-1, c.JoinCode)
 	if err := os.WriteFile(filepath.Join(dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("classhub config: %w", err)
 	}
 	return c, nil
 }
+
+// userPortBlock is how many ports a run's hub gives its users' servers:
+// more than the largest burst and the other scenarios' users together.
+const userPortBlock = 128
 
 // UserOrigin returns the origin (scheme://host:port) of name's running
 // server: the hub's origin redirects /user/NAME/ there, and only there is

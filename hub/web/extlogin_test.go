@@ -11,8 +11,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/extauth"
 	"github.com/classhub/classhub/hub/extauth/githubtest"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -525,4 +529,50 @@ func TestGitHubLoginFailedCallbackUsesUpTheState(t *testing.T) {
 	victim = e.client()
 	victim.plantState(back)
 	wantRefused(t, victim, victim.get(back), before, http.StatusBadRequest, "already used")
+}
+
+func TestSignupLeavesExternalNamesFree(t *testing.T) {
+	e := newEnv(t)
+	cfg := config.Default()
+	cfg.GitHub = config.GitHub{ClientID: "id", AllowedUsers: []string{"Alice", "bob"}, AdminUsers: []string{"teacher"}}
+	cfg.OIDC = config.OIDC{Issuer: "https://idp.test"}
+	e.hub = core.New(core.Options{Config: cfg, Store: e.store, Spawner: e.spawner, Router: spawnertest.NewRouter(),
+		Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+	t.Cleanup(e.hub.Close)
+	gh := e.withGitHub(false)
+	e.setJoinCode("KT7-QX2")
+
+	// A student with the join code tries to take the instructor's GitHub
+	// login, a classmate's, and a school address.
+	c := e.client()
+	xsrf := c.get("/hub/signup").xsrf(t)
+	before := e.users()
+	for name, says := range map[string]string{"Teacher": "log in with GitHub on the login page", "alice": "log in with GitHub on the login page",
+		"teacher@school.example": "use the school login on the login page"} {
+		p := c.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {name},
+			"password": {"squatters-password"}, "confirm": {"squatters-password"}})
+		wantRefused(t, c, p, before, http.StatusConflict, "if not, pick")
+		wantBody(t, p, says, "The username "+strings.ToLower(name)+" is kept")
+	}
+	// So the instructor's GitHub login still works, as an instructor.
+	gh.LogInAs("teacher")
+	teacher := e.client()
+	wantRedirect(t, teacher.get(teacher.startGitHub("")), http.StatusFound, "/hub/")
+	if got := e.users(); !strings.Contains(got, `teacher admin=true hash="" must=false login="github"`) {
+		t.Errorf("accounts after the teacher's GitHub login:\n%s", got)
+	}
+	// Other names sign up as before.
+	wantStatus(t, c.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {"carol"},
+		"password": {"carols-password"}, "confirm": {"carols-password"}}), http.StatusFound)
+
+	// The instructor may add such a name deliberately, warned that the
+	// person's external login will be refused.
+	root := e.loggedIn("teacher")
+	p := root.post("/hub/admin/users", url.Values{"_xsrf": {root.csrf()}, "usernames": {"alice\ndave"}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "The username alice is kept for an external login", "will be refused")
+	wantNoBody(t, p, "The username dave")
+	if _, err := e.store.GetUser(context.Background(), "alice"); err != nil {
+		t.Errorf("the instructor could not add alice: %v", err)
+	}
 }

@@ -13,17 +13,17 @@ import (
 // local account (a password or a setup code) would take from them.
 var ErrExternalName = errors.New("the username belongs to an external login")
 
-// ExternalName says, with an error that is ErrExternalName and reads as a sentence for the person
-// signing up, why a local account named name (normalized) would take the
-// name of someone an external login in cfg lets in, or returns nil. An
-// external login never takes over an account that logs in another way
-// (web's externalUser), so once a student signs up as the instructor's
-// GitHub login or a school address, the real person's login is refused
-// for good. The names it knows: those GitHub's allowed_users and
-// admin_users list, those OIDC's admin_users list, and, where OIDC names
-// people by their e-mail address, every name holding '@'.
-// Members of allowed organizations or groups are not known in advance:
-// their names stay first come.
+// ExternalName says why a local account named name (normalized) would
+// take the name of someone an external login in cfg lets in, with an
+// error that is ErrExternalName and reads as a sentence for the person
+// signing up, or returns nil. An external login never takes over an
+// account that logs in another way (web's externalUser), so once a
+// student signs up as the instructor's GitHub login or a school address,
+// the real person's login is refused for good. The names it knows: those
+// GitHub's allowed_users and admin_users list, those OIDC's admin_users
+// list, and, where OIDC names people by their e-mail address, every name
+// holding '@'. Members of allowed organizations or groups are not known
+// in advance: their names stay first come.
 //
 // Sign-up by join code checks this; an instructor adding users does not
 // (they may mean it) but is warned.

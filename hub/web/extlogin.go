@@ -28,7 +28,9 @@ const StateCookie = "classhub-oauth-state"
 
 // HostStateCookie is the state cookie on HTTPS: a __Host- cookie has
 // Path=/ and no Domain, so a user's origin under the hub's domain cannot
-// set it for the hub, and the proxy strips it from what servers get.
+// set it for the hub (one on another port of the hub's host still can:
+// switchesUser says what holds then), and the proxy strips it from what
+// servers get.
 const HostStateCookie = "__Host-" + StateCookie
 
 const callbackPath = "/hub/oauth_callback"
@@ -241,8 +243,11 @@ func (wb *Web) oauthCallback(w http.ResponseWriter, r *http.Request) {
 // her name at the top of every hub page.
 func (wb *Web) switchesUser(r *http.Request, p extauth.Provider, name string) string {
 	if cur, ok := wb.session(r); ok && cur.User.Name != name {
-		title := p.Title()
-		return "You are logged in as " + cur.User.Name + ": log out first, then " + strings.ToLower(title[:1]) + title[1:] + "."
+		then := "log in with " + p.ID()
+		if title := p.Title(); title != "" {
+			then = strings.ToLower(title[:1]) + title[1:]
+		}
+		return "You are logged in as " + cur.User.Name + ": log out first, then " + then + "."
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -21,6 +22,21 @@ func run(t *testing.T, dataDir string, args ...string) (stdout, stderr string, c
 	var out, errb bytes.Buffer
 	code = Main(append(args, "--data-dir", dataDir), Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("")})
 	return out.String(), errb.String(), code
+}
+
+func TestUsersAddWarnsOfExternalNames(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "[github]\nclient_id = \"id\"\nclient_secret = \"secret\"\nadmin_users = [\"Teacher\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, dir, "users", "add", "teacher", "carol")
+	if code != 0 || !strings.Contains(out, "added teacher") || !strings.Contains(out, "added carol") {
+		t.Fatalf("users add: %d %q %q", code, out, errs)
+	}
+	if !strings.Contains(errs, "warning: The username teacher is kept for an external login") || strings.Contains(errs, "carol") {
+		t.Errorf("users add warned %q", errs)
+	}
 }
 
 func TestUsersAddListTokenWithoutAHub(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/roster"
@@ -70,8 +71,14 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		h := core.New(core.Options{Store: st})
 		defer h.Close()
 		created, err := h.AddUsers(ctx, fs.Args(), *admin)
+		// The warnings need the settings; a settings file that does not
+		// load is serve's to report, not a reason to hide the accounts.
+		cfg, cfgErr := config.Load(g.configPath())
 		for _, a := range created {
 			printAccount(env.Stdout, "added", a)
+			if warn := core.LocalAccountWarning(cfg, a.Name); cfgErr == nil && warn != "" {
+				fmt.Fprintf(env.Stderr, "warning: %s.\n", warn)
+			}
 		}
 		if err != nil {
 			return err

@@ -167,7 +167,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		},
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie},
+		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {

@@ -202,7 +202,8 @@ const MinPasswordLen = 8
 // meets the rules (else a *PasswordRuleError says which), and firstLogin
 // reports that case. Of two people claiming the same account at once only
 // one wins; the other is checked against the winner's password like any
-// later login. An instructor's account is never claimed.
+// later login. An instructor's account is never claimed, nor one reset
+// (store.ClaimPassword says why).
 func (a *Authenticator) CheckPassword(ctx context.Context, name, password string) (u store.User, firstLogin bool, err error) {
 	u, err = a.Store.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -214,7 +215,7 @@ func (a *Authenticator) CheckPassword(ctx context.Context, name, password string
 	if err != nil {
 		return u, false, err
 	}
-	if u.MustSetPassword && u.PasswordHash == "" && !u.Admin && a.ClaimAccounts != nil && a.ClaimAccounts() {
+	if u.MustSetPassword && u.PasswordHash == "" && !u.Admin && u.Reset.IsZero() && a.ClaimAccounts != nil && a.ClaimAccounts() {
 		hash, err := HashPassword(password)
 		if err != nil {
 			return u, false, err

@@ -115,7 +115,9 @@ type Config struct {
 	// ClaimAccounts lets the first person to log in as a pre-created
 	// student choose its password without the setup code, as JupyterHub's
 	// FirstUseAuthenticator does: for informal workshops only, where
-	// nobody would take a classmate's name. Never for instructors.
+	// nobody would take a classmate's name. Never for instructors, nor for
+	// a student an instructor has reset: the reset's setup code is the way
+	// back in.
 	ClaimAccounts bool `toml:"claim_accounts"`
 	// Owner is the person at this laptop: an admin whose notebook the
 	// tray's "Open my notebook" opens. Empty means the login name.

@@ -296,11 +296,13 @@ func (s *Store) SetPassword(ctx context.Context, name, hash string) (User, error
 // waiting for one (MustSetPassword, no hash), as SetPassword does, and
 // reports whether it did: a class with claim_accounts lets the first
 // person to type a name choose its password. An instructor's account is
-// never claimed. The check and the write are one statement, so of two
-// people claiming the same account at once exactly one wins; the other,
-// like anyone naming an account that has a password, is an instructor's
-// or is not waiting for one (the laptop's owner), gets false and changes
-// nothing.
+// never claimed, nor one an instructor has reset: the reset's new setup
+// code is then the only way in, or a reset would hand a student's files
+// to whoever types the name first. The check and the write are one
+// statement, so of two people claiming the same account at once exactly
+// one wins; the other, like anyone naming an account that has a password,
+// is an instructor's, was reset or is not waiting for one (the laptop's
+// owner), gets false and changes nothing.
 func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, bool, error) {
 	if hash == "" {
 		return User{}, false, fmt.Errorf("claim %q: the password hash is empty", name)
@@ -310,7 +312,7 @@ func (s *Store) ClaimPassword(ctx context.Context, name, hash string) (User, boo
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx,
 			"UPDATE users SET password_hash = ?, must_set_password = 0 "+
-				"WHERE name = ? AND must_set_password AND NOT admin AND coalesce(password_hash, '') = '' RETURNING "+userColumns,
+				"WHERE name = ? AND must_set_password AND NOT admin AND coalesce(password_hash, '') = '' AND reset IS NULL RETURNING "+userColumns,
 			hash, name))
 		if err != nil {
 			return err

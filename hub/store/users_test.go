@@ -200,12 +200,27 @@ func TestClaimPassword(t *testing.T) {
 	if _, ok, err := s.ClaimPassword(ctx, "nobody", "$2a$10$mine"); err != nil || ok {
 		t.Errorf("claiming a missing user = %v, %v; want false", ok, err)
 	}
-	// A teacher's reset makes the account claimable again.
+	// Removing the password makes the account claimable again.
 	if _, err := s.SetPassword(ctx, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$third"); err != nil || !ok {
-		t.Errorf("claiming alice after a reset = %v, %v", ok, err)
+		t.Errorf("claiming alice after removing her password = %v, %v", ok, err)
+	}
+	// An instructor's reset does not: its new setup code is the only way
+	// in, or whoever typed her name first would get her files.
+	if _, err := s.ResetCredentials(ctx, "alice", Credentials{SetupCode: "code", CodeTTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.GetUser(ctx, "alice")
+	if !before.MustSetPassword || before.PasswordHash != "" {
+		t.Fatalf("after the reset: %+v", before)
+	}
+	if _, ok, err := s.ClaimPassword(ctx, "alice", "$2a$10$stranger"); err != nil || ok {
+		t.Errorf("claiming alice after a reset = %v, %v; want false", ok, err)
+	}
+	if after, _ := s.GetUser(ctx, "alice"); after != before {
+		t.Errorf("a refused claim changed alice: %+v, was %+v", after, before)
 	}
 }
 

@@ -29,6 +29,8 @@ type accountsData struct {
 	// CSV is a data: URL of Rows, so they can be saved for printing
 	// without the hub keeping them anywhere.
 	CSV template.URL
+	// Warnings are core.LocalAccountWarning's for these accounts.
+	Warnings []string
 }
 
 // showAccounts renders accountsData for accounts with a heading.
@@ -36,6 +38,12 @@ func (wb *Web) showAccounts(w http.ResponseWriter, r *http.Request, p auth.Princ
 	d := accountsData{Heading: heading, Rows: roster.AccountHandouts(accounts), Skipped: skipped, Link: wb.classLink(r) + "hub/setup",
 		Expires: wb.now().Add(core.SetupCodeTTL)}
 	d.CSV = handoutsCSV(d.Rows, wb.classLink(r))
+	cfg := wb.hub.Config()
+	for _, a := range accounts {
+		if warn := core.LocalAccountWarning(cfg, a.Name); warn != "" {
+			d.Warnings = append(d.Warnings, sentence(warn))
+		}
+	}
 	v := userView(p, heading, "admin")
 	v.Page = d
 	wb.render(w, http.StatusOK, "accounts", v)

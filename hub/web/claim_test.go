@@ -59,3 +59,37 @@ func TestNobodyClaimsAnInstructor(t *testing.T) {
 func apiTokenSpec(user string) store.TokenSpec {
 	return store.TokenSpec{User: user, Kind: store.KindAPI, Scopes: []string{"inherit"}}
 }
+
+// TestNobodyClaimsAResetStudent: in a class that claims accounts, a
+// student the instructor resets (say, who forgot her password) waits for
+// the reset's new setup code; a stranger typing her name with a password
+// of their choosing does not get her account and files.
+func TestNobodyClaimsAResetStudent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.setClaimAccounts(true)
+	if _, err := e.hub.AddUsers(ctx, []string{"bob"}, false); err != nil {
+		t.Fatal(err)
+	}
+	bob := e.client()
+	wantStatus(t, bob.login("bob", "bobs-first-password", "/hub/home"), http.StatusFound)
+
+	reset, err := e.hub.ResetUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.store.GetUser(ctx, "bob")
+	stranger := e.client()
+	stranger.addr = "192.0.2.66"
+	p := stranger.login("bob", "chosen by a stranger", "/hub/home")
+	if p.StatusCode != http.StatusForbidden || stranger.session() != "" {
+		t.Errorf("a stranger typing a reset student's name got %d and a session %v", p.StatusCode, stranger.session() != "")
+	}
+	if after, _ := e.store.GetUser(ctx, "bob"); after != before {
+		t.Errorf("typing bob's name changed the account: %+v, was %+v", after, before)
+	}
+	// The setup code still gets bob in.
+	if _, err := e.hub.SetUpAccount(ctx, "bob", reset.SetupCode, "bobs-new-password"); err != nil {
+		t.Errorf("the reset's setup code: %v", err)
+	}
+}

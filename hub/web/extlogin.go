@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,9 +22,16 @@ import (
 
 // StateCookie binds an external login under way to the browser that
 // started it: the callback must come with the state the cookie holds, so
-// nobody can send a victim's browser back with a code of their own. Only
-// the callback gets it.
+// nobody can send a victim's browser back with a code of their own. On
+// plain HTTP only the callback gets it; on HTTPS it is HostStateCookie.
 const StateCookie = "classhub-oauth-state"
+
+// HostStateCookie is the state cookie on HTTPS: a __Host- cookie has
+// Path=/ and no Domain, so a user's origin under the hub's domain cannot
+// set it for the hub (one on another port of the hub's host still can:
+// switchesUser says what holds then), and the proxy strips it from what
+// servers get.
+const HostStateCookie = "__Host-" + StateCookie
 
 const callbackPath = "/hub/oauth_callback"
 
@@ -126,9 +134,22 @@ func (wb *Web) oauthLogin(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusTooManyRequests, "Too many logins are under way from this computer. Finish one, or wait ten minutes and try again.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: StateCookie, Value: state, Path: callbackPath, HttpOnly: true,
-		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(extLoginTTL / time.Second)})
+	http.SetCookie(w, wb.stateCookie(state))
 	http.Redirect(w, r, p.AuthCodeURL(state, verifier), http.StatusFound)
+}
+
+// stateCookie is the state cookie carrying state, or expiring it when
+// state is "".
+func (wb *Web) stateCookie(state string) *http.Cookie {
+	c := &http.Cookie{Name: StateCookie, Value: state, Path: callbackPath, HttpOnly: true,
+		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(extLoginTTL / time.Second)}
+	if wb.auth.Secure {
+		c.Name, c.Path = HostStateCookie, "/"
+	}
+	if state == "" {
+		c.MaxAge = -1
+	}
+	return c
 }
 
 // callbackOrigin is the scheme and host of the address p sends browsers
@@ -150,15 +171,17 @@ func callbackOrigin(p extauth.Provider) *url.URL {
 // the code, and the name must be free or already this provider's.
 // Anything else shows a page saying what to do, and changes nothing.
 func (wb *Web) oauthCallback(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: StateCookie, Path: callbackPath, HttpOnly: true,
-		Secure: wb.auth.Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, wb.stateCookie(""))
+	// The state is used up by any callback that names it, matched or not:
+	// a code and state copied from a callback that failed in one browser
+	// cannot be tried again in another.
 	state := r.FormValue("state")
-	c, err := r.Cookie(StateCookie)
+	pl, ok := wb.extLogins.take(state, wb.now())
+	c, err := r.Cookie(wb.stateCookie("").Name)
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		wb.fail(w, r, http.StatusBadRequest, "This login was not started in this browser, or it was already used. Go back to the login page and log in again.")
 		return
 	}
-	pl, ok := wb.extLogins.take(state, wb.now())
 	if !ok {
 		wb.fail(w, r, http.StatusBadRequest, "This login has expired or was already used. Go back to the login page and log in again.")
 		return
@@ -183,6 +206,11 @@ func (wb *Web) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusBadGateway, sentence(err.Error()))
 		return
 	}
+	if msg := wb.switchesUser(r, pl.provider, core.NormalizeName(id.Name)); msg != "" {
+		wb.log.Printf("web: %s login as %q refused: %s", pl.provider.ID(), id.Name, msg)
+		wb.fail(w, r, http.StatusConflict, msg)
+		return
+	}
 	name, status, msg, err := wb.externalUser(r.Context(), pl.provider, id)
 	if err != nil {
 		wb.internal(w, r, err)
@@ -198,6 +226,30 @@ func (wb *Web) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	wb.log.Printf("web: %s logged in with %s", name, pl.provider.ID())
 	http.Redirect(w, r, orDefault(pl.next, "/hub/"), http.StatusFound)
+}
+
+// switchesUser says why the callback must not log this browser in as
+// name, "" if it may.
+//
+// Cookies ignore ports, so a page a student serves can plant the state
+// cookie of a login she started and send a visitor to the callback with
+// her code and state: the visitor's browser would come back logged in as
+// her, their work landing in her account. A browser logged in as someone
+// else is therefore never switched: they log out first. (A login cookie
+// planted beside theirs to hide their login never gets here: refusePlanted
+// answers first.) A browser with no login can still be logged in as her
+// this way: that is the login fixation hub/auth/cookie.go accepts for a
+// planted login cookie, which she could plant as well; the visitor sees
+// her name at the top of every hub page.
+func (wb *Web) switchesUser(r *http.Request, p extauth.Provider, name string) string {
+	if cur, ok := wb.session(r); ok && cur.User.Name != name {
+		then := "log in with " + p.ID()
+		if title := p.Title(); title != "" {
+			then = strings.ToLower(title[:1]) + title[1:]
+		}
+		return "You are logged in as " + cur.User.Name + ": log out first, then " + then + "."
+	}
+	return ""
 }
 
 // exchange asks the provider about code, a few logins at a time.

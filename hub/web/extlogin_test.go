@@ -11,8 +11,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/extauth"
 	"github.com/classhub/classhub/hub/extauth/githubtest"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -416,14 +420,159 @@ func TestPasswordsOff(t *testing.T) {
 
 func TestStateCookieIsSecureOnHTTPS(t *testing.T) {
 	e := newEnv(t)
-	e.withLogins(false, &fakeProvider{id: "github"})
+	e.withLogins(false, &fakeProvider{id: "github", who: extauth.Identity{Name: "alice"}})
 	e.web.auth.Secure = true
 	p := e.client().get("/hub/oauth_login?provider=github")
 	wantStatus(t, p, http.StatusFound)
+	var state *http.Cookie
 	for _, ck := range p.Cookies() {
-		if ck.Name == StateCookie && ck.Secure && ck.HttpOnly {
-			return
+		if ck.Name == HostStateCookie && ck.Secure && ck.HttpOnly && ck.Path == "/" && ck.Domain == "" {
+			state = ck
 		}
 	}
-	t.Errorf("no Secure, HttpOnly state cookie in %v", p.Cookies())
+	if state == nil {
+		t.Fatalf("no __Host-, Secure, HttpOnly state cookie at / in %v", p.Cookies())
+	}
+	// The callback reads the __Host- cookie, never the plain name, which
+	// a page on another port could set for any path.
+	back := "/hub/oauth_callback?code=x&state=" + state.Value
+	plain := e.client().do("GET", back, nil, http.Header{"Cookie": {StateCookie + "=" + state.Value}})
+	wantBody(t, plain, "not started in this browser")
+	p = e.client().get("/hub/oauth_login?provider=github")
+	u, _ := url.Parse(p.Header.Get("Location"))
+	state.Value = u.Query().Get("state")
+	wantStatus(t, e.client().do("GET", "/hub/oauth_callback?code=x&state="+state.Value, nil,
+		http.Header{"Cookie": {HostStateCookie + "=" + state.Value}}), http.StatusFound)
+}
+
+// plantState sets state as the state cookie at the callback's path, as a
+// page on another port of the hub's host can.
+func (c *client) plantState(back string) {
+	u, _ := url.Parse(back)
+	c.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: callbackPath},
+		[]*http.Cookie{{Name: StateCookie, Value: u.Query().Get("state"), Path: callbackPath}})
+}
+
+func TestGitHubLoginNeverSwitchesALoggedInBrowser(t *testing.T) {
+	e := newEnv(t)
+	gh := e.withGitHub(false)
+	e.addUser("bob", "bob-password", false)
+	e.addUser("teacher", "teacher-password", true)
+	gh.LogInAs("alice")
+
+	// mallory (GitHub's alice) starts a login with curl, keeps its state,
+	// approves at GitHub and copies the callback's code and state; her
+	// page plants the state cookie in a logged-in visitor's browser and
+	// sends it to the callback.
+	for _, victim := range []string{"bob", "teacher"} {
+		back := e.client().startGitHub("")
+		before := e.users()
+		c := e.loggedIn(victim)
+		secret := c.session()
+		c.plantState(back)
+		p := c.get(back)
+		wantStatus(t, p, http.StatusConflict)
+		wantBody(t, p, "You are logged in as "+victim+": log out first, then log in with GitHub.")
+		if c.session() != secret {
+			t.Errorf("%s's browser lost its login", victim)
+		}
+		if _, err := e.store.LookupSession(context.Background(), secret); err != nil {
+			t.Errorf("%s's session was ended: %v", victim, err)
+		}
+		if e.users() != before {
+			t.Errorf("the refused callback changed the accounts:\n%s", e.users())
+		}
+	}
+
+	// A login cookie planted next to the visitor's (so that the hub does
+	// not see their login) does not let the callback through either.
+	back := e.client().startGitHub("")
+	c := e.loggedIn("bob")
+	c.plantState(back)
+	c.jar.SetCookies(&url.URL{Scheme: "http", Host: "hub.test", Path: callbackPath},
+		[]*http.Cookie{{Name: "jupyterhub-hub-login", Value: "junk", Path: callbackPath}})
+	secret := c.session()
+	p := c.get(back)
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "did not set")
+	if c.session() != secret {
+		t.Error("bob's browser lost its login to a planted cookie")
+	}
+	wantStatus(t, c.get(back), http.StatusConflict)
+
+	// Logging in again as oneself is no switch.
+	c = e.client()
+	wantStatus(t, c.get(c.startGitHub("")), http.StatusFound)
+	wantRedirect(t, c.get(c.startGitHub("/hub/home")), http.StatusFound, "/hub/home")
+}
+
+func TestGitHubLoginFailedCallbackUsesUpTheState(t *testing.T) {
+	e := newEnv(t)
+	gh := e.withGitHub(false)
+	gh.LogInAs("alice")
+	before := e.users()
+	// mallory's browser follows GitHub back to the callback without the
+	// state cookie (curl kept it): refused, and the state is spent, so
+	// the copied code and state log no other browser in.
+	back := e.client().startGitHub("")
+	mallory := e.client()
+	wantRefused(t, mallory, mallory.get(back), before, http.StatusBadRequest, "not started in this browser")
+	victim := e.client()
+	victim.plantState(back)
+	wantRefused(t, victim, victim.get(back), before, http.StatusBadRequest, "already used")
+	// So does a callback with another browser's state cookie.
+	back = e.client().startGitHub("")
+	other := e.client().startGitHub("")
+	mallory = e.client()
+	mallory.plantState(other)
+	wantRefused(t, mallory, mallory.get(back), before, http.StatusBadRequest, "not started in this browser")
+	victim = e.client()
+	victim.plantState(back)
+	wantRefused(t, victim, victim.get(back), before, http.StatusBadRequest, "already used")
+}
+
+func TestSignupLeavesExternalNamesFree(t *testing.T) {
+	e := newEnv(t)
+	cfg := config.Default()
+	cfg.GitHub = config.GitHub{ClientID: "id", AllowedUsers: []string{"Alice", "bob"}, AdminUsers: []string{"teacher"}}
+	cfg.OIDC = config.OIDC{Issuer: "https://idp.test"}
+	e.hub = core.New(core.Options{Config: cfg, Store: e.store, Spawner: e.spawner, Router: spawnertest.NewRouter(),
+		Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+	t.Cleanup(e.hub.Close)
+	gh := e.withGitHub(false)
+	e.setJoinCode("KT7-QX2")
+
+	// A student with the join code tries to take the instructor's GitHub
+	// login, a classmate's, and a school address.
+	c := e.client()
+	xsrf := c.get("/hub/signup").xsrf(t)
+	before := e.users()
+	for name, says := range map[string]string{"Teacher": "log in with GitHub on the login page", "alice": "log in with GitHub on the login page",
+		"teacher@school.example": "use the school login on the login page"} {
+		p := c.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {name},
+			"password": {"squatters-password"}, "confirm": {"squatters-password"}})
+		wantRefused(t, c, p, before, http.StatusConflict, "if not, pick")
+		wantBody(t, p, says, "The username "+strings.ToLower(name)+" is kept")
+	}
+	// So the instructor's GitHub login still works, as an instructor.
+	gh.LogInAs("teacher")
+	teacher := e.client()
+	wantRedirect(t, teacher.get(teacher.startGitHub("")), http.StatusFound, "/hub/")
+	if got := e.users(); !strings.Contains(got, `teacher admin=true hash="" must=false login="github"`) {
+		t.Errorf("accounts after the teacher's GitHub login:\n%s", got)
+	}
+	// Other names sign up as before.
+	wantStatus(t, c.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {"carol"},
+		"password": {"carols-password"}, "confirm": {"carols-password"}}), http.StatusFound)
+
+	// The instructor may add such a name deliberately, warned that the
+	// person's external login will be refused.
+	root := e.loggedIn("teacher")
+	p := root.post("/hub/admin/users", url.Values{"_xsrf": {root.csrf()}, "usernames": {"alice\ndave"}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "The username alice is kept for an external login", "will be refused")
+	wantNoBody(t, p, "The username dave")
+	if _, err := e.store.GetUser(context.Background(), "alice"); err != nil {
+		t.Errorf("the instructor could not add alice: %v", err)
+	}
 }

@@ -272,6 +272,10 @@ func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Username = name
+	if err := core.ExternalName(wb.hub.Config(), name); err != nil {
+		again(http.StatusConflict, sentence(err.Error()))
+		return
+	}
 	password := r.PostFormValue("password")
 	if password != r.PostFormValue("confirm") {
 		again(http.StatusBadRequest, "The two passwords are not the same. Type the same password in both fields.")

@@ -26,8 +26,14 @@ import (
 //     succeed, so only wrong ones and those in flight count: a hundred
 //     can be checked at once, and when tries in flight fill the budget the
 //     rest are asked to wait a second, not until failures age out.
-//     An IPv6 network's /64 counts as one address, as one machine can
-//     have any address in it.
+//     Here an IPv6 network's /64 counts as one address, as one machine
+//     can have any address in it. The delay of a name from an address,
+//     and whether an address has failed for a name, go by the full
+//     address: on a network where every machine has an address in one
+//     /64, a classmate's guesses for bob must not slow bob. A guesser who
+//     rotates addresses in her /64 gets a fresh delay for each, as one
+//     with many machines does: the name's lock and the /64's budget bound
+//     her.
 const (
 	pairFree     = 3
 	pairMaxDelay = 4 * time.Minute
@@ -142,9 +148,9 @@ type throttle struct {
 	maxKeys int
 
 	mu    sync.Mutex
-	pairs table // name + "\x00" + address
+	pairs table // name + "\x00" + hostKey(address)
 	names table
-	addrs table
+	addrs table // by addrKey
 	swept time.Time
 }
 
@@ -160,8 +166,8 @@ func newThrottle(now func() time.Time) *throttle {
 // next try may go ahead, for a 429 with Retry-After. name is the
 // username, or joinCodeKey or loginLinkKey for those secrets.
 func (t *throttle) Begin(name, addr string) (done func(ok bool), wait time.Duration) {
+	pk := name + "\x00" + hostKey(addr)
 	addr = addrKey(addr)
-	pk := name + "\x00" + addr
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -266,8 +272,18 @@ func (t *throttle) end(name, pk, addr string, start time.Time, bypass, ok bool) 
 	}
 }
 
-// addrKey is the throttle's key for a client address: IPv6 hosts get a
-// /64 each, so the whole network counts as one address.
+// hostKey is the throttle's key for one client address in a pair: the
+// address itself, written one way.
+func hostKey(addr string) string {
+	if ip := net.ParseIP(addr); ip != nil {
+		return ip.String()
+	}
+	return addr
+}
+
+// addrKey is the throttle's key for a client address in the per-address
+// budget: IPv6 hosts get a /64 each, so the whole network counts as one
+// address.
 func addrKey(addr string) string {
 	ip := net.ParseIP(addr)
 	if ip == nil || ip.To4() != nil {

@@ -200,6 +200,35 @@ func TestThrottleAddressBudget(t *testing.T) {
 	}
 }
 
+// TestThrottleKeepsNeighboursApart is a SLAAC network, where every
+// machine has an address in one /64: a classmate's wrong guesses for bob
+// neither slow bob nor make him a guesser while the name is locked.
+func TestThrottleKeepsNeighboursApart(t *testing.T) {
+	th, c := newTestThrottle()
+	const bob, mallory = "2001:db8::b0b", "2001:db8::bad"
+	for range pairFree {
+		try(t, th, "bob", mallory, false)
+	}
+	if w := try(t, th, "bob", mallory, true); w == 0 {
+		t.Fatal("the guesser is not slowed")
+	}
+	if w := try(t, th, "bob", "2001:0db8:0000::0B0B", true); w != 0 {
+		t.Fatalf("bob waits %v for his neighbour's guesses", w)
+	}
+	// While the name is locked, bob's address has not failed for bob:
+	// he gets his turn through the lock, the guesser waits for its end.
+	for i := range nameFailures {
+		try(t, th, "bob", "10.3.0."+strconv.Itoa(i), false)
+	}
+	c.Advance(pairMaxDelay)
+	if w := try(t, th, "bob", mallory, true); w < nameLock-pairMaxDelay {
+		t.Fatalf("the guesser waits %v during the lock", w)
+	}
+	if w := try(t, th, "bob", bob, true); w != 0 {
+		t.Fatalf("bob waits %v during the lock, as a guesser", w)
+	}
+}
+
 // TestThrottleForgets shows memory stays bounded: entries expire, and an
 // attacker rotating names and addresses cannot grow the tables past
 // their cap.

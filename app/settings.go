@@ -77,6 +77,7 @@ type Settings struct {
 	tls                            *widget.Select
 	tlsCert, tlsKey                *widget.Entry
 	passwords                      *widget.Check
+	claim                          *widget.Check
 	ghClient, ghSecret             *widget.Entry
 	ghUsers, ghOrgs, ghAdmins      *widget.Entry
 	pull                           *widget.Select
@@ -118,6 +119,9 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.tlsKey = widget.NewEntry()
 	s.tlsKey.SetPlaceHolder("e.g. /etc/ssl/class.key (PEM)")
 	s.passwords = widget.NewCheck("People can log in with a classhub password", nil)
+	// For an informal workshop only: whoever logs in first as a student
+	// chooses the password. Never instructors (hub/auth).
+	s.claim = widget.NewCheck("Students need no setup code (workshop)", nil)
 	s.ghClient = widget.NewEntry()
 	s.ghClient.SetPlaceHolder("empty: no GitHub login")
 	// The secret shows as dots, as on GitHub's own page.
@@ -160,6 +164,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("Certificate file", s.tlsCert),
 		widget.NewFormItem("Key file", s.tlsKey),
 		widget.NewFormItem("Passwords", s.passwords),
+		widget.NewFormItem("First login", s.claim),
 		widget.NewFormItem("GitHub client ID", s.ghClient),
 		widget.NewFormItem("GitHub client secret", s.ghSecret),
 		widget.NewFormItem("GitHub users", s.ghUsers),
@@ -171,11 +176,12 @@ func NewSettings(path string, onRestart func()) *Settings {
 	form.Items[6].HintText = "idle servers are stopped after this long"
 	form.Items[7].HintText = "login mode: with a code, students can sign up themselves at /hub/signup"
 	form.Items[8].HintText = "the dashboard shows the fingerprint students check"
-	form.Items[11].HintText = "turn off only with GitHub login on; your tray's links always work"
-	form.Items[12].HintText = "of a GitHub OAuth app; its callback URL: class link + hub/oauth_callback"
-	form.Items[14].HintText = "these people may log in with GitHub"
-	form.Items[15].HintText = "their members may log in too"
-	form.Items[16].HintText = "they log in as instructors"
+	form.Items[11].HintText = "turn off only with GitHub or school login on; your tray's links always work"
+	form.Items[12].HintText = "the first to log in as a student you added picks the password"
+	form.Items[13].HintText = "of a GitHub OAuth app; its callback URL: class link + hub/oauth_callback"
+	form.Items[15].HintText = "these people may log in with GitHub"
+	form.Items[16].HintText = "their members may log in too"
+	form.Items[17].HintText = "they log in as instructors"
 	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
 	where.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
@@ -255,6 +261,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.tlsKey.SetText(cfg.TLSKey)
 	s.showTLSFiles()
 	s.passwords.SetChecked(cfg.LocalLogins)
+	s.claim.SetChecked(cfg.ClaimAccounts)
 	s.ghClient.SetText(cfg.GitHub.ClientID)
 	s.ghSecret.SetText(string(cfg.GitHub.ClientSecret))
 	s.ghUsers.SetText(strings.Join(cfg.GitHub.AllowedUsers, ", "))
@@ -353,6 +360,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 		cfg.TLSCert, cfg.TLSKey = strings.TrimSpace(s.tlsCert.Text), strings.TrimSpace(s.tlsKey.Text)
 	}
 	cfg.LocalLogins = s.passwords.Checked
+	cfg.ClaimAccounts = s.claim.Checked
 	cfg.GitHub.ClientID = strings.TrimSpace(s.ghClient.Text)
 	cfg.GitHub.ClientSecret = config.Secret(strings.TrimSpace(s.ghSecret.Text))
 	cfg.GitHub.AllowedUsers = names(s.ghUsers.Text)
@@ -418,7 +426,7 @@ func SettingsChanges(old, new config.Config) []string {
 	if old.TLSMode() != new.TLSMode() || old.TLSCert != new.TLSCert || old.TLSKey != new.TLSKey {
 		restart = append(restart, "HTTPS")
 	}
-	if old.LocalLogins != new.LocalLogins || !sameGitHub(old.GitHub, new.GitHub) {
+	if old.LocalLogins != new.LocalLogins || old.ClaimAccounts != new.ClaimAccounts || !sameGitHub(old.GitHub, new.GitHub) {
 		restart = append(restart, "logins")
 	}
 	if oidcChanged(old.OIDC, new.OIDC) {

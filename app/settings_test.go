@@ -102,6 +102,10 @@ func TestSettingsSaveWritesTheConfigFile(t *testing.T) {
 	s.cpu.SetText("1.5")
 	s.idle.SetText("30m")
 	s.pull.SetSelected(config.PullNever)
+	if s.claim.Checked {
+		t.Error("first-come claiming of students is on by default")
+	}
+	s.claim.SetChecked(true)
 	test.Tap(s.save)
 
 	got, err := config.Load(path)
@@ -109,13 +113,13 @@ func TestSettingsSaveWritesTheConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Mode != config.ModePersonal || got.Listen != "127.0.0.1:9000" || got.MemoryLimit != "4G" || got.CPULimit != 1.5 ||
-		time.Duration(got.IdleTimeout) != 30*time.Minute || got.PullPolicy != config.PullNever {
+		time.Duration(got.IdleTimeout) != 30*time.Minute || got.PullPolicy != config.PullNever || !got.ClaimAccounts {
 		t.Errorf("saved %+v", got)
 	}
 	if got.Network != "lesson-net" || got.HubPort != 18081 || got.Environment["COURSE"] != "stats101" {
 		t.Errorf("saving lost settings the window does not show: %+v", got)
 	}
-	for _, want := range []string{"Saved.", "mode, port, idle timeout, pull policy and HTTPS take effect when the hub restarts",
+	for _, want := range []string{"Saved.", "mode, port, idle timeout, pull policy, HTTPS and logins take effect when the hub restarts",
 		"memory limit and CPU limit need each server's container to be recreated"} {
 		if !strings.Contains(s.result.Text, want) {
 			t.Errorf("result %q lacks %q", s.result.Text, want)

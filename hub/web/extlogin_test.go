@@ -407,6 +407,17 @@ func TestPasswordsOff(t *testing.T) {
 		t.Error("a password logged in with passwords off")
 	}
 	wantStatus(t, c.get("/hub/signup?code=ABC123"), http.StatusNotFound)
+	// Nor does a setup code set a password that logs in.
+	created, err := e.hub.AddUsers(context.Background(), []string{"bob"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.get("/hub/setup"), http.StatusNotFound)
+	wantStatus(t, c.post("/hub/setup", url.Values{"_xsrf": {xsrf}, "username": {"bob"}, "code": {created[0].SetupCode},
+		"password": {"bobs-password"}, "confirm": {"bobs-password"}}), http.StatusNotFound)
+	if u, _ := e.store.GetUser(context.Background(), "bob"); u.PasswordHash != "" || c.session() != "" {
+		t.Error("a setup code set a password, or logged in, with passwords off")
+	}
 	// The tray's login links still work.
 	link, err := e.store.CreateLoginLink(context.Background(), "alice", timeMinutes(1))
 	if err != nil {

@@ -23,6 +23,10 @@ func (wb *Web) passwordView(p auth.Principal) view {
 
 // passwordPage lets anyone logged in change their password.
 func (wb *Web) passwordPage(w http.ResponseWriter, r *http.Request) {
+	if wb.noPasswords {
+		wb.passwordsOff(w, r)
+		return
+	}
 	p, ok := wb.mustLogin(w, r)
 	if !ok {
 		return
@@ -38,6 +42,10 @@ func (wb *Web) passwordPage(w http.ResponseWriter, r *http.Request) {
 // session must not turn into the password), and sets the new one. Every
 // session of the user ends with the change; this browser gets a new one.
 func (wb *Web) passwordPost(w http.ResponseWriter, r *http.Request) {
+	if wb.noPasswords {
+		wb.passwordsOff(w, r)
+		return
+	}
 	p, ok := wb.mustLogin(w, r)
 	if !ok || !wb.checkCSRF(w, r, p) {
 		return

@@ -20,6 +20,10 @@ type setupData struct {
 // setupPage is a pre-created student's first login: the setup code their
 // instructor handed out lets them choose their password.
 func (wb *Web) setupPage(w http.ResponseWriter, r *http.Request) {
+	if wb.noPasswords {
+		wb.passwordsOff(w, r)
+		return
+	}
 	d := setupData{Username: core.NormalizeName(r.FormValue("username")), Next: safeNext(r.FormValue("next")), Min: auth.MinPasswordLen}
 	if core.ValidateName(d.Username) != nil {
 		d.Username = ""
@@ -28,6 +32,10 @@ func (wb *Web) setupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (wb *Web) setupPost(w http.ResponseWriter, r *http.Request) {
+	if wb.noPasswords {
+		wb.passwordsOff(w, r)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	r.ParseForm()
 	d := setupData{Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.FormValue("next")), Min: auth.MinPasswordLen}
@@ -77,4 +85,11 @@ func (wb *Web) setupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, orDefault(d.Next, "/hub/spawn/"+pathEscape(u.Name)), http.StatusFound)
+}
+
+// passwordsOff answers the pages that set a classhub password when the hub
+// has them off: a setup code or a new password must not become a way in
+// that the login form refuses.
+func (wb *Web) passwordsOff(w http.ResponseWriter, r *http.Request) {
+	wb.fail(w, r, http.StatusNotFound, "Passwords are off on this hub: log in with one of the buttons on the login page.")
 }

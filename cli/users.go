@@ -107,8 +107,10 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			return usageError{"name the one user whose password to set"}
 		}
 		name := fs.Arg(0)
-		if _, err := st.GetUser(ctx, name); err != nil {
+		if _, err := st.GetUser(ctx, name); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
+		} else if err != nil {
+			return err
 		}
 		password, err := readNewPassword(env, name)
 		if err != nil {
@@ -220,7 +222,11 @@ func printAccount(w io.Writer, did string, a core.Account) {
 	case a.SetupCode != "":
 		fmt.Fprintf(w, "%s %s. Their setup code, shown only now, with which they choose a password at /hub/setup:\n%s\n", did, a.Name, a.SetupCode)
 	case a.Generated:
-		fmt.Fprintf(w, "%s %s (admin). Their password, shown only now:\n%s\n", did, a.Name, a.Password)
+		role := ""
+		if a.Admin {
+			role = " (admin)"
+		}
+		fmt.Fprintf(w, "%s %s%s. Their password, shown only now:\n%s\n", did, a.Name, role, a.Password)
 	default:
 		fmt.Fprintf(w, "%s %s\n", did, a.Name)
 	}

@@ -85,8 +85,9 @@ func (h *Hub) ResetUser(ctx context.Context, name string) (Account, error) {
 		a.SetupCode = auth.NewSetupCode()
 		c.SetupCode, c.CodeTTL = auth.NormalizeSetupCode(a.SetupCode), SetupCodeTTL
 	}
+	// The store's error names the reset already.
 	if a.User, err = h.store.ResetCredentials(ctx, name, c); err != nil {
-		return Account{}, fmt.Errorf("reset %s: %w", name, err)
+		return Account{}, err
 	}
 	return a, nil
 }
@@ -101,10 +102,8 @@ func (h *Hub) SetPassword(ctx context.Context, name, password string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.SetPassword(ctx, name, hash); err != nil {
-		return fmt.Errorf("set the password of %s: %w", name, err)
-	}
-	return nil
+	_, err = h.store.SetPassword(ctx, name, hash)
+	return err
 }
 
 // SetUpAccount is a student's first login: with the setup code they were

@@ -1,6 +1,7 @@
 package extauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,14 +48,14 @@ func NewGitHub(cfg config.GitHub, callbackURL string) Provider {
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: string(cfg.ClientSecret),
-			Endpoint: oauth2.Endpoint{AuthURL: or(cfg.AuthorizeURL, gitHubAuthorizeURL), TokenURL: or(cfg.TokenURL, gitHubTokenURL),
+			Endpoint: oauth2.Endpoint{AuthURL: cmp.Or(cfg.AuthorizeURL, gitHubAuthorizeURL), TokenURL: cmp.Or(cfg.TokenURL, gitHubTokenURL),
 				AuthStyle: oauth2.AuthStyleInParams},
-			RedirectURL: or(cfg.CallbackURL, callbackURL),
+			RedirectURL: cmp.Or(cfg.CallbackURL, callbackURL),
 			// read:user is enough for /user; read:org lets the membership
 			// check see private members, not only public ones.
 			Scopes: []string{"read:user"},
 		},
-		api:    strings.TrimSuffix(or(cfg.APIURL, gitHubAPIURL), "/"),
+		api:    strings.TrimSuffix(cmp.Or(cfg.APIURL, gitHubAPIURL), "/"),
 		orgs:   cfg.AllowedOrganizations,
 		client: &http.Client{Timeout: gitHubTimeout},
 	}
@@ -69,13 +70,6 @@ func NewGitHub(cfg config.GitHub, callbackURL string) Provider {
 	}
 	g.users = append(g.users, g.admins...)
 	return g
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func (g *gitHub) ID() string    { return "github" }

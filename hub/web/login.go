@@ -113,10 +113,8 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Username = name
-	done, wait := wb.throttle.Begin(name, clientAddr(r))
+	done := wb.beginTry(w, r, name, "Too many failed logins for "+name+" or from this computer.", again)
 	if done == nil {
-		wb.tooMany(w, wait)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many failed logins for "+name+" or from this computer.", wait))
 		return
 	}
 	// Where the class claims accounts, a student's account an instructor
@@ -165,6 +163,19 @@ func (wb *Web) tooMany(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
 }
 
+// beginTry reserves a try at a secret (a password, a code, a login link)
+// for key from r's address, before the secret is checked. When the
+// throttle says to wait, it sets Retry-After, has refuse answer with why
+// and when to try again, and returns nil.
+func (wb *Web) beginTry(w http.ResponseWriter, r *http.Request, key, why string, refuse func(status int, msg string)) (done func(ok bool)) {
+	done, wait := wb.throttle.Begin(key, clientAddr(r))
+	if done == nil {
+		wb.tooMany(w, wait)
+		refuse(http.StatusTooManyRequests, wb.retrySentence(why, wait))
+	}
+	return done
+}
+
 // retrySentence says when to try again: in seconds when it is soon, else
 // at a time of the hub's clock.
 func (wb *Web) retrySentence(why string, wait time.Duration) string {
@@ -197,10 +208,8 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
 // loginLink redeems a single-use link from the tray: the person at the
 // laptop lands in their notebook without typing a password.
 func (wb *Web) loginLink(w http.ResponseWriter, r *http.Request) {
-	done, wait := wb.throttle.Begin(loginLinkKey, clientAddr(r))
+	done := wb.beginTry(w, r, loginLinkKey, "Too many failed logins from this computer.", func(status int, msg string) { wb.fail(w, r, status, msg) })
 	if done == nil {
-		wb.tooMany(w, wait)
-		wb.fail(w, r, http.StatusTooManyRequests, wb.retrySentence("Too many failed logins from this computer.", wait))
 		return
 	}
 	user, err := wb.store.ConsumeLoginLink(r.Context(), r.PathValue("secret"))
@@ -253,10 +262,8 @@ func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The form was too old or came from another site. Please try again.")
 		return
 	}
-	done, wait := wb.throttle.Begin(joinCodeKey, clientAddr(r))
+	done := wb.beginTry(w, r, joinCodeKey, "Too many wrong class codes from this computer.", again)
 	if done == nil {
-		wb.tooMany(w, wait)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong class codes from this computer.", wait))
 		return
 	}
 	ok := sameCode(d.Code, want)

@@ -65,10 +65,8 @@ func (wb *Web) passwordPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, "The two new passwords are not the same. Type the same password in both fields.")
 		return
 	}
-	done, wait := wb.throttle.Begin(name, clientAddr(r))
+	done := wb.beginTry(w, r, name, "Too many wrong passwords for "+name+" or from this computer.", again)
 	if done == nil {
-		wb.tooMany(w, wait)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong passwords for "+name+" or from this computer.", wait))
 		return
 	}
 	_, _, err := wb.checkPassword(r.Context(), name, r.PostFormValue("old"))

@@ -59,10 +59,8 @@ func (wb *Web) setupPost(w http.ResponseWriter, r *http.Request) {
 	}
 	// A wrong code is a guess like a wrong password: the login throttle
 	// counts it against the name and the address.
-	done, wait := wb.throttle.Begin(name, clientAddr(r))
+	done := wb.beginTry(w, r, name, "Too many wrong setup codes for "+name+" or from this computer.", again)
 	if done == nil {
-		wb.tooMany(w, wait)
-		again(http.StatusTooManyRequests, wb.retrySentence("Too many wrong setup codes for "+name+" or from this computer.", wait))
 		return
 	}
 	u, err := wb.hub.SetUpAccount(r.Context(), name, r.PostFormValue("code"), password)

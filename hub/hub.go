@@ -51,7 +51,7 @@ type Options struct {
 
 // Hub is a running classhub hub.
 type Hub struct {
-	*core.Hub
+	*core.Lifecycle
 	Store   *store.Store
 	Spawner *spawner.Docker
 	Proxy   *proxy.Proxy
@@ -176,7 +176,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			return nil, err
 		}
 	}
-	h.Hub = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
+	h.Lifecycle = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
 		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
@@ -185,14 +185,14 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		return nil, err
 	}
 	pages := newPages(h, logger, streams, providers)
-	h.API = api.New(api.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
+	h.API = api.New(api.Options{Hub: h.Lifecycle, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
 	hubMux.Handle("/hub/api/", h.API.Handler())
 	hubMux.Handle("/hub/api", h.API.Handler())
 	hubMux.Handle("/hub/health", h.API.Handler())
 	hubMux.Handle("/", pages.Handler())
 
-	if err := h.Hub.Boot(ctx); err != nil {
+	if err := h.Lifecycle.Boot(ctx); err != nil {
 		return nil, err
 	}
 	if h.origins != nil {
@@ -345,8 +345,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 // Close releases everything Open took. Running servers are left running.
 func (h *Hub) Close() {
 	h.closeOne.Do(func() {
-		if h.Hub != nil {
-			h.Hub.Close()
+		if h.Lifecycle != nil {
+			h.Lifecycle.Close()
 		}
 		if h.origins != nil {
 			h.origins.closeAll()

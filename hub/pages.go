@@ -11,7 +11,7 @@ import (
 // newPages is the hub's pages: everything under /hub/ but the API, and
 // the API's consent page.
 func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey, providers []extauth.Provider) *web.Web {
-	return web.New(web.Options{Hub: h.Hub, Auth: h.Auth, ErrorLog: logger, Streams: streams,
+	return web.New(web.Options{Hub: h.Lifecycle, Auth: h.Auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    func() string { return h.Config().JoinCode },
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.Proxy.UserOriginsSource,
 		Providers: providers, PasswordsOff: !h.Config().LocalLogins})

@@ -21,7 +21,7 @@ import (
 
 // Options are the API's dependencies.
 type Options struct {
-	Hub  *core.Hub
+	Hub  *core.Lifecycle
 	Auth *auth.Authenticator
 	// LoginURL is where browsers without a session are sent to log in;
 	// "" means /hub/login.
@@ -40,7 +40,7 @@ type Options struct {
 
 // API serves the REST API.
 type API struct {
-	hub       *core.Hub
+	hub       *core.Lifecycle
 	store     *store.Store
 	auth      *auth.Authenticator
 	loginURL  string

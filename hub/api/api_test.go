@@ -64,7 +64,7 @@ type env struct {
 	t       *testing.T
 	srv     *httptest.Server
 	store   *store.Store
-	hub     *core.Hub
+	hub     *core.Lifecycle
 	spawner *spawnertest.Spawner
 	router  routers.Router
 	tokens  map[string]string

@@ -37,7 +37,7 @@ var ErrBadSetupCode = errors.New("that username and setup code do not match")
 // instructor gets a generated password and a student a setup code, each
 // returned to be handed out. It returns store.ErrExists if the name is
 // taken.
-func (h *Hub) CreateUser(ctx context.Context, name string, admin bool, password string) (Account, error) {
+func (h *Lifecycle) CreateUser(ctx context.Context, name string, admin bool, password string) (Account, error) {
 	a := Account{Password: password}
 	nu := store.NewUser{Name: name, Admin: admin}
 	switch {
@@ -69,7 +69,7 @@ func (h *Hub) CreateUser(ctx context.Context, name string, admin bool, password 
 // student. A running server keeps running with its own token, which the
 // next start replaces (see serverToken): revoking it now would cut the
 // server off the hub in the middle of the student's work.
-func (h *Hub) ResetUser(ctx context.Context, name string) (Account, error) {
+func (h *Lifecycle) ResetUser(ctx context.Context, name string) (Account, error) {
 	u, err := h.user(ctx, name)
 	if err != nil {
 		return Account{}, err
@@ -94,7 +94,7 @@ func (h *Hub) ResetUser(ctx context.Context, name string) (Account, error) {
 
 // SetPassword gives name the password, which must meet the rules (else a
 // *auth.PasswordRuleError says which), and ends every session of theirs.
-func (h *Hub) SetPassword(ctx context.Context, name, password string) error {
+func (h *Lifecycle) SetPassword(ctx context.Context, name, password string) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (h *Hub) SetPassword(ctx context.Context, name, password string) error {
 // gives a *auth.PasswordRuleError, a name and code that do not go
 // together ErrBadSetupCode; either way nothing changes. The code works
 // once, and any session of the account ends.
-func (h *Hub) SetUpAccount(ctx context.Context, name, code, password string) (store.User, error) {
+func (h *Lifecycle) SetUpAccount(ctx context.Context, name, code, password string) (store.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return store.User{}, err
@@ -131,7 +131,7 @@ func (h *Hub) SetUpAccount(ctx context.Context, name, code, password string) (st
 // password a new setup code, replacing the one handed out before (lost,
 // or never printed), and returns them with their codes; other names are
 // left alone.
-func (h *Hub) RenewSetupCodes(ctx context.Context, names []string) ([]Account, error) {
+func (h *Lifecycle) RenewSetupCodes(ctx context.Context, names []string) ([]Account, error) {
 	var out []Account
 	for _, name := range names {
 		u, err := h.user(ctx, name)

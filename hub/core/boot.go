@@ -16,7 +16,7 @@ import (
 // spawner's events, watching containers, pre-pulling the image and culling
 // idle servers. Servers outlive the hub on purpose: a crashed or updated
 // hub must not cost a class its running kernels.
-func (h *Hub) Boot(ctx context.Context) error {
+func (h *Lifecycle) Boot(ctx context.Context) error {
 	if h.sbus != nil {
 		sub := h.sbus.Subscribe(1024, false, nil)
 		h.goBackground(func(ctx context.Context) { h.relay(ctx, sub) })
@@ -72,7 +72,7 @@ func (h *Hub) Boot(ctx context.Context) error {
 // relay forwards the spawner's events to the hub's bus. Progress of a
 // pending spawn is recorded for its progress page; a server that stopped
 // behind the hub's back loses its route.
-func (h *Hub) relay(ctx context.Context, sub *events.Subscription) {
+func (h *Lifecycle) relay(ctx context.Context, sub *events.Subscription) {
 	defer sub.Close()
 	for {
 		select {
@@ -87,7 +87,7 @@ func (h *Hub) relay(ctx context.Context, sub *events.Subscription) {
 	}
 }
 
-func (h *Hub) relayOne(ctx context.Context, e events.Event) {
+func (h *Lifecycle) relayOne(ctx context.Context, e events.Event) {
 	if e.User == "" {
 		// An image pull serves every spawn waiting for it: each progress
 		// page shows the bytes.

@@ -16,7 +16,7 @@ import (
 )
 
 type fixture struct {
-	hub    *Hub
+	hub    *Lifecycle
 	sp     *spawnertest.Spawner
 	router *spawnertest.Router
 	store  *store.Store

@@ -12,7 +12,7 @@ import (
 // every half timeout (at most every five minutes), as
 // jupyterhub-idle-culler does. Stopped servers keep their containers, so
 // a student coming back gets their files and a quick start.
-func (h *Hub) cullLoop(ctx context.Context) {
+func (h *Lifecycle) cullLoop(ctx context.Context) {
 	for {
 		timeout := time.Duration(h.Config().IdleTimeout)
 		every := min(max(timeout/2, 10*time.Second), 5*time.Minute)
@@ -32,7 +32,7 @@ func (h *Hub) cullLoop(ctx context.Context) {
 
 // CullIdle stops every ready server whose last activity (or start, if it
 // never reported any) is before cutoff, and returns whom it stopped.
-func (h *Hub) CullIdle(ctx context.Context, cutoff time.Time) []string {
+func (h *Lifecycle) CullIdle(ctx context.Context, cutoff time.Time) []string {
 	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
 	if err != nil {
 		return nil

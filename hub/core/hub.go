@@ -62,8 +62,9 @@ type Options struct {
 	SlowSpawn time.Duration
 }
 
-// Hub runs servers for users.
-type Hub struct {
+// Lifecycle runs users' servers and keeps their accounts: the one place
+// the hub decides what happens to them.
+type Lifecycle struct {
 	store   *store.Store
 	spawner spawner.Spawner
 	router  Router
@@ -82,10 +83,10 @@ type Hub struct {
 	wg        sync.WaitGroup
 }
 
-// New returns a Hub. Call Close to stop its background work.
-func New(opts Options) *Hub {
+// New returns a Lifecycle. Call Close to stop its background work.
+func New(opts Options) *Lifecycle {
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Hub{
+	h := &Lifecycle{
 		store:     opts.Store,
 		spawner:   opts.Spawner,
 		router:    opts.Router,
@@ -109,33 +110,33 @@ func New(opts Options) *Hub {
 }
 
 // Bus is the hub's event stream.
-func (h *Hub) Bus() *events.Bus { return h.bus }
+func (h *Lifecycle) Bus() *events.Bus { return h.bus }
 
 // Store is the hub's state.
-func (h *Hub) Store() *store.Store { return h.store }
+func (h *Lifecycle) Store() *store.Store { return h.store }
 
 // Config returns the settings in force.
-func (h *Hub) Config() config.Config {
+func (h *Lifecycle) Config() config.Config {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.cfg
 }
 
 // SetHubPort records the internal listener's port once it is bound.
-func (h *Hub) SetHubPort(port int) {
+func (h *Lifecycle) SetHubPort(port int) {
 	h.mu.Lock()
 	h.hubPort = port
 	h.mu.Unlock()
 }
 
 // Close stops background work and waits for spawns in flight to end.
-func (h *Hub) Close() {
+func (h *Lifecycle) Close() {
 	h.cancel()
 	h.wg.Wait()
 }
 
 // go runs fn in the background for as long as the hub lives.
-func (h *Hub) goBackground(fn func(ctx context.Context)) {
+func (h *Lifecycle) goBackground(fn func(ctx context.Context)) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -155,7 +156,7 @@ var (
 	ErrCancelled = errors.New("the start was cancelled")
 )
 
-func (h *Hub) user(ctx context.Context, name string) (store.User, error) {
+func (h *Lifecycle) user(ctx context.Context, name string) (store.User, error) {
 	u, err := h.store.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return u, fmt.Errorf("%w: %s", ErrNoSuchUser, name)

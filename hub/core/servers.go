@@ -69,7 +69,7 @@ func (s ServerStatus) Active() bool { return s.Ready || s.Pending != "" }
 // URL is the server's public path, escaped as JupyterHub does.
 func URL(user string) string { return spawner.ServerPrefix(user) }
 
-func (h *Hub) state(name string) *serverState {
+func (h *Lifecycle) state(name string) *serverState {
 	st, ok := h.servers[name]
 	if !ok {
 		st = &serverState{changed: make(chan struct{})}
@@ -79,14 +79,14 @@ func (h *Hub) state(name string) *serverState {
 }
 
 // Status returns a user's server status.
-func (h *Hub) Status(ctx context.Context, name string) (ServerStatus, error) {
+func (h *Lifecycle) Status(ctx context.Context, name string) (ServerStatus, error) {
 	if _, err := h.user(ctx, name); err != nil {
 		return ServerStatus{}, err
 	}
 	return h.status(ctx, name), nil
 }
 
-func (h *Hub) status(ctx context.Context, name string) ServerStatus {
+func (h *Lifecycle) status(ctx context.Context, name string) ServerStatus {
 	h.mu.Lock()
 	st := h.state(name)
 	s := ServerStatus{User: name, Pending: st.pending, Ready: st.ready && st.pending == "", Failed: st.failed,
@@ -101,7 +101,7 @@ func (h *Hub) status(ctx context.Context, name string) ServerStatus {
 // Start begins starting name's server and waits up to the slow-spawn
 // timeout for it. The returned status says whether it is ready or still
 // pending; a pending start goes on in the background, reporting progress.
-func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
+func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error) {
 	if _, err := h.user(ctx, name); err != nil {
 		return ServerStatus{}, err
 	}
@@ -144,7 +144,7 @@ func (h *Hub) Start(ctx context.Context, name string) (ServerStatus, error) {
 // waitStart waits up to the slow-spawn timeout for the start whose done
 // channel is done, and says if a stop cancelled it meanwhile, which would
 // otherwise look like a start still under way.
-func (h *Hub) waitStart(ctx context.Context, name string, done chan struct{}) (ServerStatus, error) {
+func (h *Lifecycle) waitStart(ctx context.Context, name string, done chan struct{}) (ServerStatus, error) {
 	t := time.NewTimer(h.slowSpawn)
 	defer t.Stop()
 	select {
@@ -175,7 +175,7 @@ func (st *serverState) startCancelled() bool {
 }
 
 // Wait blocks until name's pending operation ends or ctx is done.
-func (h *Hub) Wait(ctx context.Context, name string) (ServerStatus, error) {
+func (h *Lifecycle) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	h.mu.Lock()
 	done := h.state(name).done
 	h.mu.Unlock()
@@ -207,7 +207,7 @@ type issuedToken struct {
 	id     int64
 }
 
-func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
+func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) {
 	sv, tok, err := h.launch(ctx, name)
 	started := time.Now().UTC()
 	h.mu.Lock()
@@ -265,7 +265,7 @@ func (h *Hub) spawn(ctx context.Context, name string, done chan struct{}) {
 // launch opens the user's origin, issues the server's credentials, starts its container and routes
 // it once it answers. The token it issued is returned even when the start
 // fails, so that a cancelled start's token can be revoked.
-func (h *Hub) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
+func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
 	var tok issuedToken
 	var err error
 	if h.origins != nil {
@@ -311,7 +311,7 @@ func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }
 // otherwise a new token replaces the old ones, and the spawner recreates
 // a container holding another. The server's OAuth client uses the token
 // as its secret.
-func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, error) {
+func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64, error) {
 	u, err := h.user(ctx, name)
 	if err != nil {
 		return "", 0, fmt.Errorf("start %s: %w", name, err)
@@ -358,7 +358,7 @@ func (h *Hub) serverToken(ctx context.Context, name string) (string, int64, erro
 // image or server) is cancelled: Stop waits for it to give up, then stops
 // what it made and revokes the token it issued unless a kept container
 // holds it. Only a stop already under way makes Stop return ErrPending.
-func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
+func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
@@ -443,7 +443,7 @@ func (h *Hub) Stop(ctx context.Context, name string, remove bool) error {
 // user's container holds it: a kept container restarts with its token,
 // while a token no container holds would only be a live credential for
 // nothing.
-func (h *Hub) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
+func (h *Lifecycle) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
 	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing && cur.APIToken == tok.secret {
 		return
 	}
@@ -455,7 +455,7 @@ func (h *Hub) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
 
 // DeleteData removes name's work volume: every file in /home/jovyan/work is
 // lost. The container must be deleted first.
-func (h *Hub) DeleteData(ctx context.Context, name string) error {
+func (h *Lifecycle) DeleteData(ctx context.Context, name string) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
@@ -464,7 +464,7 @@ func (h *Hub) DeleteData(ctx context.Context, name string) error {
 
 // Progress returns name's spawn progress from index from on, and a channel
 // closed when more arrives. ok is false when no spawn ever started.
-func (h *Hub) Progress(name string, from int) (evs []events.Event, more <-chan struct{}, finished bool) {
+func (h *Lifecycle) Progress(name string, from int) (evs []events.Event, more <-chan struct{}, finished bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.state(name)
@@ -478,7 +478,7 @@ func (h *Hub) Progress(name string, from int) (evs []events.Event, more <-chan s
 // appendProgress records a step of the current spawn and publishes it. It
 // is called with h.mu held. Progress never goes backwards: a pull's
 // percentages restart per layer, the bar must not.
-func (h *Hub) appendProgress(st *serverState, e events.Event) {
+func (h *Lifecycle) appendProgress(st *serverState, e events.Event) {
 	if n := len(st.progress); n > 0 && e.Progress < st.progress[n-1].Progress {
 		e.Progress = st.progress[n-1].Progress
 	}
@@ -490,7 +490,7 @@ func (h *Hub) appendProgress(st *serverState, e events.Event) {
 
 // recordStopped marks name's server stopped in the store, keeping its last
 // activity for the dashboard and the culler.
-func (h *Hub) recordStopped(ctx context.Context, name string) error {
+func (h *Lifecycle) recordStopped(ctx context.Context, name string) error {
 	old, _ := h.store.GetServer(ctx, name, "")
 	_, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity})
 	return err
@@ -498,7 +498,7 @@ func (h *Hub) recordStopped(ctx context.Context, name string) error {
 
 // recordPending notes an operation in flight in the store, so listings
 // filtered by state see it.
-func (h *Hub) recordPending(ctx context.Context, name, pending string) {
+func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) {
 	rec, _ := h.store.GetServer(ctx, name, "")
 	rec.User, rec.Pending = name, pending
 	h.store.PutServer(ctx, rec)

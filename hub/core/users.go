@@ -45,7 +45,7 @@ func isAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' 
 // AddUsers creates users that do not exist yet and returns the created
 // ones with the credential each gets (see CreateUser); existing names are
 // skipped, bad names fail the whole call before anything is created.
-func (h *Hub) AddUsers(ctx context.Context, names []string, admin bool) ([]Account, error) {
+func (h *Lifecycle) AddUsers(ctx context.Context, names []string, admin bool) ([]Account, error) {
 	clean := make([]string, 0, len(names))
 	seen := make(map[string]bool)
 	for _, n := range names {
@@ -75,7 +75,7 @@ func (h *Hub) AddUsers(ctx context.Context, names []string, admin bool) ([]Accou
 // DeleteUser stops and deletes the user's container, then the user, their
 // tokens and sessions. Their work volume is kept: deleting a student by
 // mistake must not delete their work (DeleteData does that, explicitly).
-func (h *Hub) DeleteUser(ctx context.Context, name string) error {
+func (h *Lifecycle) DeleteUser(ctx context.Context, name string) error {
 	if _, err := h.user(ctx, name); err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ type UserStatus struct {
 }
 
 // Users lists users matching opt with their server status, and the total.
-func (h *Hub) Users(ctx context.Context, opt store.ListOptions) ([]UserStatus, int, error) {
+func (h *Lifecycle) Users(ctx context.Context, opt store.ListOptions) ([]UserStatus, int, error) {
 	users, total, err := h.store.ListUsers(ctx, opt)
 	if err != nil {
 		return nil, 0, err
@@ -116,7 +116,7 @@ func (h *Hub) Users(ctx context.Context, opt store.ListOptions) ([]UserStatus, i
 
 // StartAll starts every user's server that is not running, queueing them
 // through the spawner's pool, and returns how many were asked to start.
-func (h *Hub) StartAll(ctx context.Context) (int, error) {
+func (h *Lifecycle) StartAll(ctx context.Context) (int, error) {
 	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
 	if err != nil {
 		return 0, err
@@ -138,7 +138,7 @@ func (h *Hub) StartAll(ctx context.Context) (int, error) {
 // spawner's pool), returning how many it stopped or cancelled. Stops run a
 // few at a time: each waits for its notebook server to shut down, and a
 // class of thirty one after another would take half a minute.
-func (h *Hub) StopAll(ctx context.Context) (int, error) {
+func (h *Lifecycle) StopAll(ctx context.Context) (int, error) {
 	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
 	if err != nil {
 		return 0, err

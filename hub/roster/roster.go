@@ -212,7 +212,7 @@ type Imported struct {
 // setup code with which they choose their own at first login or, with
 // generate, a generated password; either is returned for the instructor
 // to hand out. It returns what it did so far when it fails.
-func Import(ctx context.Context, h *core.Hub, entries []Entry, generate bool) ([]Imported, error) {
+func Import(ctx context.Context, h *core.Lifecycle, entries []Entry, generate bool) ([]Imported, error) {
 	out := make([]Imported, 0, len(entries))
 	for _, e := range entries {
 		im := Imported{Entry: e}

@@ -34,7 +34,7 @@ import (
 type env struct {
 	t       *testing.T
 	store   *store.Store
-	hub     *core.Hub
+	hub     *core.Lifecycle
 	spawner *spawnertest.Spawner
 	sbus    *events.Bus
 	clock   *testclock.Clock

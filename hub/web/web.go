@@ -45,7 +45,7 @@ var files embed.FS
 
 // Options are the pages' dependencies.
 type Options struct {
-	Hub  *core.Hub
+	Hub  *core.Lifecycle
 	Auth *auth.Authenticator
 	// JoinCode returns the class join code with which new students sign
 	// up; nil or "" turns sign-up off. It is a func so the tray can change
@@ -82,7 +82,7 @@ type Options struct {
 
 // Web serves the pages.
 type Web struct {
-	hub      *core.Hub
+	hub      *core.Lifecycle
 	store    *store.Store
 	auth     *auth.Authenticator
 	joinCode func() string

@@ -1,4 +1,4 @@
-// Package coretest holds helpers for tests that drive a real core.Hub with
+// Package coretest holds helpers for tests that drive a real core.Lifecycle with
 // a fake spawner, as the API and web tests do.
 package coretest
 
@@ -13,7 +13,7 @@ import (
 // WaitStatus waits until user's server status satisfies ok. Starts and
 // stops run in the background, so a test waits on the state it needs
 // rather than on a sleep; the deadline only stops a hang.
-func WaitStatus(t testing.TB, h *core.Hub, user string, ok func(core.ServerStatus) bool) {
+func WaitStatus(t testing.TB, h *core.Lifecycle, user string, ok func(core.ServerStatus) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

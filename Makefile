@@ -5,6 +5,9 @@ GO        ?= go
 BIN       := bin/classhub
 IMAGE     ?= classhub/notebook:latest
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# STATICCHECK is the staticcheck release `make check` runs, fetched through
+# the Go module proxy like any module.
+STATICCHECK ?= v0.8.2
 LDFLAGS   := -X github.com/classhub/classhub/cli.Version=$(VERSION)
 # Fyne logs a locale error for C locales; the app and tests run in English.
 export LANG := en_US.UTF-8
@@ -43,6 +46,8 @@ check:
 	@echo "== gofmt"
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo "== staticcheck"
+	CGO_ENABLED=0 $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) -tags ci ./...
 
 # unit runs the hub's tests with the race detector and everything else
 # plainly; Docker tests run against the real engine and fail, not skip,
@@ -80,7 +85,8 @@ clean:
 # bench measures classhub against the floor (the same notebook server with
 # nothing in between) and against JupyterHub's own proxy and hub, and
 # writes bench/results/DATE-HOST.md and .json; bench-quick is the same in
-# a minute or two, for CI. Both need the notebook image and build a
+# a minute or two, for CI, and writes under bin/ so `make test` leaves the
+# working tree as it found it. Both need the notebook image and build a
 # CLI-only classhub (no cgo, no desktop headers).
 .PHONY: bench bench-quick bench-bins
 BENCH_CLASSHUB := bin/classhub-nogui
@@ -91,7 +97,7 @@ bench: bench-bins
 
 bench-quick: bench-bins
 	$(GO) test -count=1 ./bench/...
-	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bench/results $(BENCH_FLAGS)
+	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bin/bench-quick $(BENCH_FLAGS)
 
 bench-bins:
 	@scripts/deps.sh bench

@@ -17,7 +17,7 @@ func fakeKernel(t *testing.T, wantToken string) *httptest.Server {
 	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "token "+wantToken || r.URL.Query().Get("session_id") == "" {
-			http.Error(w, "forbidden", 403)
+			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
 		c, err := up.Upgrade(w, r, nil)

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -18,7 +20,6 @@ func TestExplain(t *testing.T) {
 	}{
 		{"socket permission", fmt.Errorf("dial unix /var/run/docker.sock: %w", os.ErrPermission), AdvicePermission},
 		{"eacces", &os.SyscallError{Syscall: "connect", Err: syscall.EACCES}, AdvicePermission},
-		{"daemon down", client.ErrorConnectionFailed("unix:///var/run/docker.sock"), AdviceNotRunning},
 		{"refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), AdviceNotRunning},
 		{"no socket", fmt.Errorf("dial: %w", syscall.ENOENT), AdviceNotRunning},
 	}
@@ -40,5 +41,20 @@ func TestExplain(t *testing.T) {
 	}
 	if Explain(nil) != nil {
 		t.Error("Explain(nil) != nil")
+	}
+}
+
+// TestExplainNoDaemon asks a real client for an engine whose socket is not
+// there, so the error is the one the Docker client really returns.
+func TestExplainNoDaemon(t *testing.T) {
+	c, err := client.NewClientWithOpts(client.WithHost("unix://" + filepath.Join(t.TempDir(), "docker.sock")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Ping(context.Background())
+	var e *Error
+	if got := Explain(err); !errors.As(got, &e) || e.Advice != AdviceNotRunning {
+		t.Fatalf("Explain(%v) = %v, want advice %q", err, got, AdviceNotRunning)
 	}
 }

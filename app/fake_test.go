@@ -67,10 +67,11 @@ func (f *fakeHub) Close() {
 	f.closed = true
 	f.mu.Unlock()
 }
-func (f *fakeHub) Bus() *events.Bus       { return f.bus }
-func (f *fakeHub) Owner() string          { return f.owner }
-func (f *fakeHub) ClassURL() string       { return "http://192.0.2.10:8000/" }
-func (f *fakeHub) TLSFingerprint() string { return "" }
+func (f *fakeHub) Bus() *events.Bus         { return f.bus }
+func (f *fakeHub) Owner() string            { return f.owner }
+func (f *fakeHub) ClassURL() string         { return "http://192.0.2.10:8000/" }
+func (f *fakeHub) TLSFingerprint() string   { return "" }
+func (f *fakeHub) Network() spawner.Network { return testNetwork }
 func (f *fakeHub) PublicAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4zero, Port: 8000}
 }
@@ -399,9 +400,9 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 			if len(h.openErr) > 0 {
 				err := h.openErr[0]
 				h.openErr = h.openErr[1:]
-				return Conn{}, err
+				return nil, err
 			}
-			return Conn{Hub: f, Containers: f, Network: testNetwork}, nil
+			return f, nil
 		},
 		configPath: filepath.Join(t.TempDir(), config.FileName),
 		doctor: func(ctx context.Context, cfg config.Config) doctor.Report {

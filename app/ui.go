@@ -59,7 +59,7 @@ type ui struct {
 	cfg config.Config // what the open hub runs with
 	// gen counts hub openings: results of an older hub are dropped.
 	gen       int
-	conn      *Conn
+	conn      Conn // nil while no hub is open
 	sub       *events.Subscription
 	stopServe context.CancelFunc
 	served    chan struct{}
@@ -200,12 +200,12 @@ func (u *ui) openHub() {
 				go func() { <-served; conn.Close() }()
 				return
 			}
-			u.conn, u.sub, u.stopServe, u.served, u.cfg = &conn, sub, stopServe, served, cfg
+			u.conn, u.sub, u.stopServe, u.served, u.cfg = conn, sub, stopServe, served, cfg
 			u.st.Hub, u.st.Problem = HubRunning, ""
 			u.st.Owner, u.st.ClassURL = conn.Owner(), conn.ClassURL()
 			u.st.Fingerprint, u.st.Exposed = conn.TLSFingerprint(), !cfg.LoopbackOnly()
 			u.st.PublicAddr, u.st.InternalAddr = conn.PublicAddr().String(), conn.InternalAddr().String()
-			u.st.Network = conn.Network
+			u.st.Network = conn.Network()
 			u.st.Image = ImageStatus{Ref: cfg.Image}
 			if lerr == nil {
 				u.st.SetUsers(list, true)
@@ -316,7 +316,7 @@ func (u *ui) reloadUsers(full bool) {
 		return
 	}
 	u.reloading = true
-	conn, gen := *u.conn, u.gen
+	conn, gen := u.conn, u.gen
 	go func() {
 		list, _, err := conn.Users(u.ctx, store.ListOptions{Sort: "name"})
 		u.d.do(func() {
@@ -336,7 +336,7 @@ func (u *ui) background(what string, fn func(ctx context.Context, c Conn) error)
 	if u.conn == nil {
 		return
 	}
-	c := *u.conn
+	c := u.conn
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, u.d.spawnWait)
 		defer cancel()
@@ -449,7 +449,7 @@ func (u *ui) openNotebook() {
 	if u.conn == nil || u.st.Opening {
 		return
 	}
-	c, owner := *u.conn, u.st.Owner
+	c, owner := u.conn, u.st.Owner
 	u.st.Opening = true
 	u.render()
 	go func() {
@@ -486,7 +486,7 @@ var ErrStartCancelled = errors.New("the start was cancelled")
 // waits until it is ready, woken by the hub's events for user. It says why
 // when the server cannot start, and returns ErrStartCancelled when the
 // start it asked for was stopped instead of starting it again.
-func WaitReady(ctx context.Context, h Hub, user string) error {
+func WaitReady(ctx context.Context, h Conn, user string) error {
 	sub := h.Bus().Subscribe(64, false, events.ForUser(user))
 	defer sub.Close()
 	starts := 0
@@ -558,7 +558,7 @@ func (u *ui) quit() {
 			return
 		}
 		u.notice("Stopping the servers…")
-		c := *u.conn
+		c := u.conn
 		go func() {
 			ctx, cancel := context.WithTimeout(u.ctx, u.d.spawnWait)
 			defer cancel()
@@ -652,7 +652,7 @@ func (u *ui) sampleStats() {
 		}
 	}
 	u.statsBusy = true
-	c, gen := *u.conn, u.gen
+	c, gen := u.conn, u.gen
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, time.Minute)
 		defer cancel()
@@ -666,7 +666,7 @@ func (u *ui) sampleStats() {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				stats[i], errs[i] = c.Containers.Stats(ctx, n)
+				stats[i], errs[i] = c.Stats(ctx, n)
 			}()
 		}
 		wg.Wait()
@@ -701,11 +701,11 @@ func (u *ui) fetchLogs() {
 	if u.conn == nil || user == "" {
 		return
 	}
-	c := *u.conn
+	c := u.conn
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
 		defer cancel()
-		out, err := c.Containers.Logs(ctx, user, logTail)
+		out, err := c.Logs(ctx, user, logTail)
 		if err != nil {
 			out = err.Error()
 		} else if out == "" {
@@ -774,7 +774,7 @@ func (u *ui) showSettings() {
 	u.settings.Load(u.cfg, u.conn != nil)
 	u.settings.SetPasswordFunc(nil)
 	if u.conn != nil {
-		c, owner := *u.conn, u.st.Owner
+		c, owner := u.conn, u.st.Owner
 		u.settings.SetPasswordFunc(func(password string) error {
 			ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
 			defer cancel()

@@ -554,7 +554,7 @@ func TestServeFailureShowsAndRetries(t *testing.T) {
 	// The next open gives a hub whose Serve fails.
 	u.d.open = func(ctx context.Context, cfg config.Config) (Conn, error) {
 		h.opens <- struct{}{}
-		return Conn{Hub: brokenServe{f}, Containers: f, Network: testNetwork}, nil
+		return brokenServe{f}, nil
 	}
 	u.retry()
 	q.until(t, "serving to fail", func() bool {

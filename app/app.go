@@ -18,8 +18,8 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/classhub/classhub/assets"
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/doctor"
 )
 
 // ID is the application ID, as in FyneApp.toml.
@@ -42,7 +42,7 @@ func Run(opts Options) error {
 	u := newUI(a, deps{
 		open:       openReal(opts.DataDir, opts.Version),
 		configPath: filepath.Join(opts.DataDir, config.FileName),
-		doctor:     doctor.Run,
+		doctor:     hub.Doctor,
 		openURL:    openURL,
 		do:         fyne.Do,
 		now:        time.Now,

@@ -12,13 +12,9 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/doctor"
-	"github.com/classhub/classhub/hub/events"
-	"github.com/classhub/classhub/hub/roster"
-	"github.com/classhub/classhub/hub/spawner"
-	"github.com/classhub/classhub/hub/store"
 )
 
 // deps are the UI's dependencies, injected so tests can swap each.
@@ -26,7 +22,7 @@ type deps struct {
 	open OpenFunc
 	// configPath is the data dir's classhub.toml.
 	configPath string
-	doctor     func(ctx context.Context, cfg config.Config) doctor.Report
+	doctor     func(ctx context.Context, cfg config.Config) hub.DoctorReport
 	// openURL opens the browser; github.com/pkg/browser in the app.
 	openURL func(url string) error
 	// do runs fn on the UI goroutine: fyne.Do in the app.
@@ -60,7 +56,7 @@ type ui struct {
 	// gen counts hub openings: results of an older hub are dropped.
 	gen       int
 	conn      Conn // nil while no hub is open
-	sub       *events.Subscription
+	sub       *hub.Subscription
 	stopServe context.CancelFunc
 	served    chan struct{}
 
@@ -183,7 +179,7 @@ func (u *ui) openHub() {
 		}
 		// Subscribe before listing, so no change falls between the two.
 		sub := conn.Bus().Subscribe(1024, false, nil)
-		list, _, lerr := conn.Users(u.ctx, store.ListOptions{Sort: "name"})
+		list, _, lerr := conn.Users(u.ctx, hub.ListOptions{Sort: "name"})
 		serveCtx, stopServe := context.WithCancel(u.ctx)
 		served := make(chan struct{})
 		go func() {
@@ -228,7 +224,7 @@ func (u *ui) openHub() {
 	}()
 }
 
-func (u *ui) openFailed(gen int, err error, rep *doctor.Report) {
+func (u *ui) openFailed(gen int, err error, rep *hub.DoctorReport) {
 	if gen != u.gen {
 		return
 	}
@@ -285,7 +281,7 @@ func (u *ui) retry() {
 }
 
 // follow is the one loop that feeds hub events to the UI.
-func (u *ui) follow(gen int, sub *events.Subscription) {
+func (u *ui) follow(gen int, sub *hub.Subscription) {
 	for e := range sub.C {
 		u.d.do(func() {
 			if gen == u.gen {
@@ -295,7 +291,7 @@ func (u *ui) follow(gen int, sub *events.Subscription) {
 	}
 }
 
-func (u *ui) apply(e events.Event) {
+func (u *ui) apply(e hub.Event) {
 	eff := u.st.Apply(e)
 	if eff.Notify != nil {
 		u.app.SendNotification(fyne.NewNotification(eff.Notify.Title, eff.Notify.Content))
@@ -318,7 +314,7 @@ func (u *ui) reloadUsers(full bool) {
 	u.reloading = true
 	conn, gen := u.conn, u.gen
 	go func() {
-		list, _, err := conn.Users(u.ctx, store.ListOptions{Sort: "name"})
+		list, _, err := conn.Users(u.ctx, hub.ListOptions{Sort: "name"})
 		u.d.do(func() {
 			u.reloading = false
 			if gen != u.gen || err != nil {
@@ -366,7 +362,7 @@ func (u *ui) notice(msg string) {
 func (u *ui) startServer(user string) {
 	u.background("Could not start "+user+"'s server", func(ctx context.Context, c Conn) error {
 		_, err := c.Start(ctx, user)
-		if errors.Is(err, core.ErrAlreadyRunning) || errors.Is(err, core.ErrCancelled) {
+		if errors.Is(err, hub.ErrAlreadyRunning) || errors.Is(err, hub.ErrCancelled) {
 			return nil // someone cancelled it on purpose: nothing to report
 		}
 		return err
@@ -395,7 +391,7 @@ func (u *ui) confirmDelete(user string) {
 		title = "Delete your container?"
 	}
 	msg := fmt.Sprintf("The server stops and its container is removed.\nThe work folder (%s) is kept: "+
-		"the next start makes a fresh container from the current settings.", spawner.WorkDir)
+		"the next start makes a fresh container from the current settings.", hub.WorkDir)
 	u.showDashboard()
 	d := dialog.NewConfirm(title, msg, func(ok bool) {
 		if ok {
@@ -487,7 +483,7 @@ var ErrStartCancelled = errors.New("the start was cancelled")
 // when the server cannot start, and returns ErrStartCancelled when the
 // start it asked for was stopped instead of starting it again.
 func WaitReady(ctx context.Context, h Conn, user string) error {
-	sub := h.Bus().Subscribe(64, false, events.ForUser(user))
+	sub := h.Bus().Subscribe(64, false, hub.EventsFor(user))
 	defer sub.Close()
 	starts := 0
 	for {
@@ -498,7 +494,7 @@ func WaitReady(ctx context.Context, h Conn, user string) error {
 		switch {
 		case st.Ready:
 			return nil
-		case st.Pending == core.PendingStop && starts > 0:
+		case st.Pending == hub.PendingStop && starts > 0:
 			return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 		case st.Pending != "":
 			// A start or stop is under way: wait for it to end.
@@ -510,12 +506,12 @@ func WaitReady(ctx context.Context, h Conn, user string) error {
 			starts++
 			_, err := h.Start(ctx, user)
 			switch {
-			case err == nil, errors.Is(err, core.ErrAlreadyRunning):
+			case err == nil, errors.Is(err, hub.ErrAlreadyRunning):
 				continue
-			case errors.Is(err, core.ErrPending):
+			case errors.Is(err, hub.ErrPending):
 				// Stopping: start again once it stopped.
 				starts--
-			case errors.Is(err, core.ErrCancelled):
+			case errors.Is(err, hub.ErrCancelled):
 				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			default:
 				return err
@@ -528,7 +524,7 @@ func WaitReady(ctx context.Context, h Conn, user string) error {
 			if !ok {
 				return errors.New("the hub closed")
 			}
-			if starts > 0 && e.Kind == events.ServerState && e.State == string(spawner.StateStopping) && e.Message == core.CancellingMessage {
+			if starts > 0 && e.Kind == hub.EventServerState && e.State == string(hub.StateStopping) && e.Message == core.CancellingMessage {
 				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			}
 		}
@@ -656,7 +652,7 @@ func (u *ui) sampleStats() {
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, time.Minute)
 		defer cancel()
-		stats := make([]spawner.Stats, len(names))
+		stats := make([]hub.Stats, len(names))
 		errs := make([]error, len(names))
 		sem := make(chan struct{}, statsWorkers)
 		var wg sync.WaitGroup
@@ -670,7 +666,7 @@ func (u *ui) sampleStats() {
 			}()
 		}
 		wg.Wait()
-		list, _, lerr := c.Users(ctx, store.ListOptions{Sort: "name"})
+		list, _, lerr := c.Users(ctx, hub.ListOptions{Sort: "name"})
 		u.d.do(func() {
 			u.statsBusy = false
 			if gen != u.gen {
@@ -755,7 +751,7 @@ func (u *ui) addUsers(names []string, admin bool) {
 		u.d.do(func() {
 			u.notice(fmt.Sprintf("Added %d users (%d already existed).", len(created), len(names)-len(created)))
 			u.reloadUsers(false)
-			if hs := roster.AccountHandouts(created); len(hs) > 0 {
+			if hs := hub.AccountHandouts(created); len(hs) > 0 {
 				u.showHandouts(hs)
 			}
 		})

@@ -1,8 +1,13 @@
-// Package hub is classhub's hub as a library: it opens the state, connects
-// to Docker, finds the bridge address, and serves the public listener
-// (pages, REST API, proxy to notebook servers) and the internal one that
-// containers call. The tray app and `classhub serve` both run it; neither
-// imports anything of the hub's below this package except through it.
+// Package hub is classhub's hub as a library, and the one door to it: it
+// opens the state, connects to Docker, finds the bridge address, and
+// serves the public listener (pages, REST API, proxy to notebook servers)
+// and the internal one that containers call.
+//
+// The tray app and the command line reach the hub through this package
+// and hub/config alone, the settings being theirs to read and edit: Hub's
+// methods are what an open hub offers (lifecycle.go), surface.go names the
+// types and errors they speak in, Accounts changes users with no hub open
+// (accounts.go), and machine.go checks the machine and builds the image.
 package hub
 
 import (

@@ -122,13 +122,6 @@ func (h *Lifecycle) Config() config.Config {
 	return h.cfg
 }
 
-// SetHubPort records the internal listener's port once it is bound.
-func (h *Lifecycle) SetHubPort(port int) {
-	h.mu.Lock()
-	h.hubPort = port
-	h.mu.Unlock()
-}
-
 // Close stops background work and waits for spawns in flight to end.
 func (h *Lifecycle) Close() {
 	h.cancel()

@@ -21,7 +21,7 @@ type realHub struct{ *hub.Hub }
 // ImportRoster implements Hub with roster.Import, as the admin page and
 // `classhub users import` do.
 func (h realHub) ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error) {
-	return roster.Import(ctx, h.Hub.Lifecycle, entries, generate)
+	return roster.Import(ctx, h.Hub.Store, entries, generate)
 }
 
 // openReal opens the real hub in dataDir.

@@ -136,9 +136,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", fs.Arg(0), err)
 		}
-		h := core.New(core.Options{Store: st})
-		defer h.Close()
-		done, err := roster.Import(ctx, h, entries, *generate)
+		done, err := roster.Import(ctx, st, entries, *generate)
 		created := 0
 		for _, im := range done {
 			if im.Created {

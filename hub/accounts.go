@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 
@@ -41,14 +40,6 @@ func OpenAccounts(dataDir string) (*Accounts, error) {
 // Close closes the state.
 func (a *Accounts) Close() error { return a.store.Close() }
 
-// lifecycle runs fn with the Lifecycle's account operations, which need no
-// spawner.
-func (a *Accounts) lifecycle(fn func(l *core.Lifecycle) error) error {
-	l := core.New(core.Options{Store: a.store})
-	defer l.Close()
-	return fn(l)
-}
-
 // User is name's account; its error wraps ErrNoSuchUser when there is
 // none.
 func (a *Accounts) User(ctx context.Context, name string) (User, error) {
@@ -79,36 +70,24 @@ func (a *Accounts) List(ctx context.Context) ([]UserStatus, error) {
 // Add creates the users of names that do not exist, each with the
 // credential to hand them, shown once; bad names fail the whole call
 // before anything is created.
-func (a *Accounts) Add(ctx context.Context, names []string, admin bool) (created []Account, err error) {
-	err = a.lifecycle(func(l *core.Lifecycle) error {
-		created, err = l.AddUsers(ctx, names, admin)
-		return err
-	})
-	return created, err
+func (a *Accounts) Add(ctx context.Context, names []string, admin bool) ([]Account, error) {
+	return core.AddUsers(ctx, a.store, names, admin)
 }
 
 // Import creates the users of a roster read by ParseRoster.
-func (a *Accounts) Import(ctx context.Context, entries []RosterEntry, generate bool) (done []Imported, err error) {
-	err = a.lifecycle(func(l *core.Lifecycle) error {
-		done, err = roster.Import(ctx, l, entries, generate)
-		return err
-	})
-	return done, err
+func (a *Accounts) Import(ctx context.Context, entries []RosterEntry, generate bool) ([]Imported, error) {
+	return roster.Import(ctx, a.store, entries, generate)
 }
 
 // Reset takes every way in name had and gives them a new credential to
 // hand out. A running server keeps running.
-func (a *Accounts) Reset(ctx context.Context, name string) (acc Account, err error) {
-	err = a.lifecycle(func(l *core.Lifecycle) error {
-		acc, err = l.ResetUser(ctx, name)
-		return err
-	})
-	return acc, err
+func (a *Accounts) Reset(ctx context.Context, name string) (Account, error) {
+	return core.ResetUser(ctx, a.store, name)
 }
 
 // SetPassword sets name's password and logs them out everywhere.
 func (a *Accounts) SetPassword(ctx context.Context, name, password string) error {
-	return a.lifecycle(func(l *core.Lifecycle) error { return l.SetPassword(ctx, name, password) })
+	return core.SetPassword(ctx, a.store, name, password)
 }
 
 // NewToken makes an API token for name with all their rights, noting what
@@ -123,22 +102,10 @@ func (a *Accounts) NewToken(ctx context.Context, name, note string) (string, err
 // answer, the account is deleted all the same and noDocker says why the
 // container, if any, is left in place.
 func (a *Accounts) Delete(ctx context.Context, name string, cfg config.Config) (noDocker, err error) {
-	if _, err := a.User(ctx, name); err != nil {
-		return nil, err
-	}
 	docker, noDocker := engine.Connect(ctx)
 	if noDocker != nil {
-		return noDocker, a.store.DeleteUser(ctx, name)
+		return noDocker, core.DeleteUser(ctx, a.store, nil, name)
 	}
 	defer docker.Close()
-	l := core.New(core.Options{Store: a.store, Router: noRouter{},
-		Spawner: spawner.New(docker, spawner.Options{Config: cfg})})
-	defer l.Close()
-	return nil, l.DeleteUser(ctx, name)
+	return nil, core.DeleteUser(ctx, a.store, spawner.New(docker, spawner.Options{Config: cfg}), name)
 }
-
-// noRouter is the route table of a process that proxies nothing.
-type noRouter struct{}
-
-func (noRouter) SetRoute(string, *url.URL) {}
-func (noRouter) RemoveRoute(string)        {}

@@ -73,7 +73,7 @@ func (h *Hub) RenewSetupCodes(ctx context.Context, names []string) ([]Account, e
 // ImportRoster creates the users of a roster read by ParseRoster, as the
 // admin page and `classhub users import` do.
 func (h *Hub) ImportRoster(ctx context.Context, entries []RosterEntry, generate bool) ([]Imported, error) {
-	return roster.Import(ctx, h.life, entries, generate)
+	return roster.Import(ctx, h.store, entries, generate)
 }
 
 // Logs is the last tail lines user's server wrote.

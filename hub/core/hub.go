@@ -7,7 +7,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"sync"
 	"time"
@@ -150,9 +149,5 @@ var (
 )
 
 func (h *Lifecycle) user(ctx context.Context, name string) (store.User, error) {
-	u, err := h.store.GetUser(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
-	}
-	return u, err
+	return getUser(ctx, h.store, name)
 }

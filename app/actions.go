@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/hub/core"
 )
 
 // background runs fn against the open hub off the UI goroutine and shows
@@ -121,7 +120,7 @@ func (u *ui) openNotebook() {
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, u.d.spawnWait)
 		defer cancel()
-		err := WaitReady(ctx, c, owner)
+		_, err := c.WaitReady(ctx, owner)
 		var link string
 		if err == nil {
 			link, err = c.LoginLink(ctx, owner, "")
@@ -135,70 +134,13 @@ func (u *ui) openNotebook() {
 			u.st.Opening = false
 			u.render()
 			switch {
-			case errors.Is(err, ErrStartCancelled):
+			case errors.Is(err, hub.ErrCancelled):
 				u.notice("The start of your notebook was cancelled.")
 			case err != nil && u.ctx.Err() == nil:
 				u.showError("Could not open your notebook", err)
 			}
 		})
 	}()
-}
-
-// ErrStartCancelled is returned by WaitReady when someone stopped the
-// server while it was starting: the start was cancelled, not failed.
-var ErrStartCancelled = errors.New("the start was cancelled")
-
-// WaitReady starts user's server unless it runs or is on its way, and
-// waits until it is ready, woken by the hub's events for user. It says why
-// when the server cannot start, and returns ErrStartCancelled when the
-// start it asked for was stopped instead of starting it again.
-func WaitReady(ctx context.Context, h Conn, user string) error {
-	sub := h.Bus().Subscribe(64, false, hub.EventsFor(user))
-	defer sub.Close()
-	starts := 0
-	for {
-		st, err := h.Status(ctx, user)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.Ready:
-			return nil
-		case st.Pending == hub.PendingStop && starts > 0:
-			return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
-		case st.Pending != "":
-			// A start or stop is under way: wait for it to end.
-		case starts > 0 && st.Failed != "":
-			return errors.New(st.Failed)
-		case starts >= 3:
-			return fmt.Errorf("%s's server stopped each time it started; see its logs in the dashboard", user)
-		default:
-			starts++
-			_, err := h.Start(ctx, user)
-			switch {
-			case err == nil, errors.Is(err, hub.ErrAlreadyRunning):
-				continue
-			case errors.Is(err, hub.ErrPending):
-				// Stopping: start again once it stopped.
-				starts--
-			case errors.Is(err, hub.ErrCancelled):
-				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
-			default:
-				return err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s's server is not ready yet: %w", user, ctx.Err())
-		case e, ok := <-sub.C:
-			if !ok {
-				return errors.New("the hub closed")
-			}
-			if starts > 0 && e.Kind == hub.EventServerState && e.State == string(hub.StateStopping) && e.Message == core.CancellingMessage {
-				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
-			}
-		}
-	}
 }
 
 // addUsersDialog asks for names, one per line or separated by commas.
@@ -217,7 +159,7 @@ func (u *ui) addUsersDialog() {
 	items[0].HintText = "Students get a setup code to choose their password; admins a password. Both are shown once."
 	d := dialog.NewForm("Add users", "Add", "Cancel", items, func(ok bool) {
 		if ok {
-			u.addUsers(SplitNames(names.Text), admin.Checked)
+			u.addUsers(hub.SplitNames(names.Text), admin.Checked)
 		}
 	}, u.win)
 	d.Resize(fyne.NewSize(480, 320))

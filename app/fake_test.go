@@ -124,6 +124,35 @@ func (f *fakeHub) Start(ctx context.Context, user string) (core.ServerStatus, er
 	return core.ServerStatus{User: user, Pending: core.PendingSpawn}, err
 }
 
+// WaitReady is core's policy in small: start unless ready, then wait for
+// the server to be ready, to fail, or to be stopped, which cancels the
+// start. Core's tests pin the policy itself down.
+func (f *fakeHub) WaitReady(ctx context.Context, user string) (core.ServerStatus, error) {
+	sub := f.bus.Subscribe(64, false, events.ForUser(user))
+	defer sub.Close()
+	if st, err := f.Status(ctx, user); err != nil || st.Ready {
+		return st, err
+	}
+	if st, err := f.Start(ctx, user); err != nil && !errors.Is(err, core.ErrAlreadyRunning) {
+		return st, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return core.ServerStatus{User: user}, ctx.Err()
+		case e := <-sub.C:
+			switch spawner.State(e.State) {
+			case spawner.StateRunning:
+				return f.Status(ctx, user)
+			case spawner.StateFailed:
+				return core.ServerStatus{User: user, Failed: e.Message}, errors.New(e.Message)
+			case spawner.StateStopping, spawner.StateStopped:
+				return core.ServerStatus{User: user}, fmt.Errorf("start %s: %w", user, core.ErrCancelled)
+			}
+		}
+	}
+}
+
 func (f *fakeHub) ready(user string) {
 	f.mu.Lock()
 	f.users[user].status = core.ServerStatus{User: user, Ready: true}

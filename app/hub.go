@@ -36,6 +36,10 @@ type Conn interface {
 	Status(ctx context.Context, user string) (hub.ServerStatus, error)
 
 	Start(ctx context.Context, user string) (hub.ServerStatus, error)
+	// WaitReady starts user's server unless it runs or is on its way and
+	// waits until it is ready; its error wraps hub.ErrCancelled when a
+	// stop cancelled that start.
+	WaitReady(ctx context.Context, user string) (hub.ServerStatus, error)
 	Stop(ctx context.Context, user string, remove bool) error
 	StartAll(ctx context.Context) (int, error)
 	StopAll(ctx context.Context) (int, error)

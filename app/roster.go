@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
-	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,14 +13,6 @@ import (
 
 	"github.com/classhub/classhub/hub"
 )
-
-// SplitNames reads the names typed into the Add users box: separated by
-// new lines, commas, semicolons or spaces.
-func SplitNames(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return r == ',' || r == ';' || unicode.IsSpace(r)
-	})
-}
 
 // importRosterDialog adds the users of a roster file.
 func (u *ui) importRosterDialog() {

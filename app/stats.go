@@ -62,20 +62,15 @@ func (u *ui) sampleStats() {
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, time.Minute)
 		defer cancel()
-		stats := make([]hub.Stats, len(names))
-		errs := make([]error, len(names))
-		sem := make(chan struct{}, statsWorkers)
-		var wg sync.WaitGroup
-		for i, n := range names {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				stats[i], errs[i] = c.Stats(ctx, n)
-			}()
-		}
-		wg.Wait()
+		var mu sync.Mutex
+		stats := make(map[string]hub.Stats, len(names))
+		sampled := hub.Each(ctx, names, statsWorkers, func(ctx context.Context, n string) error {
+			s, err := c.Stats(ctx, n)
+			mu.Lock()
+			stats[n] = s
+			mu.Unlock()
+			return err
+		})
 		list, _, lerr := c.Users(ctx, hub.ListOptions{Sort: "name"})
 		u.d.do(func() {
 			u.statsBusy = false
@@ -85,9 +80,9 @@ func (u *ui) sampleStats() {
 			if lerr == nil {
 				u.st.SetUsers(list, false)
 			}
-			for i, n := range names {
-				if r := u.st.Row(n); r != nil && r.Phase == ServerReady {
-					r.Stats, r.HasStats = stats[i], errs[i] == nil
+			for _, o := range sampled {
+				if r := u.st.Row(o.User); r != nil && r.Phase == ServerReady {
+					r.Stats, r.HasStats = stats[o.User], o.Err == nil
 				}
 			}
 			u.render()

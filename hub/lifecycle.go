@@ -33,6 +33,14 @@ func (h *Hub) Start(ctx context.Context, user string) (ServerStatus, error) {
 	return h.life.Start(ctx, user)
 }
 
+// WaitReady starts user's server unless it runs or is on its way, and
+// waits until it is ready, starting a server that stops at once again a
+// few times. Its error says why the server cannot start, and wraps
+// ErrCancelled when a stop cancelled the start it asked for.
+func (h *Hub) WaitReady(ctx context.Context, user string) (ServerStatus, error) {
+	return h.life.WaitReady(ctx, user)
+}
+
 // Stop stops user's server, or cancels its start; remove deletes its
 // container too, keeping the work volume.
 func (h *Hub) Stop(ctx context.Context, user string, remove bool) error {

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"io"
 
 	"github.com/classhub/classhub/hub/auth"
@@ -20,8 +21,6 @@ import (
 type (
 	// Event is one thing that happened; its Kind says what.
 	Event = events.Event
-	// EventKind names what an Event reports.
-	EventKind = events.Kind
 	// Bus fans the hub's events out to every view that follows them.
 	Bus = events.Bus
 	// Subscription is one view's feed of the Bus.
@@ -36,9 +35,6 @@ const (
 	EventActivity      = events.Activity
 	EventNotice        = events.Notice
 )
-
-// EventsFor keeps the events about user's server, for Bus.Subscribe.
-func EventsFor(user string) func(Event) bool { return events.ForUser(user) }
 
 // Users and their servers.
 type (
@@ -85,12 +81,26 @@ const WorkDir = spawner.WorkDir
 // Errors the hub's operations return; front ends turn them into sentences.
 var (
 	ErrNoSuchUser     = core.ErrNoSuchUser
-	ErrPending        = core.ErrPending
 	ErrAlreadyRunning = core.ErrAlreadyRunning
 	// ErrCancelled says a start was cancelled by a stop while its caller
 	// waited for it.
 	ErrCancelled = core.ErrCancelled
 )
+
+// Outcome is what an operation on one user came to, as Each returns it.
+type Outcome = core.Outcome
+
+// Each runs fn for every name, at most limit at a time, and returns their
+// outcomes in the order of names: the one bounded fan-out, the hub's and
+// its front ends'.
+func Each(ctx context.Context, names []string, limit int, fn func(ctx context.Context, name string) error) []Outcome {
+	return core.Each(ctx, names, limit, fn)
+}
+
+// SplitNames splits the usernames typed or pasted into an "add users"
+// box: a new line, a comma or a semicolon separates them, a space does
+// not, so a full name is refused rather than made two users.
+func SplitNames(text string) []string { return core.SplitNames(text) }
 
 // Accounts and what people are handed to log in the first time.
 type (

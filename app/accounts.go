@@ -11,8 +11,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/hub"
 )
 
 // Labels of the accounts' buttons and dialogs.
@@ -58,7 +57,7 @@ func (u *ui) renewSetupCodes(names []string) {
 				return
 			}
 			if len(renewed) > 0 {
-				u.showHandouts(roster.AccountHandouts(renewed))
+				u.showHandouts(hub.AccountHandouts(renewed))
 			}
 		})
 		return err
@@ -93,14 +92,14 @@ func (u *ui) resetUser(user string) {
 		}
 		u.d.do(func() {
 			u.notice("Reset " + user + "'s password: their old password, logins and tokens no longer work.")
-			u.showHandouts(roster.AccountHandouts([]core.Account{a}))
+			u.showHandouts(hub.AccountHandouts([]hub.Account{a}))
 		})
 		return nil
 	})
 }
 
 // handoutsText is handouts as the dialog lists them, one person a line.
-func handoutsText(hs []roster.Handout) string {
+func handoutsText(hs []hub.Handout) string {
 	var b strings.Builder
 	for _, h := range hs {
 		if h.SetupCode != "" {
@@ -115,7 +114,7 @@ func handoutsText(hs []roster.Handout) string {
 // showHandouts shows the generated passwords and setup codes of new or
 // reset accounts: the hub keeps only their hashes, so this is the one time
 // anyone sees them.
-func (u *ui) showHandouts(hs []roster.Handout) {
+func (u *ui) showHandouts(hs []hub.Handout) {
 	text := handoutsText(hs)
 	list := widget.NewLabel(text)
 	list.TextStyle.Monospace = true
@@ -144,7 +143,7 @@ func (u *ui) showHandouts(hs []roster.Handout) {
 
 // saveHandouts writes hs as CSV, with the class link, to w, the file
 // chosen in the save dialog (nil when it was cancelled).
-func (u *ui) saveHandouts(w fyne.URIWriteCloser, err error, hs []roster.Handout) {
+func (u *ui) saveHandouts(w fyne.URIWriteCloser, err error, hs []hub.Handout) {
 	if err == nil && w == nil {
 		return
 	}
@@ -153,7 +152,7 @@ func (u *ui) saveHandouts(w fyne.URIWriteCloser, err error, hs []roster.Handout)
 		if u.conn != nil {
 			link = u.conn.ClassURL()
 		}
-		err = roster.WriteHandoutsCSV(w, hs, link)
+		err = hub.WriteHandoutsCSV(w, hs, link)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}

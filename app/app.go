@@ -6,7 +6,10 @@
 // One State (state.go) holds what is shown. Events from the hub's bus and
 // results of hub calls change it on the UI goroutine (fyne.Do); the tray
 // menu (tray.go) and the windows (dashboard.go, settings.go) are rebuilt or
-// refreshed from it.
+// refreshed from it. The ui (ui.go) ties them to the hub: hubconn.go opens
+// it and follows its events, actions.go does what people click, stats.go
+// samples the servers and reads their logs, window.go shows, hides and
+// quits.
 package app
 
 import (
@@ -18,8 +21,8 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/classhub/classhub/assets"
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/doctor"
 )
 
 // ID is the application ID, as in FyneApp.toml.
@@ -31,9 +34,6 @@ type Options struct {
 	Version string
 }
 
-// openURL opens the browser; a variable so tests can record instead.
-var openURL = browser.OpenURL
-
 // Run opens the desktop app with the hub inside it and returns when it
 // quits. The window and tray appear at once; the hub opens behind them.
 func Run(opts Options) error {
@@ -42,8 +42,8 @@ func Run(opts Options) error {
 	u := newUI(a, deps{
 		open:       openReal(opts.DataDir, opts.Version),
 		configPath: filepath.Join(opts.DataDir, config.FileName),
-		doctor:     doctor.Run,
-		openURL:    openURL,
+		doctor:     hub.Doctor,
+		openURL:    browser.OpenURL,
 		do:         fyne.Do,
 		now:        time.Now,
 		statsEvery: 5 * time.Second,

@@ -67,10 +67,11 @@ func (f *fakeHub) Close() {
 	f.closed = true
 	f.mu.Unlock()
 }
-func (f *fakeHub) Bus() *events.Bus       { return f.bus }
-func (f *fakeHub) Owner() string          { return f.owner }
-func (f *fakeHub) ClassURL() string       { return "http://192.0.2.10:8000/" }
-func (f *fakeHub) TLSFingerprint() string { return "" }
+func (f *fakeHub) Bus() *events.Bus         { return f.bus }
+func (f *fakeHub) Owner() string            { return f.owner }
+func (f *fakeHub) ClassURL() string         { return "http://192.0.2.10:8000/" }
+func (f *fakeHub) TLSFingerprint() string   { return "" }
+func (f *fakeHub) Network() spawner.Network { return testNetwork }
 func (f *fakeHub) PublicAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4zero, Port: 8000}
 }
@@ -121,6 +122,35 @@ func (f *fakeHub) Start(ctx context.Context, user string) (core.ServerStatus, er
 		f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateStarting)})
 	}
 	return core.ServerStatus{User: user, Pending: core.PendingSpawn}, err
+}
+
+// WaitReady is core's policy in small: start unless ready, then wait for
+// the server to be ready, to fail, or to be stopped, which cancels the
+// start. Core's tests pin the policy itself down.
+func (f *fakeHub) WaitReady(ctx context.Context, user string) (core.ServerStatus, error) {
+	sub := f.bus.Subscribe(64, false, events.ForUser(user))
+	defer sub.Close()
+	if st, err := f.Status(ctx, user); err != nil || st.Ready {
+		return st, err
+	}
+	if st, err := f.Start(ctx, user); err != nil && !errors.Is(err, core.ErrAlreadyRunning) {
+		return st, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return core.ServerStatus{User: user}, ctx.Err()
+		case e := <-sub.C:
+			switch spawner.State(e.State) {
+			case spawner.StateRunning:
+				return f.Status(ctx, user)
+			case spawner.StateFailed:
+				return core.ServerStatus{User: user, Failed: e.Message}, errors.New(e.Message)
+			case spawner.StateStopping, spawner.StateStopped:
+				return core.ServerStatus{User: user}, fmt.Errorf("start %s: %w", user, core.ErrCancelled)
+			}
+		}
+	}
 }
 
 func (f *fakeHub) ready(user string) {
@@ -399,9 +429,9 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 			if len(h.openErr) > 0 {
 				err := h.openErr[0]
 				h.openErr = h.openErr[1:]
-				return Conn{}, err
+				return nil, err
 			}
-			return Conn{Hub: f, Containers: f, Network: testNetwork}, nil
+			return f, nil
 		},
 		configPath: filepath.Join(t.TempDir(), config.FileName),
 		doctor: func(ctx context.Context, cfg config.Config) doctor.Report {

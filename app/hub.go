@@ -4,25 +4,23 @@ import (
 	"context"
 	"net"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/events"
-	"github.com/classhub/classhub/hub/roster"
-	"github.com/classhub/classhub/hub/spawner"
-	"github.com/classhub/classhub/hub/store"
 )
 
-// Hub is what the app needs from an open hub: exactly the methods it
-// calls, so tests drive the UI with a fake; *hub.Hub satisfies it with the
-// little realHub adds (see realhub.go).
-type Hub interface {
+// The real hub is what the app drives.
+var _ Conn = (*hub.Hub)(nil)
+
+// Conn is an open hub as the app drives it: exactly the methods it calls,
+// so tests drive the UI with a fake. *hub.Hub is the real one.
+type Conn interface {
 	// Serve answers requests until ctx ends; Close releases the hub and
 	// leaves servers running.
 	Serve(ctx context.Context) error
 	Close()
 
 	// Bus is the event stream every view follows.
-	Bus() *events.Bus
+	Bus() *hub.Bus
 	// Owner is the person at this laptop, an admin.
 	Owner() string
 	ClassURL() string
@@ -31,46 +29,53 @@ type Hub interface {
 	TLSFingerprint() string
 	PublicAddr() net.Addr
 	InternalAddr() net.Addr
-	Users(ctx context.Context, opt store.ListOptions) ([]core.UserStatus, int, error)
-	Status(ctx context.Context, user string) (core.ServerStatus, error)
+	// Network is the Docker network servers run on and how they reach
+	// the hub.
+	Network() hub.Network
+	Users(ctx context.Context, opt hub.ListOptions) ([]hub.UserStatus, int, error)
+	Status(ctx context.Context, user string) (hub.ServerStatus, error)
 
-	Start(ctx context.Context, user string) (core.ServerStatus, error)
+	Start(ctx context.Context, user string) (hub.ServerStatus, error)
+	// WaitReady starts user's server unless it runs or is on its way and
+	// waits until it is ready; its error wraps hub.ErrCancelled when a
+	// stop cancelled that start.
+	WaitReady(ctx context.Context, user string) (hub.ServerStatus, error)
 	Stop(ctx context.Context, user string, remove bool) error
 	StartAll(ctx context.Context) (int, error)
 	StopAll(ctx context.Context) (int, error)
-	// AddUsers creates users, each with the credential to hand them
-	// (core.CreateUser): shown once, by the dashboard.
-	AddUsers(ctx context.Context, names []string, admin bool) ([]core.Account, error)
+	// AddUsers creates users, each with the credential to hand them:
+	// shown once, by the dashboard.
+	AddUsers(ctx context.Context, names []string, admin bool) ([]hub.Account, error)
 	// ResetUser takes every way in user had and gives them a new
-	// credential to hand out (core.ResetUser).
-	ResetUser(ctx context.Context, user string) (core.Account, error)
+	// credential to hand out.
+	ResetUser(ctx context.Context, user string) (hub.Account, error)
 	// SetPassword sets user's password (the owner's, from Settings).
 	SetPassword(ctx context.Context, user, password string) error
 	// RenewSetupCodes gives the students of names still waiting for a
-	// first password new setup codes (core.RenewSetupCodes).
-	RenewSetupCodes(ctx context.Context, names []string) ([]core.Account, error)
-	// ImportRoster creates the users of a roster read by roster.Parse, as
-	// roster.Import does for the admin page and the CLI.
-	ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error)
+	// first password new setup codes.
+	RenewSetupCodes(ctx context.Context, names []string) ([]hub.Account, error)
+	// ImportRoster creates the users of a roster read by hub.ParseRoster,
+	// as the admin page and the CLI do.
+	ImportRoster(ctx context.Context, entries []hub.RosterEntry, generate bool) ([]hub.Imported, error)
 	// LoginLink is a single-use, short-lived link that logs user in and
 	// opens next (their server when empty).
 	LoginLink(ctx context.Context, user, next string) (string, error)
-}
 
-// Containers reads users' containers; *spawner.Docker satisfies it.
-type Containers interface {
+	// Logs and Stats read users' containers.
 	Logs(ctx context.Context, user string, tail int) (string, error)
-	Stats(ctx context.Context, user string) (spawner.Stats, error)
-}
-
-// Conn is an open hub with what the app reads beside its methods.
-type Conn struct {
-	Hub
-	Containers Containers
-	// Network is the Docker network servers run on and how they reach
-	// the hub.
-	Network spawner.Network
+	Stats(ctx context.Context, user string) (hub.Stats, error)
 }
 
 // OpenFunc opens a hub with cfg. Run uses the real one; tests a fake.
 type OpenFunc func(ctx context.Context, cfg config.Config) (Conn, error)
+
+// openReal opens the real hub in dataDir.
+func openReal(dataDir, version string) OpenFunc {
+	return func(ctx context.Context, cfg config.Config) (Conn, error) {
+		h, err := hub.Open(ctx, hub.Options{DataDir: dataDir, Config: cfg, Version: version})
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+}

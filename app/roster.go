@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
-	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,16 +11,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/hub"
 )
-
-// SplitNames reads the names typed into the Add users box: separated by
-// new lines, commas, semicolons or spaces.
-func SplitNames(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return r == ',' || r == ';' || unicode.IsSpace(r)
-	})
-}
 
 // importRosterDialog adds the users of a roster file.
 func (u *ui) importRosterDialog() {
@@ -43,13 +33,13 @@ func (u *ui) importRosterDialog() {
 	d.Show()
 }
 
-// importRoster reads a roster with roster.Parse, as the admin page and
+// importRoster reads a roster with hub.ParseRoster, as the admin page and
 // `classhub users import` do, so one file gives the same users and
 // passwords everywhere. When some students have no password in the file
 // it asks whether to generate theirs or give them setup codes, with which
 // they choose their own at first login.
 func (u *ui) importRoster(r io.Reader) {
-	entries, err := roster.Parse(r)
+	entries, err := hub.ParseRoster(r)
 	if err != nil {
 		u.showError("Could not import the roster", fmt.Errorf("%w\nNobody was added; fix the roster and import it again", err))
 		return
@@ -93,7 +83,7 @@ const (
 
 // runImport creates the roster's users and shows the generated passwords
 // and setup codes once.
-func (u *ui) runImport(entries []roster.Entry, generate bool) {
+func (u *ui) runImport(entries []hub.RosterEntry, generate bool) {
 	u.background("Could not import the roster", func(ctx context.Context, c Conn) error {
 		done, err := c.ImportRoster(ctx, entries, generate)
 		u.d.do(func() {
@@ -116,7 +106,7 @@ func (u *ui) runImport(entries []roster.Entry, generate bool) {
 			}
 			u.notice(msg)
 			u.reloadUsers(false)
-			if hs := roster.Handouts(done); len(hs) > 0 {
+			if hs := hub.Handouts(done); len(hs) > 0 {
 				u.showHandouts(hs)
 			}
 		})

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 )
 
@@ -145,7 +145,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	})
 	s.restart.Hide()
 	s.password = widget.NewPasswordEntry()
-	s.password.SetPlaceHolder(fmt.Sprintf("at least %d characters", auth.MinPasswordLen))
+	s.password.SetPlaceHolder(fmt.Sprintf("at least %d characters", hub.MinPasswordLen))
 	s.confirm = widget.NewPasswordEntry()
 	s.setPassword = widget.NewButton(LabelSetPassword, func() { s.SetPassword() })
 	s.passwordResult = widget.NewLabel("To log in to the hub from another computer, give yourself a password.")
@@ -210,7 +210,7 @@ func (s *Settings) SetPasswordFunc(fn func(password string) error) {
 }
 
 // SetPassword sets the owner's password from the form: typed twice, at
-// least auth.MinPasswordLen long. The fields are cleared either way.
+// least hub.MinPasswordLen long. The fields are cleared either way.
 func (s *Settings) SetPassword() error {
 	pw, again := s.password.Text, s.confirm.Text
 	s.password.SetText("")

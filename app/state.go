@@ -5,10 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/doctor"
-	"github.com/classhub/classhub/hub/events"
-	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub"
 )
 
 // HubPhase is where the hub is in its life; the tray icon shows it.
@@ -80,7 +77,7 @@ type UserRow struct {
 	LastActivity time.Time
 	// Stats is the last sample of a ready server; HasStats is false until
 	// one arrived.
-	Stats    spawner.Stats
+	Stats    hub.Stats
 	HasStats bool
 }
 
@@ -106,7 +103,7 @@ type State struct {
 	// Problem says why the hub is not running (HubError).
 	Problem string
 	// Doctor is the last `classhub doctor` report; nil until one ran.
-	Doctor *doctor.Report
+	Doctor *hub.DoctorReport
 
 	Owner    string
 	ClassURL string
@@ -117,7 +114,7 @@ type State struct {
 	Exposed      bool
 	PublicAddr   string
 	InternalAddr string
-	Network      spawner.Network
+	Network      hub.Network
 	Image        ImageStatus
 	Users        []UserRow
 
@@ -186,7 +183,7 @@ type Note struct{ Title, Content string }
 // once: when the owner's server is ready, and when any server fails to
 // start. A class starting at once would otherwise bury the laptop in
 // "ready" notices that nobody at it needs.
-func (s *State) Apply(e events.Event) Effect {
+func (s *State) Apply(e hub.Event) Effect {
 	var eff Effect
 	if s.lastSeq != 0 && e.Seq > s.lastSeq+1 {
 		// The subscription dropped events: the table may be stale.
@@ -195,10 +192,10 @@ func (s *State) Apply(e events.Event) Effect {
 	if e.Seq > s.lastSeq {
 		s.lastSeq = e.Seq
 	}
-	if e.Kind == events.ImageProgress {
+	if e.Kind == hub.EventImageProgress {
 		s.applyImage(e)
 	}
-	if e.Kind == events.Notice {
+	if e.Kind == hub.EventNotice {
 		s.Notice, s.NoticeFailed = e.Message, e.Failed
 	}
 	if e.User == "" {
@@ -210,11 +207,11 @@ func (s *State) Apply(e events.Event) Effect {
 		eff.Reload = true
 		return eff
 	}
-	if e.User == s.Selected && e.Kind == events.ServerState {
+	if e.User == s.Selected && e.Kind == hub.EventServerState {
 		eff.Logs = true
 	}
 	switch e.Kind {
-	case events.ServerState:
+	case hub.EventServerState:
 		p, ok := phaseOfState(e.State)
 		if !ok {
 			break
@@ -241,12 +238,12 @@ func (s *State) Apply(e events.Event) Effect {
 		case p == ServerFailed:
 			eff.Notify = &Note{Title: r.Name + "'s server could not start", Content: firstLine(e.Message)}
 		}
-	case events.SpawnProgress:
+	case hub.EventSpawnProgress:
 		if !e.Failed && e.Progress < 100 && r.Phase != ServerReady {
 			r.Phase = ServerStarting
 		}
 		r.Detail, r.Progress = e.Message, e.Progress
-	case events.Activity:
+	case hub.EventActivity:
 		if e.Time.After(r.LastActivity) {
 			r.LastActivity = e.Time
 		}
@@ -254,7 +251,7 @@ func (s *State) Apply(e events.Event) Effect {
 	return eff
 }
 
-func (s *State) applyImage(e events.Event) {
+func (s *State) applyImage(e hub.Event) {
 	im := &s.Image
 	im.Detail = e.Message
 	switch {
@@ -276,7 +273,7 @@ func (s *State) applyImage(e events.Event) {
 // SetUsers merges a user list into s. With full, every row takes the
 // list's server state; otherwise only new rows do, because a list fetched
 // in the background can be older than the events applied since.
-func (s *State) SetUsers(list []core.UserStatus, full bool) {
+func (s *State) SetUsers(list []hub.UserStatus, full bool) {
 	rows := make([]UserRow, 0, len(list))
 	for _, u := range list {
 		r := UserRow{Name: u.Name, Admin: u.Admin}
@@ -302,7 +299,7 @@ func (s *State) SetUsers(list []core.UserStatus, full bool) {
 
 // SetDoctor records a doctor report; its image line says whether the
 // image is there.
-func (s *State) SetDoctor(r doctor.Report) {
+func (s *State) SetDoctor(r hub.DoctorReport) {
 	s.Doctor = &r
 	for _, c := range r.Checks {
 		if c.Name == "image" && !s.Image.Busy {
@@ -312,52 +309,52 @@ func (s *State) SetDoctor(r doctor.Report) {
 }
 
 // Trouble is the doctor's first failed check, if any.
-func (s *State) Trouble() (doctor.Check, bool) {
+func (s *State) Trouble() (hub.DoctorCheck, bool) {
 	if s.Doctor == nil {
-		return doctor.Check{}, false
+		return hub.DoctorCheck{}, false
 	}
 	for _, c := range s.Doctor.Checks {
 		if !c.OK {
 			return c, true
 		}
 	}
-	return doctor.Check{}, false
+	return hub.DoctorCheck{}, false
 }
 
 // DoctorLine returns the detail of the named check, "" when it did not run.
-func (s *State) DoctorLine(name string) (doctor.Check, bool) {
+func (s *State) DoctorLine(name string) (hub.DoctorCheck, bool) {
 	if s.Doctor == nil {
-		return doctor.Check{}, false
+		return hub.DoctorCheck{}, false
 	}
 	for _, c := range s.Doctor.Checks {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return doctor.Check{}, false
+	return hub.DoctorCheck{}, false
 }
 
 func phaseOfState(state string) (ServerPhase, bool) {
-	switch spawner.State(state) {
-	case spawner.StateStarting:
+	switch hub.ContainerState(state) {
+	case hub.StateStarting:
 		return ServerStarting, true
-	case spawner.StateRunning:
+	case hub.StateRunning:
 		return ServerReady, true
-	case spawner.StateStopping:
+	case hub.StateStopping:
 		return ServerStopping, true
-	case spawner.StateStopped, spawner.StateMissing, spawner.StateBroken:
+	case hub.StateStopped, hub.StateMissing, hub.StateBroken:
 		return ServerStopped, true
-	case spawner.StateFailed:
+	case hub.StateFailed:
 		return ServerFailed, true
 	}
 	return 0, false
 }
 
-func phaseOfStatus(st core.ServerStatus) (ServerPhase, string) {
+func phaseOfStatus(st hub.ServerStatus) (ServerPhase, string) {
 	switch {
-	case st.Pending == core.PendingSpawn:
+	case st.Pending == hub.PendingSpawn:
 		return ServerStarting, ""
-	case st.Pending == core.PendingStop:
+	case st.Pending == hub.PendingStop:
 		return ServerStopping, ""
 	case st.Ready:
 		return ServerReady, ""

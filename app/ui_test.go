@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
@@ -364,7 +365,7 @@ func TestStatsAndLogs(t *testing.T) {
 func TestAddUsersAndImportRoster(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	u, f, q := h.u, h.f, h.q
-	u.addUsers(SplitNames("alice, bob\ncarol"), false)
+	u.addUsers(hub.SplitNames("alice, bob\ncarol"), false)
 	f.wantCall(t, q, "add alice,bob,carol admin=false")
 	q.until(t, "the new rows", func() bool { return len(u.st.Users) == 4 })
 	if u.st.Notice != "Added 3 users (0 already existed)." {
@@ -554,7 +555,7 @@ func TestServeFailureShowsAndRetries(t *testing.T) {
 	// The next open gives a hub whose Serve fails.
 	u.d.open = func(ctx context.Context, cfg config.Config) (Conn, error) {
 		h.opens <- struct{}{}
-		return Conn{Hub: brokenServe{f}, Containers: f, Network: testNetwork}, nil
+		return brokenServe{f}, nil
 	}
 	u.retry()
 	q.until(t, "serving to fail", func() bool {

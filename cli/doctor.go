@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/classhub/classhub/hub/doctor"
+	"github.com/classhub/classhub/hub"
 )
 
 func init() {
@@ -31,7 +31,7 @@ func runDoctor(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := doctor.Run(ctx, cfg)
+	r := hub.Doctor(ctx, cfg)
 	r.Print(env.Stdout)
 	if !r.OK() {
 		return errReported

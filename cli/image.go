@@ -8,9 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/engine"
-	"github.com/classhub/classhub/hub/image"
 )
 
 func init() {
@@ -35,9 +34,9 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	opts := image.Options{Tag: *tag, Version: Version}
+	opts := hub.ImageOptions{Tag: *tag, Version: Version}
 	if *mirror != "" {
-		opts.Sources = image.MirrorSources(*mirror)
+		opts.Sources = hub.MirrorSources(*mirror)
 	}
 	// The full log goes to the data dir so a failure can be read whole.
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
@@ -56,7 +55,7 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	// One line per step and per five percent: enough to see it move,
 	// few enough to read in a CI log.
 	lastStep, lastPct := "", -5
-	opts.Progress = func(p image.Progress) {
+	opts.Progress = func(p hub.ImageProgress) {
 		if p.Step == lastStep && p.Percent < lastPct+5 {
 			return
 		}
@@ -68,13 +67,8 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 		fmt.Fprintf(env.Stdout, "[%s] %3d%% %s\n", bar(p.Percent, 20), p.Percent, line)
 	}
 
-	docker, err := engine.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer docker.Close()
 	fmt.Fprintf(env.Stdout, "Building %s from Debian bookworm (a few minutes; log: %s)\n", *tag, logPath)
-	id, err := image.Build(ctx, docker, opts)
+	id, err := hub.BuildImage(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "classhub %s is serving.\n", Version)
 	fmt.Fprintf(env.Stdout, "  class link:       %s\n", h.ClassURL())
 	fmt.Fprintf(env.Stdout, "  listening on:     %s\n", h.PublicAddr())
-	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network.Name)
+	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network().Name)
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
 	fmt.Fprintf(env.Stdout, "  HTTPS:            %s\n", httpsLine(cfg, h))
 	fmt.Fprintf(env.Stdout, "  logins:           %s\n", loginsLine(cfg, h))

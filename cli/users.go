@@ -6,23 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/term"
 
 	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/engine"
-	"github.com/classhub/classhub/hub/roster"
-	"github.com/classhub/classhub/hub/scopes"
-	"github.com/classhub/classhub/hub/spawner"
-	"github.com/classhub/classhub/hub/store"
 )
 
 func init() {
@@ -38,15 +29,6 @@ func init() {
 	})
 }
 
-// openStore opens the state in the data dir. SQLite in WAL mode lets the
-// CLI and a running hub share it.
-func openStore(g *globals) (*store.Store, error) {
-	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	return store.Open(filepath.Join(g.dataDir, hub.StateFile))
-}
-
 func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 	if len(args) == 0 {
 		return usageError{"say what to do: users add, users import, users list, users reset, users passwd or users delete"}
@@ -58,25 +40,23 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
-	st, err := openStore(g)
+	accounts, err := hub.OpenAccounts(g.dataDir)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer accounts.Close()
 	switch sub {
 	case "add":
 		if fs.NArg() == 0 {
 			return usageError{"name at least one user to add"}
 		}
-		h := core.New(core.Options{Store: st})
-		defer h.Close()
-		created, err := h.AddUsers(ctx, fs.Args(), *admin)
+		created, err := accounts.Add(ctx, fs.Args(), *admin)
 		// The warnings need the settings; a settings file that does not
 		// load is serve's to report, not a reason to hide the accounts.
 		cfg, cfgErr := config.Load(g.configPath())
 		for _, a := range created {
 			printAccount(env.Stdout, "added", a)
-			if warn := core.LocalAccountWarning(cfg, a.Name); cfgErr == nil && warn != "" {
+			if warn := hub.LocalAccountWarning(cfg, a.Name); cfgErr == nil && warn != "" {
 				fmt.Fprintf(env.Stderr, "warning: %s.\n", warn)
 			}
 		}
@@ -91,10 +71,8 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if fs.NArg() != 1 {
 			return usageError{"name the one user to reset"}
 		}
-		h := core.New(core.Options{Store: st})
-		defer h.Close()
-		a, err := h.ResetUser(ctx, fs.Arg(0))
-		if errors.Is(err, core.ErrNoSuchUser) {
+		a, err := accounts.Reset(ctx, fs.Arg(0))
+		if errors.Is(err, hub.ErrNoSuchUser) {
 			return fmt.Errorf("no user %s: `classhub users list` shows who exists", fs.Arg(0))
 		} else if err != nil {
 			return err
@@ -107,7 +85,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			return usageError{"name the one user whose password to set"}
 		}
 		name := fs.Arg(0)
-		if _, err := st.GetUser(ctx, name); errors.Is(err, store.ErrNotFound) {
+		if _, err := accounts.User(ctx, name); errors.Is(err, hub.ErrNoSuchUser) {
 			return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
 		} else if err != nil {
 			return err
@@ -116,9 +94,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		h := core.New(core.Options{Store: st})
-		defer h.Close()
-		if err := h.SetPassword(ctx, name, password); err != nil {
+		if err := accounts.SetPassword(ctx, name, password); err != nil {
 			return fmt.Errorf("%w; nothing was changed", err)
 		}
 		fmt.Fprintf(env.Stdout, "set %s's password; they were logged out everywhere\n", name)
@@ -132,13 +108,11 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			return fmt.Errorf("open the roster: %w", err)
 		}
 		defer f.Close()
-		entries, err := roster.Parse(f)
+		entries, err := hub.ParseRoster(f)
 		if err != nil {
 			return fmt.Errorf("%s: %w", fs.Arg(0), err)
 		}
-		h := core.New(core.Options{Store: st})
-		defer h.Close()
-		done, err := roster.Import(ctx, h, entries, *generate)
+		done, err := accounts.Import(ctx, entries, *generate)
 		created := 0
 		for _, im := range done {
 			if im.Created {
@@ -146,9 +120,9 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			}
 		}
 		fmt.Fprintf(env.Stdout, "imported %d new users (%d were already there)\n", created, len(done)-created)
-		if handouts := roster.Handouts(done); len(handouts) > 0 {
+		if handouts := hub.Handouts(done); len(handouts) > 0 {
 			fmt.Fprintln(env.Stdout, "Their generated passwords and setup codes, shown only now (students use a setup code at the class link's /hub/setup page):")
-			if werr := roster.WriteHandoutsCSV(env.Stdout, handouts, ""); werr != nil && err == nil {
+			if werr := hub.WriteHandoutsCSV(env.Stdout, handouts, ""); werr != nil && err == nil {
 				err = werr
 			}
 		}
@@ -157,7 +131,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if err := noArgs(fs); err != nil {
 			return err
 		}
-		users, _, err := st.ListUsers(ctx, store.ListOptions{Sort: "name"})
+		users, err := accounts.List(ctx)
 		if err != nil {
 			return err
 		}
@@ -165,13 +139,11 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		fmt.Fprintln(tw, "NAME\tADMIN\tSERVER\tLAST ACTIVITY")
 		for _, u := range users {
 			server := "stopped"
-			if sv, err := st.GetServer(ctx, u.Name, ""); err == nil {
-				switch {
-				case sv.Pending != "":
-					server = sv.Pending + " pending"
-				case sv.Ready:
-					server = "running"
-				}
+			switch {
+			case u.Server.Pending != "":
+				server = u.Server.Pending + " pending"
+			case u.Server.Ready:
+				server = "running"
 			}
 			last := "never"
 			if !u.LastActivity.IsZero() {
@@ -185,25 +157,15 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 			return usageError{"name the one user to delete"}
 		}
 		name := fs.Arg(0)
-		if _, err := st.GetUser(ctx, name); err != nil {
+		if _, err := accounts.User(ctx, name); err != nil {
 			return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
 		}
-		// Remove their container too when Docker answers; their work
+		// Their container goes too when Docker answers; their work
 		// volume stays either way.
-		opts := core.Options{Store: st, Router: noRouter{}}
-		if docker, err := engine.Connect(ctx); err == nil {
-			defer docker.Close()
-			cfg, _ := loadConfig(g, "", nil)
-			opts.Spawner = spawner.New(docker, spawner.Options{Config: cfg, Version: Version})
-		} else {
-			fmt.Fprintf(env.Stderr, "note: %v; %s's container, if any, is left in place\n", err, name)
-		}
-		h := core.New(opts)
-		defer h.Close()
-		if opts.Spawner != nil {
-			err = h.DeleteUser(ctx, name)
-		} else {
-			err = st.DeleteUser(ctx, name)
+		cfg, _ := loadConfig(g, "", nil)
+		noDocker, err := accounts.Delete(ctx, name, cfg)
+		if noDocker != nil {
+			fmt.Fprintf(env.Stderr, "note: %v; %s's container, if any, is left in place\n", noDocker, name)
 		}
 		if err != nil {
 			return err
@@ -217,7 +179,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 // printAccount says what an account got to log in with the first time,
 // the secret on a line of its own so it can be copied or cut out of a
 // script's output.
-func printAccount(w io.Writer, did string, a core.Account) {
+func printAccount(w io.Writer, did string, a hub.Account) {
 	switch {
 	case a.SetupCode != "":
 		fmt.Fprintf(w, "%s %s. Their setup code, shown only now, with which they choose a password at /hub/setup:\n%s\n", did, a.Name, a.SetupCode)
@@ -238,7 +200,7 @@ func printAccount(w io.Writer, did string, a core.Account) {
 // and the shell's history would see it.
 func readNewPassword(env Env, name string) (string, error) {
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(env.Stderr, "New password for %s (at least %d characters): ", name, auth.MinPasswordLen)
+		fmt.Fprintf(env.Stderr, "New password for %s (at least %d characters): ", name, hub.MinPasswordLen)
 		first, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(env.Stderr)
 		if err != nil {
@@ -266,12 +228,6 @@ func readNewPassword(env Env, name string) (string, error) {
 	return line, nil
 }
 
-// noRouter is the route table of a CLI process, which proxies nothing.
-type noRouter struct{}
-
-func (noRouter) SetRoute(string, *url.URL) {}
-func (noRouter) RemoveRoute(string)        {}
-
 func runToken(ctx context.Context, env Env, g *globals, args []string) error {
 	fs := g.flags("token", env)
 	note := fs.String("note", "", "what the token is for")
@@ -282,18 +238,18 @@ func runToken(ctx context.Context, env Env, g *globals, args []string) error {
 		return usageError{"name the one user to make a token for"}
 	}
 	name := fs.Arg(0)
-	st, err := openStore(g)
+	accounts, err := hub.OpenAccounts(g.dataDir)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if _, err := st.GetUser(ctx, name); err != nil {
+	defer accounts.Close()
+	if _, err := accounts.User(ctx, name); err != nil {
 		return fmt.Errorf("no user %s: add them first with `classhub users add %s`", name, name)
 	}
 	if *note == "" {
 		*note = "Requested with classhub token"
 	}
-	secret, _, err := st.CreateToken(ctx, store.TokenSpec{User: name, Kind: "api", Scopes: []string{scopes.Inherit}, Note: *note})
+	secret, err := accounts.NewToken(ctx, name, *note)
 	if err != nil {
 		return err
 	}

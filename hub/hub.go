@@ -1,8 +1,13 @@
-// Package hub is classhub's hub as a library: it opens the state, connects
-// to Docker, finds the bridge address, and serves the public listener
-// (pages, REST API, proxy to notebook servers) and the internal one that
-// containers call. The tray app and `classhub serve` both run it; neither
-// imports anything of the hub's below this package except through it.
+// Package hub is classhub's hub as a library, and the one door to it: it
+// opens the state, connects to Docker, finds the bridge address, and
+// serves the public listener (pages, REST API, proxy to notebook servers)
+// and the internal one that containers call.
+//
+// The tray app and the command line reach the hub through this package
+// and hub/config alone, the settings being theirs to read and edit: Hub's
+// methods are what an open hub offers (lifecycle.go), surface.go names the
+// types and errors they speak in, Accounts changes users with no hub open
+// (accounts.go), and machine.go checks the machine and builds the image.
 package hub
 
 import (
@@ -49,15 +54,17 @@ type Options struct {
 	Log *log.Logger
 }
 
-// Hub is a running classhub hub.
+// Hub is a running classhub hub. Its methods are all the tray app and
+// the CLI reach it through: the servers' and users' operations are in
+// lifecycle.go, the words they are spoken in in surface.go.
 type Hub struct {
-	*core.Lifecycle
-	Store   *store.Store
-	Spawner *spawner.Docker
-	Proxy   *proxy.Proxy
-	API     *api.API
-	Auth    *auth.Authenticator
-	Network spawner.Network
+	life    *core.Lifecycle
+	store   *store.Store
+	spawner *spawner.Docker
+	proxy   *proxy.Proxy
+	api     *api.API
+	auth    *auth.Authenticator
+	network spawner.Network
 
 	cfg      config.Config
 	log      *log.Logger
@@ -75,6 +82,13 @@ type Hub struct {
 	publicConns *limit.PerKey
 	servers     []*http.Server
 	closeOne    sync.Once
+
+	// activity holds the proxy's activity writes in flight, which Close
+	// waits for before it closes the store; after activityDone it starts
+	// none.
+	activityMu   sync.Mutex
+	activityDone bool
+	activity     sync.WaitGroup
 }
 
 // Open prepares a hub: state, Docker, network, listeners and adopted
@@ -95,7 +109,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: st, cfg: cfg, log: logger, publicConns: publicLimits.addresses()}
+	h := &Hub{store: st, cfg: cfg, log: logger, publicConns: publicLimits.addresses()}
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -114,8 +128,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	h.docker = docker
 	bus := events.NewBus(512)
 	sbus := events.NewBus(0)
-	h.Spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: sbus, Version: opts.Version})
-	if h.Network, err = h.Spawner.EnsureNetwork(ctx); err != nil {
+	h.spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: sbus, Version: opts.Version})
+	if h.network, err = h.spawner.EnsureNetwork(ctx); err != nil {
 		return nil, err
 	}
 
@@ -124,7 +138,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// one is HTTPS: the singleuser server reaches it as JUPYTERHUB_API_URL
 	// over the bridge, which never leaves the laptop, and would have to
 	// trust the local authority to speak TLS to it.
-	internalAddr := net.JoinHostPort(h.Network.BindAddr, strconv.Itoa(cfg.HubPort))
+	internalAddr := net.JoinHostPort(h.network.BindAddr, strconv.Itoa(cfg.HubPort))
 	if h.internal, err = net.Listen("tcp", internalAddr); err != nil {
 		return nil, fmt.Errorf("listen for notebook servers on %s: %w (is another classhub running? set hub_port to a free port)", internalAddr, err)
 	}
@@ -142,7 +156,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// whatever it forwards and drops a server's Set-Cookie of their names.
 	// Anything else serving on this host name, on any port, would receive
 	// the login too.
-	h.Auth = &auth.Authenticator{Store: st, Secure: h.tls != nil, ClaimAccounts: func() bool { return h.Config().ClaimAccounts }}
+	h.auth = &auth.Authenticator{Store: st, Secure: h.tls != nil, ClaimAccounts: func() bool { return cfg.ClaimAccounts }}
 	// Each user's server gets an origin of its own: a host name under
 	// subdomain_host, or else a port on the public address.
 	publicAddr := h.public.Addr().(*net.TCPAddr)
@@ -158,25 +172,22 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// The mux is filled below, once the API exists; the API needs the
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
-	h.Proxy = proxy.New(proxy.Options{
-		Hub:        hubBodies(hubMux),
-		NotRunning: notRunning,
-		Activity: func(user string, t time.Time) {
-			// The proxy calls this at most every 30 s per user.
-			go st.RecordActivity(context.Background(), user, "", t)
-		},
+	h.proxy = proxy.New(proxy.Options{
+		Hub:           hubBodies(hubMux),
+		NotRunning:    notRunning,
+		Activity:      h.recordActivity,
 		ErrorLog:      logger,
 		Origins:       userOrigins,
 		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
 	})
 	if h.origins != nil {
-		h.origins.proxy = h.Proxy
+		h.origins.proxy = h.proxy
 		if err := h.origins.boot(ctx); err != nil {
 			return nil, err
 		}
 	}
-	h.Lifecycle = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
+	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
 		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
@@ -184,21 +195,26 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pages := newPages(h, logger, streams, providers)
-	h.API = api.New(api.Options{Hub: h.Lifecycle, Auth: h.Auth, ErrorLog: logger, Pages: pages, Streams: streams})
+	// The pages are everything under /hub/ but the API, and the API's
+	// consent page.
+	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
+		JoinCode:    func() string { return cfg.JoinCode },
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource,
+		Providers: providers, PasswordsOff: !cfg.LocalLogins})
+	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams})
 
-	hubMux.Handle("/hub/api/", h.API.Handler())
-	hubMux.Handle("/hub/api", h.API.Handler())
-	hubMux.Handle("/hub/health", h.API.Handler())
+	hubMux.Handle("/hub/api/", h.api.Handler())
+	hubMux.Handle("/hub/api", h.api.Handler())
+	hubMux.Handle("/hub/health", h.api.Handler())
 	hubMux.Handle("/", pages.Handler())
 
-	if err := h.Lifecycle.Boot(ctx); err != nil {
+	if err := h.life.Boot(ctx); err != nil {
 		return nil, err
 	}
 	if h.origins != nil {
 		// Servers started by a classhub from before origins per user
 		// get their port now.
-		for user := range h.Proxy.Routes() {
+		for user := range h.proxy.Routes() {
 			if err := h.origins.Open(ctx, user); err != nil {
 				logger.Printf("%v", err)
 			}
@@ -236,7 +252,7 @@ func DefaultOwner() string {
 // ever claimed by typing its name on the login form.
 func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 	name := h.Owner()
-	_, err := h.Store.CreateUser(ctx, store.NewUser{Name: name, Admin: true})
+	_, err := h.store.CreateUser(ctx, store.NewUser{Name: name, Admin: true})
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return name, fmt.Errorf("create the owner %s: %w", name, err)
 	}
@@ -247,7 +263,7 @@ func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 // name in and opens next (their server if empty). The tray opens it so the
 // person at the laptop never types a password.
 func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) {
-	secret, err := h.Store.CreateLoginLink(ctx, name, time.Minute)
+	secret, err := h.store.CreateLoginLink(ctx, name, time.Minute)
 	if err != nil {
 		return "", fmt.Errorf("login link for %s: %w", name, err)
 	}
@@ -308,13 +324,13 @@ func (h *Hub) Serve(ctx context.Context) error {
 	// One error log for every public listener, so that the main port and
 	// the users' ports together log one failed handshake a minute.
 	publicLog := quietHandshakes(h.log)
-	pub := newPublicServer(h.Proxy, publicLog)
-	in := newInternalServer(h.API.InternalHandler(), h.log)
+	pub := newPublicServer(h.proxy, publicLog)
+	in := newInternalServer(h.api.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(h.public) }()
 	inL := h.internal
-	if h.Network.ContainerIPsRoutable {
+	if h.network.ContainerIPsRoutable {
 		// Each container calls from its own address. In a VM they all
 		// come from one, where a per-address cap would be a cap on the
 		// whole class.
@@ -345,8 +361,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 // Close releases everything Open took. Running servers are left running.
 func (h *Hub) Close() {
 	h.closeOne.Do(func() {
-		if h.Lifecycle != nil {
-			h.Lifecycle.Close()
+		if h.life != nil {
+			h.life.Close()
 		}
 		if h.origins != nil {
 			h.origins.closeAll()
@@ -356,11 +372,35 @@ func (h *Hub) Close() {
 				l.Close()
 			}
 		}
-		if h.Store != nil {
-			h.Store.Close()
+		h.activityMu.Lock()
+		h.activityDone = true
+		h.activityMu.Unlock()
+		h.activity.Wait()
+		if h.store != nil {
+			h.store.Close()
 		}
 		if h.docker != nil {
 			h.docker.Close()
 		}
 	})
+}
+
+// recordActivity writes user's last activity for the proxy, which calls
+// it at most every 30 s per user, off the request's path. Close waits for
+// the writes in flight before it closes the store.
+func (h *Hub) recordActivity(user string, t time.Time) {
+	h.activityMu.Lock()
+	defer h.activityMu.Unlock()
+	if h.activityDone {
+		return
+	}
+	h.activity.Add(1)
+	go func() {
+		defer h.activity.Done()
+		// A user deleted while their browser still talks to their
+		// server has nowhere to record it; nothing is wrong.
+		if err := h.store.RecordActivity(context.Background(), user, "", t); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.log.Printf("%v", err)
+		}
+	}()
 }

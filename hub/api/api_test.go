@@ -352,7 +352,6 @@ func TestServerStartStopAndProgress(t *testing.T) {
 		t.Errorf("alice starting bob's server: %s", resp.Status)
 	}
 	release := e.spawner.Hold("alice")
-	e.hub.SetHubPort(8081)
 	// A slow start answers 202 after the slow-spawn wait.
 	done := make(chan *http.Response)
 	go func() {

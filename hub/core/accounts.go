@@ -32,12 +32,12 @@ type Account struct {
 // for one.
 var ErrBadSetupCode = errors.New("that username and setup code do not match")
 
-// CreateUser adds one user, normalized and valid. Nobody can claim the
-// account by typing its name: it gets password if one is given; else an
-// instructor gets a generated password and a student a setup code, each
-// returned to be handed out. It returns store.ErrExists if the name is
-// taken.
-func (h *Lifecycle) CreateUser(ctx context.Context, name string, admin bool, password string) (Account, error) {
+// CreateUser adds one user, normalized and valid, to st. Nobody can claim
+// the account by typing its name: it gets password if one is given; else
+// an instructor gets a generated password and a student a setup code,
+// each returned to be handed out. It returns store.ErrExists if the name
+// is taken. It needs no running hub: the CLI calls it on the state file.
+func CreateUser(ctx context.Context, st *store.Store, name string, admin bool, password string) (Account, error) {
 	a := Account{Password: password}
 	nu := store.NewUser{Name: name, Admin: admin}
 	switch {
@@ -55,7 +55,7 @@ func (h *Lifecycle) CreateUser(ctx context.Context, name string, admin bool, pas
 		}
 		nu.PasswordHash = hash
 	}
-	u, err := h.store.CreateUser(ctx, nu)
+	u, err := st.CreateUser(ctx, nu)
 	if err != nil {
 		return Account{}, err
 	}
@@ -63,14 +63,20 @@ func (h *Lifecycle) CreateUser(ctx context.Context, name string, admin bool, pas
 	return a, nil
 }
 
+// CreateUser is the package's CreateUser on the hub's store.
+func (h *Lifecycle) CreateUser(ctx context.Context, name string, admin bool, password string) (Account, error) {
+	return CreateUser(ctx, h.store, name, admin, password)
+}
+
 // ResetUser takes away every way name had in — password, setup code,
 // sessions, API and OAuth tokens — and gives them a new credential to
 // hand out: a generated password for an instructor, a setup code for a
 // student. A running server keeps running with its own token, which the
 // next start replaces (see serverToken): revoking it now would cut the
-// server off the hub in the middle of the student's work.
-func (h *Lifecycle) ResetUser(ctx context.Context, name string) (Account, error) {
-	u, err := h.user(ctx, name)
+// server off the hub in the middle of the student's work. It needs no
+// running hub.
+func ResetUser(ctx context.Context, st *store.Store, name string) (Account, error) {
+	u, err := getUser(ctx, st, name)
 	if err != nil {
 		return Account{}, err
 	}
@@ -86,24 +92,35 @@ func (h *Lifecycle) ResetUser(ctx context.Context, name string) (Account, error)
 		c.SetupCode, c.CodeTTL = auth.NormalizeSetupCode(a.SetupCode), SetupCodeTTL
 	}
 	// The store's error names the reset already.
-	if a.User, err = h.store.ResetCredentials(ctx, name, c); err != nil {
+	if a.User, err = st.ResetCredentials(ctx, name, c); err != nil {
 		return Account{}, err
 	}
 	return a, nil
 }
 
+// ResetUser is the package's ResetUser on the hub's store.
+func (h *Lifecycle) ResetUser(ctx context.Context, name string) (Account, error) {
+	return ResetUser(ctx, h.store, name)
+}
+
 // SetPassword gives name the password, which must meet the rules (else a
 // *auth.PasswordRuleError says which), and ends every session of theirs.
-func (h *Lifecycle) SetPassword(ctx context.Context, name, password string) error {
-	if _, err := h.user(ctx, name); err != nil {
+// It needs no running hub.
+func SetPassword(ctx context.Context, st *store.Store, name, password string) error {
+	if _, err := getUser(ctx, st, name); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	_, err = h.store.SetPassword(ctx, name, hash)
+	_, err = st.SetPassword(ctx, name, hash)
 	return err
+}
+
+// SetPassword is the package's SetPassword on the hub's store.
+func (h *Lifecycle) SetPassword(ctx context.Context, name, password string) error {
+	return SetPassword(ctx, h.store, name, password)
 }
 
 // SetUpAccount is a student's first login: with the setup code they were

@@ -7,7 +7,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"sync"
 	"time"
@@ -122,13 +121,6 @@ func (h *Lifecycle) Config() config.Config {
 	return h.cfg
 }
 
-// SetHubPort records the internal listener's port once it is bound.
-func (h *Lifecycle) SetHubPort(port int) {
-	h.mu.Lock()
-	h.hubPort = port
-	h.mu.Unlock()
-}
-
 // Close stops background work and waits for spawns in flight to end.
 func (h *Lifecycle) Close() {
 	h.cancel()
@@ -157,9 +149,5 @@ var (
 )
 
 func (h *Lifecycle) user(ctx context.Context, name string) (store.User, error) {
-	u, err := h.store.GetUser(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
-	}
-	return u, err
+	return getUser(ctx, h.store, name)
 }

@@ -4,48 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
 
-// MaxNameLen bounds usernames; longer names are usually a pasted line.
-const MaxNameLen = 64
-
-// NormalizeName lowercases and trims a username, as JupyterHub's default
-// authenticator does, so "Alice " and "alice" are one student.
-func NormalizeName(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
-
-// ValidateName says, in a sentence, what is wrong with a (normalized)
-// username, or returns nil. Names may hold lowercase letters, digits and
-// . _ - @, and must start with a letter or digit: enough for e-mail
-// addresses and student numbers, and safe in URLs, paths and logs.
-func ValidateName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: the username is empty", ErrBadName)
-	case len(name) > MaxNameLen:
-		return fmt.Errorf("%w: %q is longer than %d characters", ErrBadName, name, MaxNameLen)
-	case !isAlnum(rune(name[0])):
-		return fmt.Errorf("%w: %q must start with a letter or a digit", ErrBadName, name)
+// getUser is st's user name, or ErrNoSuchUser.
+func getUser(ctx context.Context, st *store.Store, name string) (store.User, error) {
+	u, err := st.GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
 	}
-	for _, r := range name {
-		if !isAlnum(r) && !strings.ContainsRune("._-@", r) {
-			return fmt.Errorf("%w: %q may only hold lowercase letters, digits and . _ - @ (not %q)", ErrBadName, name, r)
-		}
-	}
-	return nil
+	return u, err
 }
 
-func isAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }
-
-// AddUsers creates users that do not exist yet and returns the created
-// ones with the credential each gets (see CreateUser); existing names are
-// skipped, bad names fail the whole call before anything is created.
-func (h *Lifecycle) AddUsers(ctx context.Context, names []string, admin bool) ([]Account, error) {
+// AddUsers creates the users of names that do not exist yet in st and
+// returns the created ones with the credential each gets (see
+// CreateUser); existing names are skipped, bad names fail the whole call
+// before anything is created. It needs no running hub: the CLI calls it
+// on the state file.
+func AddUsers(ctx context.Context, st *store.Store, names []string, admin bool) ([]Account, error) {
 	clean := make([]string, 0, len(names))
 	seen := make(map[string]bool)
 	for _, n := range names {
@@ -60,7 +39,7 @@ func (h *Lifecycle) AddUsers(ctx context.Context, names []string, admin bool) ([
 	}
 	var created []Account
 	for _, n := range clean {
-		a, err := h.CreateUser(ctx, n, admin, "")
+		a, err := CreateUser(ctx, st, n, admin, "")
 		if errors.Is(err, store.ErrExists) {
 			continue
 		}
@@ -70,6 +49,33 @@ func (h *Lifecycle) AddUsers(ctx context.Context, names []string, admin bool) ([
 		created = append(created, a)
 	}
 	return created, nil
+}
+
+// AddUsers is the package's AddUsers on the hub's store.
+func (h *Lifecycle) AddUsers(ctx context.Context, names []string, admin bool) ([]Account, error) {
+	return AddUsers(ctx, h.store, names, admin)
+}
+
+// DeleteUser deletes name from st without a running hub, as the CLI does:
+// their container first when sp is given (a CLI that cannot reach the
+// engine leaves it), then the user, their tokens and sessions. Their work
+// volume is kept, as Lifecycle.DeleteUser keeps it.
+func DeleteUser(ctx context.Context, st *store.Store, sp spawner.Spawner, name string) error {
+	if _, err := getUser(ctx, st, name); err != nil {
+		return err
+	}
+	if sp != nil {
+		if err := sp.Stop(ctx, name); err != nil && !errors.Is(err, spawner.ErrNotRunning) {
+			return fmt.Errorf("delete user %s: %w", name, err)
+		}
+		if err := sp.Delete(ctx, name); err != nil {
+			return fmt.Errorf("delete user %s: %w", name, err)
+		}
+	}
+	if err := st.DeleteUser(ctx, name); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	return nil
 }
 
 // DeleteUser stops and deletes the user's container, then the user, their
@@ -113,65 +119,3 @@ func (h *Lifecycle) Users(ctx context.Context, opt store.ListOptions) ([]UserSta
 	}
 	return out, total, nil
 }
-
-// StartAll starts every user's server that is not running, queueing them
-// through the spawner's pool, and returns how many were asked to start.
-func (h *Lifecycle) StartAll(ctx context.Context) (int, error) {
-	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, u := range users {
-		if s := h.status(ctx, u.Name); s.Active() {
-			continue
-		}
-		name := u.Name
-		h.goBackground(func(ctx context.Context) { h.Start(ctx, name) })
-		n++
-	}
-	return n, nil
-}
-
-// StopAll stops every running server, keeping their containers, and
-// cancels every start still pending (a class burst queued behind the
-// spawner's pool), returning how many it stopped or cancelled. Stops run a
-// few at a time: each waits for its notebook server to shut down, and a
-// class of thirty one after another would take half a minute.
-func (h *Lifecycle) StopAll(ctx context.Context) (int, error) {
-	users, _, err := h.store.ListUsers(ctx, store.ListOptions{})
-	if err != nil {
-		return 0, err
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		n    int
-		errs []error
-		sem  = make(chan struct{}, stopAllConcurrency)
-	)
-	for _, u := range users {
-		if s := h.status(ctx, u.Name); !s.Ready && s.Pending != PendingSpawn {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(name string) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := h.Stop(ctx, name, false)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			n++
-		}(u.Name)
-	}
-	wg.Wait()
-	return n, errors.Join(errs...)
-}
-
-// stopAllConcurrency bounds StopAll's parallel stops.
-const stopAllConcurrency = 8

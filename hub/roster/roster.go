@@ -211,12 +211,13 @@ type Imported struct {
 // nothing. New users get the file's password; without one, they get a
 // setup code with which they choose their own at first login or, with
 // generate, a generated password; either is returned for the instructor
-// to hand out. It returns what it did so far when it fails.
-func Import(ctx context.Context, h *core.Lifecycle, entries []Entry, generate bool) ([]Imported, error) {
+// to hand out. It returns what it did so far when it fails. It needs no
+// running hub, only its state.
+func Import(ctx context.Context, st *store.Store, entries []Entry, generate bool) ([]Imported, error) {
 	out := make([]Imported, 0, len(entries))
 	for _, e := range entries {
 		im := Imported{Entry: e}
-		if _, err := h.Store().GetUser(ctx, e.Name); err == nil {
+		if _, err := st.GetUser(ctx, e.Name); err == nil {
 			im.Password = ""
 			out = append(out, im)
 			continue
@@ -226,7 +227,7 @@ func Import(ctx context.Context, h *core.Lifecycle, entries []Entry, generate bo
 		if im.Password == "" && generate {
 			im.Password, im.Generated = auth.GeneratePassword(), true
 		}
-		a, err := h.CreateUser(ctx, e.Name, false, im.Password)
+		a, err := core.CreateUser(ctx, st, e.Name, false, im.Password)
 		if errors.Is(err, store.ErrExists) { // created meanwhile by someone else
 			im.Password, im.Generated = "", false
 			out = append(out, im)

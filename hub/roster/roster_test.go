@@ -98,7 +98,7 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := Import(ctx, h, entries, true)
+	done, err := Import(ctx, st, entries, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestImport(t *testing.T) {
 	// Without generate, new users get a setup code; a second import
 	// changes nothing.
 	entries, _ = Parse(strings.NewReader("dave\nbob\n"))
-	done2, err := Import(ctx, h, entries, false)
+	done2, err := Import(ctx, st, entries, false)
 	if err != nil {
 		t.Fatal(err)
 	}

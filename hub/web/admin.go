@@ -376,7 +376,7 @@ func (wb *Web) adminImport(w http.ResponseWriter, r *http.Request) {
 		wb.adminAgain(w, r, p, http.StatusBadRequest, sentence(err.Error())+"\nNobody was added; fix the roster and import it again.", keep)
 		return
 	}
-	done, err := roster.Import(r.Context(), wb.hub, entries, generate)
+	done, err := roster.Import(r.Context(), wb.hub.Store(), entries, generate)
 	if err != nil {
 		wb.log.Printf("web: import roster: %v", err)
 	}

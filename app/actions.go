@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub"
+)
+
+// background runs fn against the open hub off the UI goroutine and shows
+// its error, if any, as a sentence.
+func (u *ui) background(what string, fn func(ctx context.Context, c Conn) error) {
+	if u.conn == nil {
+		return
+	}
+	c := u.conn
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, u.d.spawnWait)
+		defer cancel()
+		if err := fn(ctx, c); err != nil && u.ctx.Err() == nil {
+			u.d.do(func() { u.showError(what, err) })
+		}
+	}()
+}
+
+func (u *ui) startServer(user string) {
+	u.background("Could not start "+user+"'s server", func(ctx context.Context, c Conn) error {
+		_, err := c.Start(ctx, user)
+		if errors.Is(err, hub.ErrAlreadyRunning) || errors.Is(err, hub.ErrCancelled) {
+			return nil // someone cancelled it on purpose: nothing to report
+		}
+		return err
+	})
+}
+
+// stopServer stops user's server, or cancels its start while it starts.
+func (u *ui) stopServer(user string) {
+	what := "Could not stop " + user + "'s server"
+	if r := u.st.Row(user); r != nil && r.Phase == ServerStarting {
+		what = "Could not cancel the start of " + user + "'s server"
+	}
+	u.background(what, func(ctx context.Context, c Conn) error {
+		return c.Stop(ctx, user, false)
+	})
+}
+
+// confirmDelete asks before deleting a container, and says the work
+// folder is kept.
+func (u *ui) confirmDelete(user string) {
+	if u.conn == nil {
+		return
+	}
+	title := "Delete " + user + "'s container?"
+	if user == u.st.Owner {
+		title = "Delete your container?"
+	}
+	msg := fmt.Sprintf("The server stops and its container is removed.\nThe work folder (%s) is kept: "+
+		"the next start makes a fresh container from the current settings.", hub.WorkDir)
+	u.showDashboard()
+	d := dialog.NewConfirm(title, msg, func(ok bool) {
+		if ok {
+			u.deleteServer(user)
+		}
+	}, u.win)
+	d.SetConfirmText("Delete container")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+func (u *ui) deleteServer(user string) {
+	u.background("Could not delete "+user+"'s container", func(ctx context.Context, c Conn) error {
+		return c.Stop(ctx, user, true)
+	})
+}
+
+func (u *ui) startAll() {
+	u.background("Could not start all servers", func(ctx context.Context, c Conn) error {
+		n, err := c.StartAll(ctx)
+		if err == nil {
+			u.d.do(func() { u.notice(fmt.Sprintf("Starting %d servers.", n)) })
+		}
+		return err
+	})
+}
+
+func (u *ui) stopAll() {
+	u.background("Could not stop all servers", func(ctx context.Context, c Conn) error {
+		n, err := c.StopAll(ctx)
+		if err == nil {
+			u.d.do(func() { u.notice(fmt.Sprintf("Stopped %d servers.", n)) })
+		}
+		return err
+	})
+}
+
+func (u *ui) copyClassLink() {
+	if u.st.ClassURL == "" {
+		return
+	}
+	u.app.Clipboard().SetContent(u.st.ClassURL)
+	u.notice("Copied the class link " + u.st.ClassURL)
+}
+
+// openNotebook starts the owner's server if needed, waits for it by
+// following events, and opens the browser already logged in through a
+// single-use login link.
+func (u *ui) openNotebook() {
+	if u.conn == nil || u.st.Opening {
+		return
+	}
+	c, owner := u.conn, u.st.Owner
+	u.st.Opening = true
+	u.render()
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, u.d.spawnWait)
+		defer cancel()
+		_, err := c.WaitReady(ctx, owner)
+		var link string
+		if err == nil {
+			link, err = c.LoginLink(ctx, owner, "")
+		}
+		if err == nil {
+			if err = u.d.openURL(link); err != nil {
+				err = fmt.Errorf("open the browser: %w (the link is %s; it works once, for a minute)", err, link)
+			}
+		}
+		u.d.do(func() {
+			u.st.Opening = false
+			u.render()
+			switch {
+			case errors.Is(err, hub.ErrCancelled):
+				u.notice("The start of your notebook was cancelled.")
+			case err != nil && u.ctx.Err() == nil:
+				u.showError("Could not open your notebook", err)
+			}
+		})
+	}()
+}
+
+// addUsersDialog asks for names, one per line or separated by commas.
+func (u *ui) addUsersDialog() {
+	if u.conn == nil {
+		return
+	}
+	names := widget.NewMultiLineEntry()
+	names.SetPlaceHolder("alice\nbob, carol")
+	names.SetMinRowsVisible(6)
+	admin := widget.NewCheck("Make them admins (they can manage the class)", nil)
+	items := []*widget.FormItem{
+		widget.NewFormItem("Usernames", names),
+		widget.NewFormItem("", admin),
+	}
+	items[0].HintText = "Students get a setup code to choose their password; admins a password. Both are shown once."
+	d := dialog.NewForm("Add users", "Add", "Cancel", items, func(ok bool) {
+		if ok {
+			u.addUsers(hub.SplitNames(names.Text), admin.Checked)
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(480, 320))
+	d.Show()
+}
+
+func (u *ui) addUsers(names []string, admin bool) {
+	if len(names) == 0 {
+		return
+	}
+	u.background("Could not add the users", func(ctx context.Context, c Conn) error {
+		created, err := c.AddUsers(ctx, names, admin)
+		if err != nil {
+			return err
+		}
+		u.d.do(func() {
+			u.notice(fmt.Sprintf("Added %d users (%d already existed).", len(created), len(names)-len(created)))
+			u.reloadUsers(false)
+			if hs := hub.AccountHandouts(created); len(hs) > 0 {
+				u.showHandouts(hs)
+			}
+		})
+		return nil
+	})
+}

@@ -1,0 +1,46 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/doctor"
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/image"
+)
+
+// What the front ends ask of this machine beside the hub: whether it can
+// run classhub, and the notebook image built from Debian packages.
+
+type (
+	// DoctorReport is what Doctor found, one Check a line.
+	DoctorReport = doctor.Report
+	// DoctorCheck is one line of a DoctorReport.
+	DoctorCheck = doctor.Check
+	// ImageOptions configure BuildImage.
+	ImageOptions = image.Options
+	// ImageProgress is one step of an image build, for people watching.
+	ImageProgress = image.Progress
+	// AptSource is one Debian archive entry an image is built from.
+	AptSource = image.AptSource
+)
+
+// Doctor checks that this machine can run a hub with cfg and says what to
+// fix: the CLI prints the report and the dashboard shows it.
+func Doctor(ctx context.Context, cfg config.Config) DoctorReport { return doctor.Run(ctx, cfg) }
+
+// BuildImage builds the notebook image from Debian packages into the
+// local Docker engine, with no registry, and returns its ID.
+func BuildImage(ctx context.Context, opts ImageOptions) (string, error) {
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer docker.Close()
+	return image.Build(ctx, docker, opts)
+}
+
+// MirrorSources are the Debian archive entries of a mirror given by URL,
+// for ImageOptions.Sources on machines whose own apt sources are not
+// bookworm.
+func MirrorSources(uri string) []AptSource { return image.MirrorSources(uri) }

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/classhub/classhub/hub/auth"
@@ -287,7 +286,7 @@ func (wb *Web) adminAddUsers(w http.ResponseWriter, r *http.Request) {
 	text := r.PostFormValue("usernames")
 	admin := r.PostFormValue("admin") != ""
 	keep := func(d *adminData) { d.AddNames, d.AddAdmin = text, admin }
-	names := splitNames(text)
+	names := core.SplitNames(text)
 	if len(names) == 0 {
 		wb.adminAgain(w, r, p, http.StatusBadRequest, "Type at least one username, one per line.", keep)
 		return
@@ -314,19 +313,6 @@ func (wb *Web) adminAddUsers(w http.ResponseWriter, r *http.Request) {
 	// not carry them without putting them in a URL.
 	wb.log.Printf("web: %s added %s", p.User.Name, plural(len(created), "user"))
 	wb.showAccounts(w, r, p, "Added "+plural(len(created), "user"), created, len(unique)-len(created))
-}
-
-// splitNames splits a pasted column, row or list of usernames. Names
-// cannot hold commas or semicolons; spaces are not separators, so that a
-// full name pasted by mistake is refused instead of becoming two users.
-func splitNames(text string) []string {
-	var names []string
-	for _, f := range strings.FieldsFunc(text, func(c rune) bool { return c == ',' || c == ';' || c == '\n' || c == '\r' }) {
-		if f = strings.TrimSpace(f); f != "" {
-			names = append(names, f)
-		}
-	}
-	return names
 }
 
 // maxRoster bounds an uploaded roster; a class list is a few kilobytes.
@@ -445,7 +431,7 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 		if refuse("servers") {
 			return
 		}
-		if err := startFailure(wb.startBriefly(r.Context(), name)); err != nil {
+		if err := wb.startMany(r, []string{name})[0].Err; err != nil {
 			wb.actionFailed(w, r, p, err)
 			return
 		}
@@ -507,26 +493,31 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 				"Stop "+plural(len(names), "server"))
 			return
 		}
-		failed := wb.bulk(r, action, names)
+		var outcomes []core.Outcome
+		if action == "start-all" {
+			outcomes = wb.startMany(r, names)
+		} else {
+			outcomes = wb.hub.StopMany(context.WithoutCancel(r.Context()), names)
+		}
+		for _, o := range outcomes {
+			if o.Err != nil {
+				wb.log.Printf("web: %s: %v", action, o.Err)
+			}
+		}
+		failed := core.Failed(outcomes)
 		back(url.Values{"done": {action}, "n": {strconv.Itoa(len(names))}, "failed": {strconv.Itoa(failed)}})
 	default:
 		wb.adminAgain(w, r, p, http.StatusBadRequest, fmt.Sprintf("There is no action %q. Reload the page and use its buttons.", action), nil)
 	}
 }
 
-// startFailure is why a start failed, or nil if it is running or on its
-// way. core.Start reports a spawn that failed within its wait in the
-// status, not as an error.
-func startFailure(s core.ServerStatus, err error) error {
-	switch {
-	case errors.Is(err, core.ErrAlreadyRunning), errors.Is(err, core.ErrCancelled):
-		return nil // running, or stopped on purpose meanwhile
-	case err != nil:
-		return err
-	case !s.Ready && s.Pending == "" && s.Failed != "":
-		return fmt.Errorf("start %s: %s", s.User, s.Failed)
-	}
-	return nil
+// startMany asks for the servers of names to start and waits for them
+// as long as the spawn page would, so that a start that fails at once is
+// reported and a slow one is not waited for.
+func (wb *Web) startMany(r *http.Request, names []string) []core.Outcome {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), wb.spawnWait)
+	defer cancel()
+	return wb.hub.StartMany(ctx, names)
 }
 
 func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Principal, err error) {
@@ -541,10 +532,6 @@ func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	wb.adminAgain(w, r, p, status, sentence(err.Error()), nil)
 }
-
-// bulkWorkers bounds the starts and stops a bulk action runs at once; the
-// spawner queues beyond its own limit anyway.
-const bulkWorkers = 8
 
 // bulkTargets lists the users of the admin page for filter q whose
 // servers action would start (the stopped ones) or stop (the running
@@ -565,34 +552,4 @@ func (wb *Web) bulkTargets(r *http.Request, p auth.Principal, action, q string) 
 		}
 	}
 	return names, nil
-}
-
-// bulk starts or stops the servers of names, a few at a time, and reports
-// how many failed.
-func (wb *Web) bulk(r *http.Request, action string, names []string) (failed int) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, bulkWorkers)
-	ctx := context.WithoutCancel(r.Context())
-	for _, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var err error
-			if action == "start-all" {
-				err = startFailure(wb.startBriefly(ctx, name))
-			} else if err = wb.hub.Stop(ctx, name, false); errors.Is(err, core.ErrPending) {
-				err = nil // already stopping: what was asked for
-			}
-			if err != nil {
-				wb.log.Printf("web: %s: %v", action, err)
-				mu.Lock()
-				failed++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return failed
 }

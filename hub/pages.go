@@ -12,7 +12,7 @@ import (
 // the API's consent page.
 func newPages(h *Hub, logger *log.Logger, streams *limit.PerKey, providers []extauth.Provider) *web.Web {
 	return web.New(web.Options{Hub: h.Lifecycle, Auth: h.Auth, ErrorLog: logger, Streams: streams,
-		JoinCode:    func() string { return h.Config().JoinCode },
+		JoinCode:    h.Config().JoinCode,
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.Proxy.UserOriginsSource,
 		Providers: providers, PasswordsOff: !h.Config().LocalLogins})
 }

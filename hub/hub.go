@@ -198,7 +198,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// The pages are everything under /hub/ but the API, and the API's
 	// consent page.
 	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
-		JoinCode:    func() string { return cfg.JoinCode },
+		JoinCode:    cfg.JoinCode,
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource,
 		Providers: providers, PasswordsOff: !cfg.LocalLogins})
 	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams})

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -11,6 +10,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/sse"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -175,20 +175,9 @@ func (a *API) progress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	flusher, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	send := func(pe progressEvent) {
-		b, _ := json.Marshal(pe)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	stream := sse.Open(w)
 	if s.Ready && s.Pending == "" {
-		send(toProgress(name, events.Event{Progress: 100, State: "ready", Message: "Server ready at " + core.URL(name)}))
+		stream.Send(toProgress(name, events.Event{Progress: 100, State: "ready", Message: "Server ready at " + core.URL(name)}))
 		return
 	}
 	keep := time.NewTicker(a.keepAlive)
@@ -199,8 +188,7 @@ func (a *API) progress(w http.ResponseWriter, r *http.Request) {
 		next += len(evs)
 		for _, e := range evs {
 			pe := toProgress(name, e)
-			send(pe)
-			if pe.Ready || pe.Failed {
+			if err := stream.Send(pe); err != nil || pe.Ready || pe.Failed {
 				return
 			}
 		}
@@ -212,9 +200,8 @@ func (a *API) progress(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-more:
 		case <-keep.C:
-			fmt.Fprint(w, "\n")
-			if flusher != nil {
-				flusher.Flush()
+			if stream.KeepAlive() != nil {
+				return
 			}
 		}
 	}

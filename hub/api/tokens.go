@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/classhub/classhub/hub/scopes"
@@ -93,7 +94,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	// A token never exceeds its owner, nor the caller creating it.
 	owner := scopes.UserScopes(u.Name, u.Admin)
-	if !slicesContains(resolved, scopes.Inherit) {
+	if !slices.Contains(resolved, scopes.Inherit) {
 		asked := scopes.MustExpand(resolved, scopes.Owner{User: name})
 		if got := scopes.Intersect(asked, scopes.Intersect(owner, p.Scopes)); got.Len() < asked.Len() {
 			writeError(w, http.StatusForbidden, "a token cannot have more rights than its owner or its creator")
@@ -120,15 +121,6 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 	m := tokenModel(tok)
 	m["token"] = secret
 	writeJSON(w, http.StatusCreated, m)
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // requestedToken answers a request for one of a user's tokens: it checks that the

@@ -75,6 +75,7 @@ func (h *Lifecycle) StartAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A context that has ended asks for every start and waits for none.
 	asked, cancel := context.WithCancel(ctx)
 	cancel()
 	h.StartMany(asked, names)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -295,7 +296,9 @@ func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, is
 // serverScopes are JupyterHub 3.0's "server" role for the owner: report
 // activity and let the owner in.
 func serverScopes(name string) []string {
-	return []string{"users:activity!user=" + name, "access:servers!user=" + name}
+	role, _ := scopes.Role(scopes.RoleServer)
+	s, _ := scopes.Resolve(role, scopes.Owner{User: name}) // a built-in role always parses
+	return s
 }
 
 // OAuthClientID is the OAuth client of name's server (JUPYTERHUB_CLIENT_ID).
@@ -343,7 +346,7 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 		}
 	}
 	_, err = h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
-		Owner: name, Description: "Server at " + URL(name), AllowedScopes: []string{"access:servers!server=" + name + "/"}}, secret)
+		Owner: name, Description: "Server at " + URL(name), AllowedScopes: []string{scopes.ServerAccessScope(name, "")}}, secret)
 	if err != nil {
 		return "", 0, fmt.Errorf("start %s: register the server's OAuth client: %w", name, err)
 	}

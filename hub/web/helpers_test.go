@@ -43,7 +43,6 @@ type env struct {
 	handler http.Handler
 	logs    *strings.Builder
 	logMu   sync.Mutex
-	join    string
 	claim   bool
 	joinMu  sync.Mutex
 }
@@ -71,12 +70,7 @@ func newEnv(t *testing.T) *env {
 		defer e.joinMu.Unlock()
 		return e.claim
 	}}
-	e.web = New(Options{Hub: e.hub, Auth: authn, Now: e.clock.Now, ErrorLog: logger,
-		JoinCode: func() string {
-			e.joinMu.Lock()
-			defer e.joinMu.Unlock()
-			return e.join
-		}})
+	e.web = New(Options{Hub: e.hub, Auth: authn, Now: e.clock.Now, ErrorLog: logger})
 	e.api = api.New(api.Options{Hub: e.hub, Auth: authn, ErrorLog: logger, Pages: e.web})
 	mux := http.NewServeMux()
 	mux.Handle("/hub/api/", e.api.Handler())
@@ -104,10 +98,12 @@ func (e *env) logged() string {
 	return e.logs.String()
 }
 
+// setJoinCode gives the class a join code, as the hub's settings do
+// when it starts; call it between requests.
 func (e *env) setJoinCode(code string) {
-	e.joinMu.Lock()
-	e.join = code
-	e.joinMu.Unlock()
+	if !e.web.noPasswords {
+		e.web.joinCode = code
+	}
 }
 
 // setClaimAccounts turns the class setting claim_accounts on or off.

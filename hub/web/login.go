@@ -69,7 +69,7 @@ type loginData struct {
 type loginButton struct{ ID, Title string }
 
 func (wb *Web) loginView(w http.ResponseWriter, r *http.Request, d loginData) view {
-	d.Signup = wb.joinCode() != ""
+	d.Signup = wb.joinCode != ""
 	d.Passwords = !wb.noPasswords
 	for _, p := range wb.providers {
 		d.Providers = append(d.Providers, loginButton{ID: p.ID(), Title: p.Title()})
@@ -87,6 +87,19 @@ func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wb.render(w, http.StatusOK, "login", wb.loginView(w, r, loginData{Next: next}))
+}
+
+// typedName reads the username typed into a form: normalized, and put
+// back into *typed so that a page shown again holds it as the hub reads
+// it. A name that cannot be one is refused through again, saying why.
+func typedName(typed *string, again func(status int, msg string)) (string, bool) {
+	name := core.NormalizeName(*typed)
+	if err := core.ValidateName(name); err != nil {
+		again(http.StatusBadRequest, sentence(err.Error()))
+		return "", false
+	}
+	*typed = name
+	return name, true
 }
 
 func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
@@ -107,12 +120,10 @@ func (wb *Web) loginPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The login form was too old or came from another site. Please log in again.")
 		return
 	}
-	name := core.NormalizeName(d.Username)
-	if err := core.ValidateName(name); err != nil {
-		again(http.StatusBadRequest, sentence(err.Error()))
+	name, ok := typedName(&d.Username, again)
+	if !ok {
 		return
 	}
-	d.Username = name
 	done := wb.beginTry(w, r, name, "Too many failed logins for "+name+" or from this computer.", again)
 	if done == nil {
 		return
@@ -236,7 +247,7 @@ type signupData struct {
 }
 
 func (wb *Web) signupPage(w http.ResponseWriter, r *http.Request) {
-	if wb.joinCode() == "" {
+	if wb.joinCode == "" {
 		wb.fail(w, r, http.StatusNotFound, "Signing up is off on this hub. Ask your teacher for an account.")
 		return
 	}
@@ -246,7 +257,7 @@ func (wb *Web) signupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
-	want := wb.joinCode()
+	want := wb.joinCode
 	if want == "" {
 		wb.fail(w, r, http.StatusNotFound, "Signing up is off on this hub. Ask your teacher for an account.")
 		return
@@ -273,12 +284,10 @@ func (wb *Web) signupPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "That class code is not right. Check it with your teacher and type it again.")
 		return
 	}
-	name := core.NormalizeName(d.Username)
-	if err := core.ValidateName(name); err != nil {
-		again(http.StatusBadRequest, sentence(err.Error()))
+	name, ok := typedName(&d.Username, again)
+	if !ok {
 		return
 	}
-	d.Username = name
 	if err := core.ExternalName(wb.hub.Config(), name); err != nil {
 		again(http.StatusConflict, sentence(err.Error()))
 		return

@@ -46,12 +46,10 @@ func (wb *Web) setupPost(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "The form was too old or came from another site. Please try again.")
 		return
 	}
-	name := core.NormalizeName(d.Username)
-	if err := core.ValidateName(name); err != nil {
-		again(http.StatusBadRequest, sentence(err.Error()))
+	name, ok := typedName(&d.Username, again)
+	if !ok {
 		return
 	}
-	d.Username = name
 	password := r.PostFormValue("password")
 	if password != r.PostFormValue("confirm") {
 		again(http.StatusBadRequest, "The two passwords are not the same. Type the same password in both fields.")

@@ -47,10 +47,9 @@ var files embed.FS
 type Options struct {
 	Hub  *core.Lifecycle
 	Auth *auth.Authenticator
-	// JoinCode returns the class join code with which new students sign
-	// up; nil or "" turns sign-up off. It is a func so the tray can change
-	// or clear the code while the hub runs.
-	JoinCode func() string
+	// JoinCode is the class join code with which new students sign up;
+	// "" turns sign-up off. The tray changes it by restarting the hub.
+	JoinCode string
 	// ErrorLog receives errors people cannot act on; nil means the log
 	// package's standard logger.
 	ErrorLog *log.Logger
@@ -85,7 +84,7 @@ type Web struct {
 	hub      *core.Lifecycle
 	store    *store.Store
 	auth     *auth.Authenticator
-	joinCode func() string
+	joinCode string
 	log      *log.Logger
 	now      func() time.Time
 
@@ -156,8 +155,8 @@ func New(opts Options) *Web {
 	if wb.now == nil {
 		wb.now = time.Now
 	}
-	if wb.joinCode == nil || wb.noPasswords {
-		wb.joinCode = func() string { return "" }
+	if wb.noPasswords {
+		wb.joinCode = ""
 	}
 	if wb.streams == nil {
 		wb.streams = limit.NewPerKey(limit.StreamsPerUser)

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/sse"
+)
+
+// adminEvents streams, as server-sent events, the server state changes
+// and start steps (image pulls included) of the users the admin may see,
+// each as the event bus's JSON, so the admin page redraws its rows when
+// something happens instead of polling. A browser that reconnects asks
+// for the rows afresh, so nothing is replayed. The stream ends with the
+// login it was opened with, checked at each keep-alive. The admin page
+// passes its anti-forgery token as ?_xsrf=.
+func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.session(r)
+	if !ok {
+		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then reload the admin page.")
+		return
+	}
+	if !isAdmin(p) {
+		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
+		return
+	}
+	// Who starts and stops is the admin's to know, not a page's that
+	// happens to run in their browser.
+	if !auth.CheckCSRF(r, p.Session) {
+		wb.fail(w, r, http.StatusForbidden, "The event feed needs the admin page's anti-forgery token. Reload the admin page.")
+		return
+	}
+	release, ok := wb.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
+		return
+	}
+	defer release()
+	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
+		switch e.Kind {
+		case events.ServerState, events.SpawnProgress, events.ImageProgress:
+			return e.User != "" && scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(e.User, ""))
+		}
+		return false
+	})
+	defer sub.Close()
+	shutdown := wb.shutdownSignal(r)
+	stream := sse.Open(w)
+	keep := time.NewTicker(wb.keepAlive)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-shutdown:
+			return
+		case e, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			if stream.Send(e) != nil {
+				return
+			}
+		case <-keep.C:
+			// Logged out, reset or no longer an admin: stop telling.
+			if p, ok := wb.session(r); !ok || !isAdmin(p) {
+				return
+			}
+			if stream.KeepAlive() != nil {
+				return
+			}
+		}
+	}
+}
+
+// shutdownSignal is closed when the server serving r shuts down. The
+// admin event stream never ends by itself, and http.Server.Shutdown waits
+// for every request in flight: without this, quitting the hub with an
+// admin page open would hang until Shutdown gives up.
+func (wb *Web) shutdownSignal(r *http.Request) <-chan struct{} {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil {
+		return nil
+	}
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	ch, ok := wb.shutdowns[srv]
+	if !ok {
+		ch = make(chan struct{})
+		wb.shutdowns[srv] = ch
+		srv.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
+}

@@ -528,7 +528,7 @@ func WaitReady(ctx context.Context, h Hub, user string) error {
 			if !ok {
 				return errors.New("the hub closed")
 			}
-			if starts > 0 && e.Kind == events.ServerState && e.State == string(spawner.StateStopping) && e.Message == core.CancellingMessage {
+			if starts > 0 && e.Kind == events.ServerState && e.Reason == events.ReasonCancelling {
 				return fmt.Errorf("%s's server: %w", user, ErrStartCancelled)
 			}
 		}

@@ -347,7 +347,7 @@ func waitProgress(t *testing.T, f *fixture, name string, ok func(events.Event) b
 	}
 }
 
-func isCancelled(e events.Event) bool { return e.Message == "Start cancelled" }
+func isCancelled(e events.Event) bool { return e.Reason == events.ReasonCancelled }
 
 // serverTokens returns name's server tokens.
 func serverTokens(t *testing.T, f *fixture, name string) []store.Token {

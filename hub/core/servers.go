@@ -128,7 +128,8 @@ func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error
 	sctx, cancel := context.WithCancel(h.ctx)
 	ended := make(chan struct{})
 	st.cancel, st.spawnEnded, st.issued = cancel, ended, issuedToken{}
-	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Message: "Server requested"})
+	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Phase: events.PhaseRequested,
+		Message: "Server requested"})
 	h.mu.Unlock()
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStarting), Message: "Server requested"})
 	h.recordPending(ctx, name, PendingSpawn)
@@ -193,14 +194,6 @@ func (h *Lifecycle) Wait(ctx context.Context, name string) (ServerStatus, error)
 // and the cancelled start giving up all fit well within it.
 const stopBudget = 2 * time.Minute
 
-// CancelledMessage ends the progress of a start that Stop cancelled, so
-// pages following the stream can tell a cancel from a failure.
-const CancelledMessage = "Start cancelled"
-
-// CancellingMessage is on the stopping event of a stop that cancels a
-// pending start, as opposed to a stop of a running server.
-const CancellingMessage = "Cancelling the start"
-
 // issuedToken is the API token a spawn gave its server.
 type issuedToken struct {
 	secret string
@@ -238,7 +231,7 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 		// token and closes done.
 		st.pending, st.failed = PendingStop, ""
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
-			Message: CancelledMessage})
+			Reason: events.ReasonCancelled, Message: "Start cancelled"})
 		h.mu.Unlock()
 		return
 	}
@@ -246,17 +239,18 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 	if err != nil {
 		st.failed, st.ready = err.Error(), false
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
-			Message: "Spawn failed: " + err.Error()})
+			Reason: events.ReasonFailed, Message: "Spawn failed: " + err.Error()})
 	} else {
 		st.ready, st.target, st.started = true, sv.Target, started
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, State: "ready",
-			Message: "Server ready at " + URL(name)})
+			Phase: events.PhaseReady, Message: "Server ready at " + URL(name)})
 	}
 	close(done)
 	h.mu.Unlock()
 
 	if err != nil {
-		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true, Message: err.Error()})
+		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true,
+			Reason: events.ReasonFailed, Message: err.Error()})
 		return
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
@@ -388,11 +382,11 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	done := st.done
 	h.mu.Unlock()
-	msg := ""
+	stopping := events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping)}
 	if spawnEnded != nil {
-		msg = CancellingMessage
+		stopping.Reason, stopping.Message = events.ReasonCancelling, "Cancelling the start"
 	}
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping), Message: msg})
+	h.bus.Publish(stopping)
 	var issued issuedToken
 	if spawnEnded != nil {
 		// The spawner gives up as soon as its context ends, whether it is
@@ -428,11 +422,14 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	if remove {
 		state = spawner.StateMissing
 	}
-	msg = errString(err)
-	if err == nil && spawnEnded != nil {
-		msg = CancelledMessage
+	stopped := events.Event{Kind: events.ServerState, User: name, State: string(state)}
+	switch {
+	case err != nil:
+		stopped.Failed, stopped.Reason, stopped.Message = true, events.ReasonFailed, err.Error()
+	case spawnEnded != nil:
+		stopped.Reason, stopped.Message = events.ReasonCancelled, "Start cancelled"
 	}
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: msg})
+	h.bus.Publish(stopped)
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
@@ -502,11 +499,4 @@ func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) {
 	rec, _ := h.store.GetServer(ctx, name, "")
 	rec.User, rec.Pending = name, pending
 	h.store.PutServer(ctx, rec)
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

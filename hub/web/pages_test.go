@@ -374,7 +374,7 @@ func TestCancelAPendingStartFromTheProgressPage(t *testing.T) {
 	}
 	wantBody(t, c.get("/hub/home?cancelled=1"), "The start was cancelled", "Start my server")
 	evs, _, finished := e.hub.Progress("alice", 0)
-	if last := evs[len(evs)-1]; !finished || last.Message != core.CancelledMessage {
+	if last := evs[len(evs)-1]; !finished || last.Reason != events.ReasonCancelled {
 		t.Errorf("progress ends with %+v (finished %v)", last, finished)
 	}
 }

@@ -113,8 +113,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 	h.docker = docker
 	bus := events.NewBus(512)
-	sbus := events.NewBus(0)
-	h.Spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: sbus, Version: opts.Version})
+	h.Spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: bus, Version: opts.Version})
 	if h.Network, err = h.Spawner.EnsureNetwork(ctx); err != nil {
 		return nil, err
 	}
@@ -177,7 +176,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		}
 	}
 	h.Lifecycle = core.New(core.Options{Config: cfg, Store: st, Spawner: h.Spawner, Router: h.Proxy, Origins: coreOrigins,
-		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())

@@ -41,9 +41,6 @@ type serverState struct {
 	// so a caller still waiting on it learns so even if a new start has
 	// begun since.
 	cancelledDone chan struct{}
-	// requested is when the current start was asked for: the spawner's
-	// events from before it are about an earlier start, relayed late.
-	requested time.Time
 	// progress holds the current spawn's steps; changed is closed and
 	// replaced on every append, so progress readers never poll.
 	progress []events.Event
@@ -120,7 +117,6 @@ func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
 	}
 	st.pending, st.failed, st.progress = PendingSpawn, "", nil
-	st.requested = time.Now()
 	st.done = make(chan struct{})
 	done := st.done
 	// The spawn lives as long as the hub, not the request, unless Stop
@@ -168,13 +164,6 @@ func (h *Lifecycle) waitStart(ctx context.Context, name string, done chan struct
 	return s, nil
 }
 
-// startCancelled reports whether Stop cancelled the latest start, until
-// the next start or stop: the spawner's late report of the interrupted
-// start is then not taken for a failure.
-func (st *serverState) startCancelled() bool {
-	return st.done != nil && st.cancelledDone == st.done
-}
-
 // Wait blocks until name's pending operation ends or ctx is done.
 func (h *Lifecycle) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	h.mu.Lock()
@@ -201,7 +190,7 @@ type issuedToken struct {
 }
 
 func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) {
-	sv, tok, err := h.launch(ctx, name)
+	sv, tok, err := h.launch(ctx, name, done)
 	started := time.Now().UTC()
 	h.mu.Lock()
 	st := h.state(name)
@@ -256,10 +245,12 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
 }
 
-// launch opens the user's origin, issues the server's credentials, starts its container and routes
-// it once it answers. The token it issued is returned even when the start
-// fails, so that a cancelled start's token can be revoked.
-func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
+// launch opens the user's origin, issues the server's credentials, starts
+// its container and routes it once it answers. The token it issued is
+// returned even when the start fails, so that a cancelled start's token can
+// be revoked. done identifies the start: the spawner reports its progress
+// to it alone.
+func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{}) (spawner.Server, issuedToken, error) {
 	var tok issuedToken
 	var err error
 	if h.origins != nil {
@@ -274,7 +265,8 @@ func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, is
 	h.mu.Lock()
 	port := h.hubPort
 	h.mu.Unlock()
-	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port})
+	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port,
+		Progress: h.progressOf(name, done)})
 	if err != nil {
 		return sv, tok, err
 	}
@@ -470,6 +462,29 @@ func (h *Lifecycle) Progress(name string, from int) (evs []events.Event, more <-
 	}
 	finished = st.pending != PendingSpawn
 	return evs, st.changed, finished
+}
+
+// progressOf is the Progress of name's start whose done channel is done.
+// Its events count while that start is pending and no stop has cancelled
+// it: a cancelled start, still giving up in the spawner, reports to a
+// start nobody follows, never to the next one.
+func (h *Lifecycle) progressOf(name string, done chan struct{}) func(events.Event) {
+	return func(e events.Event) {
+		e.User = name // an image pull serves every start waiting for it
+		h.mu.Lock()
+		st := h.state(name)
+		if st.done != done || st.pending != PendingSpawn || st.cancelling {
+			h.mu.Unlock()
+			return
+		}
+		if e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress {
+			h.appendProgress(st, e)
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		h.bus.Publish(e)
+	}
 }
 
 // appendProgress records a step of the current spawn and publishes it. It

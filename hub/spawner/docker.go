@@ -42,8 +42,10 @@ type Options struct {
 	// Config holds the image, pull policy, limits, network, timeouts and
 	// SpawnConcurrency; change it later with SetConfig.
 	Config config.Config
-	// Bus receives ServerState, SpawnProgress, ImageProgress and Notice
-	// events; nil publishes nothing.
+	// Bus, the hub's event stream, receives notices, image pull progress
+	// and the state changes of stops and deletes; nil publishes nothing.
+	// A start reports to its request's Progress instead, and Watch to
+	// the func it is given.
 	Bus *events.Bus
 	// Version is recorded on created objects as engine.LabelVersion.
 	Version string
@@ -74,6 +76,11 @@ type Docker struct {
 	users userLocks
 	pulls flight
 
+	// imageWaiters are the reports of starts waiting for the image: the
+	// one pull serves them all, so each start's progress shows its bytes.
+	imageMu      sync.Mutex
+	imageWaiters map[*report]struct{}
+
 	noticeMu sync.Mutex
 	noticed  map[string]bool
 
@@ -94,15 +101,16 @@ type observed struct {
 // client.WithAPIVersionNegotiation (engine.Connect does).
 func New(cli client.APIClient, opts Options) *Docker {
 	d := &Docker{
-		cli:         cli,
-		bus:         opts.Bus,
-		version:     opts.Version,
-		poll:        opts.PollInterval,
-		stopTimeout: opts.StopTimeout,
-		cfg:         opts.Config,
-		pool:        newPool(opts.Config.SpawnConcurrency),
-		noticed:     map[string]bool{},
-		known:       map[string]observed{},
+		cli:          cli,
+		bus:          opts.Bus,
+		version:      opts.Version,
+		poll:         opts.PollInterval,
+		stopTimeout:  opts.StopTimeout,
+		cfg:          opts.Config,
+		pool:         newPool(opts.Config.SpawnConcurrency),
+		noticed:      map[string]bool{},
+		known:        map[string]observed{},
+		imageWaiters: map[*report]struct{}{},
 		httpc: &http.Client{
 			// Container addresses must never go through a proxy.
 			Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
@@ -159,8 +167,13 @@ func (d *Docker) publish(e events.Event) {
 	}
 }
 
-func (d *Docker) progress(user string, pct int, msg string) {
-	d.publish(events.Event{Kind: events.SpawnProgress, User: user, Progress: pct, Message: msg})
+// report is where an operation's events go: a start's to its request's
+// Progress, everything else to the bus (d.publish).
+type report func(events.Event)
+
+// progress reports a step of a start.
+func (r report) progress(user string, pct int, phase events.Phase, msg string) {
+	r(events.Event{Kind: events.SpawnProgress, User: user, Progress: pct, Phase: phase, Message: msg})
 }
 
 func (d *Docker) notice(user, msg string) {
@@ -179,12 +192,16 @@ func (d *Docker) noticeOnce(key, user, msg string) {
 	}
 }
 
-// transition records a state the hub caused and publishes it.
-func (d *Docker) transition(user string, st State, id, msg string) {
+// transition records a state the hub caused and reports it.
+func (d *Docker) transition(r report, user string, st State, id, msg string) {
 	d.knownMu.Lock()
 	d.known[user] = observed{state: st, id: id}
 	d.knownMu.Unlock()
-	d.publish(events.Event{Kind: events.ServerState, User: user, State: string(st), Message: msg, Failed: st == StateFailed})
+	e := events.Event{Kind: events.ServerState, User: user, State: string(st), Message: msg}
+	if st == StateFailed {
+		e.Failed, e.Reason = true, events.ReasonFailed
+	}
+	r(e)
 }
 
 // Start makes the user's server run with the current settings and returns
@@ -209,12 +226,17 @@ func (d *Docker) Start(ctx context.Context, req StartRequest) (Server, error) {
 		ul.setCancel(nil)
 		ul.unlock()
 	}()
-	d.transition(req.User, StateStarting, "", "Starting")
-	srv, err := d.start(ctx, req)
+	rep := report(req.Progress)
+	if rep == nil {
+		rep = func(events.Event) {}
+	}
+	d.transition(rep, req.User, StateStarting, "", "Starting")
+	srv, err := d.start(ctx, req, rep)
 	if err != nil {
 		err = fmt.Errorf("start %s: %w", req.User, err)
-		d.publish(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 100, Message: err.Error(), Failed: true})
-		d.transition(req.User, StateFailed, "", err.Error())
+		rep(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 100, Message: err.Error(), Failed: true,
+			Reason: events.ReasonFailed})
+		d.transition(rep, req.User, StateFailed, "", err.Error())
 		// Remember the engine's truth so Watch does not report the
 		// failure again as a change behind the hub's back.
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -299,20 +321,20 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 	return s, nil
 }
 
-func (d *Docker) start(ctx context.Context, req StartRequest) (Server, error) {
+func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Server, error) {
 	user := req.User
-	d.progress(user, 0, "Getting the network ready")
+	rep.progress(user, 0, events.PhaseNetwork, "Getting the network ready")
 	netw, err := d.EnsureNetwork(ctx)
 	if err != nil {
 		return Server{}, err
 	}
-	d.progress(user, 5, "Checking the notebook image")
-	imageID, err := d.ensureImage(ctx)
+	rep.progress(user, 5, events.PhaseImage, "Checking the notebook image")
+	imageID, err := d.ensureImage(ctx, rep)
 	if err != nil {
 		return Server{}, err
 	}
 	release, err := d.pool.acquire(ctx, func(ahead int) {
-		d.progress(user, 10, fmt.Sprintf("Queued, %d ahead", ahead))
+		rep.progress(user, 10, events.PhaseQueued, fmt.Sprintf("Queued, %d ahead", ahead))
 	})
 	if err != nil {
 		return Server{}, err
@@ -325,7 +347,7 @@ func (d *Docker) start(ctx context.Context, req StartRequest) (Server, error) {
 		return Server{}, err
 	}
 	sctx, scancel := context.WithTimeout(ctx, time.Duration(cfg.StartTimeout))
-	info, err := d.ensureRunning(sctx, sp)
+	info, err := d.ensureRunning(sctx, sp, rep)
 	scancel()
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
@@ -337,9 +359,9 @@ func (d *Docker) start(ctx context.Context, req StartRequest) (Server, error) {
 	if err != nil {
 		return Server{}, err
 	}
-	d.progress(user, 60, "Waiting for the notebook server to answer")
+	rep.progress(user, 60, events.PhaseWaiting, "Waiting for the notebook server to answer")
 	rctx, rcancel := context.WithTimeout(ctx, time.Duration(cfg.HTTPTimeout))
-	err = d.waitReady(rctx, user, info.ID, target+ServerPrefix(user)+"api", time.Duration(cfg.HTTPTimeout))
+	err = d.waitReady(rctx, rep, user, info.ID, target+ServerPrefix(user)+"api", time.Duration(cfg.HTTPTimeout))
 	rcancel()
 	if err != nil {
 		// A server that never answered is stopped, not left half alive;
@@ -351,8 +373,8 @@ func (d *Docker) start(ctx context.Context, req StartRequest) (Server, error) {
 	}
 	srv := serverFrom(user, info, netw.Name)
 	srv.Target = target
-	d.transition(user, StateRunning, info.ID, "Ready")
-	d.progress(user, 100, "Server ready")
+	d.transition(rep, user, StateRunning, info.ID, "Ready")
+	rep.progress(user, 100, events.PhaseReady, "Server ready")
 	return srv, nil
 }
 
@@ -361,7 +383,7 @@ var errRetry = errors.New("retry")
 
 // ensureRunning brings the user's container to running and returns its
 // inspection.
-func (d *Docker) ensureRunning(ctx context.Context, sp spec) (container.InspectResponse, error) {
+func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (container.InspectResponse, error) {
 	user := sp.user
 	if err := d.ensureVolume(ctx, user); err != nil {
 		return container.InspectResponse{}, err
@@ -374,7 +396,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec) (container.InspectR
 			return info, err
 		}
 		if !found {
-			d.progress(user, 30, "Creating the container")
+			rep.progress(user, 30, events.PhaseCreating, "Creating the container")
 			id, err := d.create(ctx, sp)
 			if errors.Is(err, errRetry) {
 				// Another creator holds the name but its container is
@@ -390,7 +412,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec) (container.InspectR
 			if err != nil {
 				return info, err
 			}
-			d.progress(user, 45, "Starting the container")
+			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
 			if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 				return info, fmt.Errorf("start container %s: %w", sp.name, engine.Explain(err))
 			}
@@ -454,7 +476,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec) (container.InspectR
 			}
 			continue
 		}
-		d.progress(user, 45, "Starting the container")
+		rep.progress(user, 45, events.PhaseStarting, "Starting the container")
 		if err := d.cli.ContainerStart(ctx, info.ID, container.StartOptions{}); err != nil {
 			if now, ierr := d.cli.ContainerInspect(ctx, info.ID); ierr == nil && now.State != nil && now.State.Running {
 				continue // someone else started it meanwhile
@@ -691,16 +713,16 @@ func (d *Docker) Stop(ctx context.Context, user string) error {
 		return fmt.Errorf("stop %s: %w", user, err)
 	}
 	if !found {
-		d.transition(user, StateMissing, "", "No server to stop")
+		d.transition(d.publish, user, StateMissing, "", "No server to stop")
 		return nil
 	}
 	if info.State.Running {
-		d.transition(user, StateStopping, info.ID, "Stopping")
+		d.transition(d.publish, user, StateStopping, info.ID, "Stopping")
 		if err := d.stopContainer(ctx, info.ID); err != nil {
 			return fmt.Errorf("stop %s: %w", user, err)
 		}
 	}
-	d.transition(user, StateStopped, info.ID, "Stopped")
+	d.transition(d.publish, user, StateStopped, info.ID, "Stopped")
 	return nil
 }
 
@@ -720,7 +742,7 @@ func (d *Docker) Delete(ctx context.Context, user string) error {
 	}
 	if found {
 		if info.State.Running {
-			d.transition(user, StateStopping, info.ID, "Stopping")
+			d.transition(d.publish, user, StateStopping, info.ID, "Stopping")
 			if err := d.stopContainer(ctx, info.ID); err != nil {
 				return fmt.Errorf("delete %s: %w", user, err)
 			}
@@ -729,7 +751,7 @@ func (d *Docker) Delete(ctx context.Context, user string) error {
 			return fmt.Errorf("delete %s: %w", user, err)
 		}
 	}
-	d.transition(user, StateMissing, "", "Server deleted; files kept")
+	d.transition(d.publish, user, StateMissing, "", "Server deleted; files kept")
 	return nil
 }
 

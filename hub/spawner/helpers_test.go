@@ -92,8 +92,10 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 
 func (e *testEnv) user(name string) string { return "t" + e.id + "-" + name }
 
+// req is a start of user's server whose progress goes to the test's bus,
+// as the hub publishes it.
 func (e *testEnv) req(user, token string) StartRequest {
-	return StartRequest{User: user, APIToken: token, HubPort: e.hub.port}
+	return StartRequest{User: user, APIToken: token, HubPort: e.hub.port, Progress: func(ev events.Event) { e.bus.Publish(ev) }}
 }
 
 func (e *testEnv) start(user, token string) Server {

@@ -39,7 +39,7 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	if err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
-	if _, err := d.ensureImage(ctx); err != nil {
+	if _, err := d.ensureImage(ctx, nil); err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
 	url := "http://" + net.JoinHostPort(netw.HubHost, port) + "/"

@@ -20,13 +20,24 @@ import (
 // the pull policy says with progress published as ImageProgress events.
 // The hub calls it at start so the first user does not wait for a pull.
 func (d *Docker) Prepull(ctx context.Context) error {
-	_, err := d.ensureImage(ctx)
+	_, err := d.ensureImage(ctx, nil)
 	return err
 }
 
 // ensureImage applies the pull policy and returns the image's ID. Pulls of
-// the same image by concurrent starts are done once.
-func (d *Docker) ensureImage(ctx context.Context) (string, error) {
+// the same image by concurrent starts are done once; while it waits, rep
+// (if not nil) hears the pull's progress too, whichever start began it.
+func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
+	if rep != nil {
+		d.imageMu.Lock()
+		d.imageWaiters[&rep] = struct{}{}
+		d.imageMu.Unlock()
+		defer func() {
+			d.imageMu.Lock()
+			delete(d.imageWaiters, &rep)
+			d.imageMu.Unlock()
+		}()
+	}
 	cfg := d.config()
 	ref, policy := cfg.Image, cfg.PullPolicy
 	return d.pulls.do(ctx, ref+"\x00"+policy, func(ctx context.Context) (string, error) {
@@ -85,21 +96,34 @@ func (e *imageError) Unwrap() []error { return []error{ErrImageUnavailable, e.er
 
 // pull pulls ref, publishing layer and byte progress.
 func (d *Docker) pull(ctx context.Context, ref string) error {
-	d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref, Progress: -1})
+	d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref, Progress: -1})
 	rc, err := d.cli.ImagePull(ctx, ref, image.PullOptions{})
 	if err != nil {
 		err = engine.Explain(err)
-		d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true})
+		d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true,
+			Reason: events.ReasonFailed})
 		return err
 	}
 	defer rc.Close()
-	t := newPullTracker(ref, d.publish, time.Now)
+	t := newPullTracker(ref, d.publishImage, time.Now)
 	if err := t.consume(rc); err != nil {
-		d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true})
+		d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true,
+			Reason: events.ReasonFailed})
 		return err
 	}
-	d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulled " + ref, Progress: 100, Current: t.current(), Total: t.total()})
+	d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulled " + ref, Progress: 100, Current: t.current(), Total: t.total()})
 	return nil
+}
+
+// publishImage publishes a pull's progress on the bus, for the tray's
+// image status, and reports it to every start waiting for the image.
+func (d *Docker) publishImage(e events.Event) {
+	d.publish(e)
+	d.imageMu.Lock()
+	defer d.imageMu.Unlock()
+	for rep := range d.imageWaiters {
+		(*rep)(e)
+	}
 }
 
 // pullTracker sums the engine's per-layer pull messages into one progress

@@ -152,7 +152,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
 	e.d.SetConfig(cfg)
-	id, err := e.d.ensureImage(e.ctx)
+	id, err := e.d.ensureImage(e.ctx, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {
 		t.Errorf("always with a local copy = %q, %v", id, err)
@@ -183,7 +183,8 @@ func (s slowPull) ImagePull(ctx context.Context, ref string, _ image.PullOptions
 }
 
 // TestPullDoesNotCountAgainstStartTimeout: a pull longer than
-// start_timeout still ends in a running server, with progress published.
+// start_timeout still ends in a running server, with progress published,
+// and reported to the start waiting for it.
 func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	e := newTestEnv(t)
 	ref := "classhub-test-" + e.id + "/pulled:latest"
@@ -193,7 +194,17 @@ func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	cfg.StartTimeout = config.Duration(5 * time.Second)
 	d := New(slowPull{e.cli, 7 * time.Second}, Options{Config: cfg, Bus: e.bus})
 	got := collect(t, e.bus, func(ev events.Event) bool { return ev.Kind == events.ImageProgress })
-	s, err := d.Start(e.ctx, e.req(e.user("jay"), "tok"))
+	var mu sync.Mutex
+	var mine []string
+	req := e.req(e.user("jay"), "tok")
+	req.Progress = func(ev events.Event) {
+		if ev.Kind == events.ImageProgress {
+			mu.Lock()
+			mine = append(mine, ev.Message)
+			mu.Unlock()
+		}
+	}
+	s, err := d.Start(e.ctx, req)
 	if err != nil {
 		t.Fatalf("Start with a slow pull: %v", err)
 	}
@@ -202,5 +213,10 @@ func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	}
 	if _, ok := got.find(events.ImageProgress, "2 of 2 layers done"); !ok {
 		t.Errorf("pull progress not published: %+v", got.all())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(strings.Join(mine, "\n"), "2 of 2 layers done") {
+		t.Errorf("the start waiting for the pull heard %q", mine)
 	}
 }

@@ -180,7 +180,7 @@ func TestSpawnPendingPage(t *testing.T) {
 	e.web.spawnWait = 0
 	c.get("/hub/spawn/alice")
 	e.waitPending("alice")
-	e.sbus.Publish(events.Event{Kind: events.ImageProgress, User: "alice", Progress: 40,
+	e.spawner.Progress("alice", events.Event{Kind: events.ImageProgress, Progress: 40,
 		Message: "Pulling classhub/notebook:latest: 1 of 3 layers done", Current: 123_400_000, Total: 456_000_000})
 	waitProgress(t, e, "alice", 2)
 

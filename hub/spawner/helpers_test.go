@@ -80,7 +80,7 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 		m(&e.cfg)
 	}
 	t.Cleanup(func() { cleanupByLabel(t, e.cli, "t"+e.id+"-", e.cfg.Network) })
-	e.d = New(e.cli, Options{Config: e.cfg, Bus: e.bus, Version: "test", StopTimeout: 3 * time.Second})
+	e.d = e.spawner(e.cfg)
 	n, err := e.d.EnsureNetwork(ctx)
 	if err != nil {
 		t.Fatalf("EnsureNetwork: %v", err)
@@ -88,6 +88,12 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 	e.net = n
 	e.hub = startStubHub(t, n.BindAddr)
 	return e
+}
+
+// spawner is a Docker spawner with settings cfg, as a hub (re)started
+// with them makes one.
+func (e *testEnv) spawner(cfg config.Config) *Docker {
+	return New(e.cli, Options{Config: cfg, Bus: e.bus, Version: "test", StopTimeout: 3 * time.Second})
 }
 
 func (e *testEnv) user(name string) string { return "t" + e.id + "-" + name }

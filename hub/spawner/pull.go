@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
@@ -38,7 +37,7 @@ func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
 			d.imageMu.Unlock()
 		}()
 	}
-	cfg := d.config()
+	cfg := d.cfg
 	ref, policy := cfg.Image, cfg.PullPolicy
 	return d.pulls.do(ctx, ref+"\x00"+policy, func(ctx context.Context) (string, error) {
 		return d.imageFor(ctx, ref, policy)
@@ -240,50 +239,4 @@ func (t *pullTracker) total() int64 {
 		n += l.total
 	}
 	return n
-}
-
-// flight runs one call per key at a time and shares its result with
-// callers that arrive meanwhile. A caller whose ctx ends stops waiting;
-// the call goes on for the others under the first caller's ctx.
-type flight struct {
-	mu    sync.Mutex
-	calls map[string]*flightCall
-}
-
-type flightCall struct {
-	done    chan struct{}
-	val     string
-	err     error
-	waiters int // callers sharing the call, under flight.mu
-}
-
-func (f *flight) do(ctx context.Context, key string, fn func(context.Context) (string, error)) (string, error) {
-	f.mu.Lock()
-	if f.calls == nil {
-		f.calls = map[string]*flightCall{}
-	}
-	c, ok := f.calls[key]
-	if !ok {
-		c = &flightCall{done: make(chan struct{})}
-		f.calls[key] = c
-		f.mu.Unlock()
-		c.val, c.err = fn(ctx)
-		f.mu.Lock()
-		delete(f.calls, key)
-		f.mu.Unlock()
-		close(c.done)
-		return c.val, c.err
-	}
-	c.waiters++
-	f.mu.Unlock()
-	select {
-	case <-c.done:
-		if c.err != nil && ctx.Err() == nil && errors.Is(c.err, context.Canceled) {
-			// The leader gave up, not the image: try again ourselves.
-			return f.do(ctx, key, fn)
-		}
-		return c.val, c.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }

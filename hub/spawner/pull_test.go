@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,53 +57,6 @@ func TestPullTracker(t *testing.T) {
 	}
 }
 
-func TestFlight(t *testing.T) {
-	var f flight
-	var calls atomic.Int32
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	vals := make([]string, 5)
-	call := func(i int) {
-		defer wg.Done()
-		vals[i], _ = f.do(context.Background(), "k", func(context.Context) (string, error) {
-			calls.Add(1)
-			<-release
-			return "id", nil
-		})
-	}
-	wg.Add(1)
-	go call(0)
-	joined := func(n int) func() bool {
-		return func() bool {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			c := f.calls["k"]
-			return c != nil && c.waiters == n
-		}
-	}
-	waitFor(t, "the first call", joined(0))
-	for i := 1; i < len(vals); i++ {
-		wg.Add(1)
-		go call(i)
-	}
-	waitFor(t, "the others to join", joined(len(vals)-1))
-	close(release)
-	wg.Wait()
-	for _, v := range vals {
-		if v != "id" {
-			t.Errorf("a caller got %q", v)
-		}
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("the pull ran %d times for concurrent callers", n)
-	}
-	// After the call, a new one runs again.
-	v, _ := f.do(context.Background(), "k", func(context.Context) (string, error) { return "new", nil })
-	if v != "new" {
-		t.Errorf("a later call reused %q", v)
-	}
-}
-
 func TestImageError(t *testing.T) {
 	err := error(&imageError{ref: "x:1", why: "it could not be pulled", err: errors.New("no route")})
 	if !errors.Is(err, ErrImageUnavailable) {
@@ -129,7 +81,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	for _, policy := range []string{config.PullNever, config.PullIfNotPresent} {
 		cfg := e.cfg
 		cfg.Image, cfg.PullPolicy = missing, policy
-		e.d.SetConfig(cfg)
+		e.d = e.spawner(cfg)
 		err := e.d.Prepull(e.ctx)
 		if !errors.Is(err, ErrImageUnavailable) || !strings.Contains(err.Error(), "classhub image build") {
 			t.Errorf("%s: Prepull = %v", policy, err)
@@ -151,7 +103,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	t.Cleanup(func() { e.cli.ImageRemove(context.Background(), local, image.RemoveOptions{}) })
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
-	e.d.SetConfig(cfg)
+	e.d = e.spawner(cfg)
 	id, err := e.d.ensureImage(e.ctx, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {

@@ -44,14 +44,14 @@ func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string
 			if info.State.OOMKilled {
 				why += ", out of memory: raise memory_limit"
 			}
-			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(id, 5))
+			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(ctx, id, 5))
 		}
 		rep.progress(user, min(95, 60+3*attempt), events.PhaseWaiting, fmt.Sprintf("Waiting for the notebook server to answer (try %d)", attempt))
 		wait := delay/2 + rand.N(delay/2+1)
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(id, 5))
+				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(ctx, id, 5))
 			}
 			return ctx.Err()
 		case <-time.After(wait):

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -31,12 +32,15 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 		return fmt.Errorf("list users: %w", err)
 	}
 	for _, u := range users {
-		old, _ := h.store.GetServer(ctx, u.Name, "")
+		old, err := h.store.GetServer(ctx, u.Name, "")
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read %s's server: %w", u.Name, err)
+		}
 		sv, ok := running[u.Name]
 		target, perr := url.Parse(sv.Target)
 		if !ok || perr != nil {
 			if !old.Started.IsZero() || old.Ready || old.Pending != "" {
-				h.recordStopped(ctx, u.Name)
+				h.noteFailure(u.Name, h.recordStopped(ctx, u.Name))
 			}
 			continue
 		}
@@ -50,7 +54,9 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 		st.ready, st.target, st.started = true, sv.Target, started
 		h.mu.Unlock()
 		old.User, old.Started, old.URL, old.Ready, old.Pending = u.Name, started, sv.Target, true, ""
-		h.store.PutServer(ctx, old)
+		if _, err := h.store.PutServer(ctx, old); err != nil {
+			h.noteFailure(u.Name, fmt.Errorf("could not record %s's adopted server: %w", u.Name, err))
+		}
 		h.bus.Publish(events.Event{Kind: events.ServerState, User: u.Name, State: string(spawner.StateRunning),
 			Message: "Server adopted after the hub started"})
 	}
@@ -103,5 +109,5 @@ func (h *Lifecycle) outside(ctx context.Context, e events.Event) {
 		st.ready, st.target, st.started = false, "", time.Time{}
 	}
 	h.mu.Unlock()
-	h.recordStopped(ctx, e.User)
+	h.noteFailure(e.User, h.recordStopped(ctx, e.User))
 }

@@ -130,7 +130,8 @@ func (h *Lifecycle) Close() {
 	h.wg.Wait()
 }
 
-// go runs fn in the background for as long as the hub lives.
+// goBackground runs fn in the background for as long as the hub lives;
+// Close waits for it.
 func (h *Lifecycle) goBackground(fn func(ctx context.Context)) {
 	h.wg.Add(1)
 	go func() {

@@ -128,7 +128,7 @@ func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error
 		Message: "Server requested"})
 	h.mu.Unlock()
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStarting), Message: "Server requested"})
-	h.recordPending(ctx, name, PendingSpawn)
+	h.noteFailure(name, h.recordPending(ctx, name, PendingSpawn))
 
 	h.goBackground(func(context.Context) {
 		defer close(ended)
@@ -202,14 +202,9 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 	switch {
 	case cancelling:
 	case err == nil:
-		state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
-		rec, _ := h.store.GetServer(ctx, name, "")
-		rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tok.id, ""
-		if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
-			h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
-		}
+		h.noteFailure(name, h.recordRunning(context.WithoutCancel(ctx), name, sv, started, tok.id))
 	default:
-		h.recordStopped(context.WithoutCancel(ctx), name)
+		h.noteFailure(name, h.recordStopped(context.WithoutCancel(ctx), name))
 	}
 
 	h.mu.Lock()
@@ -321,11 +316,16 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 		id = tok.ID
 	}
 	// Old server tokens die with the containers that held them.
-	if toks, err := h.store.ListTokens(ctx, name); err == nil {
-		for _, t := range toks {
-			if t.Kind == "server" && t.ID != id {
-				h.store.DeleteToken(ctx, name, t.ID)
-			}
+	toks, err := h.store.ListTokens(ctx, name)
+	if err != nil {
+		h.noteFailure(name, fmt.Errorf("could not list %s's old server tokens to revoke them: %w", name, err))
+	}
+	for _, t := range toks {
+		if t.Kind != "server" || t.ID == id {
+			continue
+		}
+		if err := h.store.DeleteToken(ctx, name, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.noteFailure(name, fmt.Errorf("could not revoke %s's old server token: %w", name, err))
 		}
 	}
 	_, err = h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
@@ -388,7 +388,7 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 		issued = st.issued
 		h.mu.Unlock()
 	}
-	h.recordPending(ctx, name, PendingStop)
+	h.noteFailure(name, h.recordPending(ctx, name, PendingStop))
 
 	h.router.RemoveRoute(name)
 	err := h.spawner.Stop(ctx, name)
@@ -398,8 +398,10 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	if err == nil && remove {
 		err = h.spawner.Delete(ctx, name)
 	}
-	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil && perr != nil {
+	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil {
 		err = perr
+	} else {
+		h.noteFailure(name, perr)
 	}
 	if issued.id != 0 {
 		h.revokeUnheld(context.WithoutCancel(ctx), name, issued)
@@ -422,10 +424,9 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 		stopped.Reason, stopped.Message = events.ReasonCancelled, "Start cancelled"
 	}
 	h.bus.Publish(stopped)
-	if err != nil {
-		return fmt.Errorf("stop %s: %w", name, err)
-	}
-	return nil
+	// The spawner's and the store's errors say what they were doing
+	// ("stop alice: ...").
+	return err
 }
 
 // revokeUnheld deletes the token a cancelled start issued unless the
@@ -451,8 +452,9 @@ func (h *Lifecycle) DeleteData(ctx context.Context, name string) error {
 	return h.spawner.DeleteData(ctx, name)
 }
 
-// Progress returns name's spawn progress from index from on, and a channel
-// closed when more arrives. ok is false when no spawn ever started.
+// Progress returns name's spawn progress from index from on, a channel
+// closed when more arrives, and whether the spawn is over (or none is
+// pending).
 func (h *Lifecycle) Progress(name string, from int) (evs []events.Event, more <-chan struct{}, finished bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -500,18 +502,56 @@ func (h *Lifecycle) appendProgress(st *serverState, e events.Event) {
 	st.changed = make(chan struct{})
 }
 
+// recordRunning records in the store the server a start made, with the
+// token it holds: a restarted hub adopts it from there.
+func (h *Lifecycle) recordRunning(ctx context.Context, name string, sv spawner.Server, started time.Time, tokenID int64) error {
+	rec, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	state, err := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
+	if err != nil {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
+	if _, err := h.store.PutServer(ctx, rec); err != nil {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	return nil
+}
+
 // recordStopped marks name's server stopped in the store, keeping its last
 // activity for the dashboard and the culler.
 func (h *Lifecycle) recordStopped(ctx context.Context, name string) error {
-	old, _ := h.store.GetServer(ctx, name, "")
-	_, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity})
-	return err
+	old, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record that %s's server stopped: %w", name, err)
+	}
+	if _, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity}); err != nil {
+		return fmt.Errorf("could not record that %s's server stopped: %w", name, err)
+	}
+	return nil
 }
 
 // recordPending notes an operation in flight in the store, so listings
 // filtered by state see it.
-func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) {
-	rec, _ := h.store.GetServer(ctx, name, "")
+func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) error {
+	rec, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record %s's pending %s: %w", name, pending, err)
+	}
 	rec.User, rec.Pending = name, pending
-	h.store.PutServer(ctx, rec)
+	if _, err := h.store.PutServer(ctx, rec); err != nil {
+		return fmt.Errorf("could not record %s's pending %s: %w", name, pending, err)
+	}
+	return nil
+}
+
+// noteFailure publishes err, if any, as a failed Notice about name: for
+// store writes that must not stop what the hub is doing, yet must not go
+// unheard.
+func (h *Lifecycle) noteFailure(name string, err error) {
+	if err != nil {
+		h.bus.Publish(events.Event{Kind: events.Notice, User: name, Failed: true, Reason: events.ReasonFailed, Message: err.Error()})
+	}
 }

@@ -200,8 +200,8 @@ func TestSpawnPendingPage(t *testing.T) {
 	wantRedirect(t, c.get("/hub/spawn-pending/alice?next=%2Fuser%2Falice%2Flab%3Freset"), http.StatusFound, "/user/alice/lab?reset")
 }
 
-// waitProgress waits until user's spawn has recorded n steps; the hub
-// relays the spawner's events in the background.
+// waitProgress waits until user's spawn has recorded n steps; the
+// spawner reports them from the start's goroutine.
 func waitProgress(t *testing.T, e *env, user string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -619,3 +619,31 @@ func TestLateFailureOfACancelledStartSparesTheNextOne(t *testing.T) {
 		t.Errorf("the new start = %+v, %v; want ready", s, err)
 	}
 }
+
+func TestCancellingAStartSaysSoInFields(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	sub := f.hub.Bus().Subscribe(64, false, func(e events.Event) bool { return e.Kind == events.ServerState })
+	defer sub.Close()
+	f.hub.Start(ctx, "alice")
+	f.waitSpawnerStarts(t, "alice", 1)
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	// Readers tell a cancel from a stop and from a failure by Reason; the
+	// messages are copy, free to change.
+	var reasons []events.Reason
+	for e := range sub.C {
+		if e.State == string(spawner.StateStopping) || e.State == string(spawner.StateStopped) {
+			reasons = append(reasons, e.Reason)
+		}
+		if e.State == string(spawner.StateStopped) {
+			break
+		}
+	}
+	if len(reasons) != 2 || reasons[0] != events.ReasonCancelling || reasons[1] != events.ReasonCancelled {
+		t.Errorf("the stop's events have reasons %v, want cancelling then cancelled", reasons)
+	}
+}

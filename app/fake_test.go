@@ -175,8 +175,8 @@ func (f *fakeHub) Stop(ctx context.Context, user string, remove bool) error {
 	f.mu.Unlock()
 	if starting {
 		// The hub cancels a pending start, as it says.
-		f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateStopping), Message: "Cancelling the start"})
-		f.bus.Publish(events.Event{Kind: events.SpawnProgress, User: user, Progress: 100, Failed: true, Message: "Start cancelled"})
+		f.bus.Publish(events.Event{Kind: events.ServerState, User: user, State: string(spawner.StateStopping), Reason: events.ReasonCancelling, Message: "Cancelling the start"})
+		f.bus.Publish(events.Event{Kind: events.SpawnProgress, User: user, Progress: 100, Failed: true, Reason: events.ReasonCancelled, Message: "Start cancelled"})
 	}
 	state := spawner.StateStopped
 	if remove {

@@ -127,8 +127,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 	h.docker = docker
 	bus := events.NewBus(512)
-	sbus := events.NewBus(0)
-	h.spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: sbus, Version: opts.Version})
+	h.spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: bus, Version: opts.Version})
 	if h.network, err = h.spawner.EnsureNetwork(ctx); err != nil {
 		return nil, err
 	}
@@ -188,7 +187,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		}
 	}
 	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
-		Bus: bus, SpawnerBus: sbus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())

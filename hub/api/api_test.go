@@ -439,7 +439,8 @@ func TestStopDuringAPendingStartCancelsIt(t *testing.T) {
 		t.Errorf("the cancelled start answered %s %s, want 400 saying it was cancelled", a.resp.Status, a.body)
 	}
 	resp, body := e.call("GET", "/hub/api/users/alice/server/progress", "alice", nil)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"message":"Start cancelled"`) || !strings.Contains(string(body), `"failed":true`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"message":"Start cancelled"`) || !strings.Contains(string(body), `"failed":true`) ||
+		!strings.Contains(string(body), `"reason":"cancelled"`) { // what spawn.js tells a cancel from a failure by
 		t.Errorf("progress after the cancel: %s %s", resp.Status, body)
 	}
 	_, body = e.call("GET", "/hub/api/users/alice", "alice", nil)

@@ -132,15 +132,19 @@ type progressEvent struct {
 	URL         string `json:"url,omitempty"`
 	HTMLMessage string `json:"html_message,omitempty"`
 	// Kind, Current and Total add what a progress bar needs for image
-	// pulls; JupyterHub clients ignore them.
+	// pulls, Phase and Reason what a page needs to follow the start
+	// without reading messages (a cancelled start is failed, reason
+	// "cancelled"); JupyterHub clients ignore them.
 	Kind    string `json:"kind,omitempty"`
 	Current int64  `json:"current,omitempty"`
 	Total   int64  `json:"total,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func toProgress(name string, e events.Event) progressEvent {
 	pe := progressEvent{Progress: e.Progress, Message: e.Message, Failed: e.Failed, Kind: string(e.Kind),
-		Current: e.Current, Total: e.Total}
+		Current: e.Current, Total: e.Total, Phase: string(e.Phase), Reason: string(e.Reason)}
 	if e.State == "ready" {
 		pe.Ready, pe.URL = true, core.URL(name)
 		pe.HTMLMessage = fmt.Sprintf(`Server ready at <a href="%s">%s</a>`, html.EscapeString(pe.URL), html.EscapeString(pe.URL))

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -12,15 +13,10 @@ import (
 )
 
 // Boot restores the servers that were running before the hub (re)started,
-// routes them again, and starts the hub's background work: relaying the
-// spawner's events, watching containers, pre-pulling the image and culling
-// idle servers. Servers outlive the hub on purpose: a crashed or updated
+// routes them again, and starts the hub's background work: watching
+// containers, pre-pulling the image and culling idle servers. Servers outlive the hub on purpose: a crashed or updated
 // hub must not cost a class its running kernels.
 func (h *Lifecycle) Boot(ctx context.Context) error {
-	if h.sbus != nil {
-		sub := h.sbus.Subscribe(1024, false, nil)
-		h.goBackground(func(ctx context.Context) { h.relay(ctx, sub) })
-	}
 	adopted, err := h.spawner.Adopt(ctx)
 	if err != nil {
 		return fmt.Errorf("find the servers already running: %w", err)
@@ -36,12 +32,15 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 		return fmt.Errorf("list users: %w", err)
 	}
 	for _, u := range users {
-		old, _ := h.store.GetServer(ctx, u.Name, "")
+		old, err := h.store.GetServer(ctx, u.Name, "")
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read %s's server: %w", u.Name, err)
+		}
 		sv, ok := running[u.Name]
 		target, perr := url.Parse(sv.Target)
 		if !ok || perr != nil {
 			if !old.Started.IsZero() || old.Ready || old.Pending != "" {
-				h.recordStopped(ctx, u.Name)
+				h.noteFailure(u.Name, h.recordStopped(ctx, u.Name))
 			}
 			continue
 		}
@@ -55,11 +54,15 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 		st.ready, st.target, st.started = true, sv.Target, started
 		h.mu.Unlock()
 		old.User, old.Started, old.URL, old.Ready, old.Pending = u.Name, started, sv.Target, true, ""
-		h.store.PutServer(ctx, old)
+		if _, err := h.store.PutServer(ctx, old); err != nil {
+			h.noteFailure(u.Name, fmt.Errorf("could not record %s's adopted server: %w", u.Name, err))
+		}
 		h.bus.Publish(events.Event{Kind: events.ServerState, User: u.Name, State: string(spawner.StateRunning),
 			Message: "Server adopted after the hub started"})
 	}
-	h.goBackground(func(ctx context.Context) { h.spawner.Watch(ctx) })
+	h.goBackground(func(ctx context.Context) {
+		h.spawner.Watch(ctx, func(e events.Event) { h.outside(ctx, e) })
+	})
 	h.goBackground(func(ctx context.Context) {
 		if err := h.spawner.Prepull(ctx); err != nil && ctx.Err() == nil {
 			h.bus.Publish(events.Event{Kind: events.Notice, Failed: true, Message: err.Error()})
@@ -69,74 +72,26 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 	return nil
 }
 
-// relay forwards the spawner's events to the hub's bus. Progress of a
-// pending spawn is recorded for its progress page; a server that stopped
+// outside handles what the spawner's Watch reports before passing it on,
+// so whoever hears it sees the hub already in step: a server that stopped
 // behind the hub's back loses its route.
-func (h *Lifecycle) relay(ctx context.Context, sub *events.Subscription) {
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-sub.C:
-			if !ok {
-				return
-			}
-			h.relayOne(ctx, e)
-		}
-	}
-}
-
-func (h *Lifecycle) relayOne(ctx context.Context, e events.Event) {
-	if e.User == "" {
-		// An image pull serves every spawn waiting for it: each progress
-		// page shows the bytes.
-		if e.Kind == events.ImageProgress {
-			h.mu.Lock()
-			for name, st := range h.servers {
-				if st.pending == PendingSpawn {
-					pe := e
-					pe.User = name
-					h.appendProgress(st, pe)
-				}
-			}
-			h.mu.Unlock()
-		}
-		h.bus.Publish(e)
-		return
-	}
+func (h *Lifecycle) outside(ctx context.Context, e events.Event) {
 	// Containers of users this hub does not know (another hub's, on a
 	// shared engine) are not news here.
-	if _, err := h.store.GetUser(ctx, e.User); err != nil {
+	if e.User != "" {
+		if _, err := h.store.GetUser(ctx, e.User); err != nil {
+			return
+		}
+	}
+	defer h.bus.Publish(e)
+	if e.Kind != events.ServerState {
 		return
 	}
 	h.mu.Lock()
 	st := h.state(e.User)
 	pending, ready := st.pending, st.ready
-	if st.startCancelled() && (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress ||
-		e.Kind == events.ServerState && (e.Failed || e.State == string(spawner.StateStarting))) {
-		// The spawner reports the start Stop cancelled as failed, maybe
-		// after Stop is done; the hub has said "Start cancelled" already.
-		h.mu.Unlock()
-		return
-	}
-	if pending == PendingSpawn && e.Time.Before(st.requested) && (e.Kind == events.SpawnProgress ||
-		e.Kind == events.ImageProgress || e.Kind == events.ServerState && e.Failed) {
-		// A cancelled start's failure, relayed after the user asked
-		// again: it must not end the new start's progress.
-		h.mu.Unlock()
-		return
-	}
-	if (e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress) && pending == PendingSpawn {
-		h.appendProgress(st, e)
-		h.mu.Unlock()
-		return
-	}
 	h.mu.Unlock()
-	// Handle the event before passing it on, so whoever hears it sees
-	// the hub already in step.
-	defer h.bus.Publish(e)
-	if e.Kind != events.ServerState || pending != "" || !ready {
+	if pending != "" || !ready {
 		return
 	}
 	switch spawner.State(e.State) {
@@ -154,5 +109,5 @@ func (h *Lifecycle) relayOne(ctx context.Context, e events.Event) {
 		st.ready, st.target, st.started = false, "", time.Time{}
 	}
 	h.mu.Unlock()
-	h.recordStopped(ctx, e.User)
+	h.noteFailure(e.User, h.recordStopped(ctx, e.User))
 }

@@ -29,13 +29,12 @@ func newFixture(t *testing.T, users ...string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sbus := events.NewBus(0)
 	sp := spawnertest.New()
-	sp.Bus, sp.Target = sbus, "http://10.0.0.2:8888"
+	sp.Target = "http://10.0.0.2:8888"
 	f := &fixture{sp: sp, router: spawnertest.NewRouter(), store: st}
 	cfg := config.Default()
-	f.hub = New(Options{Config: cfg, Store: st, Spawner: f.sp, Router: f.router, Bus: events.NewBus(64), SpawnerBus: sbus,
-		HubPort: 8081, SlowSpawn: 200 * time.Millisecond})
+	f.hub = New(Options{Config: cfg, Store: st, Spawner: f.sp, Router: f.router, Bus: events.NewBus(64), HubPort: 8081,
+		SlowSpawn: 200 * time.Millisecond})
 	t.Cleanup(f.hub.Close)
 	if _, err := f.hub.AddUsers(context.Background(), users, false); err != nil {
 		t.Fatal(err)
@@ -122,7 +121,7 @@ func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
 	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
 		t.Fatalf("Start while pending = %+v, %v", s, err)
 	}
-	// The spawner's own steps are relayed in the background.
+	// The spawner reports its own steps to the start.
 	waitProgress(t, f, "alice", func(e events.Event) bool { return e.Message == "Starting container" })
 	release()
 	if s, err := f.hub.Wait(ctx, "alice"); err != nil || !s.Ready {
@@ -146,7 +145,7 @@ func TestSlowStartIsPendingAndReportsProgress(t *testing.T) {
 		}
 	}
 	if !sawSpawner {
-		t.Errorf("the spawner's progress was not relayed: %+v", evs)
+		t.Errorf("the spawner's progress was not recorded: %+v", evs)
 	}
 }
 
@@ -204,7 +203,7 @@ func TestServerDyingBehindTheHubsBackLosesItsRoute(t *testing.T) {
 	f.hub.Boot(ctx)
 	f.mustStart(t, "alice")
 	f.sp.Stop(ctx, "alice") // someone ran `docker stop`
-	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
+	f.sp.Outside(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped)})
 	deadline := time.Now().Add(10 * time.Second)
 	for f.router.Route("alice") != "" {
 		if time.Now().After(deadline) {
@@ -224,8 +223,8 @@ func TestStaleStopEventDoesNotUnrouteARunningServer(t *testing.T) {
 	f.mustStart(t, "alice")
 	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Message == "stale" })
 	defer sub.Close()
-	f.sp.Bus.Publish(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
-	<-sub.C // relayed, so handled
+	f.sp.Outside(events.Event{Kind: events.ServerState, User: "alice", State: string(spawner.StateStopped), Message: "stale"})
+	<-sub.C // published, so handled
 	if f.router.Route("alice") == "" {
 		t.Error("a late event about an old container removed a running server's route")
 	}
@@ -294,7 +293,10 @@ func TestImagePullProgressReachesEveryPendingSpawn(t *testing.T) {
 	defer releaseBob()
 	f.hub.Start(ctx, "alice")
 	f.hub.Start(ctx, "bob")
-	f.sp.Bus.Publish(events.Event{Kind: events.ImageProgress, Progress: 40, Current: 4 << 20, Total: 10 << 20, Message: "Pulling"})
+	// The Docker spawner reports one pull to every start waiting for it.
+	pull := events.Event{Kind: events.ImageProgress, Progress: 40, Current: 4 << 20, Total: 10 << 20, Message: "Pulling"}
+	f.sp.Progress("alice", pull)
+	f.sp.Progress("bob", pull)
 	for _, name := range []string{"alice", "bob"} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
@@ -321,10 +323,10 @@ func TestEventsAboutStrangersAreDropped(t *testing.T) {
 	f.hub.Boot(ctx)
 	sub := f.hub.Bus().Subscribe(8, false, func(e events.Event) bool { return e.Kind == events.Notice })
 	defer sub.Close()
-	f.sp.Bus.Publish(events.Event{Kind: events.Notice, User: "stranger", Message: "removed outside classhub"})
-	f.sp.Bus.Publish(events.Event{Kind: events.Notice, User: "alice", Message: "removed outside classhub"})
+	f.sp.Outside(events.Event{Kind: events.Notice, User: "stranger", Message: "removed outside classhub"})
+	f.sp.Outside(events.Event{Kind: events.Notice, User: "alice", Message: "removed outside classhub"})
 	if e := <-sub.C; e.User != "alice" {
-		t.Errorf("relayed a notice about %q, a user this hub does not have", e.User)
+		t.Errorf("published a notice about %q, a user this hub does not have", e.User)
 	}
 }
 
@@ -347,7 +349,7 @@ func waitProgress(t *testing.T, f *fixture, name string, ok func(events.Event) b
 	}
 }
 
-func isCancelled(e events.Event) bool { return e.Message == "Start cancelled" }
+func isCancelled(e events.Event) bool { return e.Reason == events.ReasonCancelled }
 
 // serverTokens returns name's server tokens.
 func serverTokens(t *testing.T, f *fixture, name string) []store.Token {
@@ -593,7 +595,6 @@ func TestLateFailureOfACancelledStartSparesTheNextOne(t *testing.T) {
 	defer f.sp.Hold("alice")()
 	f.hub.Start(ctx, "alice")
 	f.waitSpawnerStarts(t, "alice", 1)
-	cancelledAt := time.Now()
 	if err := f.hub.Stop(ctx, "alice", false); err != nil {
 		t.Fatal(err)
 	}
@@ -602,10 +603,11 @@ func TestLateFailureOfACancelledStartSparesTheNextOne(t *testing.T) {
 	if s, err := f.hub.Start(ctx, "alice"); err != nil || s.Pending != PendingSpawn {
 		t.Fatalf("second Start = %+v, %v", s, err)
 	}
-	// The spawner's report of the first start's end arrives only now.
-	f.sp.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 100, Failed: true,
-		Message: "Spawn failed: context canceled", Time: cancelledAt})
-	f.sp.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 60, Message: "marker"})
+	// The spawner's report of the first start's end arrives only now, to
+	// the first start's Progress.
+	f.sp.Requests()[0].Progress(events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 100, Failed: true,
+		Reason: events.ReasonFailed, Message: "Spawn failed: context canceled"})
+	f.sp.Progress("alice", events.Event{Kind: events.SpawnProgress, User: "alice", Progress: 60, Message: "marker"})
 	evs := waitProgress(t, f, "alice", func(e events.Event) bool { return e.Message == "marker" })
 	for _, e := range evs {
 		if e.Failed {
@@ -615,5 +617,33 @@ func TestLateFailureOfACancelledStartSparesTheNextOne(t *testing.T) {
 	release()
 	if s, err := f.startWait(t, "alice"); !errors.Is(err, ErrAlreadyRunning) && (err != nil || !s.Ready) {
 		t.Errorf("the new start = %+v, %v; want ready", s, err)
+	}
+}
+
+func TestCancellingAStartSaysSoInFields(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	sub := f.hub.Bus().Subscribe(64, false, func(e events.Event) bool { return e.Kind == events.ServerState })
+	defer sub.Close()
+	f.hub.Start(ctx, "alice")
+	f.waitSpawnerStarts(t, "alice", 1)
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	// Readers tell a cancel from a stop and from a failure by Reason; the
+	// messages are copy, free to change.
+	var reasons []events.Reason
+	for e := range sub.C {
+		if e.State == string(spawner.StateStopping) || e.State == string(spawner.StateStopped) {
+			reasons = append(reasons, e.Reason)
+		}
+		if e.State == string(spawner.StateStopped) {
+			break
+		}
+	}
+	if len(reasons) != 2 || reasons[0] != events.ReasonCancelling || reasons[1] != events.ReasonCancelled {
+		t.Errorf("the stop's events have reasons %v, want cancelling then cancelled", reasons)
 	}
 }

@@ -52,7 +52,7 @@ func (h *Lifecycle) CullIdle(ctx context.Context, cutoff time.Time) []string {
 		}
 		if err := h.Stop(ctx, u.Name, false); err == nil {
 			culled = append(culled, u.Name)
-			h.bus.Publish(events.Event{Kind: events.Notice, User: u.Name,
+			h.bus.Publish(events.Event{Kind: events.Notice, User: u.Name, Reason: events.ReasonCulled,
 				Message: u.Name + "'s server was stopped after being idle since " + last.Format("15:04") + "; their files are kept"})
 		}
 	}

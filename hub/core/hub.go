@@ -47,12 +47,9 @@ type Options struct {
 	Router  Router
 	// Origins, if set, opens a user's origin before their server starts.
 	Origins Origins
-	// Bus is the hub's event stream, the one the tray, dashboard and
-	// progress pages follow.
+	// Bus is the hub's one event stream, the one the tray, dashboard and
+	// progress pages follow; the spawner publishes its notices on it too.
 	Bus *events.Bus
-	// SpawnerBus is the bus the spawner publishes on; the hub relays it
-	// onto Bus, recording spawn progress on the way.
-	SpawnerBus *events.Bus
 	// HubPort is the internal API listener's port, which servers are told
 	// to call; set before the first Start.
 	HubPort int
@@ -69,7 +66,6 @@ type Lifecycle struct {
 	router  Router
 	origins Origins
 	bus     *events.Bus
-	sbus    *events.Bus
 
 	mu      sync.Mutex
 	cfg     config.Config
@@ -91,7 +87,6 @@ func New(opts Options) *Lifecycle {
 		router:    opts.Router,
 		origins:   opts.Origins,
 		bus:       opts.Bus,
-		sbus:      opts.SpawnerBus,
 		cfg:       opts.Config,
 		hubPort:   opts.HubPort,
 		servers:   make(map[string]*serverState),
@@ -127,7 +122,8 @@ func (h *Lifecycle) Close() {
 	h.wg.Wait()
 }
 
-// go runs fn in the background for as long as the hub lives.
+// goBackground runs fn in the background for as long as the hub lives;
+// Close waits for it.
 func (h *Lifecycle) goBackground(fn func(ctx context.Context)) {
 	h.wg.Add(1)
 	go func() {

@@ -42,9 +42,6 @@ type serverState struct {
 	// so a caller still waiting on it learns so even if a new start has
 	// begun since.
 	cancelledDone chan struct{}
-	// requested is when the current start was asked for: the spawner's
-	// events from before it are about an earlier start, relayed late.
-	requested time.Time
 	// progress holds the current spawn's steps; changed is closed and
 	// replaced on every append, so progress readers never poll.
 	progress []events.Event
@@ -121,7 +118,6 @@ func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error
 		return h.status(ctx, name), fmt.Errorf("start %s: %w", name, ErrAlreadyRunning)
 	}
 	st.pending, st.failed, st.progress = PendingSpawn, "", nil
-	st.requested = time.Now()
 	st.done = make(chan struct{})
 	done := st.done
 	// The spawn lives as long as the hub, not the request, unless Stop
@@ -129,10 +125,11 @@ func (h *Lifecycle) Start(ctx context.Context, name string) (ServerStatus, error
 	sctx, cancel := context.WithCancel(h.ctx)
 	ended := make(chan struct{})
 	st.cancel, st.spawnEnded, st.issued = cancel, ended, issuedToken{}
-	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Message: "Server requested"})
+	h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 0, Phase: events.PhaseRequested,
+		Message: "Server requested"})
 	h.mu.Unlock()
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStarting), Message: "Server requested"})
-	h.recordPending(ctx, name, PendingSpawn)
+	h.noteFailure(name, h.recordPending(ctx, name, PendingSpawn))
 
 	h.goBackground(func(context.Context) {
 		defer close(ended)
@@ -168,13 +165,6 @@ func (h *Lifecycle) waitStart(ctx context.Context, name string, done chan struct
 	return s, nil
 }
 
-// startCancelled reports whether Stop cancelled the latest start, until
-// the next start or stop: the spawner's late report of the interrupted
-// start is then not taken for a failure.
-func (st *serverState) startCancelled() bool {
-	return st.done != nil && st.cancelledDone == st.done
-}
-
 // Wait blocks until name's pending operation ends or ctx is done.
 func (h *Lifecycle) Wait(ctx context.Context, name string) (ServerStatus, error) {
 	h.mu.Lock()
@@ -194,14 +184,6 @@ func (h *Lifecycle) Wait(ctx context.Context, name string) (ServerStatus, error)
 // and the cancelled start giving up all fit well within it.
 const stopBudget = 2 * time.Minute
 
-// CancelledMessage ends the progress of a start that Stop cancelled, so
-// pages following the stream can tell a cancel from a failure.
-const CancelledMessage = "Start cancelled"
-
-// CancellingMessage is on the stopping event of a stop that cancels a
-// pending start, as opposed to a stop of a running server.
-const CancellingMessage = "Cancelling the start"
-
 // issuedToken is the API token a spawn gave its server.
 type issuedToken struct {
 	secret string
@@ -209,7 +191,7 @@ type issuedToken struct {
 }
 
 func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) {
-	sv, tok, err := h.launch(ctx, name)
+	sv, tok, err := h.launch(ctx, name, done)
 	started := time.Now().UTC()
 	h.mu.Lock()
 	st := h.state(name)
@@ -221,14 +203,9 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 	switch {
 	case cancelling:
 	case err == nil:
-		state, _ := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
-		rec, _ := h.store.GetServer(ctx, name, "")
-		rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tok.id, ""
-		if _, perr := h.store.PutServer(context.WithoutCancel(ctx), rec); perr != nil {
-			h.bus.Publish(events.Event{Kind: events.Notice, User: name, Message: "could not record " + name + "'s server: " + perr.Error()})
-		}
+		h.noteFailure(name, h.recordRunning(context.WithoutCancel(ctx), name, sv, started, tok.id))
 	default:
-		h.recordStopped(context.WithoutCancel(ctx), name)
+		h.noteFailure(name, h.recordStopped(context.WithoutCancel(ctx), name))
 	}
 
 	h.mu.Lock()
@@ -239,7 +216,7 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 		// token and closes done.
 		st.pending, st.failed = PendingStop, ""
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
-			Message: CancelledMessage})
+			Reason: events.ReasonCancelled, Message: "Start cancelled"})
 		h.mu.Unlock()
 		return
 	}
@@ -247,26 +224,29 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 	if err != nil {
 		st.failed, st.ready = err.Error(), false
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, Failed: true,
-			Message: "Spawn failed: " + err.Error()})
+			Reason: events.ReasonFailed, Message: "Spawn failed: " + err.Error()})
 	} else {
 		st.ready, st.target, st.started = true, sv.Target, started
 		h.appendProgress(st, events.Event{Kind: events.SpawnProgress, User: name, Progress: 100, State: "ready",
-			Message: "Server ready at " + URL(name)})
+			Phase: events.PhaseReady, Message: "Server ready at " + URL(name)})
 	}
 	close(done)
 	h.mu.Unlock()
 
 	if err != nil {
-		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true, Message: err.Error()})
+		h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateFailed), Failed: true,
+			Reason: events.ReasonFailed, Message: err.Error()})
 		return
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
 }
 
-// launch opens the user's origin, issues the server's credentials, starts its container and routes
-// it once it answers. The token it issued is returned even when the start
-// fails, so that a cancelled start's token can be revoked.
-func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, issuedToken, error) {
+// launch opens the user's origin, issues the server's credentials, starts
+// its container and routes it once it answers. The token it issued is
+// returned even when the start fails, so that a cancelled start's token can
+// be revoked. done identifies the start: the spawner reports its progress
+// to it alone.
+func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{}) (spawner.Server, issuedToken, error) {
 	var tok issuedToken
 	var err error
 	if h.origins != nil {
@@ -281,7 +261,8 @@ func (h *Lifecycle) launch(ctx context.Context, name string) (spawner.Server, is
 	h.mu.Lock()
 	port := h.hubPort
 	h.mu.Unlock()
-	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port})
+	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port,
+		Progress: h.progressOf(name, done)})
 	if err != nil {
 		return sv, tok, err
 	}
@@ -338,11 +319,16 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 		id = tok.ID
 	}
 	// Old server tokens die with the containers that held them.
-	if toks, err := h.store.ListTokens(ctx, name); err == nil {
-		for _, t := range toks {
-			if t.Kind == "server" && t.ID != id {
-				h.store.DeleteToken(ctx, name, t.ID)
-			}
+	toks, err := h.store.ListTokens(ctx, name)
+	if err != nil {
+		h.noteFailure(name, fmt.Errorf("could not list %s's old server tokens to revoke them: %w", name, err))
+	}
+	for _, t := range toks {
+		if t.Kind != "server" || t.ID == id {
+			continue
+		}
+		if err := h.store.DeleteToken(ctx, name, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.noteFailure(name, fmt.Errorf("could not revoke %s's old server token: %w", name, err))
 		}
 	}
 	_, err = h.store.PutOAuthClient(ctx, store.OAuthClient{ID: OAuthClientID(name), RedirectURI: OAuthCallback(name),
@@ -391,11 +377,11 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	}
 	done := st.done
 	h.mu.Unlock()
-	msg := ""
+	stopping := events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping)}
 	if spawnEnded != nil {
-		msg = CancellingMessage
+		stopping.Reason, stopping.Message = events.ReasonCancelling, "Cancelling the start"
 	}
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateStopping), Message: msg})
+	h.bus.Publish(stopping)
 	var issued issuedToken
 	if spawnEnded != nil {
 		// The spawner gives up as soon as its context ends, whether it is
@@ -405,7 +391,7 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 		issued = st.issued
 		h.mu.Unlock()
 	}
-	h.recordPending(ctx, name, PendingStop)
+	h.noteFailure(name, h.recordPending(ctx, name, PendingStop))
 
 	h.router.RemoveRoute(name)
 	err := h.spawner.Stop(ctx, name)
@@ -415,8 +401,10 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	if err == nil && remove {
 		err = h.spawner.Delete(ctx, name)
 	}
-	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil && perr != nil {
+	if perr := h.recordStopped(context.WithoutCancel(ctx), name); err == nil {
 		err = perr
+	} else {
+		h.noteFailure(name, perr)
 	}
 	if issued.id != 0 {
 		h.revokeUnheld(context.WithoutCancel(ctx), name, issued)
@@ -431,15 +419,17 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 	if remove {
 		state = spawner.StateMissing
 	}
-	msg = errString(err)
-	if err == nil && spawnEnded != nil {
-		msg = CancelledMessage
+	stopped := events.Event{Kind: events.ServerState, User: name, State: string(state)}
+	switch {
+	case err != nil:
+		stopped.Failed, stopped.Reason, stopped.Message = true, events.ReasonFailed, err.Error()
+	case spawnEnded != nil:
+		stopped.Reason, stopped.Message = events.ReasonCancelled, "Start cancelled"
 	}
-	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(state), Failed: err != nil, Message: msg})
-	if err != nil {
-		return fmt.Errorf("stop %s: %w", name, err)
-	}
-	return nil
+	h.bus.Publish(stopped)
+	// The spawner's and the store's errors say what they were doing
+	// ("stop alice: ...").
+	return err
 }
 
 // revokeUnheld deletes the token a cancelled start issued unless the
@@ -465,8 +455,9 @@ func (h *Lifecycle) DeleteData(ctx context.Context, name string) error {
 	return h.spawner.DeleteData(ctx, name)
 }
 
-// Progress returns name's spawn progress from index from on, and a channel
-// closed when more arrives. ok is false when no spawn ever started.
+// Progress returns name's spawn progress from index from on, a channel
+// closed when more arrives, and whether the spawn is over (or none is
+// pending).
 func (h *Lifecycle) Progress(name string, from int) (evs []events.Event, more <-chan struct{}, finished bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -476,6 +467,29 @@ func (h *Lifecycle) Progress(name string, from int) (evs []events.Event, more <-
 	}
 	finished = st.pending != PendingSpawn
 	return evs, st.changed, finished
+}
+
+// progressOf is the Progress of name's start whose done channel is done.
+// Its events count while that start is pending and no stop has cancelled
+// it: a cancelled start, still giving up in the spawner, reports to a
+// start nobody follows, never to the next one.
+func (h *Lifecycle) progressOf(name string, done chan struct{}) func(events.Event) {
+	return func(e events.Event) {
+		e.User = name // an image pull serves every start waiting for it
+		h.mu.Lock()
+		st := h.state(name)
+		if st.done != done || st.pending != PendingSpawn || st.cancelling {
+			h.mu.Unlock()
+			return
+		}
+		if e.Kind == events.SpawnProgress || e.Kind == events.ImageProgress {
+			h.appendProgress(st, e)
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		h.bus.Publish(e)
+	}
 }
 
 // appendProgress records a step of the current spawn and publishes it. It
@@ -491,25 +505,56 @@ func (h *Lifecycle) appendProgress(st *serverState, e events.Event) {
 	st.changed = make(chan struct{})
 }
 
+// recordRunning records in the store the server a start made, with the
+// token it holds: a restarted hub adopts it from there.
+func (h *Lifecycle) recordRunning(ctx context.Context, name string, sv spawner.Server, started time.Time, tokenID int64) error {
+	rec, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	state, err := json.Marshal(map[string]string{"container": sv.Container, "volume": sv.Volume, "id": sv.ID})
+	if err != nil {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	rec.User, rec.Started, rec.URL, rec.Ready, rec.State, rec.TokenID, rec.Pending = name, started, sv.Target, true, state, tokenID, ""
+	if _, err := h.store.PutServer(ctx, rec); err != nil {
+		return fmt.Errorf("could not record %s's server: %w", name, err)
+	}
+	return nil
+}
+
 // recordStopped marks name's server stopped in the store, keeping its last
 // activity for the dashboard and the culler.
 func (h *Lifecycle) recordStopped(ctx context.Context, name string) error {
-	old, _ := h.store.GetServer(ctx, name, "")
-	_, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity})
-	return err
+	old, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record that %s's server stopped: %w", name, err)
+	}
+	if _, err := h.store.PutServer(ctx, store.Server{User: name, LastActivity: old.LastActivity}); err != nil {
+		return fmt.Errorf("could not record that %s's server stopped: %w", name, err)
+	}
+	return nil
 }
 
 // recordPending notes an operation in flight in the store, so listings
 // filtered by state see it.
-func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) {
-	rec, _ := h.store.GetServer(ctx, name, "")
+func (h *Lifecycle) recordPending(ctx context.Context, name, pending string) error {
+	rec, err := h.store.GetServer(ctx, name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("could not record %s's pending %s: %w", name, pending, err)
+	}
 	rec.User, rec.Pending = name, pending
-	h.store.PutServer(ctx, rec)
+	if _, err := h.store.PutServer(ctx, rec); err != nil {
+		return fmt.Errorf("could not record %s's pending %s: %w", name, pending, err)
+	}
+	return nil
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
+// noteFailure publishes err, if any, as a failed Notice about name: for
+// store writes that must not stop what the hub is doing, yet must not go
+// unheard.
+func (h *Lifecycle) noteFailure(name string, err error) {
+	if err != nil {
+		h.bus.Publish(events.Event{Kind: events.Notice, User: name, Failed: true, Reason: events.ReasonFailed, Message: err.Error()})
 	}
-	return err.Error()
 }

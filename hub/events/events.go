@@ -28,6 +28,41 @@ const (
 	Notice Kind = "notice"
 )
 
+// Phase names the step a server start is at, so that readers follow a
+// start without reading its messages.
+type Phase string
+
+// Phases of a start, in order; a start may skip some.
+const (
+	PhaseRequested Phase = "requested" // the hub accepted the start
+	PhaseNetwork   Phase = "network"   // making the servers' network ready
+	PhaseImage     Phase = "image"     // checking or pulling the notebook image
+	PhaseQueued    Phase = "queued"    // waiting for a free start slot
+	PhaseCreating  Phase = "creating"  // creating the container
+	PhaseStarting  Phase = "starting"  // starting the container
+	PhaseWaiting   Phase = "waiting"   // waiting for the notebook server to answer
+	PhaseReady     Phase = "ready"     // the server answers: the start is over
+)
+
+// Reason says why an operation ends, or is about to end, the way it does.
+// Readers branch on it, never on Message, which is copy for people and may
+// be reworded freely.
+type Reason string
+
+const (
+	// ReasonFailed: the operation did not succeed; Message says why.
+	ReasonFailed Reason = "failed"
+	// ReasonCancelling: a stop is cancelling a start still pending, as
+	// opposed to stopping a running server.
+	ReasonCancelling Reason = "cancelling"
+	// ReasonCancelled: a start ended because a stop cancelled it. It is
+	// not a failure, though the progress stream marks it failed as
+	// JupyterHub does.
+	ReasonCancelled Reason = "cancelled"
+	// ReasonCulled: the hub stopped a server that had been idle too long.
+	ReasonCulled Reason = "culled"
+)
+
 // Event is one thing that happened. Fields that do not apply to a Kind are
 // left zero.
 type Event struct {
@@ -37,6 +72,11 @@ type Event struct {
 	User    string    `json:"user,omitempty"`
 	State   string    `json:"state,omitempty"`
 	Message string    `json:"message,omitempty"`
+	// Phase is the step of a start that SpawnProgress reports.
+	Phase Phase `json:"phase,omitempty"`
+	// Reason says why an operation ends the way it does, "" when it
+	// simply succeeds.
+	Reason Reason `json:"reason,omitempty"`
 	// Progress is 0–100 for progress kinds, -1 when unknown.
 	Progress int `json:"progress,omitempty"`
 	// Current and Total count bytes or steps for progress kinds.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/classhub/classhub/hub/scopes"
 )
 
 // ServerPort is the port every single-user server binds inside its
@@ -46,10 +48,7 @@ func buildEnv(in envInput) (env []string, ignored []string) {
 	esc := URLPathEscape(in.User)
 	api := hubAPIURL(in.HubHost, in.HubPort)
 	prefix := "/user/" + esc + "/"
-	access := pyJSONList([]string{
-		"access:servers!server=" + in.User + "/" + in.ServerKey,
-		"access:servers!user=" + in.User,
-	})
+	access := pyJSONList(scopes.OAuthAccessScopes(in.User, in.ServerKey))
 	vars := map[string]string{
 		"JUPYTERHUB_API_TOKEN":                   in.Token,
 		"JPY_API_TOKEN":                          in.Token,

@@ -197,7 +197,7 @@ func TestDriftRecreates(t *testing.T) {
 
 	cfg := e.cfg
 	cfg.MemoryLimit = "640M"
-	e.d.SetConfig(cfg)
+	e.d = e.spawner(cfg)
 	mem := stopStart("tok")
 	if mem.ID == same.ID {
 		t.Fatal("a new memory limit kept the old container")
@@ -233,7 +233,7 @@ func TestDriftRecreates(t *testing.T) {
 		e.cli.ImageRemove(e.ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
 	cfg.Image = tag
-	e.d.SetConfig(cfg)
+	e.d = e.spawner(cfg)
 	img := stopStart("tok")
 	if img.ID == mem.ID || img.Image != tag {
 		t.Fatalf("a new image kept the old container (%s)", img.Image)

@@ -80,7 +80,7 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 		m(&e.cfg)
 	}
 	t.Cleanup(func() { cleanupByLabel(t, e.cli, "t"+e.id+"-", e.cfg.Network) })
-	e.d = New(e.cli, Options{Config: e.cfg, Bus: e.bus, Version: "test", StopTimeout: 3 * time.Second})
+	e.d = e.spawner(e.cfg)
 	n, err := e.d.EnsureNetwork(ctx)
 	if err != nil {
 		t.Fatalf("EnsureNetwork: %v", err)
@@ -90,10 +90,18 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 	return e
 }
 
+// spawner is a Docker spawner with settings cfg, as a hub (re)started
+// with them makes one.
+func (e *testEnv) spawner(cfg config.Config) *Docker {
+	return New(e.cli, Options{Config: cfg, Bus: e.bus, Version: "test", StopTimeout: 3 * time.Second})
+}
+
 func (e *testEnv) user(name string) string { return "t" + e.id + "-" + name }
 
+// req is a start of user's server whose progress goes to the test's bus,
+// as the hub publishes it.
 func (e *testEnv) req(user, token string) StartRequest {
-	return StartRequest{User: user, APIToken: token, HubPort: e.hub.port}
+	return StartRequest{User: user, APIToken: token, HubPort: e.hub.port, Progress: func(ev events.Event) { e.bus.Publish(ev) }}
 }
 
 func (e *testEnv) start(user, token string) Server {

@@ -39,7 +39,7 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	if err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
-	if _, err := d.ensureImage(ctx); err != nil {
+	if _, err := d.ensureImage(ctx, nil); err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
 	url := "http://" + net.JoinHostPort(netw.HubHost, port) + "/"
@@ -53,7 +53,7 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	rand.Read(b[:])
 	name := "classhub-probe-" + hex.EncodeToString(b[:])
 	resp, err := d.cli.ContainerCreate(ctx, &container.Config{
-		Image:  d.config().Image,
+		Image:  d.cfg.Image,
 		Cmd:    []string{"python3", "-c", probeScript, url},
 		Labels: d.labels(RoleProbe, ""),
 	}, hc, nil, nil, name)
@@ -78,7 +78,7 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	}
 	if code != 0 {
 		return fmt.Errorf("servers on network %s cannot reach the hub at %s (%s): check that no firewall on this machine blocks connections from %s to %s",
-			netw.Name, url, d.lastLines(resp.ID, 3), netw.Subnet, netw.BindAddr)
+			netw.Name, url, d.lastLines(ctx, resp.ID, 3), netw.Subnet, netw.BindAddr)
 	}
 	return nil
 }

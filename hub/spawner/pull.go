@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
@@ -20,14 +19,25 @@ import (
 // the pull policy says with progress published as ImageProgress events.
 // The hub calls it at start so the first user does not wait for a pull.
 func (d *Docker) Prepull(ctx context.Context) error {
-	_, err := d.ensureImage(ctx)
+	_, err := d.ensureImage(ctx, nil)
 	return err
 }
 
 // ensureImage applies the pull policy and returns the image's ID. Pulls of
-// the same image by concurrent starts are done once.
-func (d *Docker) ensureImage(ctx context.Context) (string, error) {
-	cfg := d.config()
+// the same image by concurrent starts are done once; while it waits, rep
+// (if not nil) hears the pull's progress too, whichever start began it.
+func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
+	if rep != nil {
+		d.imageMu.Lock()
+		d.imageWaiters[&rep] = struct{}{}
+		d.imageMu.Unlock()
+		defer func() {
+			d.imageMu.Lock()
+			delete(d.imageWaiters, &rep)
+			d.imageMu.Unlock()
+		}()
+	}
+	cfg := d.cfg
 	ref, policy := cfg.Image, cfg.PullPolicy
 	return d.pulls.do(ctx, ref+"\x00"+policy, func(ctx context.Context) (string, error) {
 		return d.imageFor(ctx, ref, policy)
@@ -85,21 +95,34 @@ func (e *imageError) Unwrap() []error { return []error{ErrImageUnavailable, e.er
 
 // pull pulls ref, publishing layer and byte progress.
 func (d *Docker) pull(ctx context.Context, ref string) error {
-	d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref, Progress: -1})
+	d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref, Progress: -1})
 	rc, err := d.cli.ImagePull(ctx, ref, image.PullOptions{})
 	if err != nil {
 		err = engine.Explain(err)
-		d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true})
+		d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true,
+			Reason: events.ReasonFailed})
 		return err
 	}
 	defer rc.Close()
-	t := newPullTracker(ref, d.publish, time.Now)
+	t := newPullTracker(ref, d.publishImage, time.Now)
 	if err := t.consume(rc); err != nil {
-		d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true})
+		d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulling " + ref + " failed", Failed: true,
+			Reason: events.ReasonFailed})
 		return err
 	}
-	d.publish(events.Event{Kind: events.ImageProgress, Message: "Pulled " + ref, Progress: 100, Current: t.current(), Total: t.total()})
+	d.publishImage(events.Event{Kind: events.ImageProgress, Message: "Pulled " + ref, Progress: 100, Current: t.current(), Total: t.total()})
 	return nil
+}
+
+// publishImage publishes a pull's progress on the bus, for the tray's
+// image status, and reports it to every start waiting for the image.
+func (d *Docker) publishImage(e events.Event) {
+	d.publish(e)
+	d.imageMu.Lock()
+	defer d.imageMu.Unlock()
+	for rep := range d.imageWaiters {
+		(*rep)(e)
+	}
 }
 
 // pullTracker sums the engine's per-layer pull messages into one progress
@@ -216,50 +239,4 @@ func (t *pullTracker) total() int64 {
 		n += l.total
 	}
 	return n
-}
-
-// flight runs one call per key at a time and shares its result with
-// callers that arrive meanwhile. A caller whose ctx ends stops waiting;
-// the call goes on for the others under the first caller's ctx.
-type flight struct {
-	mu    sync.Mutex
-	calls map[string]*flightCall
-}
-
-type flightCall struct {
-	done    chan struct{}
-	val     string
-	err     error
-	waiters int // callers sharing the call, under flight.mu
-}
-
-func (f *flight) do(ctx context.Context, key string, fn func(context.Context) (string, error)) (string, error) {
-	f.mu.Lock()
-	if f.calls == nil {
-		f.calls = map[string]*flightCall{}
-	}
-	c, ok := f.calls[key]
-	if !ok {
-		c = &flightCall{done: make(chan struct{})}
-		f.calls[key] = c
-		f.mu.Unlock()
-		c.val, c.err = fn(ctx)
-		f.mu.Lock()
-		delete(f.calls, key)
-		f.mu.Unlock()
-		close(c.done)
-		return c.val, c.err
-	}
-	c.waiters++
-	f.mu.Unlock()
-	select {
-	case <-c.done:
-		if c.err != nil && ctx.Err() == nil && errors.Is(c.err, context.Canceled) {
-			// The leader gave up, not the image: try again ourselves.
-			return f.do(ctx, key, fn)
-		}
-		return c.val, c.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,53 +57,6 @@ func TestPullTracker(t *testing.T) {
 	}
 }
 
-func TestFlight(t *testing.T) {
-	var f flight
-	var calls atomic.Int32
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	vals := make([]string, 5)
-	call := func(i int) {
-		defer wg.Done()
-		vals[i], _ = f.do(context.Background(), "k", func(context.Context) (string, error) {
-			calls.Add(1)
-			<-release
-			return "id", nil
-		})
-	}
-	wg.Add(1)
-	go call(0)
-	joined := func(n int) func() bool {
-		return func() bool {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			c := f.calls["k"]
-			return c != nil && c.waiters == n
-		}
-	}
-	waitFor(t, "the first call", joined(0))
-	for i := 1; i < len(vals); i++ {
-		wg.Add(1)
-		go call(i)
-	}
-	waitFor(t, "the others to join", joined(len(vals)-1))
-	close(release)
-	wg.Wait()
-	for _, v := range vals {
-		if v != "id" {
-			t.Errorf("a caller got %q", v)
-		}
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("the pull ran %d times for concurrent callers", n)
-	}
-	// After the call, a new one runs again.
-	v, _ := f.do(context.Background(), "k", func(context.Context) (string, error) { return "new", nil })
-	if v != "new" {
-		t.Errorf("a later call reused %q", v)
-	}
-}
-
 func TestImageError(t *testing.T) {
 	err := error(&imageError{ref: "x:1", why: "it could not be pulled", err: errors.New("no route")})
 	if !errors.Is(err, ErrImageUnavailable) {
@@ -129,7 +81,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	for _, policy := range []string{config.PullNever, config.PullIfNotPresent} {
 		cfg := e.cfg
 		cfg.Image, cfg.PullPolicy = missing, policy
-		e.d.SetConfig(cfg)
+		e.d = e.spawner(cfg)
 		err := e.d.Prepull(e.ctx)
 		if !errors.Is(err, ErrImageUnavailable) || !strings.Contains(err.Error(), "classhub image build") {
 			t.Errorf("%s: Prepull = %v", policy, err)
@@ -151,8 +103,8 @@ func TestEnsureImagePolicies(t *testing.T) {
 	t.Cleanup(func() { e.cli.ImageRemove(context.Background(), local, image.RemoveOptions{}) })
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
-	e.d.SetConfig(cfg)
-	id, err := e.d.ensureImage(e.ctx)
+	e.d = e.spawner(cfg)
+	id, err := e.d.ensureImage(e.ctx, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {
 		t.Errorf("always with a local copy = %q, %v", id, err)
@@ -183,7 +135,8 @@ func (s slowPull) ImagePull(ctx context.Context, ref string, _ image.PullOptions
 }
 
 // TestPullDoesNotCountAgainstStartTimeout: a pull longer than
-// start_timeout still ends in a running server, with progress published.
+// start_timeout still ends in a running server, with progress published,
+// and reported to the start waiting for it.
 func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	e := newTestEnv(t)
 	ref := "classhub-test-" + e.id + "/pulled:latest"
@@ -193,7 +146,17 @@ func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	cfg.StartTimeout = config.Duration(5 * time.Second)
 	d := New(slowPull{e.cli, 7 * time.Second}, Options{Config: cfg, Bus: e.bus})
 	got := collect(t, e.bus, func(ev events.Event) bool { return ev.Kind == events.ImageProgress })
-	s, err := d.Start(e.ctx, e.req(e.user("jay"), "tok"))
+	var mu sync.Mutex
+	var mine []string
+	req := e.req(e.user("jay"), "tok")
+	req.Progress = func(ev events.Event) {
+		if ev.Kind == events.ImageProgress {
+			mu.Lock()
+			mine = append(mine, ev.Message)
+			mu.Unlock()
+		}
+	}
+	s, err := d.Start(e.ctx, req)
 	if err != nil {
 		t.Fatalf("Start with a slow pull: %v", err)
 	}
@@ -202,5 +165,10 @@ func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	}
 	if _, ok := got.find(events.ImageProgress, "2 of 2 layers done"); !ok {
 		t.Errorf("pull progress not published: %+v", got.all())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(strings.Join(mine, "\n"), "2 of 2 layers done") {
+		t.Errorf("the start waiting for the pull heard %q", mine)
 	}
 }

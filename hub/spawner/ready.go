@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/classhub/classhub/hub/events"
 )
 
 // Readiness backoff: 0.1 s doubling, jittered so a class of servers is not
@@ -24,7 +26,7 @@ const (
 // waitReady polls url until it answers with any status below 500, the
 // container exits, or ctx ends. A server that exits while starting fails
 // at once with its last log lines instead of running out the timeout.
-func (d *Docker) waitReady(ctx context.Context, user, id, url string, limit time.Duration) error {
+func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string, limit time.Duration) error {
 	delay := readyFirstDelay
 	var last error
 	for attempt := 1; ; attempt++ {
@@ -42,14 +44,14 @@ func (d *Docker) waitReady(ctx context.Context, user, id, url string, limit time
 			if info.State.OOMKilled {
 				why += ", out of memory: raise memory_limit"
 			}
-			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(id, 5))
+			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(ctx, id, 5))
 		}
-		d.progress(user, min(95, 60+3*attempt), fmt.Sprintf("Waiting for the notebook server to answer (try %d)", attempt))
+		rep.progress(user, min(95, 60+3*attempt), events.PhaseWaiting, fmt.Sprintf("Waiting for the notebook server to answer (try %d)", attempt))
 		wait := delay/2 + rand.N(delay/2+1)
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(id, 5))
+				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(ctx, id, 5))
 			}
 			return ctx.Err()
 		case <-time.After(wait):

@@ -68,7 +68,7 @@ func TestWaitReady(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
-			err := d.waitReady(ctx, "alice", "id", srv.URL+"/user/alice/api", limit)
+			err := d.waitReady(ctx, d.publish, "alice", "id", srv.URL+"/user/alice/api", limit)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("waitReady = %v, want %q", err, tt.wantErr)
 			}
@@ -104,7 +104,7 @@ func TestWaitReadyRefusedThenUp(t *testing.T) {
 		go srv.Serve(ln)
 		up <- srv
 	}()
-	err := d.waitReady(ctx, "alice", "id", "http://"+addr+"/user/alice/api", time.Minute)
+	err := d.waitReady(ctx, d.publish, "alice", "id", "http://"+addr+"/user/alice/api", time.Minute)
 	if srv := <-up; srv != nil {
 		srv.Close()
 	}

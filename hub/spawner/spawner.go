@@ -6,7 +6,10 @@
 // Operations on one user are serialized; different users proceed in
 // parallel through a bounded pool, and a class arriving at once queues
 // visibly (SpawnProgress events say "queued, N ahead") instead of failing.
-// Every state change is published on the hub's event bus.
+// A start reports its steps to whoever asked for it (StartRequest.Progress),
+// and Watch its findings to the hub (the report func it is given); the
+// spawner publishes on the hub's event bus only what is news to everyone:
+// notices, image pulls, and the state changes of the stops it is asked for.
 package spawner
 
 import (
@@ -14,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/classhub/classhub/hub/events"
 )
 
 // Spawner is what the hub needs from a server runtime.
@@ -40,8 +45,8 @@ type Spawner interface {
 	// it found, so later changes made behind the hub's back are reported.
 	Adopt(ctx context.Context) ([]Server, error)
 	// Watch reports containers that stop or vanish behind the hub's back
-	// until ctx ends.
-	Watch(ctx context.Context) error
+	// through report until ctx ends.
+	Watch(ctx context.Context, report func(events.Event)) error
 	// Prepull makes sure the configured image is in the engine.
 	Prepull(ctx context.Context) error
 }
@@ -56,6 +61,13 @@ type StartRequest struct {
 	// HubPort is the port of the hub's internal listener, bound on
 	// Network.BindAddr; servers reach it at Network.HubHost:HubPort.
 	HubPort int
+	// Progress, if not nil, receives this start's events: its steps
+	// (SpawnProgress), the bytes of an image pull it waits for
+	// (ImageProgress) and its state changes (ServerState). They belong to
+	// this start alone, so a start that was cancelled can never speak for
+	// the next one. It is called from the start's goroutines and the
+	// pull's, and must not block.
+	Progress func(events.Event)
 }
 
 func (r StartRequest) validate() error {

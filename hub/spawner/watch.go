@@ -11,14 +11,19 @@ import (
 	dockerevents "github.com/docker/docker/api/types/events"
 )
 
-// Watch reports, until ctx ends, server containers that stop, die, run out
-// of memory or vanish behind the hub's back: a ServerState event with the
-// new state, and a Notice saying what happened. It follows the engine's
-// event stream (filtered by classhub's labels) and also lists containers
-// every PollInterval, so nothing is missed while the stream is broken; a
-// lost or regained engine is reported too. Changes the hub makes itself
-// are not reported again. It returns ctx's error.
-func (d *Docker) Watch(ctx context.Context) error {
+// Watch reports through report, until ctx ends, server containers that
+// stop, die, run out of memory or vanish behind the hub's back: a
+// ServerState event with the new state, and a Notice saying what happened.
+// It follows the engine's event stream (filtered by classhub's labels) and
+// also lists containers every PollInterval, so nothing is missed while the
+// stream is broken; a lost or regained engine is reported too. Changes the
+// hub makes itself are not reported again. A nil report publishes on the
+// bus. It returns ctx's error.
+func (d *Docker) Watch(ctx context.Context, report func(events.Event)) error {
+	rep := report
+	if rep == nil {
+		rep = d.publish
+	}
 	ticker := time.NewTicker(d.poll)
 	defer ticker.Stop()
 	backoff := time.Second
@@ -29,7 +34,7 @@ func (d *Docker) Watch(ctx context.Context) error {
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := d.cli.Events(sctx, dockerevents.ListOptions{Filters: f})
 		// Subscribe first, then look: nothing falls between the two.
-		lost = d.resync(ctx, lost)
+		lost = d.resync(ctx, lost, rep)
 		streaming := true
 		for streaming {
 			select {
@@ -38,11 +43,11 @@ func (d *Docker) Watch(ctx context.Context) error {
 				return ctx.Err()
 			case m := <-msgs:
 				backoff = time.Second
-				d.onEvent(ctx, m)
+				d.onEvent(ctx, m, rep)
 			case <-errs:
 				streaming = false
 			case <-ticker.C:
-				lost = d.resync(ctx, lost)
+				lost = d.resync(ctx, lost, rep)
 			}
 		}
 		cancel()
@@ -55,7 +60,7 @@ func (d *Docker) Watch(ctx context.Context) error {
 				retry.Stop()
 				return ctx.Err()
 			case <-ticker.C:
-				lost = d.resync(ctx, lost)
+				lost = d.resync(ctx, lost, rep)
 			case <-retry.C:
 				break wait
 			}
@@ -64,7 +69,7 @@ func (d *Docker) Watch(ctx context.Context) error {
 	}
 }
 
-func (d *Docker) onEvent(ctx context.Context, m dockerevents.Message) {
+func (d *Docker) onEvent(ctx context.Context, m dockerevents.Message, rep report) {
 	user := m.Actor.Attributes[engine.LabelUser]
 	if user == "" || m.Actor.Attributes[engine.LabelRole] != RoleServer {
 		return
@@ -72,26 +77,26 @@ func (d *Docker) onEvent(ctx context.Context, m dockerevents.Message) {
 	switch m.Action {
 	case dockerevents.ActionCreate, dockerevents.ActionStart, dockerevents.ActionDie, dockerevents.ActionStop,
 		dockerevents.ActionDestroy, dockerevents.ActionOOM, dockerevents.ActionPause, dockerevents.ActionUnPause:
-		d.refresh(ctx, user)
+		d.refresh(ctx, user, rep)
 	}
 }
 
 // resync lists the servers and refreshes every user whose container
 // differs from what the hub knows. It returns whether the engine is lost,
 // announcing the change.
-func (d *Docker) resync(ctx context.Context, lost bool) bool {
+func (d *Docker) resync(ctx context.Context, lost bool, rep report) bool {
 	cs, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: serverFilter()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return lost
 		}
 		if !lost {
-			d.notice("", fmt.Sprintf("Lost contact with the Docker engine: %v. Servers cannot start or stop until it is back.", engine.Explain(err)))
+			rep(events.Event{Kind: events.Notice, Message: fmt.Sprintf("Lost contact with the Docker engine: %v. Servers cannot start or stop until it is back.", engine.Explain(err))})
 		}
 		return true
 	}
 	if lost {
-		d.notice("", "The Docker engine is back.")
+		rep(events.Event{Kind: events.Notice, Message: "The Docker engine is back."})
 	}
 	seen := map[string]observed{}
 	for _, c := range cs {
@@ -114,7 +119,7 @@ func (d *Docker) resync(ctx context.Context, lost bool) bool {
 	}
 	d.knownMu.Unlock()
 	for _, user := range stale {
-		d.refresh(ctx, user)
+		d.refresh(ctx, user, rep)
 	}
 	return false
 }
@@ -122,7 +127,7 @@ func (d *Docker) resync(ctx context.Context, lost bool) bool {
 // refresh compares a user's container with what the hub knows and reports
 // the difference. A user with an operation under way is skipped: that
 // operation records its own outcome.
-func (d *Docker) refresh(ctx context.Context, user string) {
+func (d *Docker) refresh(ctx context.Context, user string, rep report) {
 	ul := d.users.get(user)
 	if !ul.tryLock() {
 		return
@@ -146,9 +151,9 @@ func (d *Docker) refresh(ctx context.Context, user string) {
 	if had {
 		msg = whatHappened(user, prev.state, s)
 	}
-	d.publish(events.Event{Kind: events.ServerState, User: user, State: string(s.State), Message: msg})
+	rep(events.Event{Kind: events.ServerState, User: user, State: string(s.State), Message: msg})
 	if msg != "" {
-		d.notice(user, msg)
+		rep(events.Event{Kind: events.Notice, User: user, Message: msg})
 	}
 }
 

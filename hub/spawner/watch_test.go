@@ -54,7 +54,7 @@ func testWatch(t *testing.T, broken bool) {
 	got := collect(t, bus, nil)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
-	go func() { done <- d2.Watch(ctx) }()
+	go func() { done <- d2.Watch(ctx, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {

@@ -553,7 +553,7 @@ func TestAdminEvents(t *testing.T) {
 	defer release()
 	go e.hub.Start(context.Background(), "bob") // returns when bob is running
 	e.waitPending("bob")
-	e.sbus.Publish(events.Event{Kind: events.ImageProgress, User: "bob", Progress: 40,
+	e.spawner.Progress("bob", events.Event{Kind: events.ImageProgress, Progress: 40,
 		Message: "Pulling classhub/notebook:latest", Current: 123_400_000, Total: 456_000_000})
 	seen := map[events.Kind]bool{}
 	for !seen[events.ImageProgress] {

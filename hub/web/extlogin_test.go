@@ -548,7 +548,7 @@ func TestSignupLeavesExternalNamesFree(t *testing.T) {
 	cfg.GitHub = config.GitHub{ClientID: "id", AllowedUsers: []string{"Alice", "bob"}, AdminUsers: []string{"teacher"}}
 	cfg.OIDC = config.OIDC{Issuer: "https://idp.test"}
 	e.hub = core.New(core.Options{Config: cfg, Store: e.store, Spawner: e.spawner, Router: spawnertest.NewRouter(),
-		Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+		Bus: events.NewBus(64), HubPort: 8081})
 	t.Cleanup(e.hub.Close)
 	gh := e.withGitHub(false)
 	e.setJoinCode("KT7-QX2")

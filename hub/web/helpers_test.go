@@ -36,7 +36,6 @@ type env struct {
 	store   *store.Store
 	hub     *core.Lifecycle
 	spawner *spawnertest.Spawner
-	sbus    *events.Bus
 	clock   *testclock.Clock
 	web     *Web
 	api     *api.API
@@ -53,10 +52,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, spawner: spawnertest.New(), sbus: events.NewBus(0), logs: &strings.Builder{},
+	e := &env{t: t, store: st, spawner: spawnertest.New(), logs: &strings.Builder{},
 		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local))}
 	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
-		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), SpawnerBus: e.sbus, HubPort: 8081})
+		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}

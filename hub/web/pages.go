@@ -166,7 +166,7 @@ func (wb *Web) homePost(w http.ResponseWriter, r *http.Request) {
 	}
 	// Stop cancels a start still pending, and that start's progress then
 	// ends saying so; the notice says which of the two happened.
-	if evs, _, _ := wb.hub.Progress(p.User.Name, 0); len(evs) > 0 && evs[len(evs)-1].Message == core.CancelledMessage {
+	if evs, _, _ := wb.hub.Progress(p.User.Name, 0); len(evs) > 0 && evs[len(evs)-1].Reason == events.ReasonCancelled {
 		http.Redirect(w, r, "/hub/home?cancelled=1", http.StatusSeeOther)
 		return
 	}

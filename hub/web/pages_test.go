@@ -180,7 +180,7 @@ func TestSpawnPendingPage(t *testing.T) {
 	e.web.spawnWait = 0
 	c.get("/hub/spawn/alice")
 	e.waitPending("alice")
-	e.sbus.Publish(events.Event{Kind: events.ImageProgress, User: "alice", Progress: 40,
+	e.spawner.Progress("alice", events.Event{Kind: events.ImageProgress, Progress: 40,
 		Message: "Pulling classhub/notebook:latest: 1 of 3 layers done", Current: 123_400_000, Total: 456_000_000})
 	waitProgress(t, e, "alice", 2)
 
@@ -200,8 +200,8 @@ func TestSpawnPendingPage(t *testing.T) {
 	wantRedirect(t, c.get("/hub/spawn-pending/alice?next=%2Fuser%2Falice%2Flab%3Freset"), http.StatusFound, "/user/alice/lab?reset")
 }
 
-// waitProgress waits until user's spawn has recorded n steps; the hub
-// relays the spawner's events in the background.
+// waitProgress waits until user's spawn has recorded n steps; the
+// spawner reports them from the start's goroutine.
 func waitProgress(t *testing.T, e *env, user string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -374,7 +374,7 @@ func TestCancelAPendingStartFromTheProgressPage(t *testing.T) {
 	}
 	wantBody(t, c.get("/hub/home?cancelled=1"), "The start was cancelled", "Start my server")
 	evs, _, finished := e.hub.Progress("alice", 0)
-	if last := evs[len(evs)-1]; !finished || last.Message != core.CancelledMessage {
+	if last := evs[len(evs)-1]; !finished || last.Reason != events.ReasonCancelled {
 		t.Errorf("progress ends with %+v (finished %v)", last, finished)
 	}
 }

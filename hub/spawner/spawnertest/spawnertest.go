@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
@@ -15,9 +16,6 @@ import (
 // Spawner starts servers at once, unless a user's start is held or set to
 // fail. Its zero value is not usable; call New.
 type Spawner struct {
-	// Bus, if set, receives a SpawnProgress event from every start, as
-	// the real spawner's bus does.
-	Bus *events.Bus
 	// Target is the address every started server gets.
 	Target string
 	// Adoptees is what Adopt returns.
@@ -35,12 +33,16 @@ type Spawner struct {
 	tokens   map[string]string
 	starts   map[string]int
 	requests []spawner.StartRequest
+	// report is what Watch was given; watching is closed once it is.
+	report   func(events.Event)
+	watching chan struct{}
 }
 
 // New returns a Spawner whose servers are at http://127.0.0.1:9.
 func New() *Spawner {
 	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
-		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{}}
+		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{},
+		watching: make(chan struct{})}
 }
 
 var _ spawner.Spawner = (*Spawner)(nil)
@@ -88,6 +90,38 @@ func (f *Spawner) Requests() []spawner.StartRequest {
 	return append([]spawner.StartRequest(nil), f.requests...)
 }
 
+// Progress reports e through the Progress of user's latest start, as the
+// Docker spawner reports a start's steps and the image pulls it waits
+// for. It waits up to 10 s for such a start to reach the spawner.
+func (f *Spawner) Progress(user string, e events.Event) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		f.mu.Lock()
+		var progress func(events.Event)
+		for _, r := range f.requests {
+			if r.User == user {
+				progress = r.Progress
+			}
+		}
+		f.mu.Unlock()
+		if progress != nil {
+			progress(e)
+			return
+		}
+	}
+	panic("spawnertest: no start of " + user + " to report progress to")
+}
+
+// Outside reports e through Watch, as the Docker spawner reports a
+// container that changed behind the hub's back. It waits for the hub to
+// call Watch (its Boot does).
+func (f *Spawner) Outside(e events.Event) {
+	<-f.watching
+	f.mu.Lock()
+	report := f.report
+	f.mu.Unlock()
+	report(e)
+}
+
 // Start implements spawner.Spawner.
 func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.Server, error) {
 	f.mu.Lock()
@@ -95,8 +129,9 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	f.requests = append(f.requests, req)
 	gate, err := f.gates[req.User], f.fails[req.User]
 	f.mu.Unlock()
-	if f.Bus != nil {
-		f.Bus.Publish(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 50, Message: "Starting container"})
+	if req.Progress != nil {
+		req.Progress(events.Event{Kind: events.SpawnProgress, User: req.User, Progress: 10, Phase: events.PhaseStarting,
+			Message: "Starting container"})
 	}
 	if gate != nil {
 		select {
@@ -181,8 +216,15 @@ func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) { return n
 // Adopt implements spawner.Spawner.
 func (f *Spawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.Adoptees, nil }
 
-// Watch implements spawner.Spawner.
-func (f *Spawner) Watch(ctx context.Context) error {
+// Watch implements spawner.Spawner: it reports what Outside is given.
+func (f *Spawner) Watch(ctx context.Context, report func(events.Event)) error {
+	f.mu.Lock()
+	first := f.report == nil
+	f.report = report
+	f.mu.Unlock()
+	if first {
+		close(f.watching)
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }

@@ -82,7 +82,7 @@
       bar.value = 100;
       message.textContent = "Your server is ready. Opening it…";
       window.location.replace(next || e.url);
-    } else if (e.failed && e.message === "Start cancelled") {
+    } else if (e.failed && e.reason === "cancelled") {
       // Stopped from the home page, the tray or the admin page: not a
       // failure, and nothing to retry here.
       finished = true;

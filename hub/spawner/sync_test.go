@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -118,21 +119,7 @@ func TestPoolCancelLeavesQueue(t *testing.T) {
 	}
 }
 
-func TestPoolResize(t *testing.T) {
-	p := newPool(1)
-	rel, _ := p.acquire(context.Background(), nil)
-	done := make(chan func())
-	go func() {
-		r, _ := p.acquire(context.Background(), nil)
-		done <- r
-	}()
-	waitQueued(t, p, 1)
-	p.resize(2)
-	(<-done)()
-	rel()
-	if running, _ := p.load(); running != 0 {
-		t.Errorf("running = %d", running)
-	}
+func TestPoolOfZeroAdmitsOne(t *testing.T) {
 	if newPool(0).size != 1 {
 		t.Error("a pool of 0 would never admit anyone")
 	}
@@ -164,5 +151,52 @@ func TestUserLock(t *testing.T) {
 	l.unlock()
 	if !l.tryLock() {
 		t.Error("tryLock failed on a free lock")
+	}
+}
+
+func TestFlight(t *testing.T) {
+	var f flight
+	var calls atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	vals := make([]string, 5)
+	call := func(i int) {
+		defer wg.Done()
+		vals[i], _ = f.do(context.Background(), "k", func(context.Context) (string, error) {
+			calls.Add(1)
+			<-release
+			return "id", nil
+		})
+	}
+	wg.Add(1)
+	go call(0)
+	joined := func(n int) func() bool {
+		return func() bool {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			c := f.calls["k"]
+			return c != nil && c.waiters == n
+		}
+	}
+	waitFor(t, "the first call", joined(0))
+	for i := 1; i < len(vals); i++ {
+		wg.Add(1)
+		go call(i)
+	}
+	waitFor(t, "the others to join", joined(len(vals)-1))
+	close(release)
+	wg.Wait()
+	for _, v := range vals {
+		if v != "id" {
+			t.Errorf("a caller got %q", v)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the pull ran %d times for concurrent callers", n)
+	}
+	// After the call, a new one runs again.
+	v, _ := f.do(context.Background(), "k", func(context.Context) (string, error) { return "new", nil })
+	if v != "new" {
+		t.Errorf("a later call reused %q", v)
 	}
 }

@@ -2,6 +2,7 @@ package spawner
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -111,18 +112,6 @@ func (p *pool) renotify(from int) {
 	}
 }
 
-// resize changes the bound; a larger one admits waiters at once, a smaller
-// one takes effect as running starts finish.
-func (p *pool) resize(size int) {
-	if size < 1 {
-		size = 1
-	}
-	p.mu.Lock()
-	p.size = size
-	p.grant()
-	p.mu.Unlock()
-}
-
 // load reports how many starts run and how many wait.
 func (p *pool) load() (running, queued int) {
 	p.mu.Lock()
@@ -192,4 +181,50 @@ func (l *userLock) interrupt() {
 		l.cancel()
 	}
 	l.mu.Unlock()
+}
+
+// flight runs one call per key at a time and shares its result with
+// callers that arrive meanwhile. A caller whose ctx ends stops waiting;
+// the call goes on for the others under the first caller's ctx.
+type flight struct {
+	mu    sync.Mutex
+	calls map[string]*flightCall
+}
+
+type flightCall struct {
+	done    chan struct{}
+	val     string
+	err     error
+	waiters int // callers sharing the call, under flight.mu
+}
+
+func (f *flight) do(ctx context.Context, key string, fn func(context.Context) (string, error)) (string, error) {
+	f.mu.Lock()
+	if f.calls == nil {
+		f.calls = map[string]*flightCall{}
+	}
+	c, ok := f.calls[key]
+	if !ok {
+		c = &flightCall{done: make(chan struct{})}
+		f.calls[key] = c
+		f.mu.Unlock()
+		c.val, c.err = fn(ctx)
+		f.mu.Lock()
+		delete(f.calls, key)
+		f.mu.Unlock()
+		close(c.done)
+		return c.val, c.err
+	}
+	c.waiters++
+	f.mu.Unlock()
+	select {
+	case <-c.done:
+		if c.err != nil && ctx.Err() == nil && errors.Is(c.err, context.Canceled) {
+			// The leader gave up, not the image: try again ourselves.
+			return f.do(ctx, key, fn)
+		}
+		return c.val, c.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -15,7 +15,7 @@ import (
 func init() {
 	register("image", command{
 		summary: "build the notebook image from Debian packages, no registry needed",
-		usage:   "image build [--tag T]",
+		usage:   "image build [--profile scipy|lab|classic] [--packages \"P ...\"] [--tag T]",
 		run:     runImage,
 	})
 }
@@ -26,6 +26,8 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	fs := g.flags("image build", env)
 	tag := fs.String("tag", config.DefaultImage, "name for the built image")
+	profile := fs.String("profile", hub.DefaultImageProfile, "what the image holds: "+profileHelp())
+	packages := fs.String("packages", "", "more Debian packages to install, separated by spaces or commas")
 	mirror := fs.String("mirror", "", "Debian mirror URL to build from (default: this machine's apt sources)")
 	verbose := fs.Bool("v", false, "show mmdebstrap's full output")
 	if err := parse(fs, args[1:]); err != nil {
@@ -34,9 +36,13 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	opts := hub.ImageOptions{Tag: *tag, Version: Version}
+	prof, err := hub.LookupImageProfile(*profile)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	opts := hub.ImageOptions{Tag: *tag, Profile: prof.Name, Packages: splitPackages(*packages), Version: Version}
 	if *mirror != "" {
-		opts.Sources = hub.MirrorSources(*mirror)
+		opts.Sources = hub.MirrorSources(*mirror, prof.Suite)
 	}
 	// The full log goes to the data dir so a failure can be read whole.
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
@@ -67,13 +73,28 @@ func runImage(ctx context.Context, env Env, g *globals, args []string) error {
 		fmt.Fprintf(env.Stdout, "[%s] %3d%% %s\n", bar(p.Percent, 20), p.Percent, line)
 	}
 
-	fmt.Fprintf(env.Stdout, "Building %s from Debian bookworm (a few minutes; log: %s)\n", *tag, logPath)
+	fmt.Fprintf(env.Stdout, "Building %s: %s (a few minutes; log: %s)\n", *tag, prof.Summary, logPath)
 	id, err := hub.BuildImage(ctx, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Built %s (%s)\n", *tag, shortID(id))
 	return nil
+}
+
+// profileHelp lists the profiles for the flag's help.
+func profileHelp() string {
+	var parts []string
+	for _, p := range hub.ImageProfiles() {
+		parts = append(parts, p.Name+" ("+p.Summary+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// splitPackages reads a list of Debian package names separated by spaces or
+// commas.
+func splitPackages(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
 // bar draws a text progress bar of width cells.

@@ -23,7 +23,19 @@ type (
 	ImageProgress = image.Progress
 	// AptSource is one Debian archive entry an image is built from.
 	AptSource = image.AptSource
+	// ImageProfile is one kind of notebook image BuildImage makes.
+	ImageProfile = image.Profile
 )
+
+// DefaultImageProfile is the profile built when none is named.
+const DefaultImageProfile = image.DefaultProfile
+
+// ImageProfiles are the notebook images BuildImage can make.
+func ImageProfiles() []ImageProfile { return image.Profiles }
+
+// LookupImageProfile returns the profile called name, or an error that
+// names the choices.
+func LookupImageProfile(name string) (ImageProfile, error) { return image.LookupProfile(name) }
 
 // Doctor checks that this machine can run a hub with cfg and says what to
 // fix: the CLI prints the report and the dashboard shows it.
@@ -40,7 +52,7 @@ func BuildImage(ctx context.Context, opts ImageOptions) (string, error) {
 	return image.Build(ctx, docker, opts)
 }
 
-// MirrorSources are the Debian archive entries of a mirror given by URL,
-// for ImageOptions.Sources on machines whose own apt sources are not
-// bookworm.
-func MirrorSources(uri string) []AptSource { return image.MirrorSources(uri) }
+// MirrorSources are the Debian archive entries of release (a profile's
+// Suite) on a mirror given by URL, for ImageOptions.Sources on machines
+// whose own apt sources are not Debian.
+func MirrorSources(uri, release string) []AptSource { return image.MirrorSources(uri, release) }

@@ -1,12 +1,14 @@
-// Package image makes classhub's notebook image without a container
-// registry: a Debian bookworm root filesystem built from the machine's own
-// Debian mirror with mmdebstrap, holding the real jupyterhub-singleuser
-// 3.0.0, imported into the engine through the Docker API. Classrooms that are
-// offline or locked down can still run real Jupyter.
+// Package image makes classhub's notebook images without a container
+// registry: a Debian root filesystem built from the machine's own Debian
+// mirror with mmdebstrap, holding the real jupyterhub-singleuser (5.2 with
+// JupyterLab 4 from Debian 13, or 3.0 with the classic Notebook from Debian
+// 12; see Profiles), imported into the engine through the Docker API.
+// Classrooms that are offline or locked down can still run real Jupyter.
 package image
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,26 +23,12 @@ import (
 	dockerimage "github.com/docker/docker/api/types/image"
 )
 
-// Packages the image holds. python3-notebook gives the classic notebook UI
-// (bookworm has no JupyterLab); jupyter-* ship the `jupyter` commands the
-// python3-* packages lack; tini reaps kernel zombies as PID 1.
-var Packages = []string{
-	"jupyterhub", "python3-notebook", "python3-jupyter-server", "python3-ipykernel",
-	"jupyter-core", "jupyter-notebook", "jupyter-server", "jupyter-client", "tini",
-}
-
-// Dummies are packages satisfied by empty stand-ins. jupyterhub depends on
-// its proxy, which pulls Node.js (70 MB) that a single-user server never
-// runs; ipykernel's debugger pulls gdb, used only to attach to processes.
-var Dummies = []string{"node-configurable-http-proxy", "gdb"}
-
-// Import changes: imported images carry no config at all, hence PATH.
-// JUPYTERHUB_SINGLEUSER_APP picks the classic notebook UI, since
-// jupyter_server alone serves no UI on bookworm.
-var importChanges = []string{
+// baseChanges are every image's settings: imported images carry no config at
+// all, hence PATH.
+var baseChanges = []string{
 	`ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
 	`ENV LANG=C.UTF-8 SHELL=/bin/bash HOME=/home/jovyan NB_USER=jovyan NB_UID=1000 NB_GID=100`,
-	`ENV PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTERHUB_SINGLEUSER_APP=notebook.notebookapp.NotebookApp`,
+	`ENV PYDEVD_DISABLE_FILE_VALIDATION=1`,
 	`USER jovyan`,
 	`WORKDIR /home/jovyan`,
 	`EXPOSE 8888`,
@@ -60,8 +48,14 @@ type Progress struct {
 type Options struct {
 	// Tag names the image, e.g. classhub/notebook:latest.
 	Tag string
-	// Sources are the Debian archive entries to build from; empty means
-	// the machine's own (MachineSources("/etc/apt")).
+	// Profile names what the image holds (see Profiles); empty means
+	// DefaultProfile.
+	Profile string
+	// Packages are Debian packages to install beside the profile's.
+	Packages []string
+	// Sources are the Debian archive entries to build from, for the
+	// profile's suite; empty means the machine's own mirror
+	// (MachineSources("/etc/apt", suite)).
 	Sources []AptSource
 	// WorkDir holds the dummy packages and the root filesystem tarball
 	// (about 350 MB) while building; empty means a new temporary folder.
@@ -108,12 +102,19 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 	if opts.Tag == "" {
 		return "", errors.New("image build: no tag given")
 	}
+	prof, err := LookupProfile(cmp.Or(opts.Profile, DefaultProfile))
+	if err != nil {
+		return "", err
+	}
+	if prof, err = prof.withPackages(opts.Packages); err != nil {
+		return "", err
+	}
 	mode, err := Preflight()
 	if err != nil {
 		return "", err
 	}
 	if len(opts.Sources) == 0 {
-		if opts.Sources, err = MachineSources("/etc/apt"); err != nil {
+		if opts.Sources, err = MachineSources("/etc/apt", prof.Suite); err != nil {
 			return "", err
 		}
 	}
@@ -130,7 +131,7 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 
 	report(Progress{Step: "Preparing stand-in packages", Percent: 1})
 	var debs []string
-	for _, name := range Dummies {
+	for _, name := range prof.Dummies {
 		deb, err := dummyDeb(ctx, work, name)
 		if err != nil {
 			return "", err
@@ -139,13 +140,17 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 	}
 
 	tarball := filepath.Join(work, "rootfs.tar")
-	args := mmdebstrapArgs(mode, debs, opts.Sources, tarball)
-	if err := runMmdebstrap(ctx, args, opts.Log, report); err != nil {
+	overlay, err := writeOverlay(work, prof)
+	if err != nil {
+		return "", err
+	}
+	args := mmdebstrapArgs(mode, prof, debs, overlay, opts.Sources, tarball)
+	if err := runMmdebstrap(ctx, args, opts.Log, prof, report); err != nil {
 		return "", err
 	}
 
 	report(Progress{Step: "Importing into the Docker engine", Percent: 92})
-	id, err := importTar(ctx, docker, tarball, opts)
+	id, err := importTar(ctx, docker, tarball, prof, opts)
 	if err != nil {
 		return "", err
 	}
@@ -155,10 +160,11 @@ func Build(ctx context.Context, docker Importer, opts Options) (string, error) {
 
 // mmdebstrapArgs builds the command line: apt variant (dependencies
 // resolved by apt, unlike debootstrap), merged-usr hook (else usrmerge pulls
-// perl), docs stripped, jovyan added, and a self-check that the real
-// jupyterhub-singleuser runs. Local .deb files each need an --include of
-// their own: mmdebstrap takes a value with a slash in it as one path.
-func mmdebstrapArgs(mode string, debs []string, sources []AptSource, out string) []string {
+// perl), docs stripped, jovyan added, the overlay (a directory or "")
+// copied in, and the profile's self-check. Local .deb files each need an
+// --include of their own: mmdebstrap takes a value with a slash in it as one
+// path.
+func mmdebstrapArgs(mode string, prof Profile, debs []string, overlay string, sources []AptSource, out string) []string {
 	args := []string{
 		"--mode=" + mode,
 		"--variant=apt",
@@ -174,16 +180,22 @@ func mmdebstrapArgs(mode string, debs []string, sources []AptSource, out string)
 		"--dpkgopt=path-include=/usr/share/locale/locale.alias",
 		"--dpkgopt=path-exclude=/usr/share/doc/*",
 		"--dpkgopt=path-include=/usr/share/doc/*/copyright",
-		"--include=" + strings.Join(Packages, ","),
+		"--include=" + strings.Join(prof.Packages, ","),
 		`--customize-hook=echo 'jovyan:x:1000:100:Jupyter user:/home/jovyan:/bin/bash' >> "$1/etc/passwd"`,
 		`--customize-hook=echo 'jovyan:*:19000:0:99999:7:::' >> "$1/etc/shadow"`,
 		`--customize-hook=mkdir -p "$1/home/jovyan/work" && cp -rT "$1/etc/skel" "$1/home/jovyan" && chown -R 1000:100 "$1/home/jovyan"`,
-		`--customize-hook=chroot "$1" jupyterhub-singleuser --version`,
 	}
+	for _, path := range prof.Exclude {
+		args = append(args, "--dpkgopt=path-exclude="+path)
+	}
+	if overlay != "" {
+		args = append(args, "--customize-hook=sync-in "+overlay+" /")
+	}
+	args = append(args, `--customize-hook=chroot "$1" sh -c '`+prof.Check+`'`)
 	for _, deb := range debs {
 		args = append(args, "--include="+deb)
 	}
-	args = append(args, "bookworm", out)
+	args = append(args, prof.Suite, out)
 	for _, s := range sources {
 		args = append(args, s.Line())
 	}
@@ -216,7 +228,7 @@ const (
 	installEstimate = 150
 )
 
-func runMmdebstrap(ctx context.Context, args []string, log io.Writer, report func(Progress)) error {
+func runMmdebstrap(ctx context.Context, args []string, log io.Writer, prof Profile, report func(Progress)) error {
 	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
 	pr, pw := io.Pipe()
@@ -254,7 +266,7 @@ func runMmdebstrap(ctx context.Context, args []string, log io.Writer, report fun
 		}
 		io.Copy(io.Discard, pr)
 	}()
-	report(Progress{Step: "Starting mmdebstrap (Debian bookworm)", Percent: 2})
+	report(Progress{Step: "Starting mmdebstrap (Debian " + prof.Suite + ", profile " + prof.Name + ")", Percent: 2})
 	err := cmd.Run()
 	pw.Close()
 	<-done
@@ -287,21 +299,24 @@ func dummyDeb(ctx context.Context, work, name string) (string, error) {
 	return deb, nil
 }
 
-func importTar(ctx context.Context, docker Importer, tarball string, opts Options) (string, error) {
+func importTar(ctx context.Context, docker Importer, tarball string, prof Profile, opts Options) (string, error) {
 	f, err := os.Open(tarball)
 	if err != nil {
 		return "", fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	changes := append([]string(nil), importChanges...)
+	changes := append([]string(nil), baseChanges...)
+	for _, env := range prof.Env {
+		changes = append(changes, "ENV "+env)
+	}
 	version := opts.Version
 	if version == "" {
 		version = "dev"
 	}
 	// No LabelManaged here: containers inherit their image's labels, and
 	// a container someone runs by hand from this image is not ours.
-	changes = append(changes, fmt.Sprintf(`LABEL %s=notebook-image %s=%q org.classhub.built-by="classhub image build" org.classhub.debian-suite=bookworm`,
-		engine.LabelRole, engine.LabelVersion, version))
+	changes = append(changes, fmt.Sprintf(`LABEL %s=notebook-image %s=%q %s=%s org.classhub.built-by="classhub image build" org.classhub.debian-suite=%s`,
+		engine.LabelRole, engine.LabelVersion, version, LabelProfile, prof.Name, prof.Suite))
 	rc, err := docker.ImageImport(ctx, dockerimage.ImportSource{Source: f, SourceName: "-"}, opts.Tag,
 		dockerimage.ImportOptions{Changes: changes, Message: "classhub image build"})
 	if err != nil {

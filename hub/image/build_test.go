@@ -20,8 +20,12 @@ func fakeTool(t *testing.T, name, script string) {
 }
 
 func TestMmdebstrapArgsGiveEachLocalDebItsOwnInclude(t *testing.T) {
-	args := mmdebstrapArgs("root", []string{"/w/a.deb", "/w/b.deb"}, MirrorSources("http://m.invalid/debian"), "/w/out.tar")
-	for _, want := range []string{"--include=/w/a.deb", "--include=/w/b.deb", "--include=" + strings.Join(Packages, ","), "--mode=root"} {
+	classic, err := LookupProfile("classic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := mmdebstrapArgs("root", classic, []string{"/w/a.deb", "/w/b.deb"}, "", MirrorSources("http://m.invalid/debian", "bookworm"), "/w/out.tar")
+	for _, want := range []string{"--include=/w/a.deb", "--include=/w/b.deb", "--include=" + strings.Join(classic.Packages, ","), "--mode=root"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("args lack %q:\n%s", want, strings.Join(args, "\n"))
 		}
@@ -46,7 +50,7 @@ echo "I: running --customize-hook in shell: sh -c 'x'"
 echo "I: creating tarball..."
 `)
 	var got []Progress
-	err := runMmdebstrap(context.Background(), nil, nil, func(p Progress) { got = append(got, p) })
+	err := runMmdebstrap(context.Background(), nil, nil, Profile{Name: "lab", Suite: "trixie"}, func(p Progress) { got = append(got, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +79,7 @@ echo "I: running apt-get update..."
 echo "E: Failed to fetch http://mirror.invalid/debian/dists/bookworm/InRelease" >&2
 exit 1
 `)
-	err := runMmdebstrap(context.Background(), nil, nil, func(Progress) {})
+	err := runMmdebstrap(context.Background(), nil, nil, Profile{Name: "lab", Suite: "trixie"}, func(Progress) {})
 	if err == nil || !strings.Contains(err.Error(), "Failed to fetch") || !strings.Contains(err.Error(), "mirror is reachable") {
 		t.Fatalf("err = %v, want the apt error and advice about the mirror", err)
 	}

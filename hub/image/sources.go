@@ -10,9 +10,21 @@ import (
 	"strings"
 )
 
-// Suites the notebook image is built from. bookworm ships jupyterhub 3.0.0
-// with jupyterhub-singleuser; -updates and -security carry its fixes.
-var Suites = []string{"bookworm", "bookworm-updates", "bookworm-security"}
+// releases are the Debian codenames a machine's sources may name; an image
+// of another release is built from the same mirror.
+var releases = []string{"bullseye", "bookworm", "trixie", "forky"}
+
+// releaseOf returns the codename a suite belongs to ("bookworm" for
+// "bookworm-security"), or "" when it names no Debian release.
+func releaseOf(suite string) string {
+	base, _, _ := strings.Cut(suite, "-")
+	for _, r := range releases {
+		if base == r {
+			return r
+		}
+	}
+	return ""
+}
 
 // AptSource is one Debian archive entry: a URI, one suite and its
 // components, in the form mmdebstrap takes as a mirror argument.
@@ -33,10 +45,12 @@ func (s AptSource) Line() string {
 }
 
 // MachineSources reads this machine's apt configuration (sources.list and
-// sources.list.d, both formats) and returns its entries for Suites. The image
-// is built from the mirror the machine is configured for, never a host of
-// ours: offline rooms often have a local mirror and nothing else.
-func MachineSources(etcApt string) ([]AptSource, error) {
+// sources.list.d, both formats) and returns its entries for release. The
+// image is built from the mirror the machine is configured for, never a host
+// of ours: offline rooms often have a local mirror and nothing else. A
+// machine whose sources name another Debian release (a bookworm laptop
+// building a trixie image) gets the same mirrors with release's suites.
+func MachineSources(etcApt, release string) ([]AptSource, error) {
 	var files []string
 	if _, err := os.Stat(filepath.Join(etcApt, "sources.list")); err == nil {
 		files = append(files, filepath.Join(etcApt, "sources.list"))
@@ -61,32 +75,40 @@ func MachineSources(etcApt string) ([]AptSource, error) {
 		fh.Close()
 		all = append(all, got...)
 	}
-	wanted := make(map[string]bool, len(Suites))
-	for _, s := range Suites {
-		wanted[s] = true
-	}
 	var out []AptSource
 	seen := make(map[string]bool)
-	for _, s := range all {
-		if !wanted[s.Suite] || seen[s.Line()] {
-			continue
+	add := func(src AptSource) {
+		if !seen[src.Line()] {
+			seen[src.Line()] = true
+			out = append(out, src)
 		}
-		seen[s.Line()] = true
-		out = append(out, s)
 	}
-	if !hasSuite(out, "bookworm") {
-		return nil, fmt.Errorf("no Debian bookworm source in %s: add one (or pass --mirror URL of a Debian mirror)", etcApt)
+	for _, src := range all {
+		if releaseOf(src.Suite) == release {
+			add(src)
+		}
+	}
+	if len(out) == 0 {
+		for _, src := range all {
+			if from := releaseOf(src.Suite); from != "" {
+				src.Suite = release + strings.TrimPrefix(src.Suite, from)
+				add(src)
+			}
+		}
+	}
+	if !hasSuite(out, release) {
+		return nil, fmt.Errorf("no Debian source in %s to build a %s image from: add one (or pass --mirror URL of a Debian mirror)", etcApt, release)
 	}
 	return out, nil
 }
 
-// MirrorSources returns entries for a Debian mirror given by URL, for
-// machines whose own apt configuration is not bookworm.
-func MirrorSources(uri string) []AptSource {
+// MirrorSources returns entries for release from a Debian mirror given by
+// URL, for machines whose own apt configuration is not Debian.
+func MirrorSources(uri, release string) []AptSource {
 	uri = strings.TrimRight(uri, "/")
 	return []AptSource{
-		{URI: uri, Suite: "bookworm", Components: []string{"main"}},
-		{URI: uri, Suite: "bookworm-updates", Components: []string{"main"}},
+		{URI: uri, Suite: release, Components: []string{"main"}},
+		{URI: uri, Suite: release + "-updates", Components: []string{"main"}},
 	}
 }
 

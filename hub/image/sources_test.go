@@ -23,17 +23,9 @@ func writeApt(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func TestMachineSourcesReadsBothFormatsAndKeepsOnlyBookworm(t *testing.T) {
-	dir := writeApt(t, map[string]string{
-		"sources.list": "deb [arch=amd64 signed-by=/k/vendor.gpg] http://vendor.invalid/apt cloud-sdk-bookworm main\n" +
-			"deb http://mirror.invalid/debian bookworm main contrib # trailing comment\n",
-		"sources.list.d/debian.sources": "Types: deb\n# a comment\nURIs: http://mirror.invalid/debian\n" +
-			"Suites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n" +
-			"Types: deb deb-src\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n\n" +
-			"Types: deb\nURIs: http://off.invalid/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n",
-		"sources.list.d/node.sources": "Types: deb\nURIs: http://node.invalid/node_20.x\nSuites: nodistro\nComponents: main\n",
-	})
-	got, err := MachineSources(dir)
+func TestMachineSourcesReadsBothFormatsAndKeepsOnlyTheRelease(t *testing.T) {
+	dir := bookwormApt(t)
+	got, err := MachineSources(dir, "bookworm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,19 +44,55 @@ func TestMachineSourcesReadsBothFormatsAndKeepsOnlyBookworm(t *testing.T) {
 	}
 }
 
-func TestMachineSourcesWithoutBookwormSaysWhatToDo(t *testing.T) {
-	dir := writeApt(t, map[string]string{
-		"sources.list": "deb http://mirror.invalid/debian trixie main\n",
+// TestMachineSourcesGivesAnotherReleaseFromTheSameMirrors builds a trixie
+// image on a bookworm machine: same mirrors, trixie's suites.
+func TestMachineSourcesGivesAnotherReleaseFromTheSameMirrors(t *testing.T) {
+	got, err := MachineSources(bookwormApt(t), "trixie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, s := range got {
+		lines = append(lines, s.Line())
+	}
+	want := []string{
+		"deb http://mirror.invalid/debian trixie main contrib",
+		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian trixie main",
+		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian trixie-updates main",
+		"deb http://mirror.invalid/debian-security trixie-security main",
+	}
+	if !reflect.DeepEqual(lines, want) {
+		t.Fatalf("MachineSources =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// bookwormApt is a bookworm machine's apt configuration with vendor and
+// disabled entries mixed in.
+func bookwormApt(t *testing.T) string {
+	return writeApt(t, map[string]string{
+		"sources.list": "deb [arch=amd64 signed-by=/k/vendor.gpg] http://vendor.invalid/apt cloud-sdk-bookworm main\n" +
+			"deb http://mirror.invalid/debian bookworm main contrib # trailing comment\n",
+		"sources.list.d/debian.sources": "Types: deb\n# a comment\nURIs: http://mirror.invalid/debian\n" +
+			"Suites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n" +
+			"Types: deb deb-src\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n\n" +
+			"Types: deb\nURIs: http://off.invalid/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n",
+		"sources.list.d/node.sources": "Types: deb\nURIs: http://node.invalid/node_20.x\nSuites: nodistro\nComponents: main\n",
 	})
-	_, err := MachineSources(dir)
+}
+
+func TestMachineSourcesWithoutDebianSaysWhatToDo(t *testing.T) {
+	dir := writeApt(t, map[string]string{
+		"sources.list": "deb http://archive.invalid/ubuntu jammy main\n",
+	})
+	_, err := MachineSources(dir, "trixie")
 	if err == nil || !strings.Contains(err.Error(), "--mirror") {
-		t.Fatalf("MachineSources(trixie only) = %v, want advice to pass --mirror", err)
+		t.Fatalf("MachineSources(no Debian) = %v, want advice to pass --mirror", err)
 	}
 }
 
 func TestMirrorSources(t *testing.T) {
-	got := MirrorSources("http://local.invalid/debian/")
-	if len(got) != 2 || got[0].Line() != "deb http://local.invalid/debian bookworm main" {
+	got := MirrorSources("http://local.invalid/debian/", "trixie")
+	if len(got) != 2 || got[0].Line() != "deb http://local.invalid/debian trixie main" {
 		t.Fatalf("MirrorSources = %+v", got)
 	}
 }

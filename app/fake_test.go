@@ -34,14 +34,13 @@ type fakeHub struct {
 	owner string
 	calls chan string
 
-	mu      sync.Mutex
-	users   map[string]*fakeUser
-	closed  bool
-	logs    map[string]string
-	stats   map[string]spawner.Stats
-	links   int
-	addErr  error
-	statsCh chan struct{} // closed when Stats is called, if set
+	mu     sync.Mutex
+	users  map[string]*fakeUser
+	closed bool
+	logs   map[string]string
+	stats  map[string]spawner.Stats
+	links  int
+	addErr error
 }
 
 type fakeUser struct {

@@ -215,7 +215,7 @@ func TestDashboardFollowsEvents(t *testing.T) {
 		t.Fatalf("row 0: %q %q", cell(0, colName), cell(0, colState))
 	}
 
-	f.Start(nil, "alice")
+	f.Start(context.Background(), "alice")
 	f.wantCall(t, q, "start alice")
 	f.publishProgress("alice", 30)
 	q.until(t, "alice's progress", func() bool { return strings.HasPrefix(cell(0, colState), "starting… 30%") })
@@ -225,20 +225,20 @@ func TestDashboardFollowsEvents(t *testing.T) {
 	q.until(t, "alice's activity", func() bool { return cell(0, colActivity) == "5 min ago" })
 
 	test.AssertNotificationSent(t, fyne.NewNotification("bob's server could not start", "no space left on device"), func() {
-		f.Start(nil, "bob")
+		f.Start(context.Background(), "bob")
 		f.wantCall(t, q, "start bob")
 		f.fail("bob", "no space left on device")
 		q.until(t, "bob failed", func() bool { return strings.HasPrefix(cell(1, colState), "failed: no space") })
 	})
 	test.AssertNotificationSent(t, fyne.NewNotification("Your notebook is ready", "Choose Open my notebook in the classhub menu."), func() {
-		f.Start(nil, "teacher")
+		f.Start(context.Background(), "teacher")
 		f.wantCall(t, q, "start teacher")
 		f.ready("teacher")
 		q.until(t, "teacher ready", func() bool { return u.st.Own().Phase == ServerReady })
 	})
 
 	// A user the table does not know yet makes it reload.
-	f.AddUsers(nil, []string{"carol"}, false)
+	f.AddUsers(context.Background(), []string{"carol"}, false)
 	f.wantCall(t, q, "add carol admin=false")
 	f.bus.Publish(events.Event{Kind: events.Notice, User: "carol", Message: "carol's server was started outside classhub."})
 	q.until(t, "carol's row", func() bool { return u.st.Row("carol") != nil })
@@ -354,7 +354,7 @@ func TestStatsAndLogs(t *testing.T) {
 	}
 	// Her server stopping fetches the logs again.
 	f.logs["alice"] = "[C 10:05:00 ServerApp] received signal 15, stopping\n"
-	f.Stop(nil, "alice", false)
+	f.Stop(context.Background(), "alice", false)
 	f.wantCall(t, q, "stop alice remove=false")
 	q.until(t, "fresh logs", func() bool { return strings.Contains(u.dash.logs.Text, "received signal 15") })
 	// A server without a container says so.

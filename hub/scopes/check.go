@@ -1,7 +1,6 @@
 package scopes
 
 import (
-	"slices"
 	"sort"
 )
 
@@ -64,12 +63,6 @@ func Allows(set Set, scope string, target Target) bool {
 		}
 	}
 	return false
-}
-
-// AllowsAny reports whether set grants at least one of scopes on target, as
-// an endpoint that accepts any of several scopes checks (needs_scope).
-func AllowsAny(set Set, scopes []string, target Target) bool {
-	return slices.ContainsFunc(scopes, func(s string) bool { return Allows(set, s, target) })
 }
 
 // Holds reports whether set grants scope on anything at all, filtered or

@@ -265,3 +265,9 @@ func TestCheckScopesAcceptsOurAnswers(t *testing.T) {
 		}
 	}
 }
+
+// AllowsAny reports whether set grants at least one of scopes on target, as
+// an endpoint that accepts any of several scopes checks (needs_scope).
+func AllowsAny(set Set, scopes []string, target Target) bool {
+	return slices.ContainsFunc(scopes, func(s string) bool { return Allows(set, s, target) })
+}

@@ -70,17 +70,6 @@ var definitions = map[string][]string{
 	"read:metrics":        nil,
 }
 
-// Names returns every defined scope name, sorted; for validating requests
-// and listing scopes on a consent page.
-func Names() []string {
-	out := make([]string, 0, len(definitions))
-	for n := range definitions {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Subscopes returns name and every scope it implies, sorted, or nil when
 // name is not defined.
 func Subscopes(name string) []string {

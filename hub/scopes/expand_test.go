@@ -168,3 +168,13 @@ func TestExpandRejects(t *testing.T) {
 		}
 	}
 }
+
+// Names returns every defined scope name, sorted.
+func Names() []string {
+	out := make([]string, 0, len(definitions))
+	for n := range definitions {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

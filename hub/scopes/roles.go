@@ -153,13 +153,6 @@ func OAuthAccessScopes(user, server string) []string {
 	return []string{ServerAccessScope(user, server), "access:servers!user=" + user}
 }
 
-// OAuthTokenScopes is the raw scopes an OAuth access token for a server's
-// client holds: the client's access scope and the identify scopes
-// (provider.py get_default_scopes with the default allowed scopes).
-func OAuthTokenScopes(user, server string) []string {
-	return append([]string{ServerAccessScope(user, server)}, IdentifyScopes(user)...)
-}
-
 // TokenScopes is what a token may do (scopes.py get_scopes_for on a token):
 // its raw scopes expanded for owner, plus the identify scopes, capped at
 // ownerScopes, so a token never exceeds its owner and loses what its owner

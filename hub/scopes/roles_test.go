@@ -194,3 +194,10 @@ func TestServerRoleAlone(t *testing.T) {
 		t.Fatalf("server role for alice = %q, want %q", got, want)
 	}
 }
+
+// OAuthTokenScopes is the raw scopes an OAuth access token for a server's
+// client holds: the client's access scope and the identify scopes
+// (provider.py get_default_scopes with the default allowed scopes).
+func OAuthTokenScopes(user, server string) []string {
+	return append([]string{ServerAccessScope(user, server)}, IdentifyScopes(user)...)
+}

@@ -1,6 +1,7 @@
 package spawner
 
 import (
+	"encoding/hex"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,3 +142,25 @@ func FuzzNamesDistinct(f *testing.F) {
 		}
 	})
 }
+
+// unescape reverses Escape for names that were not shortened: the test's
+// proof that Escape loses nothing.
+func unescape(s string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == '-' && i+2 < len(s) && isLowerHex(s[i+1]) && isLowerHex(s[i+2]):
+			v, _ := hex.DecodeString(s[i+1 : i+3])
+			b.WriteByte(v[0])
+			i += 2
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }

@@ -186,9 +186,6 @@ END;
 `},
 }
 
-// SchemaVersion is the schema version this build writes.
-func SchemaVersion() int { return len(migrations) }
-
 // migrate brings db up to len(steps), one transaction per step, so a step
 // that fails leaves the database at the previous version rather than half
 // changed. db must begin IMMEDIATE transactions: the version is read inside

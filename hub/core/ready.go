@@ -26,6 +26,9 @@ func (h *Lifecycle) WaitReady(ctx context.Context, name string) (ServerStatus, e
 	for {
 		s, err := h.Status(ctx, name)
 		if err != nil {
+			if ctx.Err() != nil {
+				return h.status(context.WithoutCancel(ctx), name), fmt.Errorf("%s's server is not ready yet: %w", name, ctx.Err())
+			}
 			return s, err
 		}
 		switch {

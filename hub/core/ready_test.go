@@ -82,3 +82,23 @@ func TestWaitReadyEndsWithCtx(t *testing.T) {
 		t.Errorf("WaitReady = %+v, %v; want pending and the deadline", s, err)
 	}
 }
+
+// TestWaitReadyWhoseCtxEndsWhileItLooks: a ctx that ends while WaitReady
+// reads the status, not only while it waits for events, still gives the
+// status and says the server is not ready yet.
+func TestWaitReadyWhoseCtxEndsWhileItLooks(t *testing.T) {
+	f := newFixture(t, "alice")
+	f.hub.slowSpawn = time.Millisecond
+	ctx := context.Background()
+	f.hub.Boot(ctx)
+	defer f.sp.Hold("alice")()
+	if _, err := f.hub.Start(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	s, err := f.hub.WaitReady(ended, "alice")
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "not ready yet") || s.Pending != PendingSpawn {
+		t.Errorf("WaitReady = %+v, %v; want pending and not ready yet", s, err)
+	}
+}

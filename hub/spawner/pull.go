@@ -115,9 +115,15 @@ func (d *Docker) pull(ctx context.Context, ref string) error {
 }
 
 // publishImage publishes a pull's progress on the bus, for the tray's
-// image status, and reports it to every start waiting for the image.
+// image status, and reports it to every start waiting for the image. A
+// failed pull is not reported to them: it is no failure of theirs, since
+// each goes on with the copy in the engine, pulls again when the start
+// that began the pull gave up, or fails with its own error.
 func (d *Docker) publishImage(e events.Event) {
 	d.publish(e)
+	if e.Failed {
+		return
+	}
 	d.imageMu.Lock()
 	defer d.imageMu.Unlock()
 	for rep := range d.imageWaiters {

@@ -3,6 +3,7 @@ package spawner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/events"
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 )
@@ -170,5 +172,98 @@ func TestPullDoesNotCountAgainstStartTimeout(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.Contains(strings.Join(mine, "\n"), "2 of 2 layers done") {
 		t.Errorf("the start waiting for the pull heard %q", mine)
+	}
+}
+
+// givenUpPull is an engine without the image whose first pull hangs until
+// the start that asked for it gives up; the next pull succeeds.
+type givenUpPull struct {
+	client.APIClient
+	mu      sync.Mutex
+	pulls   int
+	pulled  bool
+	started chan struct{} // closed when the first pull begins
+}
+
+func (g *givenUpPull) ImageInspect(context.Context, string, ...client.ImageInspectOption) (image.InspectResponse, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.pulled {
+		return image.InspectResponse{}, fmt.Errorf("no such image: %w", cerrdefs.ErrNotFound)
+	}
+	return image.InspectResponse{ID: "sha256:pulled"}, nil
+}
+
+func (g *givenUpPull) ImagePull(ctx context.Context, _ string, _ image.PullOptions) (io.ReadCloser, error) {
+	g.mu.Lock()
+	g.pulls++
+	first := g.pulls == 1
+	g.mu.Unlock()
+	if first {
+		close(g.started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	g.mu.Lock()
+	g.pulled = true
+	g.mu.Unlock()
+	return io.NopCloser(strings.NewReader(pullStream)), nil
+}
+
+// TestAnotherStartsFailedPullIsNoFailureOfThisOne: a pull serves every
+// start waiting for the image, and one student's start that gives up (a
+// stop cancels it) ends that pull. The other starts pull again: the
+// failed pull must not reach their progress as a failure, which would end
+// their progress pages while their servers start.
+func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
+	eng := &givenUpPull{started: make(chan struct{})}
+	d := New(eng, Options{Config: config.Default(), Bus: events.NewBus(64)})
+	bobs, cancelBob := context.WithCancel(context.Background())
+	defer cancelBob()
+	bobDone := make(chan error, 1)
+	go func() {
+		_, err := d.ensureImage(bobs, func(events.Event) {})
+		bobDone <- err
+	}()
+	<-eng.started
+	var mu sync.Mutex
+	var alices []events.Event
+	aliceDone := make(chan error, 1)
+	go func() {
+		_, err := d.ensureImage(context.Background(), func(e events.Event) {
+			mu.Lock()
+			alices = append(alices, e)
+			mu.Unlock()
+		})
+		aliceDone <- err
+	}()
+	waitFor(t, "alice's start to wait for bob's pull", func() bool {
+		d.pulls.mu.Lock()
+		defer d.pulls.mu.Unlock()
+		for _, c := range d.pulls.calls {
+			if c.waiters > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	cancelBob()
+	if err := <-bobDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("bob's start that gave up: %v", err)
+	}
+	if err := <-aliceDone; err != nil {
+		t.Fatalf("alice's start: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	done := false
+	for _, e := range alices {
+		if e.Failed {
+			t.Errorf("alice's start heard %+v", e)
+		}
+		done = done || strings.Contains(e.Message, "2 of 2 layers done")
+	}
+	if !done {
+		t.Errorf("alice's start did not hear its own pull: %+v", alices)
 	}
 }

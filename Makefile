@@ -7,6 +7,9 @@ IMAGE     ?= classhub/notebook:latest
 # IMAGE_PROFILE is what `make image` builds when the engine lacks IMAGE
 # (`classhub image build --profile`); the browser tests drive its UI.
 IMAGE_PROFILE ?= classic
+# LAB_IMAGE is the default profile's image (JupyterLab 4 and the scientific
+# stack), which e2e/lab_test.go drives.
+LAB_IMAGE ?= classhub/notebook:scipy
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # STATICCHECK is the staticcheck release `make check` runs, fetched through
 # the Go module proxy like any module.
@@ -36,9 +39,10 @@ deps-build:
 deps:
 	@scripts/deps.sh build image test
 
-# image builds the notebook image only when the engine lacks it.
+# image builds the notebook images only when the engine lacks them.
 image: $(BIN)
 	@docker image inspect $(IMAGE) >/dev/null 2>&1 || $(BIN) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE)
+	@docker image inspect $(LAB_IMAGE) >/dev/null 2>&1 || $(BIN) image build --profile scipy --tag $(LAB_IMAGE)
 
 test: deps build image check unit app-test bench-quick
 	@echo "make test: all passed"

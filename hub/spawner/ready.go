@@ -2,6 +2,7 @@ package spawner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,19 +24,19 @@ const (
 	readyMaxDelay   = 500 * time.Millisecond
 )
 
-// waitReady polls url until it answers with any status below 500, the
-// container exits, or ctx ends. A server that exits while starting fails
-// at once with its last log lines instead of running out the timeout.
+// waitReady polls url, the server's Jupyter API under its base URL, until
+// it answers as Jupyter does (see jupyterAnswer), the container exits, or
+// ctx ends. Any other answer is a server not ready yet: a 404 is a server
+// that does not serve this user's base URL, a redirect a login page. A
+// server that exits while starting fails at once with its last log lines
+// instead of running out the timeout.
 func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string, limit time.Duration) error {
 	delay := readyFirstDelay
 	var last error
 	for attempt := 1; ; attempt++ {
-		status, err := d.get(ctx, url)
-		if err == nil && status < 500 {
-			return nil
-		}
+		err := d.jupyterAnswer(ctx, url)
 		if err == nil {
-			err = fmt.Errorf("HTTP %d", status)
+			return nil
 		}
 		last = err
 		info, ierr := d.cli.ContainerInspect(ctx, id)
@@ -60,19 +61,33 @@ func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string
 	}
 }
 
-// get returns the status of GET url, not following redirects.
-func (d *Docker) get(ctx context.Context, url string) (int, error) {
+// jupyterAnswer GETs url, not following redirects, and says why the answer
+// is not a Jupyter server's: its API answers 200 with its version, e.g.
+// {"version": "2.15.0"}, and asks for no login to say so.
+func (d *Docker) jupyterAnswer(ctx context.Context, url string) error {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	resp, err := d.httpc.Do(req)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var api struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(body, &api) != nil || api.Version == "" {
+		return errors.New("HTTP 200 without a Jupyter version")
+	}
+	return nil
 }

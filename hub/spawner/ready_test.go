@@ -33,23 +33,29 @@ func (aliveEngine) ContainerLogs(context.Context, string, container.LogsOptions)
 	return nil, context.Canceled
 }
 
+// jupyterAPI is what jupyter_server answers at its base URL's api.
+const jupyterAPI = `{"version": "2.15.0"}`
+
 func TestWaitReady(t *testing.T) {
 	var hits atomic.Int32
 	tests := []struct {
 		name    string
-		handler func(n int32) int
+		handler func(n int32) (int, string)
 		wantErr string
 	}{
-		{"ok at once", func(int32) int { return 200 }, ""},
-		{"redirect counts", func(int32) int { return 302 }, ""},
-		{"not found counts", func(int32) int { return 404 }, ""},
-		{"503 then up", func(n int32) int {
+		{"ok at once", func(int32) (int, string) { return 200, jupyterAPI }, ""},
+		{"503 then up", func(n int32) (int, string) {
 			if n < 3 {
-				return 503
+				return 503, ""
 			}
-			return 200
+			return 200, jupyterAPI
 		}, ""},
-		{"never up", func(int32) int { return 503 }, "did not answer"},
+		{"never up", func(int32) (int, string) { return 503, "" }, "HTTP 503"},
+		// Ready means Jupyter answered: a login page, a server that does
+		// not serve this base URL, or some other web server is not ready.
+		{"a redirect is not ready", func(int32) (int, string) { return 302, "" }, "HTTP 302"},
+		{"not found is not ready", func(int32) (int, string) { return 404, "" }, "HTTP 404"},
+		{"200 without a version is not ready", func(int32) (int, string) { return 200, "<html>hello</html>" }, "without a Jupyter version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +64,9 @@ func TestWaitReady(t *testing.T) {
 				if r.URL.Path != "/user/alice/api" {
 					t.Errorf("polled %s", r.URL.Path)
 				}
-				w.WriteHeader(tt.handler(hits.Add(1)))
+				status, body := tt.handler(hits.Add(1))
+				w.WriteHeader(status)
+				io.WriteString(w, body)
 			}))
 			defer srv.Close()
 			d := New(aliveEngine{}, Options{Config: config.Default()})
@@ -72,7 +80,7 @@ func TestWaitReady(t *testing.T) {
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("waitReady = %v, want %q", err, tt.wantErr)
 			}
-			if tt.wantErr != "" && !strings.Contains(err.Error(), "http_timeout") {
+			if tt.wantErr != "" && !strings.Contains(err.Error(), "did not answer") || tt.wantErr != "" && !strings.Contains(err.Error(), "http_timeout") {
 				t.Errorf("the timeout error does not name the setting: %v", err)
 			}
 		})
@@ -100,7 +108,7 @@ func TestWaitReadyRefusedThenUp(t *testing.T) {
 			up <- nil
 			return
 		}
-		srv := &http.Server{Handler: http.NotFoundHandler()}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, jupyterAPI) })}
 		go srv.Serve(ln)
 		up <- srv
 	}()

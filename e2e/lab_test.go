@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -58,6 +59,15 @@ func TestJupyterLab(t *testing.T) {
 		st.waitJS("Lab's launcher shows a Python 3 notebook", 3*time.Minute,
 			`[...document.querySelectorAll(".jp-LauncherCard")].some(e => (e.getAttribute("title") || e.textContent).includes("Python 3"))`)
 		st.shot("lab-01-launcher")
+		// jupyterhub-singleuser 5.2 checked the hub's version against its
+		// own when it started; the hub answered with its image's.
+		logs := containerLog(t, testenv.Docker(t), spawner.ContainerName(student))
+		if !strings.Contains(logs, "jupyterhub single-user server extension version 5.") {
+			t.Errorf("her server is not jupyterhub-singleuser 5; its log:\n%s", logs)
+		}
+		if strings.Contains(logs, "could cause failure to authenticate") {
+			t.Errorf("jupyterhub-singleuser warns that the hub's version differs from its own; its log:\n%s", logs)
+		}
 	}) {
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/user"
@@ -200,7 +201,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		JoinCode:    cfg.JoinCode,
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource,
 		Providers: providers, PasswordsOff: !cfg.LocalLogins})
-	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams})
+	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams,
+		ServerVersion: h.serverVersion})
 
 	hubMux.Handle("/hub/api/", h.api.Handler())
 	hubMux.Handle("/hub/api", h.api.Handler())
@@ -291,6 +293,16 @@ func notRunning(w http.ResponseWriter, r *http.Request, user string) {
 
 // PublicAddr is the address the public listener bound.
 func (h *Hub) PublicAddr() net.Addr { return h.public.Addr() }
+
+// serverVersion is the JupyterHub version the internal listener answers
+// the notebook server making r with: that of its image's jupyterhub.
+func (h *Hub) serverVersion(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return h.spawner.JupyterHubVersion(ap.Addr())
+}
 
 // InternalAddr is the address the internal listener bound.
 func (h *Hub) InternalAddr() net.Addr { return h.internal.Addr() }

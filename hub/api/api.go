@@ -5,6 +5,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -36,6 +37,11 @@ type Options struct {
 	// pages' streams; nil means a cap of limit.StreamsPerUser for the API's
 	// alone.
 	Streams *limit.PerKey
+	// ServerVersion, if set, is the JupyterHub version InternalHandler
+	// answers the notebook server making r with (the jupyterhub package in
+	// its image, which its version check compares with its own); "" or nil
+	// means core.Version.
+	ServerVersion func(r *http.Request) string
 }
 
 // API serves the REST API.
@@ -48,12 +54,17 @@ type API struct {
 	keepAlive time.Duration
 	pages     Pages
 	streams   *limit.PerKey
+	// serverVersion is Options.ServerVersion, never nil.
+	serverVersion func(r *http.Request) string
 }
 
 // New returns the API.
 func New(opts Options) *API {
 	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
-		keepAlive: opts.KeepAlive, pages: opts.Pages, streams: opts.Streams}
+		keepAlive: opts.KeepAlive, pages: opts.Pages, streams: opts.Streams, serverVersion: opts.ServerVersion}
+	if a.serverVersion == nil {
+		a.serverVersion = func(*http.Request) string { return "" }
+	}
 	if a.pages == nil {
 		a.pages = jsonPages{}
 	}
@@ -131,16 +142,20 @@ func (a *API) mux(internalOnly bool) http.Handler {
 	mux.HandleFunc("/hub/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return headers(sameOrigin(mux))
+	version := func(*http.Request) string { return core.Version }
+	if internalOnly {
+		version = func(r *http.Request) string { return cmp.Or(a.serverVersion(r), core.Version) }
+	}
+	return headers(version, sameOrigin(mux))
 }
 
 // headers adds the PEP 440 X-JupyterHub-Version to every response (the
-// singleuser server checks it against its own) and forbids framing, as
+// singleuser server checks it against its own; version says which) and forbids framing, as
 // the pages do: no API answer is meant to be shown inside another page.
-func headers(next http.Handler) http.Handler {
+func headers(version func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-JupyterHub-Version", core.Version)
+		h.Set("X-JupyterHub-Version", version(r))
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -553,3 +553,35 @@ func TestInternalHandlerServesOnlyWhatServersNeed(t *testing.T) {
 		}
 	}
 }
+
+// TestEachServerHearsItsOwnJupyterHubVersion: the internal listener answers
+// a server with the version its image's jupyterhub has, so
+// jupyterhub-singleuser 5 and 3.0 both find the hub in step; the public
+// API, and a server whose image does not say, hear classhub's own.
+func TestEachServerHearsItsOwnJupyterHubVersion(t *testing.T) {
+	e := newEnv(t)
+	a := New(Options{Hub: e.hub, Auth: &auth.Authenticator{Store: e.store}, ServerVersion: func(r *http.Request) string {
+		if r.Header.Get("X-Test-Image") == "lab" {
+			return "5.2.1"
+		}
+		return ""
+	}})
+	for _, tc := range []struct {
+		name    string
+		handler http.Handler
+		image   string
+		want    string
+	}{
+		{"a Lab server", a.InternalHandler(), "lab", "5.2.1"},
+		{"an image that does not say", a.InternalHandler(), "", core.Version},
+		{"the public API", a.Handler(), "lab", core.Version},
+	} {
+		req := httptest.NewRequest("GET", "/hub/api", nil)
+		req.Header.Set("X-Test-Image", tc.image)
+		w := httptest.NewRecorder()
+		tc.handler.ServeHTTP(w, req)
+		if got := w.Header().Get("X-JupyterHub-Version"); w.Code != 200 || got != tc.want {
+			t.Errorf("%s: GET /hub/api = %d with version %q, want %q", tc.name, w.Code, got, tc.want)
+		}
+	}
+}

@@ -28,6 +28,9 @@ const (
 	LabelFingerprint = "org.classhub.fingerprint"
 	// LabelVersion is the classhub version that created the object.
 	LabelVersion = "org.classhub.version"
+	// LabelJupyterHub is, on a notebook image classhub built (and so on
+	// its containers), the version of the jupyterhub package inside.
+	LabelJupyterHub = "org.classhub.jupyterhub-version"
 )
 
 // Advice for the failures people meet first; `classhub doctor` and the

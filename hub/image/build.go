@@ -315,8 +315,8 @@ func importTar(ctx context.Context, docker Importer, tarball string, prof Profil
 	}
 	// No LabelManaged here: containers inherit their image's labels, and
 	// a container someone runs by hand from this image is not ours.
-	changes = append(changes, fmt.Sprintf(`LABEL %s=notebook-image %s=%q %s=%s org.classhub.built-by="classhub image build" org.classhub.debian-suite=%s`,
-		engine.LabelRole, engine.LabelVersion, version, LabelProfile, prof.Name, prof.Suite))
+	changes = append(changes, fmt.Sprintf(`LABEL %s=notebook-image %s=%q %s=%s %s=%s org.classhub.built-by="classhub image build" org.classhub.debian-suite=%s`,
+		engine.LabelRole, engine.LabelVersion, version, LabelProfile, prof.Name, engine.LabelJupyterHub, prof.JupyterHub, prof.Suite))
 	rc, err := docker.ImageImport(ctx, dockerimage.ImportSource{Source: f, SourceName: "-"}, opts.Tag,
 		dockerimage.ImportOptions{Changes: changes, Message: "classhub image build"})
 	if err != nil {

@@ -33,6 +33,10 @@ type Profile struct {
 	// Check is a command run inside the finished root filesystem; a build
 	// whose Check fails is no image.
 	Check string
+	// JupyterHub is the version of Debian's jupyterhub package in Suite,
+	// recorded on the image (engine.LabelJupyterHub) so the hub answers
+	// each server's version check with its own version.
+	JupyterHub string
 }
 
 // LabelProfile is the image label naming the profile it was built with.
@@ -104,6 +108,7 @@ var Profiles = []Profile{
 		Exclude:    labExclude,
 		Env:        labEnv,
 		KernelVenv: true,
+		JupyterHub: "5.2.1",
 		Check:      `jupyterhub-singleuser --version && python3 -c "import jupyterlab, numpy, pandas, matplotlib, scipy, sklearn, seaborn, ipywidgets"`,
 	},
 	{
@@ -115,6 +120,7 @@ var Profiles = []Profile{
 		Exclude:    labExclude,
 		Env:        labEnv,
 		KernelVenv: true,
+		JupyterHub: "5.2.1",
 		Check:      `jupyterhub-singleuser --version && python3 -c "import jupyterlab"`,
 	},
 	{
@@ -132,8 +138,9 @@ var Profiles = []Profile{
 		// a single-user server never runs; ipykernel's debugger pulls gdb.
 		Dummies: []string{"node-configurable-http-proxy", "gdb"},
 		// jupyter_server alone serves no UI on bookworm.
-		Env:   []string{"JUPYTERHUB_SINGLEUSER_APP=notebook.notebookapp.NotebookApp"},
-		Check: "jupyterhub-singleuser --version",
+		Env:        []string{"JUPYTERHUB_SINGLEUSER_APP=notebook.notebookapp.NotebookApp"},
+		JupyterHub: "3.0.0",
+		Check:      "jupyterhub-singleuser --version",
 	},
 }
 

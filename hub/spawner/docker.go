@@ -3,6 +3,7 @@ package spawner
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -71,6 +72,9 @@ type Docker struct {
 
 	knownMu sync.Mutex
 	known   map[string]observed
+
+	versionMu sync.Mutex
+	versions  map[netip.Addr]string // see hubversion.go
 }
 
 var _ Spawner = (*Docker)(nil)
@@ -95,6 +99,7 @@ func New(cli client.APIClient, opts Options) *Docker {
 		pool:         newPool(opts.Config.SpawnConcurrency),
 		noticed:      map[string]bool{},
 		known:        map[string]observed{},
+		versions:     map[netip.Addr]string{},
 		imageWaiters: map[*report]struct{}{},
 		httpc: &http.Client{
 			// Container addresses must never go through a proxy.

@@ -175,6 +175,7 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	if err != nil {
 		return Server{}, err
 	}
+	d.noteVersion(info, netw.Name)
 	rep.progress(user, 60, events.PhaseWaiting, "Waiting for the notebook server to answer")
 	rctx, rcancel := context.WithTimeout(ctx, time.Duration(cfg.HTTPTimeout))
 	err = d.waitReady(rctx, rep, user, info.ID, target+ServerPrefix(user)+"api", time.Duration(cfg.HTTPTimeout))

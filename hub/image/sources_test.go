@@ -23,46 +23,28 @@ func writeApt(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func TestMachineSourcesReadsBothFormatsAndKeepsOnlyTheRelease(t *testing.T) {
-	dir := bookwormApt(t)
-	got, err := MachineSources(dir, "bookworm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, s := range got {
-		lines = append(lines, s.Line())
-	}
-	want := []string{
-		"deb http://mirror.invalid/debian bookworm main contrib",
-		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian bookworm main",
-		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian bookworm-updates main",
-		"deb http://mirror.invalid/debian-security bookworm-security main",
-	}
-	if !reflect.DeepEqual(lines, want) {
-		t.Fatalf("MachineSources =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-// TestMachineSourcesGivesAnotherReleaseFromTheSameMirrors builds a trixie
-// image on a bookworm machine: same mirrors, trixie's suites.
-func TestMachineSourcesGivesAnotherReleaseFromTheSameMirrors(t *testing.T) {
-	got, err := MachineSources(bookwormApt(t), "trixie")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, s := range got {
-		lines = append(lines, s.Line())
-	}
-	want := []string{
-		"deb http://mirror.invalid/debian trixie main contrib",
-		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian trixie main",
-		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian trixie-updates main",
-		"deb http://mirror.invalid/debian-security trixie-security main",
-	}
-	if !reflect.DeepEqual(lines, want) {
-		t.Fatalf("MachineSources =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+// TestMachineSourcesGivesTheReleasesSuites reads both formats and keeps
+// the release's own entries; a trixie image on a bookworm machine gets the
+// same mirrors with trixie's suites.
+func TestMachineSourcesGivesTheReleasesSuites(t *testing.T) {
+	for _, release := range []string{"bookworm", "trixie"} {
+		got, err := MachineSources(bookwormApt(t), release)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, s := range got {
+			lines = append(lines, s.Line())
+		}
+		want := []string{
+			"deb http://mirror.invalid/debian " + release + " main contrib",
+			"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian " + release + " main",
+			"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.invalid/debian " + release + "-updates main",
+			"deb http://mirror.invalid/debian-security " + release + "-security main",
+		}
+		if !reflect.DeepEqual(lines, want) {
+			t.Errorf("MachineSources(%s) =\n%s\nwant\n%s", release, strings.Join(lines, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 

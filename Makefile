@@ -20,13 +20,23 @@ export LANG := en_US.UTF-8
 
 .PHONY: run test build image deps check unit app-test docker-test serve clean
 
-run: deps build image
+# NOGUI is classhub without the desktop (no cgo): it builds in seconds, so
+# the notebook images build with it while the desktop app compiles (-j2).
+NOGUI := bin/classhub-nogui
+PARALLEL := $(MAKE) --no-print-directory -j2 --output-sync=line
+
+run: deps
+	@$(PARALLEL) build image
 	$(BIN)
 
-serve: deps build image
+serve: deps
+	@$(PARALLEL) build image
 	$(BIN) serve
 
 build: $(BIN)
+
+$(NOGUI): FORCE
+	CGO_ENABLED=0 $(GO) build -tags ci -ldflags "$(LDFLAGS)" -o $(NOGUI) .
 
 $(BIN): deps-build FORCE
 	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -40,11 +50,13 @@ deps:
 	@scripts/deps.sh build image test
 
 # image builds the notebook images only when the engine lacks them.
-image: $(BIN)
-	@docker image inspect $(IMAGE) >/dev/null 2>&1 || $(BIN) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE)
-	@docker image inspect $(LAB_IMAGE) >/dev/null 2>&1 || $(BIN) image build --profile scipy --tag $(LAB_IMAGE)
+image: $(NOGUI)
+	@docker image inspect $(IMAGE) >/dev/null 2>&1 || $(NOGUI) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE)
+	@docker image inspect $(LAB_IMAGE) >/dev/null 2>&1 || $(NOGUI) image build --profile scipy --tag $(LAB_IMAGE)
 
-test: deps build image check unit app-test bench-quick
+test: deps
+	@$(PARALLEL) build image
+	@$(MAKE) --no-print-directory check unit app-test bench-quick
 	@echo "make test: all passed"
 
 check:
@@ -96,7 +108,7 @@ clean:
 # working tree as it found it. Both need the notebook image and build a
 # CLI-only classhub (no cgo, no desktop headers).
 .PHONY: bench bench-quick bench-bins
-BENCH_CLASSHUB := bin/classhub-nogui
+BENCH_CLASSHUB := $(NOGUI)
 BENCH_FLAGS    ?=
 
 bench: bench-bins
@@ -106,8 +118,7 @@ bench-quick: bench-bins
 	$(GO) test -count=1 ./bench/...
 	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bin/bench-quick $(BENCH_FLAGS)
 
-bench-bins:
+bench-bins: $(NOGUI)
 	@scripts/deps.sh bench
-	CGO_ENABLED=0 $(GO) build -tags ci -ldflags "$(LDFLAGS)" -o $(BENCH_CLASSHUB) .
 	$(GO) build -o bin/classhub-bench ./bench/cmd/classhub-bench
 	@docker image inspect $(IMAGE) >/dev/null 2>&1 || { scripts/deps.sh image && $(BENCH_CLASSHUB) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE); }

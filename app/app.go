@@ -40,16 +40,17 @@ func Run(opts Options) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u := newUI(a, deps{
-		open:       openReal(opts.DataDir, opts.Version),
-		configPath: filepath.Join(opts.DataDir, config.FileName),
-		doctor:     hub.Doctor,
-		openURL:    browser.OpenURL,
-		do:         fyne.Do,
-		now:        time.Now,
-		statsEvery: 5 * time.Second,
-		spawnWait:  15 * time.Minute,
-		quit:       a.Quit,
-		trayHost:   hasTrayHost,
+		open:        openReal(opts.DataDir, opts.Version),
+		configPath:  filepath.Join(opts.DataDir, config.FileName),
+		doctor:      hub.Doctor,
+		localImages: hub.LocalImages,
+		openURL:     browser.OpenURL,
+		do:          fyne.Do,
+		now:         time.Now,
+		statsEvery:  5 * time.Second,
+		spawnWait:   15 * time.Minute,
+		quit:        a.Quit,
+		trayHost:    hasTrayHost,
 	})
 	u.start()
 	a.Run()

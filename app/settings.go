@@ -71,20 +71,26 @@ type Settings struct {
 	running       bool
 	onRestart     func()
 
-	mode                           *widget.RadioGroup
-	port, image, memory, cpu, idle *widget.Entry
-	joinCode                       *widget.Entry
-	tls                            *widget.Select
-	tlsCert, tlsKey                *widget.Entry
-	passwords                      *widget.Check
-	claim                          *widget.Check
-	ghClient, ghSecret             *widget.Entry
-	ghUsers, ghOrgs, ghAdmins      *widget.Entry
-	pull                           *widget.Select
-	oidc                           *oidcForm
-	result                         *widget.Label
-	save, restart                  *widget.Button
-	content                        fyne.CanvasObject
+	mode                    *widget.RadioGroup
+	port, memory, cpu, idle *widget.Entry
+	// image is typed or chosen among the engine's notebook images
+	// (SetImages), which imageItem's hint describes.
+	image                     *widget.SelectEntry
+	images                    map[string]hub.LocalImage
+	imageItem                 *widget.FormItem
+	form                      *widget.Form
+	joinCode                  *widget.Entry
+	tls                       *widget.Select
+	tlsCert, tlsKey           *widget.Entry
+	passwords                 *widget.Check
+	claim                     *widget.Check
+	ghClient, ghSecret        *widget.Entry
+	ghUsers, ghOrgs, ghAdmins *widget.Entry
+	pull                      *widget.Select
+	oidc                      *oidcForm
+	result                    *widget.Label
+	save, restart             *widget.Button
+	content                   fyne.CanvasObject
 
 	// The owner's password, with which they log in from another computer
 	// (the projector's, a tablet); the laptop itself uses login links.
@@ -103,7 +109,9 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.mode = widget.NewRadioGroup(modeChoices, nil)
 	s.mode.Required = true
 	s.port = widget.NewEntry()
-	s.image = widget.NewEntry()
+	s.image = widget.NewSelectEntry(nil)
+	s.image.SetPlaceHolder("e.g. classhub/notebook:scipy or a registry image")
+	s.image.OnChanged = func(string) { s.describeImage() }
 	s.pull = widget.NewSelect([]string{config.PullIfNotPresent, config.PullAlways, config.PullNever}, nil)
 	s.memory = widget.NewEntry()
 	s.memory.SetPlaceHolder("e.g. 2G; empty for no limit")
@@ -171,6 +179,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("GitHub organizations", s.ghOrgs),
 		widget.NewFormItem("GitHub instructors", s.ghAdmins),
 	)
+	s.form, s.imageItem = form, form.Items[2]
 	form.Items[1].HintText = "students' browsers connect to this port"
 	form.Items[4].HintText = "per server"
 	form.Items[6].HintText = "idle servers are stopped after this long"
@@ -236,6 +245,48 @@ func (s *Settings) SetPassword() error {
 
 // Content is the settings window's root object.
 func (s *Settings) Content() fyne.CanvasObject { return s.content }
+
+// SetImages offers the engine's notebook images in the image's list.
+func (s *Settings) SetImages(images []hub.LocalImage) {
+	s.images = make(map[string]hub.LocalImage, len(images))
+	refs := make([]string, 0, len(images))
+	for _, img := range images {
+		s.images[img.Ref] = img
+		refs = append(refs, img.Ref)
+	}
+	s.image.SetOptions(refs)
+	s.describeImage()
+}
+
+// describeImage says under the image what it is: a profile's summary and
+// size for an image classhub built, the size of another in the engine, or
+// that one not in the engine is pulled at the next start.
+func (s *Settings) describeImage() {
+	if s.imageItem == nil {
+		return
+	}
+	ref := strings.TrimSpace(s.image.Text)
+	img, local := s.images[ref]
+	hint := ""
+	switch {
+	case local && img.Profile != "":
+		hint = fmt.Sprintf("%s, %s", img.Profile, Bytes(uint64(img.Size)))
+		if p, err := hub.LookupImageProfile(img.Profile); err == nil {
+			hint = fmt.Sprintf("%s (%s, %s)", p.Summary, img.Profile, Bytes(uint64(img.Size)))
+		}
+	case local:
+		hint = fmt.Sprintf("in the engine, %s", Bytes(uint64(img.Size)))
+	case ref != "" && s.images != nil:
+		hint = "not in the engine: it is pulled when a server first starts (`classhub image build` makes classhub's own)"
+	}
+	if hint != "" {
+		hint += "; servers change image at their next start, their files kept"
+	}
+	if s.imageItem.HintText != hint {
+		s.imageItem.HintText = hint
+		s.form.Refresh()
+	}
+}
 
 // Load fills the form from the file; the hub runs with inForce when
 // running is true.

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 )
 
@@ -236,5 +237,37 @@ func TestSettingsHTTPS(t *testing.T) {
 	test.Tap(s.save)
 	if c := load(); c.TLS != "" || c.TLSMode() != config.TLSAuto {
 		t.Errorf("automatic saved tls %q (mode %q), want it unset so that class mode serves HTTPS", c.TLS, c.TLSMode())
+	}
+}
+
+// TestSettingsOffersTheEnginesNotebookImages: the image is chosen among
+// the engine's notebook images, and the hint says what the chosen one is.
+func TestSettingsOffersTheEnginesNotebookImages(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewSettings(writeConfig(t), nil)
+	test.NewTempWindow(t, s.Content())
+	s.Load(config.Default(), false)
+	s.SetImages([]hub.LocalImage{
+		{Ref: "classhub/notebook:scipy", Size: 912 << 20, Profile: "scipy"},
+		{Ref: "course:2026", Size: 3 << 30},
+	})
+	if _, ok := s.images["course:2026"]; !ok || len(s.images) != 2 {
+		t.Errorf("image choices = %v", s.images)
+	}
+	for _, tc := range []struct{ ref, want string }{
+		{"classhub/notebook:scipy", "JupyterLab 4 with numpy"},
+		{"classhub/notebook:scipy", "(scipy, 912 MiB)"},
+		{"course:2026", "in the engine, 3.0 GiB"},
+		{"quay.io/jupyter/scipy-notebook:latest", "not in the engine: it is pulled"},
+		{"course:2026", "their next start"},
+	} {
+		s.image.SetText(tc.ref)
+		if !strings.Contains(s.imageItem.HintText, tc.want) {
+			t.Errorf("image %s: hint %q lacks %q", tc.ref, s.imageItem.HintText, tc.want)
+		}
+	}
+	s.image.SetText("")
+	if s.imageItem.HintText != "" {
+		t.Errorf("no image, yet the hint says %q", s.imageItem.HintText)
 	}
 }

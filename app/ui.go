@@ -19,6 +19,9 @@ type deps struct {
 	// configPath is the data dir's classhub.toml.
 	configPath string
 	doctor     func(ctx context.Context, cfg config.Config) hub.DoctorReport
+	// localImages lists the engine's notebook images for the Settings
+	// window; nil offers none.
+	localImages func(ctx context.Context) ([]hub.LocalImage, error)
 	// openURL opens the browser; github.com/pkg/browser in the app.
 	openURL func(url string) error
 	// do runs fn on the UI goroutine: fyne.Do in the app.

@@ -86,6 +86,17 @@ func (u *ui) showSettings() {
 		u.setWin.SetCloseIntercept(u.setWin.Hide)
 	}
 	u.settings.Load(u.cfg, u.conn != nil)
+	if list := u.d.localImages; list != nil {
+		// Asking the engine may take a moment; the list fills in when
+		// it answers, and stays empty (typing still works) if it cannot.
+		go func() {
+			ctx, cancel := context.WithTimeout(u.ctx, 10*time.Second)
+			defer cancel()
+			if images, err := list(ctx); err == nil && u.ctx.Err() == nil {
+				u.d.do(func() { u.settings.SetImages(images) })
+			}
+		}()
+	}
 	u.settings.SetPasswordFunc(nil)
 	if u.conn != nil {
 		c, owner := u.conn, u.st.Owner

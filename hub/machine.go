@@ -25,6 +25,8 @@ type (
 	AptSource = image.AptSource
 	// ImageProfile is one kind of notebook image BuildImage makes.
 	ImageProfile = image.Profile
+	// LocalImage is a notebook image in the engine.
+	LocalImage = image.Local
 )
 
 // DefaultImageProfile is the profile built when none is named.
@@ -50,6 +52,17 @@ func BuildImage(ctx context.Context, opts ImageOptions) (string, error) {
 	}
 	defer docker.Close()
 	return image.Build(ctx, docker, opts)
+}
+
+// LocalImages lists the engine's images that carry a notebook server, for
+// choosing one in the Settings window.
+func LocalImages(ctx context.Context) ([]LocalImage, error) {
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer docker.Close()
+	return image.List(ctx, docker)
 }
 
 // MirrorSources are the Debian archive entries of release (a profile's

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -132,7 +134,7 @@ func (f *Floor) Start(ctx context.Context, user string) (FloorServer, error) {
 }
 
 // WaitReady polls GET /user/NAME/api on the container every 50 ms until it
-// answers below 500, the test classhub's spawner (and JupyterHub) use.
+// answers 200 with a Jupyter version, the test classhub's spawner uses.
 func (f *Floor) WaitReady(ctx context.Context, s FloorServer, limit time.Duration) error {
 	if f.http == nil {
 		f.http = &http.Client{Timeout: 2 * time.Second,
@@ -144,8 +146,12 @@ func (f *Floor) WaitReady(ctx context.Context, s FloorServer, limit time.Duratio
 		polls++
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := f.http.Do(req); err == nil {
+			var api struct {
+				Version string `json:"version"`
+			}
+			err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&api)
 			resp.Body.Close()
-			return resp.StatusCode < 500
+			return resp.StatusCode == http.StatusOK && err == nil && api.Version != ""
 		}
 		// A server that died will never answer: look every second.
 		if polls%20 == 0 {

@@ -20,23 +20,24 @@ const Noise = 0.10
 // Report is one run of the suite: every figure, where and with what it was
 // measured, and the comparisons drawn from them.
 type Report struct {
-	Date        time.Time    `json:"date"`
-	Quick       bool         `json:"quick"`
-	Machine     Machine      `json:"machine"`
-	Versions    Versions     `json:"versions"`
-	Contention  Contention   `json:"contention"`
-	Params      Params       `json:"params"`
-	Proxy       []ProxyLevel `json:"proxy,omitempty"`
-	WebSocket   *WSResult    `json:"websocket,omitempty"`
-	Spawn       *SpawnResult `json:"spawn,omitempty"`
-	Burst       *BurstResult `json:"burst,omitempty"`
-	Cold        *ColdResult  `json:"cold_start,omitempty"`
-	Logins      *LoginResult `json:"logins,omitempty"`
-	Memory      MemResult    `json:"memory"`
-	Comparisons []Comparison `json:"comparisons"`
-	Failures    []string     `json:"failures,omitempty"`
-	Leftovers   int          `json:"leftover_docker_objects"`
-	WallSeconds float64      `json:"wall_seconds"`
+	Date        time.Time     `json:"date"`
+	Quick       bool          `json:"quick"`
+	Machine     Machine       `json:"machine"`
+	Versions    Versions      `json:"versions"`
+	Contention  Contention    `json:"contention"`
+	Params      Params        `json:"params"`
+	Proxy       []ProxyLevel  `json:"proxy,omitempty"`
+	WebSocket   *WSResult     `json:"websocket,omitempty"`
+	Spawn       *SpawnResult  `json:"spawn,omitempty"`
+	Burst       *BurstResult  `json:"burst,omitempty"`
+	Cold        *ColdResult   `json:"cold_start,omitempty"`
+	Logins      *LoginResult  `json:"logins,omitempty"`
+	Images      []ImageResult `json:"images,omitempty"`
+	Memory      MemResult     `json:"memory"`
+	Comparisons []Comparison  `json:"comparisons"`
+	Failures    []string      `json:"failures,omitempty"`
+	Leftovers   int           `json:"leftover_docker_objects"`
+	WallSeconds float64       `json:"wall_seconds"`
 }
 
 // ProxyLevel is scenario 1 at one concurrency: the same GET straight to
@@ -479,6 +480,17 @@ func (r *Report) Markdown(w io.Writer) {
 		default:
 			p("**Target missed**, while the bcrypt checks alone met it.\n\n")
 		}
+	}
+	if len(r.Images) > 0 {
+		p("## 8. Notebook images\n\n")
+		p("Each notebook image classhub built that is in the engine, started the floor's way (the same environment,\n")
+		p("limits and network, no hub around it): its size, the time from create to its Jupyter API answering (median of\n")
+		p("the trials), and its memory after %s idle, page cache excluded (the most of the trials).\n\n", imageSettle)
+		p("| image | profile | size MiB | start ms | idle MiB |\n|---|---|---:|---:|---:|\n")
+		for _, img := range r.Images {
+			p("| %s | %s | %s | %s | %s |\n", img.Image, img.Profile, num(img.SizeMiB), num(img.StartMS), num(img.IdleMiB))
+		}
+		p("\n")
 	}
 	p("Parameters: %s.\n", r.Params)
 }

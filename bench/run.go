@@ -273,6 +273,7 @@ func (l *lab) scenarios(ctx context.Context) {
 	}
 	run("3 spawn", l.spawn)
 	run("4 burst", l.burst)
+	run("8 images", l.images)
 }
 
 // close stops every process and removes every Docker object of the run,

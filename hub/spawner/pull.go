@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
@@ -88,7 +89,12 @@ func (e *imageError) Error() string {
 	if e.err != nil {
 		s += fmt.Sprintf(" (%v)", e.err)
 	}
-	return s + ": build it with `classhub image build`"
+	if strings.HasPrefix(e.ref, "classhub/") {
+		return s + ": build it with `classhub image build`"
+	}
+	// Someone else's image: a typo, a registry out of reach, or a laptop
+	// offline in class.
+	return s + ": check its name and that its registry is reachable, or choose an image in the engine (`classhub image build` makes classhub's own)"
 }
 
 func (e *imageError) Unwrap() []error { return []error{ErrImageUnavailable, e.err} }

@@ -64,12 +64,18 @@ func TestImageError(t *testing.T) {
 	if !errors.Is(err, ErrImageUnavailable) {
 		t.Error("not ErrImageUnavailable")
 	}
-	want := "the notebook image x:1 is not in the Docker engine and it could not be pulled (no route): build it with `classhub image build`"
+	want := "the notebook image x:1 is not in the Docker engine and it could not be pulled (no route): check its name and that its registry is reachable, or choose an image in the engine (`classhub image build` makes classhub's own)"
 	if err.Error() != want {
 		t.Errorf("message = %q", err.Error())
 	}
-	if strings.Count(err.Error(), ". ") != 0 {
-		t.Error("more than one sentence")
+	ours := error(&imageError{ref: "classhub/notebook:scipy", why: "pull_policy is never"})
+	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build`"; ours.Error() != want {
+		t.Errorf("message = %q", ours.Error())
+	}
+	for _, e := range []error{err, ours} {
+		if strings.Count(e.Error(), ". ") != 0 {
+			t.Errorf("more than one sentence: %q", e.Error())
+		}
 	}
 }
 

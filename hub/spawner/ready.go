@@ -30,7 +30,7 @@ const (
 // that does not serve this user's base URL, a redirect a login page. A
 // server that exits while starting fails at once with its last log lines
 // instead of running out the timeout.
-func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string, limit time.Duration) error {
+func (d *Docker) waitReady(ctx context.Context, rep report, user, image, id, url string, limit time.Duration) error {
 	delay := readyFirstDelay
 	var last error
 	for attempt := 1; ; attempt++ {
@@ -45,14 +45,16 @@ func (d *Docker) waitReady(ctx context.Context, rep report, user, id, url string
 			if info.State.OOMKilled {
 				why += ", out of memory: raise memory_limit"
 			}
-			return fmt.Errorf("the notebook server exited while starting (%s); its last output: %s", why, d.lastLines(ctx, id, 5))
+			return fmt.Errorf("the notebook server (image %s) exited while starting (%s); its last output: %s", image, why, d.lastLines(ctx, id, 5))
 		}
 		rep.progress(user, min(95, 60+3*attempt), events.PhaseWaiting, fmt.Sprintf("Waiting for the notebook server to answer (try %d)", attempt))
 		wait := delay/2 + rand.N(delay/2+1)
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("the notebook server did not answer at %s within %s (http_timeout; last try: %v); its last output: %s", url, limit, last, d.lastLines(ctx, id, 5))
+				return fmt.Errorf("the notebook server (image %s) did not answer as Jupyter at %s within %s (http_timeout; last try: %v): "+
+					"the image must start a Jupyter server on port %d at the user's base URL, as jupyterhub-singleuser does; its last output: %s",
+					image, url, limit, last, ServerPort, d.lastLines(ctx, id, 5))
 			}
 			return ctx.Err()
 		case <-time.After(wait):

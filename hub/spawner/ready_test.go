@@ -76,12 +76,14 @@ func TestWaitReady(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
-			err := d.waitReady(ctx, d.publish, "alice", "id", srv.URL+"/user/alice/api", limit)
+			err := d.waitReady(ctx, d.publish, "alice", "course:2026", "id", srv.URL+"/user/alice/api", limit)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("waitReady = %v, want %q", err, tt.wantErr)
 			}
-			if tt.wantErr != "" && !strings.Contains(err.Error(), "did not answer") || tt.wantErr != "" && !strings.Contains(err.Error(), "http_timeout") {
-				t.Errorf("the timeout error does not name the setting: %v", err)
+			for _, want := range []string{"did not answer as Jupyter", "http_timeout", "image course:2026"} {
+				if tt.wantErr != "" && !strings.Contains(err.Error(), want) {
+					t.Errorf("the timeout error lacks %q: %v", want, err)
+				}
 			}
 		})
 	}
@@ -112,7 +114,7 @@ func TestWaitReadyRefusedThenUp(t *testing.T) {
 		go srv.Serve(ln)
 		up <- srv
 	}()
-	err := d.waitReady(ctx, d.publish, "alice", "id", "http://"+addr+"/user/alice/api", time.Minute)
+	err := d.waitReady(ctx, d.publish, "alice", "course:2026", "id", "http://"+addr+"/user/alice/api", time.Minute)
 	if srv := <-up; srv != nil {
 		srv.Close()
 	}

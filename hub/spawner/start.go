@@ -178,7 +178,7 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	d.noteVersion(info, netw.Name)
 	rep.progress(user, 60, events.PhaseWaiting, "Waiting for the notebook server to answer")
 	rctx, rcancel := context.WithTimeout(ctx, time.Duration(cfg.HTTPTimeout))
-	err = d.waitReady(rctx, rep, user, info.ID, target+ServerPrefix(user)+"api", time.Duration(cfg.HTTPTimeout))
+	err = d.waitReady(rctx, rep, user, cfg.Image, info.ID, target+ServerPrefix(user)+"api", time.Duration(cfg.HTTPTimeout))
 	rcancel()
 	if err != nil {
 		// A server that never answered is stopped, not left half alive;

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/classhub/classhub/hub/image"
+	"github.com/classhub/classhub/hub/spawner"
 )
 
 // ImageResult is scenario 8 for one notebook image: what an instructor
@@ -97,12 +98,5 @@ func (l *lab) measureImage(ctx context.Context, f *Floor, user string) (time.Dur
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return 0, 0, fmt.Errorf("read the stats of %s: %w", s.Name, err)
 	}
-	used := st.MemoryStats.Usage
-	for _, k := range []string{"total_inactive_file", "inactive_file"} {
-		if v, ok := st.MemoryStats.Stats[k]; ok && v < used {
-			used -= v
-			break
-		}
-	}
-	return took, int64(used), nil
+	return took, int64(spawner.StatsFrom(st).MemoryBytes), nil
 }

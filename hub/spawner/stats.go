@@ -28,11 +28,12 @@ func (d *Docker) Stats(ctx context.Context, user string) (Stats, error) {
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		return Stats{}, fmt.Errorf("stats %s: read: %w", user, err)
 	}
-	return statsFrom(s), nil
+	return StatsFrom(s), nil
 }
 
-// statsFrom computes what `docker stats` shows from one sample.
-func statsFrom(s container.StatsResponse) Stats {
+// StatsFrom computes what `docker stats` shows from one sample of the
+// engine's stats: the spawner's Stats and the benchmarks read it alike.
+func StatsFrom(s container.StatsResponse) Stats {
 	out := Stats{MemoryLimit: s.MemoryStats.Limit, PIDs: s.PidsStats.Current}
 	used := s.MemoryStats.Usage
 	// Page cache is reclaimable: cgroup v1 calls it total_inactive_file,

@@ -15,15 +15,15 @@ func TestStatsFrom(t *testing.T) {
 	s.CPUStats.SystemUsage = 20_000
 	s.PreCPUStats.SystemUsage = 10_000
 	s.CPUStats.OnlineCPUs = 2
-	got := statsFrom(s)
+	got := StatsFrom(s)
 	want := Stats{MemoryBytes: 400, MemoryLimit: 1000, CPUPercent: 40, PIDs: 7}
 	if got != want {
-		t.Errorf("statsFrom = %+v, want %+v", got, want)
+		t.Errorf("StatsFrom = %+v, want %+v", got, want)
 	}
 	// cgroup v2 names the page cache differently; no sample yet means 0 %.
 	s.MemoryStats.Stats = map[string]uint64{"inactive_file": 50}
 	s.PreCPUStats = s.CPUStats
-	if got := statsFrom(s); got.MemoryBytes != 450 || got.CPUPercent != 0 {
+	if got := StatsFrom(s); got.MemoryBytes != 450 || got.CPUPercent != 0 {
 		t.Errorf("cgroup v2 / first sample: %+v", got)
 	}
 }

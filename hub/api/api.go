@@ -46,25 +46,21 @@ type Options struct {
 
 // API serves the REST API.
 type API struct {
-	hub       *core.Lifecycle
-	store     *store.Store
-	auth      *auth.Authenticator
-	loginURL  string
-	log       *log.Logger
-	keepAlive time.Duration
-	pages     Pages
-	streams   *limit.PerKey
-	// serverVersion is Options.ServerVersion, never nil.
-	serverVersion func(r *http.Request) string
+	hub           *core.Lifecycle
+	store         *store.Store
+	auth          *auth.Authenticator
+	loginURL      string
+	log           *log.Logger
+	keepAlive     time.Duration
+	pages         Pages
+	streams       *limit.PerKey
+	serverVersion func(r *http.Request) string // Options.ServerVersion
 }
 
 // New returns the API.
 func New(opts Options) *API {
 	a := &API{hub: opts.Hub, store: opts.Hub.Store(), auth: opts.Auth, loginURL: opts.LoginURL, log: opts.ErrorLog,
 		keepAlive: opts.KeepAlive, pages: opts.Pages, streams: opts.Streams, serverVersion: opts.ServerVersion}
-	if a.serverVersion == nil {
-		a.serverVersion = func(*http.Request) string { return "" }
-	}
 	if a.pages == nil {
 		a.pages = jsonPages{}
 	}
@@ -143,15 +139,16 @@ func (a *API) mux(internalOnly bool) http.Handler {
 		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	version := func(*http.Request) string { return core.Version }
-	if internalOnly {
+	if internalOnly && a.serverVersion != nil {
 		version = func(r *http.Request) string { return cmp.Or(a.serverVersion(r), core.Version) }
 	}
 	return headers(version, sameOrigin(mux))
 }
 
-// headers adds the PEP 440 X-JupyterHub-Version to every response (the
-// singleuser server checks it against its own; version says which) and forbids framing, as
-// the pages do: no API answer is meant to be shown inside another page.
+// headers adds the PEP 440 X-JupyterHub-Version that version gives to every
+// response (the singleuser server checks it against its own) and forbids
+// framing, as the pages do: no API answer is meant to be shown inside
+// another page.
 func headers(version func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,5 +129,121 @@ func TestStudentCannotFollowAnotherStart(t *testing.T) {
 	resp, body := e.call("GET", "/hub/api/users/alice/server/progress", "bob", nil)
 	if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
 		t.Errorf("bob following alice's start = %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestInstructorVisitHandsAStudentServerNothing: the instructor opening
+// alice's notebook is normal. Alice's server, which she controls, gets no
+// code by merely sending the instructor's browser to the authorize URL
+// (consent first), cannot trade a code meant for bob's server, cannot
+// send the code anywhere but its registered callback, and the token the
+// visit gives it acts on nothing but alice's server.
+func TestInstructorVisitHandsAStudentServerNothing(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	aliceServer := e.startServer("alice")
+	bobServer := e.startServer("bob")
+	teacher := login(t, authn, "teacher")
+
+	// A GET, as a redirect from alice's server makes, shows the consent
+	// page and issues no code.
+	q := url.Values{"client_id": {core.OAuthClientID("alice")}, "redirect_uri": {core.OAuthCallback("alice")},
+		"response_type": {"code"}, "state": {"s"}}
+	req := httptest.NewRequest("GET", AuthorizePath+"?"+q.Encode(), nil)
+	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: teacher.cookie})
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	if loc := rec.Header().Get("Location"); strings.Contains(loc, "code=") || !strings.Contains(rec.Body.String(), "consent") {
+		t.Errorf("a GET into alice's server did not ask for consent: %d %s %s", rec.Code, loc, rec.Body)
+	}
+
+	// The consent POST never redirects the code elsewhere than the
+	// registered callback, whatever the form says.
+	for _, redirect := range []string{core.OAuthCallback("alice") + "/../../evil", "http://evil.test/cb", core.OAuthCallback("bob")} {
+		form := url.Values{"client_id": {core.OAuthClientID("alice")}, "redirect_uri": {redirect},
+			"response_type": {"code"}, "_xsrf": {teacher.xsrf}}
+		req := httptest.NewRequest("POST", AuthorizePath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: teacher.cookie})
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		if loc := rec.Header().Get("Location"); strings.Contains(loc, "code=") {
+			t.Errorf("redirect_uri %s: the code went to %s", redirect, loc)
+		}
+	}
+
+	// A consent POST from another origin (a page alice serves) is refused.
+	form := url.Values{"client_id": {core.OAuthClientID("alice")}, "redirect_uri": {core.OAuthCallback("alice")},
+		"response_type": {"code"}, "_xsrf": {"guessed"}}
+	req = httptest.NewRequest("POST", "http://hub.test"+AuthorizePath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://hub.test:8001")
+	req.Header.Set("Sec-Fetch-Site", "same-site")
+	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: teacher.cookie})
+	rec = httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	if loc := rec.Header().Get("Location"); rec.Code < 400 || strings.Contains(loc, "code=") {
+		t.Errorf("a cross-origin consent = %d %s", rec.Code, loc)
+	}
+
+	// A code the instructor gave bob's server is no use to alice's.
+	form = url.Values{"client_id": {core.OAuthClientID("bob")}, "redirect_uri": {core.OAuthCallback("bob")},
+		"response_type": {"code"}, "_xsrf": {teacher.xsrf}}
+	req = httptest.NewRequest("POST", AuthorizePath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: teacher.cookie})
+	rec = httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	code := loc.Query().Get("code")
+	if code == "" {
+		t.Fatalf("the consent for bob's server = %d %v", rec.Code, loc)
+	}
+	for _, f := range []url.Values{
+		{"client_id": {core.OAuthClientID("alice")}, "client_secret": {aliceServer}, "redirect_uri": {core.OAuthCallback("alice")}},
+		{"client_id": {core.OAuthClientID("alice")}, "client_secret": {aliceServer}, "redirect_uri": {core.OAuthCallback("bob")}},
+		{"client_id": {core.OAuthClientID("bob")}, "client_secret": {aliceServer}, "redirect_uri": {core.OAuthCallback("bob")}},
+	} {
+		f.Set("grant_type", "authorization_code")
+		f.Set("code", code)
+		if status, body := do(t, a.InternalHandler(), cred{}, "POST", "/hub/api/oauth2/token", f.Encode()); status == 200 || strings.Contains(body, "access_token") {
+			t.Errorf("alice's server traded bob's code (%v) = %d %s", f, status, body)
+		}
+	}
+	// A code presented by the wrong client is burnt (store.ConsumeCode).
+	status, body := do(t, a.InternalHandler(), cred{}, "POST", "/hub/api/oauth2/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "client_id": {core.OAuthClientID("bob")}, "client_secret": {bobServer}, "redirect_uri": {core.OAuthCallback("bob")}}.Encode())
+	if status == 200 {
+		t.Errorf("a code alice's server presented still worked for bob's = %d %s", status, body)
+	}
+
+	// The token the instructor's visit gives alice's server acts as the
+	// instructor on nothing else.
+	tok := cred{token: oauthToken(t, a, teacher, "alice", aliceServer)}
+	for _, h := range []http.Handler{a.InternalHandler(), a.Handler()} {
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/hub/api/users", ""},
+			{"GET", "/hub/api/users/bob", ""},
+			{"GET", "/hub/api/users/teacher/tokens", ""},
+			{"POST", "/hub/api/users/teacher/tokens", `{"note": "mine now"}`},
+			{"POST", "/hub/api/users", `{"usernames": ["mallory"], "admin": true}`},
+			{"PATCH", "/hub/api/users/alice", `{"admin": true}`},
+			{"POST", "/hub/api/users/bob/server", ""},
+			{"DELETE", "/hub/api/users/bob/server", ""},
+			{"GET", "/hub/api/users/bob/server/progress", ""},
+			{"POST", "/hub/api/users/teacher/activity", `{"last_activity": "2025-03-10T09:00:00Z"}`},
+			{"GET", "/hub/api/info", ""},
+		} {
+			if status, body := do(t, h, tok, r.method, r.path, r.body); status < 400 {
+				t.Errorf("%s %s with the instructor's OAuth token held by alice's server = %d %s", r.method, r.path, status, body)
+			}
+		}
+	}
+	if u, _ := e.store.GetUser(context.Background(), "alice"); u.Admin {
+		t.Fatal("alice's server made her an admin")
+	}
+	if _, err := e.store.GetUser(context.Background(), "mallory"); err == nil {
+		t.Fatal("alice's server created an account")
 	}
 }

@@ -270,8 +270,19 @@ func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{})
 	if err != nil || target.Host == "" {
 		return sv, tok, fmt.Errorf("start %s: the spawner gave no usable address (%q)", name, sv.Target)
 	}
-	h.router.SetRoute(name, target)
+	h.route(name, target, sv)
 	return sv, tok, nil
+}
+
+// route sends name's requests to sv at target: through the proxy's login
+// when sv is a plain Jupyter server, which would otherwise let in anyone
+// who has its token and no one else.
+func (h *Lifecycle) route(name string, target *url.URL, sv spawner.Server) {
+	if sv.Mode == spawner.ModeServer {
+		h.router.SetGuardedRoute(name, target, sv.JupyterToken)
+		return
+	}
+	h.router.SetRoute(name, target)
 }
 
 // serverScopes are JupyterHub 3.0's "server" role for the owner: report

@@ -34,6 +34,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/gate"
 	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
@@ -173,13 +174,16 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
 	h.proxy = proxy.New(proxy.Options{
-		Hub:           hubBodies(hubMux),
-		NotRunning:    notRunning,
-		Activity:      h.recordActivity,
-		ErrorLog:      logger,
-		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie},
+		Hub:        hubBodies(hubMux),
+		NotRunning: notRunning,
+		Activity:   h.recordActivity,
+		ErrorLog:   logger,
+		Origins:    userOrigins,
+		HubCookies: []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie,
+			gate.LoginCookie, gate.StateCookie},
 		MaxWebsockets: cfg.MaxWebsockets,
+		// Servers of images without JupyterHub are logged in to here.
+		Guard: gate.New(gate.Options{Logins: h.auth, ErrorLog: logger}),
 	})
 	if h.origins != nil {
 		h.origins.proxy = h.proxy

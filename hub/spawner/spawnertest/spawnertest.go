@@ -166,6 +166,13 @@ func (f *Spawner) server(user string, st spawner.State, target, token string) sp
 	return s
 }
 
+// SetRunning makes user's server run, as a container the hub adopts.
+func (f *Spawner) SetRunning(user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running[user] = true
+}
+
 // SetActivity makes user's server report t as its own last activity.
 func (f *Spawner) SetActivity(user string, t time.Time) {
 	f.mu.Lock()

@@ -59,7 +59,7 @@ func TestCullAsksPlainServers(t *testing.T) {
 	f.hub.Boot(ctx)
 	cutoff := time.Now().Add(-time.Hour)
 	busy := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
-	f.sp.SetActivity("alice", busy)                            // a kernel still running
+	f.sp.SetActivity("alice", busy)                             // a kernel still running
 	f.sp.SetActivity("bob", cutoff.Add(-time.Hour))             // idle for its own part too
 	f.sp.SetActivity("carol", time.Now().Add(100*24*time.Hour)) // claims the future
 	culled := f.hub.CullIdle(ctx, cutoff)

@@ -709,4 +709,6 @@ func TestLogoutRevokes(t *testing.T) {
 
 func mustParse(s string) *url.URL { u, _ := url.Parse(s); return u }
 
-func wsURL(s *httptest.Server, path string) string { return "ws" + strings.TrimPrefix(s.URL, "http") + path }
+func wsURL(s *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(s.URL, "http") + path
+}

@@ -1,9 +1,13 @@
 package proxy
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 )
 
 // admitNone is a Guard that lets nothing through and counts what it saw.
@@ -55,3 +59,48 @@ func TestGuardedRoutes(t *testing.T) {
 type admitAll struct{}
 
 func (admitAll) Admit(http.ResponseWriter, *http.Request, string) bool { return true }
+
+func TestScrubber(t *testing.T) {
+	const tok = "0123456789abcdef"
+	for in, want := range map[string]string{
+		`{"token": "` + tok + `", "x": 1}`:  `{"token": "", "x": 1}`,
+		"no token here":                     "no token here",
+		tok + tok + "a" + tok:               "a",
+		"<" + tok[:7] + ">" + tok[7:] + tok: "<" + tok[:7] + ">" + tok[7:],
+		"0123456789abcde":                   "0123456789abcde",
+		"":                                  "",
+	} {
+		for _, one := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(in)
+			if one {
+				r = iotest.OneByteReader(r)
+			}
+			res := &http.Response{Header: http.Header{"Content-Type": {"text/html; charset=UTF-8"}, "Content-Length": {"9"}},
+				Body: io.NopCloser(r), ContentLength: 9}
+			scrubToken(res, tok)
+			got, err := io.ReadAll(iotest.OneByteReader(res.Body))
+			if err != nil || string(got) != want || res.Header.Get("Content-Length") != "" || res.ContentLength != -1 {
+				t.Errorf("scrub %q (one byte at a time: %v) = %q %v, want %q", in, one, got, err, want)
+			}
+		}
+	}
+	res := &http.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(tok))}
+	scrubToken(res, tok)
+	if got, _ := io.ReadAll(res.Body); string(got) != tok {
+		t.Error("a JSON answer was changed")
+	}
+}
+
+// A guarded server's pages reach the browser without its token.
+func TestGuardedPagesHoldNoToken(t *testing.T) {
+	o := newOriginHub(t, Options{Guard: admitAll{}}, "alice")
+	backend := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		fmt.Fprintf(w, `<script id="jupyter-config-data">{"token": "%s"}</script>`, r.Header.Get("Authorization")[len("token "):])
+	})
+	o.p.SetGuardedRoute("alice", mustURL(t, backend.URL), "the-server-token")
+	code, body, _ := get(t, noRedirects, o.origins["alice"].URL+"/user/alice/lab")
+	if code != 200 || strings.Contains(body, "the-server-token") || !strings.Contains(body, `{"token": ""}`) {
+		t.Errorf("the page = %d %q", code, body)
+	}
+}

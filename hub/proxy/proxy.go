@@ -285,6 +285,9 @@ func (p *Proxy) upgraded(rt *route, res *http.Response) error {
 // records activity.
 func (p *Proxy) modifyResponse(rt *route, res *http.Response) error {
 	dropServerHeaders(res.Header)
+	if rt.guarded {
+		scrubToken(res, rt.token)
+	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if err := p.upgraded(rt, res); err != nil {
 			return err

@@ -28,9 +28,11 @@ const (
 )
 
 // serverCommands are the plain Jupyter servers a ModeServer image may
-// start, in the order they are looked for: Lab first, since an image
-// with Lab has jupyter-server too and students expect Lab's interface.
-var serverCommands = []string{"jupyter-lab", "jupyter-server", "jupyter-notebook"}
+// start, in the order they are looked for: those with an interface first,
+// Lab before Notebook as students expect today; jupyter-server, which an
+// image with either has too (Debian's Notebook 6 pulls it in), serves no
+// interface of its own, so it is the last resort.
+var serverCommands = []string{"jupyter-lab", "jupyter-notebook", "jupyter-server"}
 
 // imageMode is what an image runs, as detected once per image ID.
 type imageMode struct {
@@ -116,9 +118,9 @@ func (d *Docker) detectMode(ctx context.Context, rep report, user, ref, imageID,
 			return imageMode{mode: ModeServer, cmd: cmd, version: v, ownEntrypoint: ins.Config != nil && !keepsEntrypoint(ins.Config.Entrypoint)}, nil
 		}
 	}
-	looked := "jupyterhub-singleuser, jupyter-lab, jupyter-server or jupyter-notebook"
+	looked := "jupyterhub-singleuser, jupyter-lab, jupyter-notebook or jupyter-server"
 	if want == config.ImageModeServer {
-		looked = "jupyter-lab, jupyter-server or jupyter-notebook (image_mode is server)"
+		looked = "jupyter-lab, jupyter-notebook or jupyter-server (image_mode is server)"
 	}
 	return imageMode{}, fmt.Errorf("image %s has no Jupyter server: none of %s runs in it. Install JupyterLab in the image (or jupyterhub), or choose another image: %w",
 		ref, looked, ErrNoJupyter)

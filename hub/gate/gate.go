@@ -116,7 +116,8 @@ func New(opts Options) *Gate {
 // browser navigating without such a cookie is sent to log in; anything
 // else is refused, since a script or a websocket cannot log in.
 func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
-	if r.URL.Path == core.OAuthCallback(user) {
+	// The proxy forwards only paths whose user segment decodes to user.
+	if r.URL.Path == "/user/"+user+"/oauth_callback" {
 		g.callback(w, r, user)
 		return false
 	}

@@ -1,6 +1,7 @@
 package spawner
 
 import (
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 )
 
 var labServer = imageMode{mode: ModeServer, cmd: "jupyter-lab", version: "4.0.11"}
@@ -61,6 +63,25 @@ func TestPlainServerEnv(t *testing.T) {
 	}
 	if sp.cfg.Labels[engine.LabelMode] != string(ModeServer) {
 		t.Errorf("mode label = %q", sp.cfg.Labels[engine.LabelMode])
+	}
+}
+
+// An image that is not classhub's but has jupyterhub-singleuser tells its
+// version when probed, and the hub answers its servers with it.
+func TestProbedHubVersion(t *testing.T) {
+	d := New(nil, Options{Config: config.Default()})
+	d.modes["sha256:other\x00auto"] = imageMode{mode: ModeJupyterHub, version: "4.1.5"}
+	info := container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{Image: "sha256:other"},
+		Config: &container.Config{Labels: map[string]string{}},
+		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{"classhub": {IPAddress: "172.18.0.7"}}}}
+	d.noteVersion(info, "classhub")
+	if v := d.JupyterHubVersion(netip.MustParseAddr("172.18.0.7")); v != "4.1.5" {
+		t.Errorf("JupyterHubVersion = %q, want the probed 4.1.5", v)
+	}
+	info.Config.Labels[engine.LabelJupyterHub] = "5.2.1"
+	d.noteVersion(info, "classhub")
+	if v := d.JupyterHubVersion(netip.MustParseAddr("172.18.0.7")); v != "5.2.1" {
+		t.Errorf("JupyterHubVersion = %q, want the label's 5.2.1", v)
 	}
 }
 

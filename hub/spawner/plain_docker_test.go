@@ -101,6 +101,11 @@ func TestPlainLabServer(t *testing.T) {
 	if err != nil || act.Before(before) {
 		t.Errorf("ServerActivity = %v, %v; want the server's own last activity", act, err)
 	}
+	// Asking is not activity: a culler that asks must not keep it alive.
+	time.Sleep(1100 * time.Millisecond)
+	if again, err := e.d.ServerActivity(e.ctx, user); err != nil || !again.Equal(act) {
+		t.Errorf("ServerActivity asked again = %v, %v; want %v, unchanged by asking", again, err, act)
+	}
 	logs, err := e.d.Logs(e.ctx, user, 0)
 	if err != nil || !strings.Contains(logs, "Jupyter Server") {
 		t.Fatalf("logs: %v %q", err, logs)

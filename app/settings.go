@@ -88,9 +88,7 @@ type Settings struct {
 	ghClient, ghSecret        *widget.Entry
 	ghUsers, ghOrgs, ghAdmins *widget.Entry
 	pull                      *widget.Select
-	// imageMode, beside the image, says how it runs a server
-	// (config.ImageMode).
-	imageMode *widget.Select
+	imageMode                 *widget.Select // beside the image: how it runs a server
 	oidc                      *oidcForm
 	result                    *widget.Label
 	save, restart             *widget.Button

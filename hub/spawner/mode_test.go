@@ -72,7 +72,7 @@ func TestProbedHubVersion(t *testing.T) {
 	d := New(nil, Options{Config: config.Default()})
 	d.modes["sha256:other\x00auto"] = imageMode{mode: ModeJupyterHub, version: "4.1.5"}
 	info := container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{Image: "sha256:other"},
-		Config: &container.Config{Labels: map[string]string{}},
+		Config:          &container.Config{Labels: map[string]string{}},
 		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{"classhub": {IPAddress: "172.18.0.7"}}}}
 	d.noteVersion(info, "classhub")
 	if v := d.JupyterHubVersion(netip.MustParseAddr("172.18.0.7")); v != "4.1.5" {

@@ -40,6 +40,35 @@ func TestPlainServersAreGuarded(t *testing.T) {
 	}
 }
 
+// A stopped plain server starts again with the token it holds, so its
+// container is kept (and what the student keeps outside work with it), as
+// a jupyterhub-singleuser server's is; a reset still replaces it.
+func TestPlainServerKeepsItsToken(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.sp.Mode, f.sp.KeepTokens = spawner.ModeServer, true
+	f.hub.Boot(ctx)
+	f.mustStart(t, "alice")
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	f.mustStart(t, "alice")
+	reqs := f.sp.Requests()
+	if len(reqs) != 2 || reqs[0].APIToken != reqs[1].APIToken {
+		t.Fatalf("the second start got another token: %d starts", len(reqs))
+	}
+	if err := f.hub.Stop(ctx, "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.hub.ResetUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.mustStart(t, "alice")
+	if reqs := f.sp.Requests(); reqs[2].APIToken == reqs[1].APIToken {
+		t.Error("after a reset the server kept its token")
+	}
+}
+
 // Before the culler stops a plain server as idle, it asks the server: a
 // kernel computing for an hour with nobody at the browser is not idle,
 // and what it reports is recorded. A time to come counts as now.

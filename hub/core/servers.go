@@ -36,6 +36,11 @@ type serverState struct {
 	cancel     context.CancelFunc
 	spawnEnded chan struct{}
 	issued     issuedToken
+	// secret is the server token of the last start. A plain Jupyter
+	// server's container holds only a token derived from it (see
+	// spawner.JupyterToken), so this is how a stopped one is known to
+	// hold a token the hub still has.
+	secret string
 	// cancelling is set while Stop waits for the spawn it cancelled.
 	cancelling bool
 	// cancelledDone is the done channel of the last start Stop cancelled,
@@ -300,7 +305,8 @@ func OAuthClientID(name string) string { return spawner.ClientID(name) }
 func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }
 
 // serverToken returns the API token for name's server. A container that
-// still holds a valid token keeps it, so restarting a stopped container
+// still holds a valid token (a plain server: one derived from the token
+// this hub issued it) keeps it, so restarting a stopped container
 // needs no recreate, unless an instructor reset the user since it was
 // issued (whoever had the account may have read it in the container);
 // otherwise a new token replaces the old ones, and the spawner recreates
@@ -313,10 +319,19 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 	}
 	var secret string
 	var id int64
-	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.APIToken != "" {
-		if tok, err := h.store.LookupToken(ctx, cur.APIToken); err == nil && tok.User == name && tok.Kind == "server" &&
+	if cur, err := h.spawner.Status(ctx, name); err == nil {
+		held := cur.APIToken
+		if cur.Mode == spawner.ModeServer {
+			h.mu.Lock()
+			last := h.state(name).secret
+			h.mu.Unlock()
+			if last != "" && spawner.JupyterToken(last) == cur.JupyterToken {
+				held = last
+			}
+		}
+		if tok, err := h.store.LookupToken(ctx, held); held != "" && err == nil && tok.User == name && tok.Kind == "server" &&
 			tok.Created.After(u.Reset) {
-			secret, id = cur.APIToken, tok.ID
+			secret, id = held, tok.ID
 		}
 	}
 	if secret == "" {
@@ -347,6 +362,9 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 	if err != nil {
 		return "", 0, fmt.Errorf("start %s: register the server's OAuth client: %w", name, err)
 	}
+	h.mu.Lock()
+	h.state(name).secret = secret
+	h.mu.Unlock()
 	return secret, id, nil
 }
 

@@ -199,7 +199,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// consent page.
 	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    cfg.JoinCode,
-		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource,
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource, ClassURL: h.ClassURL,
 		Providers: providers, PasswordsOff: !cfg.LocalLogins})
 	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams,
 		ServerVersion: h.serverVersion})

@@ -20,7 +20,7 @@ type DashboardActions struct {
 	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
-	CopyClassLink, Settings, Retry, Logs                  func()
+	CopyClassLink, ClassPage, Settings, Retry, Logs       func()
 }
 
 // logTail is how many lines of a server's log the dashboard shows.
@@ -41,6 +41,7 @@ type Dashboard struct {
 	hubLine   *widget.Label
 	classLink *widget.Hyperlink
 	copyLink  *widget.Button
+	classPage *widget.Button
 	qr        *canvas.Image
 	qrURL     string
 	addrs     *widget.Label
@@ -104,6 +105,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.hubLine = widget.NewLabel("")
 	d.classLink = widget.NewHyperlink("", nil)
 	d.copyLink = widget.NewButtonWithIcon(LabelCopyLink, theme.ContentCopyIcon(), act.CopyClassLink)
+	d.classPage = widget.NewButtonWithIcon(LabelClassPage, theme.ComputerIcon(), act.ClassPage)
 	d.qr = newQRCanvas()
 	d.addrs = widget.NewLabel("")
 	d.https = widget.NewLabel("")
@@ -121,7 +123,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	}
 	facts := container.New(layout.NewFormLayout(),
 		key("Hub"), d.hubLine,
-		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink), d.classLink),
+		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink, d.classPage), d.classLink),
 		key("Listening on"), d.addrs,
 		key("HTTPS"), d.https,
 		key("Containers"), d.bridge,
@@ -344,6 +346,7 @@ func (d *Dashboard) Update(s *State) {
 		d.classLink.SetURL(u)
 	}
 	enable(d.copyLink, link != "")
+	enable(d.classPage, link != "" && d.act.ClassPage != nil)
 	if link != d.qrURL {
 		d.qrURL = link
 		setQR(d.qr, link)

@@ -484,6 +484,22 @@ func TestCopyClassLink(t *testing.T) {
 	}
 }
 
+func TestShowClassPageOpensItLoggedIn(t *testing.T) {
+	for _, where := range []string{"tray", "dashboard"} {
+		h := newHarness(t, newFakeHub("teacher"))
+		if where == "tray" {
+			tapItem(t, h.u.trayMenu(), LabelClassPage)
+		} else {
+			h.u.showDashboard()
+			test.Tap(button(t, h.u.win.Content(), LabelClassPage))
+		}
+		h.f.wantCall(t, h.q, `login link teacher next="/hub/class"`)
+		if url := <-h.opened; !strings.Contains(url, "/hub/login-link/") {
+			t.Errorf("%s: opened %s, want a login link", where, url)
+		}
+	}
+}
+
 func TestClosingTheDashboardStopsTheStatsTicker(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	u := h.u

@@ -61,7 +61,7 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 	// The hub opens behind the tray; the menu says so when it runs.
 	layout := menu.awaitLabel(t, app, "My server: stopped", 3*time.Minute)
 	wants := []string{"Open my notebook", "Start my server", "Stop my server (off)", "Delete my container…",
-		"Class", "  " + c.base + "/ (off)", "  Copy class link", "  Start all", "  Stop all", "Dashboard…", "Settings…", "Quit"}
+		"Class", "  " + c.base + "/ (off)", "  Copy class link", "  Show class page", "  Start all", "  Stop all", "Dashboard…", "Settings…", "Quit"}
 	// The app rebuilds the menu item by item; a host reading it halfway
 	// sees part of it, so read until the whole menu is there (or time out
 	// and say what is missing).

@@ -394,8 +394,17 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, status int, msg stri
 
 // internal logs err and answers 500 with a sentence.
 func (wb *Web) internal(w http.ResponseWriter, r *http.Request, err error) {
-	wb.log.Printf("web: %s %s: %v", r.Method, r.URL.Path, err)
+	wb.log.Printf("web: %s %s: %v", r.Method, logPath(r), err)
 	wb.fail(w, r, http.StatusInternalServerError, sentence(err.Error()))
+}
+
+// logPath is r's path as the log may show it: a login link's secret,
+// which logs someone in, is left out.
+func logPath(r *http.Request) string {
+	if s := r.PathValue("secret"); s != "" {
+		return strings.Replace(r.URL.Path, s, "…", 1)
+	}
+	return r.URL.Path
 }
 
 // session returns the logged-in caller, if any.

@@ -21,9 +21,19 @@ type DashboardActions struct {
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
 	CopyClassLink, ClassPage, Settings, Retry, Logs       func()
+	// HubLog shows the hub's own log; SaveLogs saves what the log pane
+	// shows, whole, to a file.
+	HubLog, SaveLogs func()
 }
 
-// logTail is how many lines of a server's log the dashboard shows.
+// Labels of the log pane.
+const (
+	LabelHubLogTitle = "The hub's log (click a user above for their server's)"
+	LabelHubLog      = "Hub log"
+	LabelSaveLogs    = "Save a copy…"
+)
+
+// logTail is how many lines of a log the dashboard shows.
 const logTail = 200
 
 // Dashboard is the instructor's window: the hub's addresses and class
@@ -61,6 +71,8 @@ type Dashboard struct {
 	logs      *widget.Label
 	logScroll *container.Scroll
 	logsBtn   *widget.Button
+	hubLogBtn *widget.Button
+	saveLogs  *widget.Button
 	notice    *widget.Label
 
 	content fyne.CanvasObject
@@ -144,12 +156,14 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 
 	d.table = d.newTable()
 
-	d.logsTitle = widget.NewLabelWithStyle("Logs: click a user above", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.logsTitle = widget.NewLabelWithStyle(LabelHubLogTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.logsBtn = widget.NewButtonWithIcon("Refresh logs", theme.ViewRefreshIcon(), act.Logs)
+	d.hubLogBtn = widget.NewButtonWithIcon(LabelHubLog, theme.ListIcon(), act.HubLog)
+	d.saveLogs = widget.NewButtonWithIcon(LabelSaveLogs, theme.DocumentSaveIcon(), act.SaveLogs)
 	d.logs = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	d.logs.Selectable = true
 	d.logScroll = container.NewScroll(d.logs)
-	logs := container.NewBorder(container.NewHBox(d.logsTitle, layout.NewSpacer(), d.logsBtn), nil, nil, nil, d.logScroll)
+	logs := container.NewBorder(container.NewHBox(d.logsTitle, layout.NewSpacer(), d.hubLogBtn, d.saveLogs, d.logsBtn), nil, nil, nil, d.logScroll)
 
 	d.notice = widget.NewLabel("")
 	d.notice.Wrapping = fyne.TextWrapWord
@@ -388,12 +402,17 @@ func (d *Dashboard) Update(s *State) {
 	d.table.Refresh()
 
 	if s.Selected == "" {
-		d.logsTitle.SetText("Logs: click a user above")
-		enable(d.logsBtn, false)
+		// The hub's log is a file: there is something to read even
+		// when the hub did not open, when it is needed most.
+		d.logsTitle.SetText(LabelHubLogTitle)
+		enable(d.logsBtn, true)
+		enable(d.hubLogBtn, false)
 	} else {
 		d.logsTitle.SetText("Logs of " + s.Selected + "'s server")
 		enable(d.logsBtn, running)
+		enable(d.hubLogBtn, d.act.HubLog != nil)
 	}
+	enable(d.saveLogs, d.act.SaveLogs != nil && (s.Selected == "" || running))
 	if d.logs.Text != s.Logs {
 		d.logs.SetText(s.Logs)
 		// The newest lines matter most. The scroll sizes its content on

@@ -405,6 +405,17 @@ type harness struct {
 	openErr []error
 	report  doctor.Report
 	mu      sync.Mutex
+	// hubLogs are the tails the UI asked of the hub's log.
+	hubLogs []int
+}
+
+// fakeHubLog is the hub's log as the harness's hubLog reads it: its last
+// tail lines, or the whole log for 0.
+func fakeHubLog(tail int) string {
+	if tail == 0 {
+		return "the hub's whole log\n"
+	}
+	return fmt.Sprintf("the hub's last %d lines\n", tail)
 }
 
 // newHarness starts the UI over a fake hub and waits until it runs, or
@@ -443,6 +454,12 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 		now:       func() time.Time { return testNow },
 		spawnWait: time.Minute,
 		quit:      func() { h.quits <- struct{}{} },
+		hubLog: func(tail int) (string, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.hubLogs = append(h.hubLogs, tail)
+			return fakeHubLog(tail), nil
+		},
 	})
 	t.Cleanup(func() {
 		h.u.shutdown()

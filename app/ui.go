@@ -37,6 +37,9 @@ type deps struct {
 	// trayHost reports whether a tray shows the app's icon; nil means
 	// yes.
 	trayHost func() bool
+	// hubLog reads the last lines of the hub's log from the data dir
+	// (all of it for 0), whether the hub opened or not: hub.ReadLog.
+	hubLog func(tail int) (string, error)
 }
 
 // ui is the app: one State, the views rendering it, and the hub they
@@ -96,6 +99,8 @@ func newUI(a fyne.App, d deps) *ui {
 		Settings:      u.showSettings,
 		Retry:         u.retry,
 		Logs:          u.fetchLogs,
+		HubLog:        func() { u.selectUser("") },
+		SaveLogs:      u.saveLogsDialog,
 	}, d.now)
 	u.win = a.NewWindow("classhub")
 	u.win.SetContent(u.dash.Content())

@@ -145,6 +145,31 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 		}
 	})
 
+	t.Run("Show class page opens the class page logged in", func(t *testing.T) {
+		menu.click(t, menu.layout(t), "Show class page")
+		var link string
+		for end := time.Now().Add(time.Minute); link == "" && time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+			if u := record.urls(); len(u) > 1 {
+				link = u[1]
+			}
+			app.checkAlive(t)
+		}
+		if !strings.HasSuffix(link, "?next=%2Fhub%2Fclass") {
+			t.Fatalf("the browser was given %q, want a login link to the class page", link)
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 60 * time.Second}
+		resp, err := browser.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/hub/class" || !bytes.Contains(body, []byte(`id="class-link">`+c.base+`/<`)) {
+			t.Errorf("the link ended at %s with %s:\n%.600s", resp.Request.URL, resp.Status, body)
+		}
+	})
+
 	// Quitting from the desktop session (SIGTERM) leaves servers running:
 	// the next start adopts them.
 	app.stop(t)

@@ -23,9 +23,12 @@ type File struct {
 	max  int64
 	keep int
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu sync.Mutex
+	// f is nil after Close, and after a rotation that could not open
+	// the new file, which the next write tries again.
+	f      *os.File
+	size   int64
+	closed bool
 }
 
 // Open opens the log at path for appending, readable by its owner
@@ -59,8 +62,13 @@ func (l *File) open() error {
 func (l *File) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
+	if l.closed {
 		return 0, fs.ErrClosed
+	}
+	if l.f == nil {
+		if err := l.open(); err != nil {
+			return 0, err
+		}
 	}
 	if l.size > 0 && l.size+int64(len(p)) > l.max {
 		// A rotation that fails leaves the log growing, which beats
@@ -97,6 +105,7 @@ func (l *File) rotate() error {
 func (l *File) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.closed = true
 	if l.f == nil {
 		return nil
 	}

@@ -115,3 +115,38 @@ func TestReadTailsAcrossGenerations(t *testing.T) {
 		}
 	}
 }
+
+func TestAFailedRotationLosesNoLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "classhub.log")
+	l, err := Open(path, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Write([]byte("first line\n"))
+	// Something in the way of the older generation: the log grows past
+	// its cap rather than lose what comes next.
+	if err := os.MkdirAll(filepath.Join(Generation(path, 1), "in the way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Write([]byte("second line\n")); err != nil {
+		t.Fatalf("a write when the rotation failed: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "first line\nsecond line\n" {
+		t.Errorf("the log holds %q", b)
+	}
+
+	// A rotation that could not open the new file leaves none open; the
+	// next write opens it.
+	l.mu.Lock()
+	l.f.Close()
+	l.f = nil
+	l.mu.Unlock()
+	if _, err := l.Write([]byte("third line\n")); err != nil {
+		t.Fatalf("the write after a failed open: %v", err)
+	}
+	if b, _ := os.ReadFile(path); !strings.HasSuffix(string(b), "third line\n") {
+		t.Errorf("the log holds %q", b)
+	}
+}

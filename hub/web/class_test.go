@@ -77,10 +77,18 @@ func TestClassPageWithoutSignUpOrHTTPS(t *testing.T) {
 	if got := decodePageQR(t, p.Body); got != "http://hub.test/" {
 		t.Errorf("the QR code reads %q", got)
 	}
-	// A hub with external logins only has no join code to show.
-	e.web.noPasswords = true
-	e.web.joinCode = ""
-	wantNoBody(t, root.get("/hub/class"), `id="class-join"`)
+	// A hub with external logins only has no join code to show, even
+	// with one in its settings.
+	off := New(Options{Hub: e.hub, Auth: e.web.auth, JoinCode: "K7MQ-X3PH-W9RT", PasswordsOff: true})
+	req := httptest.NewRequest("GET", "http://hub.test/hub/class", nil)
+	for _, ck := range root.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	off.Handler().ServeHTTP(rec, req)
+	p = page{Response: rec.Result(), Body: rec.Body.String()}
+	wantStatus(t, p, http.StatusOK)
+	wantNoBody(t, p, `id="class-join"`, "K7MQ-X3PH-W9RT")
 }
 
 func TestClassPageIsForInstructors(t *testing.T) {

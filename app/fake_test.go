@@ -405,8 +405,6 @@ type harness struct {
 	openErr []error
 	report  doctor.Report
 	mu      sync.Mutex
-	// hubLogs are the tails the UI asked of the hub's log.
-	hubLogs []int
 }
 
 // fakeHubLog is the hub's log as the harness's hubLog reads it: its last
@@ -454,12 +452,7 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 		now:       func() time.Time { return testNow },
 		spawnWait: time.Minute,
 		quit:      func() { h.quits <- struct{}{} },
-		hubLog: func(tail int) (string, error) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.hubLogs = append(h.hubLogs, tail)
-			return fakeHubLog(tail), nil
-		},
+		hubLog:    func(tail int) (string, error) { return fakeHubLog(tail), nil },
 	})
 	t.Cleanup(func() {
 		h.u.shutdown()

@@ -107,6 +107,29 @@ func (u *ui) copyClassLink() {
 	u.notice("Copied the class link " + u.st.ClassURL)
 }
 
+// classPagePath is the hub's page for the projector.
+const classPagePath = "/hub/class"
+
+// showClassPage opens the class page for the projector (the class link,
+// its QR code, the join code, who has joined) in the browser, logged in
+// as the owner through a single-use login link.
+func (u *ui) showClassPage() {
+	if u.conn == nil {
+		return
+	}
+	owner := u.st.Owner
+	u.background("Could not show the class page", func(ctx context.Context, c Conn) error {
+		link, err := c.LoginLink(ctx, owner, classPagePath)
+		if err != nil {
+			return err
+		}
+		if err := u.d.openURL(link); err != nil {
+			return fmt.Errorf("open the browser: %w (the link is %s; it works once, for a minute)", err, link)
+		}
+		return nil
+	})
+}
+
 // openNotebook starts the owner's server if needed, waits for it by
 // following events, and opens the browser already logged in through a
 // single-use login link.

@@ -51,6 +51,7 @@ func Run(opts Options) error {
 		spawnWait:   15 * time.Minute,
 		quit:        a.Quit,
 		trayHost:    hasTrayHost,
+		hubLog:      func(tail int) (string, error) { return hub.ReadLog(opts.DataDir, tail) },
 	})
 	u.start()
 	a.Run()

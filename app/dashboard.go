@@ -20,10 +20,20 @@ type DashboardActions struct {
 	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
-	CopyClassLink, Settings, Retry, Logs                  func()
+	CopyClassLink, ClassPage, Settings, Retry, Logs       func()
+	// HubLog shows the hub's own log; SaveLogs saves what the log pane
+	// shows, whole, to a file.
+	HubLog, SaveLogs func()
 }
 
-// logTail is how many lines of a server's log the dashboard shows.
+// Labels of the log pane.
+const (
+	LabelHubLogTitle = "The hub's log (click a user above for their server's)"
+	LabelHubLog      = "Hub log"
+	LabelSaveLogs    = "Save a copy…"
+)
+
+// logTail is how many lines of a log the dashboard shows.
 const logTail = 200
 
 // Dashboard is the instructor's window: the hub's addresses and class
@@ -41,6 +51,7 @@ type Dashboard struct {
 	hubLine   *widget.Label
 	classLink *widget.Hyperlink
 	copyLink  *widget.Button
+	classPage *widget.Button
 	qr        *canvas.Image
 	qrURL     string
 	addrs     *widget.Label
@@ -60,6 +71,8 @@ type Dashboard struct {
 	logs      *widget.Label
 	logScroll *container.Scroll
 	logsBtn   *widget.Button
+	hubLogBtn *widget.Button
+	saveLogs  *widget.Button
 	notice    *widget.Label
 
 	content fyne.CanvasObject
@@ -104,6 +117,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.hubLine = widget.NewLabel("")
 	d.classLink = widget.NewHyperlink("", nil)
 	d.copyLink = widget.NewButtonWithIcon(LabelCopyLink, theme.ContentCopyIcon(), act.CopyClassLink)
+	d.classPage = widget.NewButtonWithIcon(LabelClassPage, theme.ComputerIcon(), act.ClassPage)
 	d.qr = newQRCanvas()
 	d.addrs = widget.NewLabel("")
 	d.https = widget.NewLabel("")
@@ -121,7 +135,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	}
 	facts := container.New(layout.NewFormLayout(),
 		key("Hub"), d.hubLine,
-		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink), d.classLink),
+		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink, d.classPage), d.classLink),
 		key("Listening on"), d.addrs,
 		key("HTTPS"), d.https,
 		key("Containers"), d.bridge,
@@ -142,12 +156,14 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 
 	d.table = d.newTable()
 
-	d.logsTitle = widget.NewLabelWithStyle("Logs: click a user above", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.logsTitle = widget.NewLabelWithStyle(LabelHubLogTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.logsBtn = widget.NewButtonWithIcon("Refresh logs", theme.ViewRefreshIcon(), act.Logs)
+	d.hubLogBtn = widget.NewButtonWithIcon(LabelHubLog, theme.ListIcon(), act.HubLog)
+	d.saveLogs = widget.NewButtonWithIcon(LabelSaveLogs, theme.DocumentSaveIcon(), act.SaveLogs)
 	d.logs = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	d.logs.Selectable = true
 	d.logScroll = container.NewScroll(d.logs)
-	logs := container.NewBorder(container.NewHBox(d.logsTitle, layout.NewSpacer(), d.logsBtn), nil, nil, nil, d.logScroll)
+	logs := container.NewBorder(container.NewHBox(d.logsTitle, layout.NewSpacer(), d.hubLogBtn, d.saveLogs, d.logsBtn), nil, nil, nil, d.logScroll)
 
 	d.notice = widget.NewLabel("")
 	d.notice.Wrapping = fyne.TextWrapWord
@@ -344,6 +360,7 @@ func (d *Dashboard) Update(s *State) {
 		d.classLink.SetURL(u)
 	}
 	enable(d.copyLink, link != "")
+	enable(d.classPage, link != "" && d.act.ClassPage != nil)
 	if link != d.qrURL {
 		d.qrURL = link
 		setQR(d.qr, link)
@@ -385,12 +402,17 @@ func (d *Dashboard) Update(s *State) {
 	d.table.Refresh()
 
 	if s.Selected == "" {
-		d.logsTitle.SetText("Logs: click a user above")
-		enable(d.logsBtn, false)
+		// The hub's log is a file: there is something to read even
+		// when the hub did not open, when it is needed most.
+		d.logsTitle.SetText(LabelHubLogTitle)
+		enable(d.logsBtn, true)
+		enable(d.hubLogBtn, false)
 	} else {
 		d.logsTitle.SetText("Logs of " + s.Selected + "'s server")
 		enable(d.logsBtn, running)
+		enable(d.hubLogBtn, d.act.HubLog != nil)
 	}
+	enable(d.saveLogs, d.act.SaveLogs != nil && (s.Selected == "" || running))
 	if d.logs.Text != s.Logs {
 		d.logs.SetText(s.Logs)
 		// The newest lines matter most. The scroll sizes its content on

@@ -407,6 +407,15 @@ type harness struct {
 	mu      sync.Mutex
 }
 
+// fakeHubLog is the hub's log as the harness's hubLog reads it: its last
+// tail lines, or the whole log for 0.
+func fakeHubLog(tail int) string {
+	if tail == 0 {
+		return "the hub's whole log\n"
+	}
+	return fmt.Sprintf("the hub's last %d lines\n", tail)
+}
+
 // newHarness starts the UI over a fake hub and waits until it runs, or
 // until the first opens failed with openErrs.
 func newHarness(t *testing.T, f *fakeHub, openErrs ...error) *harness {
@@ -443,6 +452,7 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 		now:       func() time.Time { return testNow },
 		spawnWait: time.Minute,
 		quit:      func() { h.quits <- struct{}{} },
+		hubLog:    func(tail int) (string, error) { return fakeHubLog(tail), nil },
 	})
 	t.Cleanup(func() {
 		h.u.shutdown()

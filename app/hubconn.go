@@ -65,6 +65,7 @@ func (u *ui) openHub() {
 			if u.visible {
 				u.startStats()
 			}
+			u.fetchHubLog()
 		})
 		go u.follow(gen, sub)
 		rep := u.d.doctor(u.ctx, cfg)
@@ -84,6 +85,8 @@ func (u *ui) openFailed(gen int, err error, rep *hub.DoctorReport) {
 	u.st.Hub, u.st.Problem = HubError, err.Error()
 	u.st.Doctor = rep
 	u.render()
+	// The hub's log says why it did not open.
+	u.fetchHubLog()
 }
 
 func (u *ui) serveFailed(gen int, err error) {

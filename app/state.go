@@ -124,7 +124,8 @@ type State struct {
 	Notice       string
 	NoticeFailed bool
 
-	// Selected is the user whose logs the dashboard shows.
+	// Selected is the user whose logs the dashboard shows; "" shows the
+	// hub's own log.
 	Selected string
 	Logs     string
 

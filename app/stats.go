@@ -96,10 +96,15 @@ func (u *ui) selectUser(user string) {
 	u.fetchLogs()
 }
 
-// fetchLogs shows the end of the selected user's server log.
+// fetchLogs shows the end of the selected user's server log, or of the
+// hub's own log when nobody is selected.
 func (u *ui) fetchLogs() {
 	user := u.st.Selected
-	if u.conn == nil || user == "" {
+	if user == "" {
+		u.fetchHubLog()
+		return
+	}
+	if u.conn == nil {
 		return
 	}
 	c := u.conn
@@ -114,6 +119,25 @@ func (u *ui) fetchLogs() {
 		}
 		u.d.do(func() {
 			if u.st.Selected == user {
+				u.st.Logs = out
+				u.render()
+			}
+		})
+	}()
+}
+
+// fetchHubLog shows the end of the hub's log, read from the data dir.
+func (u *ui) fetchHubLog() {
+	if u.d.hubLog == nil {
+		return
+	}
+	go func() {
+		out, err := u.d.hubLog(logTail)
+		if err != nil {
+			out = err.Error()
+		}
+		u.d.do(func() {
+			if u.st.Selected == "" {
 				u.st.Logs = out
 				u.render()
 			}

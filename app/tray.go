@@ -13,7 +13,7 @@ import (
 // disabled.
 type TrayActions struct {
 	OpenNotebook, StartMine, StopMine, DeleteMine func()
-	CopyClassLink, StartAll, StopAll              func()
+	CopyClassLink, ClassPage, StartAll, StopAll   func()
 	Dashboard, Settings, Retry, Quit              func()
 }
 
@@ -28,6 +28,7 @@ const (
 	LabelDeleteMine      = "Delete my container…"
 	LabelClass           = "Class"
 	LabelCopyLink        = "Copy class link"
+	LabelClassPage       = "Show class page"
 	LabelStartAll        = "Start all"
 	LabelStopAll         = "Stop all"
 	LabelDashboard       = "Dashboard…"
@@ -71,6 +72,7 @@ func TrayMenu(s *State, a TrayActions) *fyne.Menu {
 	class := fyne.NewMenu(LabelClass,
 		item(classURL, false, nil),
 		item(LabelCopyLink, running && s.ClassURL != "", a.CopyClassLink),
+		item(LabelClassPage, running && s.ClassURL != "", a.ClassPage),
 		fyne.NewMenuItemSeparator(),
 		item(LabelStartAll, running, a.StartAll),
 		item(LabelStopAll, running, a.StopAll),

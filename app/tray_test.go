@@ -12,9 +12,9 @@ import (
 func TestTrayMenuForEachState(t *testing.T) {
 	classMenu := func(running bool) []string {
 		if !running {
-			return []string{"Class", "  No class link yet (off)", "  Copy class link (off)", "  ---", "  Start all (off)", "  Stop all (off)"}
+			return []string{"Class", "  No class link yet (off)", "  Copy class link (off)", "  Show class page (off)", "  ---", "  Start all (off)", "  Stop all (off)"}
 		}
-		return []string{"Class", "  http://192.0.2.10:8000/ (off)", "  Copy class link", "  ---", "  Start all", "  Stop all"}
+		return []string{"Class", "  http://192.0.2.10:8000/ (off)", "  Copy class link", "  Show class page", "  ---", "  Start all", "  Stop all"}
 	}
 	tail := []string{"Dashboard…", "Settings…", "---", "Quit"}
 	menu := func(head []string, running bool, extra ...string) []string {
@@ -76,7 +76,7 @@ func allActions(log *[]string) TrayActions {
 	}
 	return TrayActions{
 		OpenNotebook: rec("open"), StartMine: rec("start"), StopMine: rec("stop"), DeleteMine: rec("delete"),
-		CopyClassLink: rec("copy"), StartAll: rec("start all"), StopAll: rec("stop all"),
+		CopyClassLink: rec("copy"), ClassPage: rec("class page"), StartAll: rec("start all"), StopAll: rec("stop all"),
 		Dashboard: rec("dashboard"), Settings: rec("settings"), Retry: rec("retry"), Quit: rec("quit"),
 	}
 }
@@ -93,6 +93,7 @@ func TestTrayItemsRunTheirActions(t *testing.T) {
 		{LabelCancelStartMine, "stop", ServerStarting, HubRunning},
 		{LabelDeleteMine, "delete", ServerReady, HubRunning},
 		{LabelCopyLink, "copy", ServerReady, HubRunning},
+		{LabelClassPage, "class page", ServerReady, HubRunning},
 		{LabelStartAll, "start all", ServerReady, HubRunning},
 		{LabelStopAll, "stop all", ServerReady, HubRunning},
 		{LabelDashboard, "dashboard", ServerReady, HubRunning},

@@ -37,6 +37,9 @@ type deps struct {
 	// trayHost reports whether a tray shows the app's icon; nil means
 	// yes.
 	trayHost func() bool
+	// hubLog reads the last lines of the hub's log from the data dir
+	// (all of it for 0), whether the hub opened or not: hub.ReadLog.
+	hubLog func(tail int) (string, error)
 }
 
 // ui is the app: one State, the views rendering it, and the hub they
@@ -92,9 +95,12 @@ func newUI(a fyne.App, d deps) *ui {
 		ImportRoster:  u.importRosterDialog,
 		SetupCodes:    u.confirmSetupCodes,
 		CopyClassLink: u.copyClassLink,
+		ClassPage:     u.showClassPage,
 		Settings:      u.showSettings,
 		Retry:         u.retry,
 		Logs:          u.fetchLogs,
+		HubLog:        func() { u.selectUser("") },
+		SaveLogs:      u.saveLogsDialog,
 	}, d.now)
 	u.win = a.NewWindow("classhub")
 	u.win.SetContent(u.dash.Content())
@@ -132,6 +138,7 @@ func (u *ui) trayMenu() *fyne.Menu {
 		StopMine:      func() { u.stopServer(u.st.Owner) },
 		DeleteMine:    func() { u.confirmDelete(u.st.Owner) },
 		CopyClassLink: u.copyClassLink,
+		ClassPage:     u.showClassPage,
 		StartAll:      u.startAll,
 		StopAll:       u.stopAll,
 		Dashboard:     u.showDashboard,

@@ -484,6 +484,22 @@ func TestCopyClassLink(t *testing.T) {
 	}
 }
 
+func TestShowClassPageOpensItLoggedIn(t *testing.T) {
+	for _, where := range []string{"tray", "dashboard"} {
+		h := newHarness(t, newFakeHub("teacher"))
+		if where == "tray" {
+			tapItem(t, h.u.trayMenu(), LabelClassPage)
+		} else {
+			h.u.showDashboard()
+			test.Tap(button(t, h.u.win.Content(), LabelClassPage))
+		}
+		h.f.wantCall(t, h.q, `login link teacher next="/hub/class"`)
+		if url := <-h.opened; !strings.Contains(url, "/hub/login-link/") {
+			t.Errorf("%s: opened %s, want a login link", where, url)
+		}
+	}
+}
+
 func TestClosingTheDashboardStopsTheStatsTicker(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	u := h.u
@@ -600,4 +616,55 @@ func TestImportRosterDialogOpensAFileChooser(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	test.Tap(button(t, h.u.win.Content(), "Import roster…"))
 	topDialog(t, h.u.win)
+}
+
+func TestDashboardShowsAndSavesTheHubLog(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	q.until(t, "the hub's log", func() bool { return u.st.Logs == fakeHubLog(logTail) })
+	u.showDashboard()
+	d := u.win.Content()
+	if !containsText(d, LabelHubLogTitle) || !containsText(d, fakeHubLog(logTail)) {
+		t.Errorf("the dashboard shows %q, want the hub's log", texts(d))
+	}
+	// A user's server log takes its place; Hub log brings it back.
+	f.logs["teacher"] = "[I 10:00:00 ServerApp] Jupyter Server 1.23 is running\n"
+	u.selectUser("teacher")
+	q.until(t, "teacher's server log", func() bool { return u.st.Logs == f.logs["teacher"] })
+	test.Tap(button(t, d, LabelHubLog))
+	q.until(t, "the hub's log again", func() bool { return u.st.Selected == "" && u.st.Logs == fakeHubLog(logTail) })
+
+	// Saving writes the whole log, every generation, not the pane's tail.
+	path := filepath.Join(t.TempDir(), "classhub.log")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.saveLogs(w, nil, "")
+	q.until(t, "the notice", func() bool { return strings.Contains(u.st.Notice, "Saved the log to "+path) })
+	if b, err := os.ReadFile(path); err != nil || string(b) != fakeHubLog(0) {
+		t.Errorf("saved %q, %v; want the whole log", b, err)
+	}
+	path = filepath.Join(t.TempDir(), "classhub-teacher.log")
+	w, _ = storage.Writer(storage.NewFileURI(path))
+	u.saveLogs(w, nil, "teacher")
+	q.until(t, "the notice", func() bool { return strings.Contains(u.st.Notice, "Saved the log to "+path) })
+	if b, err := os.ReadFile(path); err != nil || string(b) != f.logs["teacher"] {
+		t.Errorf("saved %q, %v; want teacher's server log", b, err)
+	}
+	test.Tap(button(t, d, LabelSaveLogs))
+	if top := topDialog(t, u.win); top == nil {
+		t.Error("Save a copy… opened no file chooser")
+	}
+}
+
+func TestHubLogSaysWhyTheHubDidNotOpen(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"), errors.New("cannot reach Docker"))
+	h.q.until(t, "the hub's log beside the error", func() bool {
+		return h.u.st.Hub == HubError && h.u.st.Logs == fakeHubLog(logTail)
+	})
+	h.u.showDashboard()
+	if b := button(t, h.u.win.Content(), "Refresh logs"); b.Disabled() {
+		t.Error("the hub's log cannot be refreshed while the hub is down")
+	}
 }

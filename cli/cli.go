@@ -130,7 +130,11 @@ func help(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-22s %s\n", commands[n].usage, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --data-dir DIR (default ~/.local/share/classhub).")
+	def, err := config.DefaultDataDir()
+	if err != nil {
+		def = "none: " + err.Error()
+	}
+	fmt.Fprintf(w, "\nEvery command takes --data-dir DIR (default %s).\n", def)
 }
 
 func init() {

@@ -211,3 +211,32 @@ func TestUsersPasswdAndReset(t *testing.T) {
 		t.Errorf("reset nobody: %d %q", code, errs)
 	}
 }
+
+func TestLogsPrintsTheHubsLogWithoutAHub(t *testing.T) {
+	dir := t.TempDir()
+	if _, errs, code := run(t, dir, "logs"); code != 1 || !strings.Contains(errs, "no hub log in "+dir+" yet") {
+		t.Errorf("logs before any hub ran: %d %q", code, errs)
+	}
+	log := "time=1 level=INFO msg=one\ntime=2 level=INFO msg=two\ntime=3 level=WARN msg=three\n"
+	if err := os.WriteFile(filepath.Join(dir, hub.LogFile+".1"), []byte("time=0 level=INFO msg=zero\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, hub.LogFile), []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := run(t, dir, "logs"); code != 0 || out != "time=0 level=INFO msg=zero\n"+log {
+		t.Errorf("logs: %d %q %q, want every generation, oldest first", code, out, errs)
+	}
+	if out, errs, code := run(t, dir, "logs", "--tail", "2"); code != 0 || out != "time=2 level=INFO msg=two\ntime=3 level=WARN msg=three\n" {
+		t.Errorf("logs --tail 2: %d %q %q", code, out, errs)
+	}
+	if _, errs, code := run(t, dir, "logs", "--tail", "-1"); code != 2 || !strings.Contains(errs, "--tail") {
+		t.Errorf("logs --tail -1: %d %q", code, errs)
+	}
+	if _, errs, code := run(t, dir, "logs", "nobody"); code != 1 || !strings.Contains(errs, "no user nobody") {
+		t.Errorf("logs of a user who does not exist: %d %q", code, errs)
+	}
+	if _, errs, code := run(t, dir, "logs", "alice", "bob"); code != 2 || !strings.Contains(errs, "name one user") {
+		t.Errorf("logs of two users: %d %q", code, errs)
+	}
+}

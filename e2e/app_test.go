@@ -61,7 +61,7 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 	// The hub opens behind the tray; the menu says so when it runs.
 	layout := menu.awaitLabel(t, app, "My server: stopped", 3*time.Minute)
 	wants := []string{"Open my notebook", "Start my server", "Stop my server (off)", "Delete my container…",
-		"Class", "  " + c.base + "/ (off)", "  Copy class link", "  Start all", "  Stop all", "Dashboard…", "Settings…", "Quit"}
+		"Class", "  " + c.base + "/ (off)", "  Copy class link", "  Show class page", "  Start all", "  Stop all", "Dashboard…", "Settings…", "Quit"}
 	// The app rebuilds the menu item by item; a host reading it halfway
 	// sees part of it, so read until the whole menu is there (or time out
 	// and say what is missing).
@@ -142,6 +142,31 @@ func TestTrayOpensMyNotebook(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode == 200 && strings.HasPrefix(resp.Request.URL.Path, "/user/"+owner+"/") {
 			t.Errorf("the login link worked a second time")
+		}
+	})
+
+	t.Run("Show class page opens the class page logged in", func(t *testing.T) {
+		menu.click(t, menu.layout(t), "Show class page")
+		var link string
+		for end := time.Now().Add(time.Minute); link == "" && time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+			if u := record.urls(); len(u) > 1 {
+				link = u[1]
+			}
+			app.checkAlive(t)
+		}
+		if !strings.HasSuffix(link, "?next=%2Fhub%2Fclass") {
+			t.Fatalf("the browser was given %q, want a login link to the class page", link)
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 60 * time.Second}
+		resp, err := browser.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/hub/class" || !bytes.Contains(body, []byte(`id="class-link">`+c.base+`/<`)) {
+			t.Errorf("the link ended at %s with %s:\n%.600s", resp.Request.URL, resp.Status, body)
 		}
 	})
 

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -36,6 +37,7 @@ import (
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/gate"
 	"github.com/classhub/classhub/hub/limit"
+	"github.com/classhub/classhub/hub/logfile"
 	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
@@ -52,7 +54,8 @@ type Options struct {
 	Config  config.Config
 	// Version is classhub's version, recorded on Docker objects.
 	Version string
-	// Log receives the hub's log; nil means stderr.
+	// Log's writer receives the hub's log records, as the data dir's
+	// LogFile does (log.go); nil means stderr.
 	Log *log.Logger
 }
 
@@ -74,6 +77,15 @@ type Hub struct {
 	public   net.Listener
 	internal net.Listener
 	origins  *origins // nil with subdomain_host
+
+	// slog is the hub's log, which log bridges to; logFile is the data
+	// dir's LogFile; events feeds logEvents, and Close ends it and waits
+	// for it before closing the file.
+	slog       *slog.Logger
+	logFile    *logfile.File
+	events     *events.Subscription
+	eventsDone chan struct{}
+
 	// tls is the public listeners' TLS, nil for plain HTTP; ca is the
 	// local authority with tls = "auto"; fingerprint is what people check.
 	tls         *tls.Config
@@ -100,23 +112,29 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	logger := opts.Log
-	if logger == nil {
-		logger = log.New(os.Stderr, "classhub: ", log.LstdFlags)
-	}
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	st, err := store.Open(filepath.Join(opts.DataDir, StateFile))
+	out := io.Writer(os.Stderr)
+	if opts.Log != nil {
+		out = opts.Log.Writer()
+	}
+	logFile, slogger, logger, err := openLog(opts.DataDir, out)
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{store: st, cfg: cfg, log: logger, publicConns: publicLimits.addresses()}
+	h := &Hub{cfg: cfg, log: logger, slog: slogger, logFile: logFile, publicConns: publicLimits.addresses()}
 	defer func() {
 		if err != nil {
+			// The dashboard shows the log when the hub does not open.
+			h.slog.Error("the hub could not open", "err", err)
 			h.Close()
 		}
 	}()
+	if h.store, err = store.Open(filepath.Join(opts.DataDir, StateFile)); err != nil {
+		return nil, err
+	}
+	st := h.store
 
 	// Certificates first: a bad tls_cert is the instructor's to fix, and
 	// says so before Docker is asked anything.
@@ -129,6 +147,12 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	}
 	h.docker = docker
 	bus := events.NewBus(512)
+	h.events = bus.Subscribe(256, false, loggedKinds)
+	h.eventsDone = make(chan struct{})
+	go func() {
+		defer close(h.eventsDone)
+		logEvents(h.slog, h.events)
+	}()
 	h.spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: bus, Version: opts.Version})
 	if h.network, err = h.spawner.EnsureNetwork(ctx); err != nil {
 		return nil, err
@@ -203,7 +227,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// consent page.
 	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    cfg.JoinCode,
-		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource,
+		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource, ClassURL: h.ClassURL,
 		Providers: providers, PasswordsOff: !cfg.LocalLogins})
 	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams,
 		ServerVersion: h.serverVersion})
@@ -228,6 +252,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if _, err := h.EnsureOwner(ctx); err != nil {
 		return nil, err
 	}
+	h.slog.Info("the hub is open", "version", opts.Version, "class_link", h.ClassURL(), "listen", h.public.Addr().String(),
+		"image", cfg.Image, "https", h.tls != nil)
 	return h, nil
 }
 
@@ -396,6 +422,13 @@ func (h *Hub) Close() {
 		}
 		if h.docker != nil {
 			h.docker.Close()
+		}
+		if h.events != nil {
+			h.events.Close()
+			<-h.eventsDone
+		}
+		if h.logFile != nil {
+			h.logFile.Close()
 		}
 	})
 }

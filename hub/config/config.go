@@ -415,20 +415,6 @@ func Save(path string, c Config) error {
 	return nil
 }
 
-// DefaultDataDir is where classhub keeps its config and state unless
-// --data-dir says otherwise: $XDG_DATA_HOME/classhub, else
-// ~/.local/share/classhub.
-func DefaultDataDir() (string, error) {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "classhub"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the home folder for the data dir (pass --data-dir): %w", err)
-	}
-	return filepath.Join(home, ".local", "share", "classhub"), nil
-}
-
 // Duration is a time.Duration written as "90s" or "1h" in TOML.
 type Duration time.Duration
 

@@ -663,3 +663,24 @@ func TestSignupParallelWrongCodes(t *testing.T) {
 	wantRedirect(t, student.post("/hub/signup", url.Values{"_xsrf": {xsrf}, "code": {"KT7-QX2"}, "username": {"carol"},
 		"password": {"carols-password"}, "confirm": {"carols-password"}}), http.StatusFound, "/hub/spawn/carol")
 }
+
+// TestLoginLinkSecretIsNeverLogged: a link the hub cannot check, its
+// state gone, is logged by its route alone; the secret would log
+// someone in.
+func TestLoginLinkSecretIsNeverLogged(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	secret, err := e.store.CreateLoginLink(context.Background(), "alice", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.Close()
+	wantStatus(t, e.client().get("/hub/login-link/"+secret), http.StatusInternalServerError)
+	logged := e.logged()
+	if !strings.Contains(logged, "/hub/login-link/…") {
+		t.Errorf("the failure was not logged by its route:\n%s", logged)
+	}
+	if strings.Contains(logged, secret) {
+		t.Errorf("the login link's secret is in the log:\n%s", logged)
+	}
+}

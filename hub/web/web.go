@@ -73,6 +73,9 @@ type Options struct {
 	// signing up with the join code, leaving the Providers and the tray's
 	// login links.
 	PasswordsOff bool
+	// ClassURL is the class link the class page shows; nil or "" means
+	// the address the page was asked at.
+	ClassURL func() string
 	// UserOrigins returns the Content-Security-Policy source of every
 	// user's origin as r reaches them (the proxy's UserOriginsSource),
 	// where the pages' forms may lead; nil or "" means only the hub's.
@@ -90,6 +93,7 @@ type Web struct {
 
 	fingerprint string
 	caCert      []byte
+	classURLOf  func() string
 	userOrigins func(r *http.Request) string
 
 	pages  map[string]*template.Template
@@ -120,6 +124,8 @@ type Web struct {
 	// keepAlive is how often the admin event stream shows it is alive
 	// and checks that its login still holds.
 	keepAlive time.Duration
+	// classPoll is how often the class page's stream counts again.
+	classPoll time.Duration
 
 	mu sync.Mutex
 	// shutdowns are closed when the server they belong to shuts down,
@@ -138,6 +144,7 @@ func New(opts Options) *Web {
 		now:         opts.Now,
 		fingerprint: opts.Fingerprint,
 		caCert:      opts.CACert,
+		classURLOf:  opts.ClassURL,
 		streams:     opts.Streams,
 		providers:   opts.Providers,
 		noPasswords: opts.PasswordsOff,
@@ -147,6 +154,7 @@ func New(opts Options) *Web {
 		stopWait:    15 * time.Second,
 		sleep:       sleepCtx,
 		keepAlive:   15 * time.Second,
+		classPoll:   classPoll,
 		shutdowns:   make(map[*http.Server]chan struct{}),
 	}
 	if wb.log == nil {
@@ -219,6 +227,8 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
+		{"GET /hub/class", wb.classPage},
+		{"GET /hub/class/events", wb.classEvents},
 		{"GET /hub/token", wb.tokenPage},
 		{"POST /hub/token", wb.tokenPost},
 		{"GET /hub/error/{code}", wb.errorCode},
@@ -333,7 +343,9 @@ type view struct {
 	// XSRF is the _xsrf value forms send back.
 	XSRF string
 	// Nav names the menu entry to mark as current.
-	Nav    string
+	Nav string
+	// Bare leaves out the menu, for a page shown to a room.
+	Bare   bool
 	Error  string
 	Notice string
 	// Page is the page's own data.
@@ -382,8 +394,17 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, status int, msg stri
 
 // internal logs err and answers 500 with a sentence.
 func (wb *Web) internal(w http.ResponseWriter, r *http.Request, err error) {
-	wb.log.Printf("web: %s %s: %v", r.Method, r.URL.Path, err)
+	wb.log.Printf("web: %s %s: %v", r.Method, logPath(r), err)
 	wb.fail(w, r, http.StatusInternalServerError, sentence(err.Error()))
+}
+
+// logPath is r's path as the log may show it: a login link's secret,
+// which logs someone in, is left out.
+func logPath(r *http.Request) string {
+	if s := r.PathValue("secret"); s != "" {
+		return strings.Replace(r.URL.Path, s, "…", 1)
+	}
+	return r.URL.Path
 }
 
 // session returns the logged-in caller, if any.
@@ -543,7 +564,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
 var pageNames = []string{"login", "signup", "setup", "password", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "accounts", "token", "error", "certificate"}
+	"imported", "accounts", "token", "error", "certificate", "class"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{

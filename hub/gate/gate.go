@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classhub/classhub/hub/api"
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/scopes"
@@ -159,7 +160,7 @@ func (g *Gate) login(w http.ResponseWriter, r *http.Request, user string) {
 	q := url.Values{"client_id": {core.OAuthClientID(user)}, "redirect_uri": {core.OAuthCallback(user)},
 		"response_type": {"code"}, "state": {state}}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, "/hub/api/oauth2/authorize?"+q.Encode(), http.StatusFound)
+	http.Redirect(w, r, api.AuthorizePath+"?"+q.Encode(), http.StatusFound)
 }
 
 // callback finishes a login: the state must be the one this browser's

@@ -197,14 +197,15 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// The mux is filled below, once the API exists; the API needs the
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
+	hubCookies := []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie,
+		gate.LoginCookie, gate.StateCookie}
 	h.proxy = proxy.New(proxy.Options{
-		Hub:        hubBodies(hubMux),
-		NotRunning: notRunning,
-		Activity:   h.recordActivity,
-		ErrorLog:   logger,
-		Origins:    userOrigins,
-		HubCookies: []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie,
-			gate.LoginCookie, gate.StateCookie},
+		Hub:           hubBodies(hubMux),
+		NotRunning:    notRunning,
+		Activity:      h.recordActivity,
+		ErrorLog:      logger,
+		Origins:       userOrigins,
+		HubCookies:    hubCookies,
 		MaxWebsockets: cfg.MaxWebsockets,
 		// Servers of images without JupyterHub are logged in to here.
 		Guard: gate.New(gate.Options{Logins: h.auth, ErrorLog: logger}),

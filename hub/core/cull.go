@@ -36,9 +36,8 @@ func (h *Lifecycle) cullLoop(ctx context.Context) {
 // plain Jupyter server's kernels and terminals, which do not pass the
 // proxy while they compute) and records it when it is newer than last,
 // so the dashboard shows it too. A server that reports no activity of its
-// own (jupyterhub-singleuser reports to the hub) costs nothing: the
-// spawner answers without asking it. It returns the newer of the two; a server
-// that cannot say leaves last as it is.
+// own (jupyterhub-singleuser reports to the hub) is not asked. It returns
+// the newer of the two; a server that cannot say leaves last as it is.
 func (h *Lifecycle) ownActivity(ctx context.Context, name string, last time.Time) time.Time {
 	t, err := h.spawner.ServerActivity(ctx, name)
 	if err != nil || !t.After(last) {

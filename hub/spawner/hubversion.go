@@ -32,7 +32,7 @@ func (d *Docker) noteVersion(info container.InspectResponse, netName string) {
 	d.versionMu.Lock()
 	defer d.versionMu.Unlock()
 	v := info.Config.Labels[engine.LabelJupyterHub]
-	if v == "" {
+	if v == "" && info.ContainerJSONBase != nil {
 		v = d.detectedHubVersion(info.Image)
 	}
 	if v != "" {

@@ -152,6 +152,8 @@ func TestPlainLabServer(t *testing.T) {
 	// the image's name, and the plain server's container is replaced.
 	hubMode := e.cfg
 	hubMode.ImageMode = config.ImageModeJupyterHub
+	// Lab, started without its base URL, never answers there.
+	hubMode.HTTPTimeout = config.Duration(20 * time.Second)
 	e.d.Stop(e.ctx, user)
 	_, err = e.spawner(hubMode).Start(e.ctx, e.req(user, secret))
 	if err == nil || !strings.Contains(err.Error(), img) {

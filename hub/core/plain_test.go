@@ -106,3 +106,27 @@ func TestCullAsksPlainServers(t *testing.T) {
 		t.Errorf("a later round culled %v, want alice and carol", culled)
 	}
 }
+
+// A cancelled start whose plain server's container was made anyway keeps
+// the token that container's own is derived from, as a jupyterhub one
+// keeps the token it holds, so the next start reuses the container.
+func TestCancelledPlainStartKeepsTheHeldToken(t *testing.T) {
+	f := newFixture(t, "alice")
+	ctx := context.Background()
+	f.sp.Mode, f.sp.KeepTokens = spawner.ModeServer, true
+	sp := &stubbornSpawner{Spawner: f.sp, entered: make(chan struct{}), cancelled: make(chan struct{}), finish: make(chan struct{})}
+	f.hub.spawner = sp
+	f.hub.Boot(ctx)
+	f.hub.Start(ctx, "alice")
+	<-sp.entered
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.hub.Stop(ctx, "alice", false) }()
+	<-sp.cancelled
+	close(sp.finish)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	if toks := serverTokens(t, f, "alice"); len(toks) != 1 {
+		t.Errorf("server tokens %+v, want the one the kept container's token is derived from", toks)
+	}
+}

@@ -462,11 +462,12 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 }
 
 // revokeUnheld deletes the token a cancelled start issued unless the
-// user's container holds it: a kept container restarts with its token,
-// while a token no container holds would only be a live credential for
-// nothing.
+// user's container holds it (a plain server: the token derived from it): a
+// kept container restarts with its token, while a token no container holds
+// would only be a live credential for nothing.
 func (h *Lifecycle) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
-	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing && cur.APIToken == tok.secret {
+	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing &&
+		(cur.APIToken == tok.secret || cur.Mode == spawner.ModeServer && cur.JupyterToken == spawner.JupyterToken(tok.secret)) {
 		return
 	}
 	if err := h.store.DeleteToken(ctx, name, tok.id); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -171,14 +171,14 @@ func (g *Gate) callback(w http.ResponseWriter, r *http.Request, user string) {
 	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
 	again := fmt.Sprintf("Open %s's server again from the hub's home page.", user)
+	next, ok := checkState(r, q.Get("state"), core.URL(user))
+	// The state is spent whatever happens next.
+	http.SetCookie(w, &http.Cookie{Name: StateCookie, Value: "", Path: core.URL(user), MaxAge: -1, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	if e := q.Get("error"); e != "" {
 		refuse(w, http.StatusForbidden, fmt.Sprintf("The hub did not log you in to %s's server (%s). %s", user, oauthErrorText(e), again))
 		return
 	}
-	next, ok := checkState(r, q.Get("state"), core.URL(user))
-	// The state is spent either way.
-	http.SetCookie(w, &http.Cookie{Name: StateCookie, Value: "", Path: core.URL(user), MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	if !ok {
 		refuse(w, http.StatusForbidden, fmt.Sprintf("This login to %s's server did not begin in this browser, or took too long. %s", user, again))
 		return

@@ -204,7 +204,11 @@ var errRetry = errors.New("retry")
 // engine) is looked at again, a few times.
 func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (container.InspectResponse, error) {
 	user := sp.user
-	if err := d.ensureVolume(ctx, user); err != nil {
+	fresh, err := d.ensureVolume(ctx, user)
+	if err != nil {
+		return container.InspectResponse{}, err
+	}
+	if err := d.ownVolume(ctx, sp, fresh, rep); err != nil {
 		return container.InspectResponse{}, err
 	}
 	startFailed := false
@@ -312,22 +316,24 @@ func (d *Docker) create(ctx context.Context, sp spec) (string, error) {
 	return "", fmt.Errorf("create container %s: %w", sp.name, engine.Explain(err))
 }
 
-// ensureVolume creates the user's work volume if it is missing and checks
-// that an existing one is classhub's and this user's.
-func (d *Docker) ensureVolume(ctx context.Context, user string) error {
+// ensureVolume creates the user's work volume if it is missing, checks
+// that an existing one is classhub's and this user's, and reports whether
+// it made it.
+func (d *Docker) ensureVolume(ctx context.Context, user string) (fresh bool, err error) {
 	name := VolumeName(user)
 	v, err := d.cli.VolumeInspect(ctx, name)
 	if cerrdefs.IsNotFound(err) {
 		v, err = d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: d.labels(RoleWork, user)})
+		fresh = true
 	}
 	if err != nil {
-		return fmt.Errorf("volume %s: %w", name, engine.Explain(err))
+		return false, fmt.Errorf("volume %s: %w", name, engine.Explain(err))
 	}
 	if v.Labels[engine.LabelManaged] != "true" {
-		return fmt.Errorf("a Docker volume named %s exists but classhub did not create it: rename or remove it (`docker volume rm %s`) so classhub can make %s's own: %w", name, name, user, ErrNotManaged)
+		return false, fmt.Errorf("a Docker volume named %s exists but classhub did not create it: rename or remove it (`docker volume rm %s`) so classhub can make %s's own: %w", name, name, user, ErrNotManaged)
 	}
 	if owner := v.Labels[engine.LabelUser]; owner != user {
-		return fmt.Errorf("volume %s belongs to user %q, not %q: their names escape alike; rename one of the users: %w", name, owner, user, ErrNotManaged)
+		return false, fmt.Errorf("volume %s belongs to user %q, not %q: their names escape alike; rename one of the users: %w", name, owner, user, ErrNotManaged)
 	}
-	return nil
+	return fresh, nil
 }

@@ -157,13 +157,20 @@ func TestForeignImageVolumeIsWritable(t *testing.T) {
 		if _, err := e.d.ensureVolume(e.ctx, user); err != nil {
 			t.Fatal(err)
 		}
-		e.inVolume(user, "echo old > /v/old.txt && chown 0:0 /v && chmod 755 /v")
+		// What a student could leave for a root process to trip on: a
+		// root-owned folder and links out of the volume. The mend changes
+		// the top folder only and follows nothing.
+		e.inVolume(user, "echo old > /v/old.txt && mkdir /v/sub && ln -s /etc/passwd /v/passwd && ln -s / /v/root && "+
+			"chown -h 0:0 /v /v/sub /v/passwd /v/root && chmod 755 /v")
 		srv, err := d.Start(e.ctx, e.req(user, "tok"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if out, code := execIn(t, e.cli, srv.ID, "sh", "-c", "cat /home/jovyan/work/old.txt && touch /home/jovyan/work/new.txt && stat -c %u /home/jovyan/work"); code != 0 || out != "old\n1000\n" {
 			t.Errorf("after the mend: exit %d, %q", code, out)
+		}
+		if out, _ := execIn(t, e.cli, srv.ID, "sh", "-c", "cd /home/jovyan/work && stat -c '%n %u' old.txt sub && stat -c '%n %u' -L passwd && stat -c '%u' / /etc/passwd"); out != "old.txt 0\nsub 0\npasswd 0\n0\n0\n" {
+			t.Errorf("the mend changed more than the work folder: %q", out)
 		}
 	})
 

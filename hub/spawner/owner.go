@@ -76,8 +76,15 @@ func (d *Docker) ownVolume(ctx context.Context, sp spec, fresh bool, rep report)
 	}
 	rep.progress(sp.user, 25, events.PhaseCreating, "Making the work folder writable for the image's user")
 	if err := d.runOwner(ctx, sp, iu.user); err != nil {
-		return fmt.Errorf("the notebook image %s runs as user %q, and classhub could not give that user the work folder %s (%w): "+
-			"give the image a %s directory owned by its user, or /bin/sh, id, stat and chown", sp.cfg.Image, iu.user, WorkDir, err, WorkDir)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The server may write there all the same (an image with the
+		// folder but no shell): start it, and say what to fix if not.
+		d.noticeOnce("owner:"+sp.imageID, sp.user, fmt.Sprintf("classhub could not give %s's work folder to the user %q of the notebook image %s (%v): "+
+			"if students cannot save in %s, give the image a %s folder owned by its user, or /bin/sh, id, stat and chown.",
+			sp.user, iu.user, sp.cfg.Image, err, WorkDir, WorkDir))
+		return nil
 	}
 	d.owners.mu.Lock()
 	if d.owners.done == nil {

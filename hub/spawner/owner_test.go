@@ -212,6 +212,29 @@ func TestForeignImageVolumeIsWritable(t *testing.T) {
 		}
 	})
 
+	t.Run("an image without a shell", func(t *testing.T) {
+		// It has the work folder, so the engine gives it to jovyan; the
+		// one-shot container cannot run, which must not fail the start.
+		noShell := imagetest.Derive(t, e.cli, imagetest.Spec{Base: imagetest.Classic(t, e.cli), Script: "rm /usr/bin/sh /usr/bin/dash"})
+		user := e.user("dee")
+		notices := collect(t, e.bus, func(ev events.Event) bool { return ev.Kind == events.Notice && ev.User == user })
+		cfg := e.cfg
+		cfg.Image = noShell
+		srv, err := New(recordingClient{e.cli, rec}, Options{Config: cfg, Bus: e.bus, Version: "test", StopTimeout: 3 * time.Second}).Start(e.ctx, e.req(user, "tok"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, code := execIn(t, e.cli, srv.ID, "touch", "/home/jovyan/work/x"); code != 0 {
+			t.Errorf("jovyan cannot write in the work folder: %s", out)
+		}
+		if ev, ok := notices.find(events.Notice, "could not give"); !ok || !strings.Contains(ev.Message, noShell) {
+			t.Errorf("no notice names the image and what to fix: %v", notices.all())
+		}
+		if n := e.ownerContainers(); n != 0 {
+			t.Errorf("%d volume-owner containers left", n)
+		}
+	})
+
 	t.Run("classhub's image", func(t *testing.T) {
 		user := e.user("cy")
 		before := rec.owners()

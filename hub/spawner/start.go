@@ -112,7 +112,9 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 			NetworkMode: container.NetworkMode(netw.Name),
 			Mounts: []mount.Mount{{
 				// A named volume starts as a copy of the image's directory,
-				// ownership included, so jovyan (1000:100) can write.
+				// ownership included, so jovyan (1000:100) can write; for
+				// an image without one, ownVolume gives it to the image's
+				// user.
 				Type: mount.TypeVolume, Source: VolumeName(req.User), Target: WorkDir,
 			}},
 			Resources: container.Resources{

@@ -137,6 +137,9 @@ func (d *Docker) runOwner(ctx context.Context, sp spec, user string) error {
 		Image: sp.imageID, User: "0:0", WorkingDir: "/",
 		Entrypoint: []string{"/bin/sh", "-c", ownerScript, "classhub-owner", user, WorkDir},
 		Labels:     d.labels(RoleOwner, sp.user),
+		// The image's health check (the Docker Stacks have one) is for
+		// its server, not for this.
+		Healthcheck: &container.HealthConfig{Test: []string{"NONE"}},
 	}, &container.HostConfig{
 		NetworkMode:    "none",
 		CapDrop:        []string{"ALL"},

@@ -119,7 +119,7 @@ func TestForeignImageVolumeIsWritable(t *testing.T) {
 		}
 		if !slices.Equal(hc.CapDrop, []string{"ALL"}) || !slices.Equal(hc.CapAdd, []string{"CHOWN"}) || hc.NetworkMode != "none" ||
 			!slices.Contains(hc.SecurityOpt, noNewPrivileges) || hc.PidsLimit == nil || *hc.PidsLimit <= 0 || hc.Privileged ||
-			oc.Labels[engine.LabelManaged] != "true" || oc.Labels[engine.LabelUser] != user {
+			!hc.ReadonlyRootfs || oc.Labels[engine.LabelManaged] != "true" || oc.Labels[engine.LabelUser] != user {
 			t.Errorf("the volume-owner container is not confined: %+v %+v", hc, oc.Labels)
 		}
 		if n := e.ownerContainers(); n != 0 {

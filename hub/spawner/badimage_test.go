@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image/imagetest"
 )
 
 // TestSilentRegistryFailsThePull: a registry that takes connections and
@@ -71,5 +72,29 @@ func TestSilentRegistryFailsThePull(t *testing.T) {
 	}
 	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(user)); err == nil {
 		t.Error("a start that had no image made the user a volume")
+	}
+}
+
+// TestImageWithoutItsEntrypoint: an image whose entrypoint is not in it
+// fails the start with a sentence that names the image and what to check,
+// and a classmate's server runs on.
+func TestImageWithoutItsEntrypoint(t *testing.T) {
+	e := newTestEnv(t)
+	bob := e.user("bob")
+	other := e.start(bob, "tok-bob")
+	broken := imagetest.Derive(t, e.cli, imagetest.Spec{Base: imagetest.Classic(t, e.cli), Script: "true", Entrypoint: []string{"no-such-program"}})
+	cfg := e.cfg
+	cfg.Image = broken
+	user := e.user("eve")
+	_, err := e.spawner(cfg).Start(e.ctx, e.req(user, "tok"))
+	if err == nil || !strings.Contains(err.Error(), "the notebook image "+broken+" has no program at its entrypoint or command") ||
+		!strings.Contains(err.Error(), "no-such-program") {
+		t.Fatalf("Start = %v, want a sentence naming the image and its missing program", err)
+	}
+	if code := httpStatus(t, other.Target+other.Prefix+"api"); code != 200 {
+		t.Errorf("bob's server answers %d after eve's start failed, want 200", code)
+	}
+	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(user)); err != nil {
+		t.Errorf("eve's work volume: %v", err)
 	}
 }

@@ -241,7 +241,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			}
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
 			if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-				return info, fmt.Errorf("start container %s: %w", sp.name, engine.Explain(err))
+				return info, startError(sp, err)
 			}
 			return d.inspect(ctx, id)
 		case stepUnpause, stepUse:
@@ -275,7 +275,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 				continue // someone else started it meanwhile
 			}
 			if ctx.Err() != nil || startFailed {
-				return info, fmt.Errorf("start container %s: %w", sp.name, engine.Explain(err))
+				return info, startError(sp, err)
 			}
 			startFailed = true
 			d.notice(user, fmt.Sprintf("Recreated %s's server because its container would not start (%v). The files in %s are kept.", user, err, WorkDir))
@@ -316,6 +316,17 @@ func (d *Docker) create(ctx context.Context, sp spec) (string, error) {
 		return "", errRetry
 	}
 	return "", fmt.Errorf("create container %s: %w", sp.name, engine.Explain(err))
+}
+
+// startError explains why the engine would not start a server's
+// container. An entrypoint or command that is not in the image is the
+// image's fault, not the engine's, and the sentence says so.
+func startError(sp spec, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "exec:") && strings.Contains(msg, "no such file or directory") {
+		return fmt.Errorf("the notebook image %s has no program at its entrypoint or command (%w): check the image's ENTRYPOINT and CMD, or choose another image", sp.cfg.Image, err)
+	}
+	return fmt.Errorf("start container %s (image %s): %w", sp.name, sp.cfg.Image, engine.Explain(err))
 }
 
 // ensureVolume creates the user's work volume if it is missing, checks

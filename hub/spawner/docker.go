@@ -62,6 +62,8 @@ type Docker struct {
 	users userLocks
 	pulls flight
 
+	owners owners // see owner.go
+
 	// imageWaiters are the reports of starts waiting for the image: the
 	// one pull serves them all, so each start's progress shows its bytes.
 	imageMu      sync.Mutex

@@ -53,7 +53,7 @@ func (d *Docker) imageFor(ctx context.Context, ref, policy string) (string, erro
 	}
 	switch {
 	case policy == config.PullNever && !present:
-		return "", &imageError{ref: ref, why: "pull_policy is never"}
+		return "", &imageError{ref: ref, why: whyNever}
 	case policy == config.PullAlways, !present:
 		perr := d.pull(ctx, ref)
 		if perr != nil {
@@ -78,6 +78,9 @@ func (d *Docker) imageFor(ctx context.Context, ref, policy string) (string, erro
 	return ins.ID, nil
 }
 
+// whyNever is why an image is not pulled when pull_policy is never.
+const whyNever = "pull_policy is never"
+
 // imageError is the one sentence people see when the image cannot be had.
 type imageError struct {
 	ref, why string
@@ -93,7 +96,10 @@ func (e *imageError) Error() string {
 		return s + ": build it with `classhub image build`"
 	}
 	// Someone else's image: a typo, a registry out of reach, or a laptop
-	// offline in class.
+	// offline in class; with pull_policy never, no registry was asked.
+	if e.why == whyNever {
+		return s + fmt.Sprintf(": check its name, pull it (`docker pull %s`) or set pull_policy to %q, or choose an image in the engine (`classhub image build` makes classhub's own)", e.ref, config.PullIfNotPresent)
+	}
 	return s + ": check its name and that its registry is reachable, or choose an image in the engine (`classhub image build` makes classhub's own)"
 }
 

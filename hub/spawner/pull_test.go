@@ -72,7 +72,13 @@ func TestImageError(t *testing.T) {
 	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build`"; ours.Error() != want {
 		t.Errorf("message = %q", ours.Error())
 	}
-	for _, e := range []error{err, ours} {
+	never := error(&imageError{ref: "quay.io/jupyter/scipy-notebook:2026-01-05", why: whyNever})
+	if want := "the notebook image quay.io/jupyter/scipy-notebook:2026-01-05 is not in the Docker engine and pull_policy is never: " +
+		"check its name, pull it (`docker pull quay.io/jupyter/scipy-notebook:2026-01-05`) or set pull_policy to \"if-not-present\", " +
+		"or choose an image in the engine (`classhub image build` makes classhub's own)"; never.Error() != want {
+		t.Errorf("message = %q", never.Error())
+	}
+	for _, e := range []error{err, ours, never} {
 		if strings.Count(e.Error(), ". ") != 0 {
 			t.Errorf("more than one sentence: %q", e.Error())
 		}

@@ -20,14 +20,15 @@ import (
 // the pull policy says with progress published as ImageProgress events.
 // The hub calls it at start so the first user does not wait for a pull.
 func (d *Docker) Prepull(ctx context.Context) error {
-	_, err := d.ensureImage(ctx, nil)
+	_, err := d.ensureImage(ctx, d.config(), nil)
 	return err
 }
 
-// ensureImage applies the pull policy and returns the image's ID. Pulls of
-// the same image by concurrent starts are done once; while it waits, rep
-// (if not nil) hears the pull's progress too, whichever start began it.
-func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
+// ensureImage applies cfg's pull policy to its image and returns the
+// image's ID. Pulls of the same image by concurrent starts are done once;
+// while it waits, rep (if not nil) hears the pull's progress too, whichever
+// start began it.
+func (d *Docker) ensureImage(ctx context.Context, cfg config.Config, rep report) (string, error) {
 	if rep != nil {
 		d.imageMu.Lock()
 		d.imageWaiters[&rep] = struct{}{}
@@ -38,7 +39,6 @@ func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
 			d.imageMu.Unlock()
 		}()
 	}
-	cfg := d.cfg
 	ref, policy := cfg.Image, cfg.PullPolicy
 	return d.pulls.do(ctx, ref+"\x00"+policy, func(ctx context.Context) (string, error) {
 		return d.imageFor(ctx, ref, policy)

@@ -112,7 +112,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
 	e.d = e.spawner(cfg)
-	id, err := e.d.ensureImage(e.ctx, nil)
+	id, err := e.d.ensureImage(e.ctx, cfg, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {
 		t.Errorf("always with a local copy = %q, %v", id, err)
@@ -228,7 +228,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	defer cancelBob()
 	bobDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(bobs, func(events.Event) {})
+		_, err := d.ensureImage(bobs, d.config(), func(events.Event) {})
 		bobDone <- err
 	}()
 	<-eng.started
@@ -236,7 +236,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	var alices []events.Event
 	aliceDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(context.Background(), func(e events.Event) {
+		_, err := d.ensureImage(context.Background(), d.config(), func(e events.Event) {
 			mu.Lock()
 			alices = append(alices, e)
 			mu.Unlock()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net"
+	"path/filepath"
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
@@ -72,7 +73,8 @@ type OpenFunc func(ctx context.Context, cfg config.Config) (Conn, error)
 // openReal opens the real hub in dataDir.
 func openReal(dataDir, version string) OpenFunc {
 	return func(ctx context.Context, cfg config.Config) (Conn, error) {
-		h, err := hub.Open(ctx, hub.Options{DataDir: dataDir, Config: cfg, Version: version})
+		h, err := hub.Open(ctx, hub.Options{DataDir: dataDir, Config: cfg, Version: version,
+			ConfigFile: filepath.Join(dataDir, config.FileName)})
 		if err != nil {
 			return nil, err
 		}

@@ -52,6 +52,16 @@ func (c ImageChange) Sentence() string {
 	return b.String()
 }
 
+// ErrImageRefused is matched by the errors of SetImage that are the
+// choice's to fix (a malformed name, an image the engine lacks under
+// pull_policy never), as opposed to the hub's failures.
+var ErrImageRefused = errors.New("image refused")
+
+// refusal is an error of the choice's; its message is the error's own.
+type refusal struct{ error }
+
+func (refusal) Is(target error) bool { return target == ErrImageRefused }
+
 // ValidateImage checks that ref is written as a Docker image reference
 // (name, optional tag or digest), and says how to write it if not.
 func ValidateImage(ref string) error {
@@ -87,7 +97,7 @@ func lowercaseParses(ref string) bool {
 func (h *Lifecycle) SetImage(ctx context.Context, ref string) (ImageChange, error) {
 	ref = strings.TrimSpace(ref)
 	if err := ValidateImage(ref); err != nil {
-		return ImageChange{}, err
+		return ImageChange{}, refusal{err}
 	}
 	h.imageMu.Lock()
 	defer h.imageMu.Unlock()
@@ -97,8 +107,8 @@ func (h *Lifecycle) SetImage(ctx context.Context, ref string) (ImageChange, erro
 	}
 	cfg := h.Config()
 	if !present && cfg.PullPolicy == config.PullNever {
-		return ImageChange{}, fmt.Errorf("the notebook image %s is not in the Docker engine, and pull_policy is never, so no server could start from it: "+
-			"build or load it first (`classhub image build` makes classhub's own), or choose an image the engine holds", ref)
+		return ImageChange{}, refusal{fmt.Errorf("the notebook image %s is not in the Docker engine, and pull_policy is never, so no server could start from it: "+
+			"build or load it first (`classhub image build` makes classhub's own), or choose an image the engine holds", ref)}
 	}
 	c := ImageChange{Image: ref, Previous: cfg.Image, Pulled: !present}
 	if h.saveImage != nil {

@@ -171,7 +171,7 @@ func TestSetImageNotInTheEngine(t *testing.T) {
 	sub := f.hub.Bus().Subscribe(16, false, nil)
 	defer sub.Close()
 	_, err = f.hub.SetImage(context.Background(), "course:2")
-	if err == nil || !strings.Contains(err.Error(), "course:2 is not in the Docker engine, and pull_policy is never") {
+	if !errors.Is(err, ErrImageRefused) || !strings.Contains(err.Error(), "course:2 is not in the Docker engine, and pull_policy is never") {
 		t.Errorf("SetImage with pull_policy never = %v", err)
 	}
 	f.wantUnchanged(t, sub, 0)
@@ -188,12 +188,12 @@ func TestSetImageRefusesBadNamesAndUnsavedChoices(t *testing.T) {
 	f := newImageFixture(t, config.PullIfNotPresent, func(string) error { return errors.New("disk full") })
 	sub := f.hub.Bus().Subscribe(16, false, nil)
 	defer sub.Close()
-	if _, err := f.hub.SetImage(context.Background(), "Course Image"); err == nil || !strings.Contains(err.Error(), `"Course Image"`) {
+	if _, err := f.hub.SetImage(context.Background(), "Course Image"); !errors.Is(err, ErrImageRefused) || !strings.Contains(err.Error(), `"Course Image"`) {
 		t.Errorf("SetImage(a bad name) = %v", err)
 	}
 	f.wantUnchanged(t, sub, 0)
 	_, err := f.hub.SetImage(context.Background(), labImage)
-	if err == nil || !strings.Contains(err.Error(), "could not save "+labImage+" as the notebook image, so nothing changed: disk full") {
+	if err == nil || errors.Is(err, ErrImageRefused) || !strings.Contains(err.Error(), "could not save "+labImage+" as the notebook image, so nothing changed: disk full") {
 		t.Errorf("SetImage whose save fails = %v", err)
 	}
 	f.wantUnchanged(t, sub, 1)

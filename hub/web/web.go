@@ -219,6 +219,7 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
+		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/token", wb.tokenPage},
 		{"POST /hub/token", wb.tokenPost},
 		{"GET /hub/error/{code}", wb.errorCode},

@@ -52,6 +52,9 @@ type Conn interface {
 	ResetUser(ctx context.Context, user string) (hub.Account, error)
 	// SetPassword sets user's password (the owner's, from Settings).
 	SetPassword(ctx context.Context, user, password string) error
+	// SetImage makes servers start from the notebook image ref from now
+	// on, each at its next start (from Settings, with no restart).
+	SetImage(ctx context.Context, ref string) (hub.ImageChange, error)
 	// RenewSetupCodes gives the students of names still waiting for a
 	// first password new setup codes.
 	RenewSetupCodes(ctx context.Context, names []string) ([]hub.Account, error)

@@ -100,6 +100,9 @@ type Settings struct {
 	// onPassword sets the owner's password in the open hub; nil when no
 	// hub is open.
 	onPassword func(password string) error
+	// onImage changes the open hub's notebook image with no restart; nil
+	// when no hub is open.
+	onImage func(ref string) (hub.ImageChange, error)
 }
 
 // NewSettings builds the settings form for the config file at path.
@@ -218,6 +221,10 @@ func (s *Settings) SetPasswordFunc(fn func(password string) error) {
 	enable(s.setPassword, fn != nil)
 }
 
+// SetImageFunc makes saving a changed image apply it to the open hub at
+// once through fn, or leaves it to the next start when fn is nil.
+func (s *Settings) SetImageFunc(fn func(ref string) (hub.ImageChange, error)) { s.onImage = fn }
+
 // SetPassword sets the owner's password from the form: typed twice, at
 // least hub.MinPasswordLen long. The fields are cleared either way.
 func (s *Settings) SetPassword() error {
@@ -326,9 +333,19 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 }
 
 // Save validates the form, writes the file and says what the changes
-// need. It returns the saved config.
+// need. A new image applies to the running hub at once (servers move to it
+// at their next start); other changes wait for a restart. It returns the
+// saved config.
 func (s *Settings) Save() (config.Config, error) {
 	cfg, err := s.formConfig()
+	var image *hub.ImageChange
+	if err == nil && s.running && s.onImage != nil && cfg.Image != s.inForce.Image {
+		var c hub.ImageChange
+		if c, err = s.onImage(cfg.Image); err == nil {
+			image = &c
+			s.inForce.Image = c.Image
+		}
+	}
 	if err == nil {
 		err = config.Save(s.path, cfg)
 	}
@@ -342,13 +359,16 @@ func (s *Settings) Save() (config.Config, error) {
 	s.oidc.load(cfg.OIDC)
 	s.result.Importance = widget.MediumImportance
 	msg := "Saved."
+	if image != nil {
+		msg += " " + image.Sentence()
+	}
 	if !s.running {
 		msg += " The hub uses these settings when it starts."
 	} else if changes := SettingsChanges(s.inForce, cfg); len(changes) > 0 {
 		msg += " " + strings.Join(changes, " ")
 		s.restart.Enable()
 		s.restart.Show()
-	} else {
+	} else if image == nil {
 		msg += " The hub already runs with these settings."
 	}
 	s.result.SetText(msg)

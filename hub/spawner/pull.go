@@ -14,6 +14,8 @@ import (
 	"github.com/classhub/classhub/hub/events"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
+
+	classhubimage "github.com/classhub/classhub/hub/image"
 )
 
 // Prepull makes sure the configured image is in the engine, pulling it as
@@ -90,7 +92,7 @@ func (e *imageError) Error() string {
 		s += fmt.Sprintf(" (%v)", e.err)
 	}
 	if strings.HasPrefix(e.ref, "classhub/") {
-		return s + ": build it with `classhub image build`"
+		return s + ": build it with `" + classhubimage.BuildCommand(e.ref) + "`"
 	}
 	// Someone else's image: a typo, a registry out of reach, or a laptop
 	// offline in class.

@@ -69,7 +69,7 @@ func TestImageError(t *testing.T) {
 		t.Errorf("message = %q", err.Error())
 	}
 	ours := error(&imageError{ref: "classhub/notebook:scipy", why: "pull_policy is never"})
-	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build`"; ours.Error() != want {
+	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build --profile scipy --tag classhub/notebook:scipy`"; ours.Error() != want {
 		t.Errorf("message = %q", ours.Error())
 	}
 	for _, e := range []error{err, ours} {

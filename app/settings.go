@@ -113,7 +113,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.mode.Required = true
 	s.port = widget.NewEntry()
 	s.image = widget.NewSelectEntry(nil)
-	s.image.SetPlaceHolder("e.g. classhub/notebook:scipy or a registry image")
+	s.image.SetPlaceHolder("e.g. classhub/notebook:classic or a registry image")
 	s.image.OnChanged = func(string) { s.describeImage() }
 	s.pull = widget.NewSelect([]string{config.PullIfNotPresent, config.PullAlways, config.PullNever}, nil)
 	s.memory = widget.NewEntry()

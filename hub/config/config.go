@@ -54,7 +54,8 @@ const DefaultPidsLimit = 512
 // one kernel need to start.
 const MinPidsLimit = 64
 
-// DefaultImage is the image `classhub image build` produces.
+// DefaultImage is the image `classhub image build` produces with no flags:
+// the default profile's, JupyterLab 4 with the scientific stack.
 const DefaultImage = "classhub/notebook:latest"
 
 // Config is everything a person can set. The zero value is not useful; start

@@ -127,16 +127,19 @@ func (h *Lifecycle) SetImage(ctx context.Context, ref string) (ImageChange, erro
 	return c, nil
 }
 
-// staleServers counts the running servers made from another image than
-// ref, -1 when the engine cannot list them.
+// staleServers counts this hub's running servers made from another image
+// than ref, -1 when the engine cannot list them. The engine may hold other
+// hubs' servers too, which are not this class's.
 func (h *Lifecycle) staleServers(ctx context.Context, ref string) int {
 	servers, err := h.spawner.List(ctx)
 	if err != nil {
 		return -1
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	n := 0
 	for _, sv := range servers {
-		if sv.State == spawner.StateRunning && sv.Image != ref {
+		if st, ok := h.servers[sv.User]; ok && st.ready && sv.State == spawner.StateRunning && sv.Image != ref {
 			n++
 		}
 	}

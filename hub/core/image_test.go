@@ -113,6 +113,10 @@ func TestValidateImage(t *testing.T) {
 func TestSetImage(t *testing.T) {
 	f := newImageFixture(t, config.PullIfNotPresent, nil, "alice", "bob")
 	f.mustStart(t, "alice")
+	// Another hub's server on the same engine is not this class's.
+	if _, err := f.sp.Start(context.Background(), spawner.StartRequest{User: "carol", APIToken: "t", HubPort: 8081}); err != nil {
+		t.Fatal(err)
+	}
 	sub := f.hub.Bus().Subscribe(16, false, func(e events.Event) bool { return e.Kind == events.ImageChanged })
 	defer sub.Close()
 
@@ -147,7 +151,7 @@ func TestSetImage(t *testing.T) {
 	f.mustStart(t, "alice")
 	servers, _ := f.sp.List(context.Background())
 	for _, sv := range servers {
-		if sv.State == spawner.StateRunning && sv.Image != labImage {
+		if sv.User != "carol" && sv.State == spawner.StateRunning && sv.Image != labImage {
 			t.Errorf("%s's server runs %s after the change", sv.User, sv.Image)
 		}
 	}

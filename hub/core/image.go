@@ -75,7 +75,7 @@ func ValidateImage(ref string) error {
 	case lowercaseParses(ref):
 		return fmt.Errorf("the image name %q has capital letters: Docker image names are lowercase, e.g. %s", ref, config.DefaultImage)
 	case errors.Is(err, reference.ErrNameTooLong):
-		return fmt.Errorf("the image name %q is longer than Docker allows (%d characters): check what was pasted", ref, reference.NameTotalLengthMax)
+		return fmt.Errorf("the image name %q is longer than Docker allows (%d characters): check what was pasted", ref, reference.RepositoryNameTotalLengthMax)
 	}
 	return fmt.Errorf("%q is not an image name: write it as Docker does, NAME:TAG such as %s, with a registry's host in front for one elsewhere, no spaces", ref, config.DefaultImage)
 }

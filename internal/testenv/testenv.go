@@ -91,8 +91,8 @@ func RequireLabImage(t testing.TB, cli *client.Client) string {
 		labels = info.Config.Labels
 	}
 	if p := labels[labelProfile]; p != defaultProfile {
-		t.Fatalf("%s is the %q image of an older classhub, not the %s profile's: rebuild it (`docker rmi %s && make image`), or name a tag of the %s image in CLASSHUB_LAB_IMAGE",
-			ref, p, defaultProfile, ref, defaultProfile)
+		t.Fatalf("%s is the %q image of an older classhub, not the %s profile's: rebuild it with `make image`, or name a tag of the %s image in CLASSHUB_LAB_IMAGE",
+			ref, p, defaultProfile, defaultProfile)
 	}
 	return ref
 }

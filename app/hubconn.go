@@ -149,6 +149,9 @@ func (u *ui) apply(e hub.Event) {
 		// The hub runs the new image with no restart (Settings, the
 		// admin page): it is what Settings compares against now.
 		u.cfg.Image = e.Image
+		if u.settings != nil {
+			u.settings.ImageChanged(e.Image)
+		}
 	}
 	eff := u.st.Apply(e)
 	if eff.Notify != nil {

@@ -225,6 +225,16 @@ func (s *Settings) SetPasswordFunc(fn func(password string) error) {
 // once through fn, or leaves it to the next start when fn is nil.
 func (s *Settings) SetImageFunc(fn func(ref string) (hub.ImageChange, error)) { s.onImage = fn }
 
+// ImageChanged records that the hub runs ref now, chosen here or on the
+// admin page: the form shows it unless its image is being edited, so that
+// saving other settings never puts the old image back in the file.
+func (s *Settings) ImageChanged(ref string) {
+	if strings.TrimSpace(s.image.Text) == s.base.Image {
+		s.image.SetText(ref)
+	}
+	s.base.Image, s.inForce.Image = ref, ref
+}
+
 // SetPassword sets the owner's password from the form: typed twice, at
 // least hub.MinPasswordLen long. The fields are cleared either way.
 func (s *Settings) SetPassword() error {

@@ -551,6 +551,20 @@ func TestSettingsChangeTheImageWithNoRestart(t *testing.T) {
 		t.Errorf("result %q", s.result.Text)
 	}
 	f.noCalls(t)
+
+	// Another image chosen on the admin page while Settings is open: the
+	// form follows, and saving another setting keeps the new image.
+	if _, err := f.SetImage(context.Background(), "course:2"); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCall(t, q, "image course:2")
+	q.until(t, "Settings to show the admin page's image", func() bool { return s.image.Text == "course:2" })
+	s.idle.SetText("2h")
+	test.Tap(s.save)
+	if got, _ := config.Load(u.d.configPath); got.Image != "course:2" {
+		t.Errorf("saving Settings put back image %q", got.Image)
+	}
+	f.noCalls(t)
 }
 
 func TestClosingTheWindowWithoutATrayQuits(t *testing.T) {

@@ -62,6 +62,14 @@ func TestAdminSwitchesTheImage(t *testing.T) {
 	tt.run("scroll to the image section", time.Minute, chromedp.ScrollIntoView("#image"))
 	tt.shot("image-01-admin")
 
+	// A second admin page, open elsewhere, follows the change by itself.
+	other := b.tab(t, teacher+"-elsewhere")
+	other.run("open the admin page elsewhere", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin"))
+	other.waitPath("the login page", time.Minute, "/hub/login")
+	formLogin(other, teacher, teacherPW, "image-01-elsewhere-login")
+	other.waitJS("the other page shows the classic image and listens", time.Minute,
+		`document.querySelector("#image-current").textContent === "`+testenv.NotebookImage+`" && (window.notReloaded = true)`)
+
 	tt.click("the Lab image", radio(lab))
 	tt.click("Use this image", "#image-use")
 	tt.waitJS("the page says what the change means", time.Minute, fmt.Sprintf(
@@ -74,6 +82,8 @@ func TestAdminSwitchesTheImage(t *testing.T) {
 	tt.waitJS("the section marks the Lab image as in use", time.Minute, fmt.Sprintf(
 		`document.querySelector("#image-current").textContent === %q && document.querySelector(%q).checked`, lab, radio(lab)))
 	tt.shot("image-02-switched")
+	other.waitJS("the admin page open elsewhere shows the Lab image without a reload", time.Minute, fmt.Sprintf(
+		`window.notReloaded === true && document.querySelector("#image-current").textContent === %q && document.querySelector(%q).checked`, lab, radio(lab)))
 
 	cfg, err := config.Load(filepath.Join(c.dataDir, config.FileName))
 	if err != nil || cfg.Image != lab || cfg.MemoryLimit != "1G" {

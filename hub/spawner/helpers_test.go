@@ -26,7 +26,7 @@ import (
 )
 
 // testImage is the classic image (jupyterhub-singleuser 3.0, as the stub
-// hub answers), named so although it is not the default.
+// hub answers), named explicitly as it is not the default.
 const testImage = testenv.NotebookImage
 
 // testEnv is one test's own network, stand-in hub and spawner. Its users

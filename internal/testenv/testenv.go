@@ -45,7 +45,7 @@ func Docker(t testing.TB) *client.Client {
 
 // NotebookImage is the classic profile's image (Notebook 6 with
 // jupyterhub-singleuser 3.0), which the Docker tests and the browser walks
-// of the classic UI run, named so even though it is not the default.
+// of the classic UI run, named explicitly as it is not the default.
 // `make test` builds it when it is missing.
 const NotebookImage = "classhub/notebook:classic"
 

@@ -187,6 +187,7 @@ func (f *Spawner) Delete(ctx context.Context, user string) error {
 	defer f.mu.Unlock()
 	delete(f.running, user)
 	delete(f.tokens, user)
+	delete(f.images, user)
 	return nil
 }
 

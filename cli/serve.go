@@ -50,7 +50,11 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(g, *cfgFile, func(c *config.Config) {
+	file := *cfgFile
+	if file == "" {
+		file = g.configPath()
+	}
+	cfg, err := loadConfig(g, file, func(c *config.Config) {
 		setIf(fs, "listen", &c.Listen, *listen)
 		setIf(fs, "image", &c.Image, *img)
 		setIf(fs, "tls-cert", &c.TLSCert, *tlsCert)
@@ -65,7 +69,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version,
+	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version, ConfigFile: file,
 		Log: log.New(env.Stderr, "classhub: ", log.LstdFlags)})
 	if err != nil {
 		return err

@@ -141,13 +141,17 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 
 func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Server, error) {
 	user := req.User
+	// One reading of the settings for the whole start: the image its ID
+	// is checked for is the one its container is made from, whatever
+	// SetImage does meanwhile.
+	cfg := d.config()
 	rep.progress(user, 0, events.PhaseNetwork, "Getting the network ready")
 	netw, err := d.EnsureNetwork(ctx)
 	if err != nil {
 		return Server{}, err
 	}
 	rep.progress(user, 5, events.PhaseImage, "Checking the notebook image")
-	imageID, err := d.ensureImage(ctx, rep)
+	imageID, err := d.ensureImage(ctx, cfg, rep)
 	if err != nil {
 		return Server{}, err
 	}
@@ -159,7 +163,6 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	}
 	defer release()
 
-	cfg := d.cfg
 	sp, err := d.specFor(cfg, netw, imageID, req)
 	if err != nil {
 		return Server{}, err

@@ -51,7 +51,11 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(g, *cfgFile, func(c *config.Config) {
+	file := *cfgFile
+	if file == "" {
+		file = g.configPath()
+	}
+	cfg, err := loadConfig(g, file, func(c *config.Config) {
 		setIf(fs, "listen", &c.Listen, *listen)
 		setIf(fs, "image", &c.Image, *img)
 		setIf(fs, "image-mode", &c.ImageMode, *imgMode)
@@ -67,7 +71,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version,
+	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version, ConfigFile: file,
 		Log: log.New(env.Stderr, "classhub: ", log.LstdFlags)})
 	if err != nil {
 		return err

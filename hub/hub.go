@@ -57,6 +57,10 @@ type Options struct {
 	// Log's writer receives the hub's log records, as the data dir's
 	// LogFile does (log.go); nil means stderr.
 	Log *log.Logger
+	// ConfigFile is the settings file Config was read from, where an
+	// image chosen while the hub runs (SetImage, the admin page) is
+	// written; "" keeps such a choice for this run only.
+	ConfigFile string
 }
 
 // Hub is a running classhub hub. Its methods are all the tray app and
@@ -216,8 +220,12 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			return nil, err
 		}
 	}
+	var saveImage func(string) error
+	if file := opts.ConfigFile; file != "" {
+		saveImage = func(ref string) error { return config.SetImage(file, ref) }
+	}
 	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
-		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, SaveImage: saveImage})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())

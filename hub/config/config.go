@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +60,8 @@ const (
 	ImageModeServer     = "server"
 )
 
-// DefaultImage is the image `classhub image build` produces.
+// DefaultImage is the image `classhub image build` produces with no flags:
+// the default profile's, JupyterLab 4 with the scientific stack.
 const DefaultImage = "classhub/notebook:latest"
 
 // Config is everything a person can set. The zero value is not useful; start
@@ -371,12 +371,8 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("read config: %w", err)
 	}
-	md, err := toml.Decode(string(data), &c)
-	if err != nil {
-		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	if keys := md.Undecoded(); len(keys) > 0 {
-		return c, fmt.Errorf("config %s: unknown setting %q: check its spelling", path, keys[0].String())
+	if c, err = decode(path, data); err != nil {
+		return c, err
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -384,35 +380,20 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// header opens every config file classhub writes.
+const header = "# classhub settings. `classhub serve` and the app's Settings window both use this file.\n"
+
 // Save writes c to path atomically, so a crash never leaves half a file.
 func Save(path string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString("# classhub settings. `classhub serve` and the app's Settings window both use this file.\n")
+	buf.WriteString(header)
 	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".classhub-*.toml")
-	if err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	return nil
+	return writeAtomic(path, buf.Bytes(), 0o600)
 }
 
 // Duration is a time.Duration written as "90s" or "1h" in TOML.

@@ -21,7 +21,7 @@ const (
 	// LabelUser names the classhub user a container or volume belongs to.
 	LabelUser = "org.classhub.user"
 	// LabelRole says what an object is for: "server", "work", "network",
-	// "probe", "notebook-image", "test".
+	// "probe", "volume-owner", "notebook-image", "test".
 	LabelRole = "org.classhub.role"
 	// LabelFingerprint is the hash of what defines a container, so a
 	// stopped container built from older settings is recreated.

@@ -27,7 +27,8 @@ const (
 // Options configure a Docker spawner.
 type Options struct {
 	// Config holds the image, pull policy, limits, network, timeouts and
-	// SpawnConcurrency, fixed for the spawner's life.
+	// SpawnConcurrency, fixed for the spawner's life but for the image,
+	// which SetImage changes.
 	Config config.Config
 	// Bus, the hub's event stream, receives notices, image pull progress
 	// and the state changes of stops and deletes; nil publishes nothing.
@@ -53,7 +54,10 @@ type Docker struct {
 	stopTimeout time.Duration
 	httpc       *http.Client
 
-	cfg config.Config
+	// cfg is read through config: SetImage changes its image while
+	// starts read it.
+	cfgMu sync.Mutex
+	cfg   config.Config
 
 	netMu sync.Mutex
 	net   *Network // the network made ready, nil until then
@@ -61,6 +65,8 @@ type Docker struct {
 	pool  *pool
 	users userLocks
 	pulls flight
+
+	owners owners // see owner.go
 
 	// imageWaiters are the reports of starts waiting for the image: the
 	// one pull serves them all, so each start's progress shows its bytes.
@@ -123,6 +129,13 @@ func New(cli client.APIClient, opts Options) *Docker {
 		d.stopTimeout = 10 * time.Second
 	}
 	return d
+}
+
+// config returns the settings in force.
+func (d *Docker) config() config.Config {
+	d.cfgMu.Lock()
+	defer d.cfgMu.Unlock()
+	return d.cfg
 }
 
 // Load reports how many starts hold a slot and how many are queued.

@@ -266,7 +266,7 @@ func TestUnconfinedContainerIsRecreated(t *testing.T) {
 	old.host.CapDrop, old.host.SecurityOpt, old.host.PidsLimit = nil, nil, nil
 	old.fingerprint = fingerprint(old.cfg, old.host, old.imageID)
 	old.cfg.Labels[engine.LabelFingerprint] = old.fingerprint
-	if err := e.d.ensureVolume(e.ctx, user); err != nil {
+	if _, err := e.d.ensureVolume(e.ctx, user); err != nil {
 		t.Fatal(err)
 	}
 	oldID, err := e.d.create(e.ctx, old)

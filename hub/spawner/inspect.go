@@ -148,7 +148,7 @@ func (d *Docker) status(ctx context.Context, user string) (Server, error) {
 	if !found {
 		return serverFrom(user, container.InspectResponse{}, ""), nil
 	}
-	return serverFrom(user, info, d.cfg.Network), nil
+	return serverFrom(user, info, d.config().Network), nil
 }
 
 // Logs returns the last tail lines (all when tail <= 0) the user's server

@@ -55,14 +55,14 @@ const probeTimeout = 45 * time.Second
 // classhub can start.
 var ErrNoJupyter = errors.New("no Jupyter server in the image")
 
-// modeOf returns what the image imageID (named ref) runs, detecting it the
-// first time: classhub's own images say so with engine.LabelJupyterHub;
+// modeOf returns what cfg's image, whose ID is imageID, runs, detecting it
+// the first time: classhub's own images say so with engine.LabelJupyterHub;
 // others are asked, with short-lived containers that run nothing but a
 // command's --version. image_mode, when not auto, decides the mode and
 // only the command is looked for. Starts of one image at once share one
 // detection.
-func (d *Docker) modeOf(ctx context.Context, rep report, user, ref, imageID string) (imageMode, error) {
-	want := d.cfg.ImageMode
+func (d *Docker) modeOf(ctx context.Context, rep report, user string, cfg config.Config, imageID string) (imageMode, error) {
+	want := cfg.ImageMode
 	key := imageID + "\x00" + want
 	d.modesMu.Lock()
 	m, ok := d.modes[key]
@@ -71,7 +71,7 @@ func (d *Docker) modeOf(ctx context.Context, rep report, user, ref, imageID stri
 		return m, nil
 	}
 	_, err := d.detections.do(ctx, key, func(ctx context.Context) (string, error) {
-		m, err := d.detectMode(ctx, rep, user, ref, imageID, want)
+		m, err := d.detectMode(ctx, rep, user, cfg, imageID)
 		if err != nil {
 			return "", err
 		}
@@ -88,7 +88,8 @@ func (d *Docker) modeOf(ctx context.Context, rep report, user, ref, imageID stri
 	return d.modes[key], nil
 }
 
-func (d *Docker) detectMode(ctx context.Context, rep report, user, ref, imageID, want string) (imageMode, error) {
+func (d *Docker) detectMode(ctx context.Context, rep report, user string, cfg config.Config, imageID string) (imageMode, error) {
+	ref, want := cfg.Image, cfg.ImageMode
 	ins, err := d.cli.ImageInspect(ctx, imageID)
 	if err != nil {
 		return imageMode{}, fmt.Errorf("inspect image %s: %w", ref, engine.Explain(err))
@@ -103,14 +104,14 @@ func (d *Docker) detectMode(ctx context.Context, rep report, user, ref, imageID,
 	}
 	rep.progress(user, 8, events.PhaseImage, "Checking what runs in "+ref)
 	if want != config.ImageModeServer {
-		if v, ok, err := d.probeVersion(ctx, ins, "jupyterhub-singleuser"); err != nil {
+		if v, ok, err := d.probeVersion(ctx, cfg, ins, "jupyterhub-singleuser"); err != nil {
 			return imageMode{}, fmt.Errorf("check what runs in %s: %w", ref, err)
 		} else if ok {
 			return imageMode{mode: ModeJupyterHub, version: v}, nil
 		}
 	}
 	for _, cmd := range serverCommands {
-		v, ok, err := d.probeVersion(ctx, ins, cmd)
+		v, ok, err := d.probeVersion(ctx, cfg, ins, cmd)
 		if err != nil {
 			return imageMode{}, fmt.Errorf("check what runs in %s: %w", ref, err)
 		}
@@ -133,12 +134,12 @@ var versionRE = regexp.MustCompile(`\b\d+(\.\d+)+([a-z]+\d*)?(\.(post|dev)\d+)?\
 // place of its entrypoint (so no shell is needed), with no network, every
 // capability dropped and a time limit, and removes it afterwards. ok is
 // false when cmd does not run there; err is for the engine failing.
-func (d *Docker) probeVersion(ctx context.Context, ins image.InspectResponse, cmd string) (version string, ok bool, err error) {
+func (d *Docker) probeVersion(ctx context.Context, cfg config.Config, ins image.InspectResponse, cmd string) (version string, ok bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	hc := &container.HostConfig{NetworkMode: "none",
 		Resources: container.Resources{Memory: 512 << 20, MemorySwap: 512 << 20, NanoCPUs: 1e9}}
-	harden(hc, d.cfg)
+	harden(hc, cfg)
 	resp, err := d.cli.ContainerCreate(ctx, &container.Config{
 		Image:      ins.ID,
 		Entrypoint: []string{cmd},

@@ -14,14 +14,11 @@ import (
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/image/imagetest"
+	"github.com/classhub/classhub/internal/testenv"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 )
-
-// labImage is classhub's JupyterLab image, from which the tests derive
-// images without JupyterHub.
-const labImage = "classhub/notebook:scipy"
 
 // withoutJupyterHub derives from base an image with its Jupyter server but
 // no jupyterhub: neither the command nor the Python package, and none of
@@ -46,7 +43,7 @@ rm -rf /usr/lib/python3/dist-packages/jupyterhub /usr/lib/python3/dist-packages/
 // own activity, and adopted by a hub that restarts.
 func TestPlainLabServer(t *testing.T) {
 	cli := connect(t)
-	img := withoutJupyterHub(t, cli, labImage, "jupyter-lab")
+	img := withoutJupyterHub(t, cli, testenv.RequireLabImage(t, cli), "jupyter-lab")
 	e := newTestEnv(t, func(c *config.Config) { c.Image = img })
 	user, secret := e.user("ada"), "per-start-secret-of-ada"
 	c := collect(t, e.bus, func(ev events.Event) bool { return ev.User == user })

@@ -69,10 +69,16 @@ func TestImageError(t *testing.T) {
 		t.Errorf("message = %q", err.Error())
 	}
 	ours := error(&imageError{ref: "classhub/notebook:scipy", why: "pull_policy is never"})
-	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build`"; ours.Error() != want {
+	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build --profile scipy --tag classhub/notebook:scipy`"; ours.Error() != want {
 		t.Errorf("message = %q", ours.Error())
 	}
-	for _, e := range []error{err, ours} {
+	never := error(&imageError{ref: "quay.io/jupyter/scipy-notebook:2026-01-05", why: whyNever})
+	if want := "the notebook image quay.io/jupyter/scipy-notebook:2026-01-05 is not in the Docker engine and pull_policy is never: " +
+		"check its name, pull it (`docker pull quay.io/jupyter/scipy-notebook:2026-01-05`) or set pull_policy to \"if-not-present\", " +
+		"or choose an image in the engine (`classhub image build` makes classhub's own)"; never.Error() != want {
+		t.Errorf("message = %q", never.Error())
+	}
+	for _, e := range []error{err, ours, never} {
 		if strings.Count(e.Error(), ". ") != 0 {
 			t.Errorf("more than one sentence: %q", e.Error())
 		}
@@ -112,7 +118,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
 	e.d = e.spawner(cfg)
-	id, err := e.d.ensureImage(e.ctx, nil)
+	id, err := e.d.ensureImage(e.ctx, cfg, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {
 		t.Errorf("always with a local copy = %q, %v", id, err)
@@ -228,7 +234,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	defer cancelBob()
 	bobDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(bobs, func(events.Event) {})
+		_, err := d.ensureImage(bobs, d.config(), func(events.Event) {})
 		bobDone <- err
 	}()
 	<-eng.started
@@ -236,7 +242,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	var alices []events.Event
 	aliceDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(context.Background(), func(e events.Event) {
+		_, err := d.ensureImage(context.Background(), d.config(), func(e events.Event) {
 			mu.Lock()
 			alices = append(alices, e)
 			mu.Unlock()

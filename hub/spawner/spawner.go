@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image"
 )
 
 // Spawner is what the hub needs from a server runtime.
@@ -49,6 +50,13 @@ type Spawner interface {
 	Watch(ctx context.Context, report func(events.Event)) error
 	// Prepull makes sure the configured image is in the engine.
 	Prepull(ctx context.Context) error
+	// SetImage makes the starts from now on run ref; each server moves to
+	// it at its next start.
+	SetImage(ref string)
+	// HasImage reports whether the engine holds ref.
+	HasImage(ctx context.Context, ref string) (bool, error)
+	// LocalImages lists the engine's images that carry a notebook server.
+	LocalImages(ctx context.Context) ([]image.Local, error)
 	// ServerActivity is the last activity a running ModeServer server
 	// reports itself; the zero time for one that reports to the hub.
 	ServerActivity(ctx context.Context, user string) (time.Time, error)

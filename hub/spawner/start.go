@@ -120,7 +120,9 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 			NetworkMode: container.NetworkMode(netw.Name),
 			Mounts: []mount.Mount{{
 				// A named volume starts as a copy of the image's directory,
-				// ownership included, so jovyan (1000:100) can write.
+				// ownership included, so jovyan (1000:100) can write; for
+				// an image without one, ownVolume gives it to the image's
+				// user.
 				Type: mount.TypeVolume, Source: VolumeName(req.User), Target: WorkDir,
 			}},
 			Resources: container.Resources{
@@ -157,17 +159,21 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 
 func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Server, error) {
 	user := req.User
+	// One reading of the settings for the whole start: the image its ID
+	// is checked for is the one its container is made from, whatever
+	// SetImage does meanwhile.
+	cfg := d.config()
 	rep.progress(user, 0, events.PhaseNetwork, "Getting the network ready")
 	netw, err := d.EnsureNetwork(ctx)
 	if err != nil {
 		return Server{}, err
 	}
 	rep.progress(user, 5, events.PhaseImage, "Checking the notebook image")
-	imageID, err := d.ensureImage(ctx, rep)
+	imageID, err := d.ensureImage(ctx, cfg, rep)
 	if err != nil {
 		return Server{}, err
 	}
-	mode, err := d.modeOf(ctx, rep, user, d.cfg.Image, imageID)
+	mode, err := d.modeOf(ctx, rep, user, cfg, imageID)
 	if err != nil {
 		return Server{}, err
 	}
@@ -179,7 +185,6 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	}
 	defer release()
 
-	cfg := d.cfg
 	sp, err := d.specFor(cfg, netw, imageID, mode, req)
 	if err != nil {
 		return Server{}, err
@@ -226,7 +231,11 @@ var errRetry = errors.New("retry")
 // engine) is looked at again, a few times.
 func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (container.InspectResponse, error) {
 	user := sp.user
-	if err := d.ensureVolume(ctx, user); err != nil {
+	fresh, err := d.ensureVolume(ctx, user)
+	if err != nil {
+		return container.InspectResponse{}, err
+	}
+	if err := d.ownVolume(ctx, sp, fresh, rep); err != nil {
 		return container.InspectResponse{}, err
 	}
 	startFailed := false
@@ -257,7 +266,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			}
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
 			if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-				return info, fmt.Errorf("start container %s: %w", sp.name, engine.Explain(err))
+				return info, startError(sp, err)
 			}
 			return d.inspect(ctx, id)
 		case stepUnpause, stepUse:
@@ -291,7 +300,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 				continue // someone else started it meanwhile
 			}
 			if ctx.Err() != nil || startFailed {
-				return info, fmt.Errorf("start container %s: %w", sp.name, engine.Explain(err))
+				return info, startError(sp, err)
 			}
 			startFailed = true
 			d.notice(user, fmt.Sprintf("Recreated %s's server because its container would not start (%v). The files in %s are kept.", user, err, WorkDir))
@@ -340,22 +349,35 @@ func (d *Docker) create(ctx context.Context, sp spec) (string, error) {
 	return "", fmt.Errorf("create container %s: %w", sp.name, engine.Explain(err))
 }
 
-// ensureVolume creates the user's work volume if it is missing and checks
-// that an existing one is classhub's and this user's.
-func (d *Docker) ensureVolume(ctx context.Context, user string) error {
+// startError explains why the engine would not start a server's
+// container. An entrypoint or command that is not in the image is the
+// image's fault, not the engine's, and the sentence says so.
+func startError(sp spec, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "exec:") && strings.Contains(msg, "no such file or directory") {
+		return fmt.Errorf("the notebook image %s has no program at its entrypoint or command (%w): check the image's ENTRYPOINT and CMD, or choose another image", sp.cfg.Image, err)
+	}
+	return fmt.Errorf("start container %s (image %s): %w", sp.name, sp.cfg.Image, engine.Explain(err))
+}
+
+// ensureVolume creates the user's work volume if it is missing, checks
+// that an existing one is classhub's and this user's, and reports whether
+// it made it.
+func (d *Docker) ensureVolume(ctx context.Context, user string) (fresh bool, err error) {
 	name := VolumeName(user)
 	v, err := d.cli.VolumeInspect(ctx, name)
 	if cerrdefs.IsNotFound(err) {
 		v, err = d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: d.labels(RoleWork, user)})
+		fresh = true
 	}
 	if err != nil {
-		return fmt.Errorf("volume %s: %w", name, engine.Explain(err))
+		return false, fmt.Errorf("volume %s: %w", name, engine.Explain(err))
 	}
 	if v.Labels[engine.LabelManaged] != "true" {
-		return fmt.Errorf("a Docker volume named %s exists but classhub did not create it: rename or remove it (`docker volume rm %s`) so classhub can make %s's own: %w", name, name, user, ErrNotManaged)
+		return false, fmt.Errorf("a Docker volume named %s exists but classhub did not create it: rename or remove it (`docker volume rm %s`) so classhub can make %s's own: %w", name, name, user, ErrNotManaged)
 	}
 	if owner := v.Labels[engine.LabelUser]; owner != user {
-		return fmt.Errorf("volume %s belongs to user %q, not %q: their names escape alike; rename one of the users: %w", name, owner, user, ErrNotManaged)
+		return false, fmt.Errorf("volume %s belongs to user %q, not %q: their names escape alike; rename one of the users: %w", name, owner, user, ErrNotManaged)
 	}
-	return nil
+	return fresh, nil
 }

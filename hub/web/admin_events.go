@@ -12,7 +12,8 @@ import (
 
 // adminEvents streams, as server-sent events, the server state changes
 // and start steps (image pulls included) of the users the admin may see,
-// each as the event bus's JSON, so the admin page redraws its rows when
+// and changes of the notebook image to an admin who may choose it, each
+// as the event bus's JSON, so the admin page redraws its rows when
 // something happens instead of polling. A browser that reconnects asks
 // for the rows afresh, so nothing is replayed. The stream ends with the
 // login it was opened with, checked at each keep-alive. The admin page
@@ -44,6 +45,8 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 		switch e.Kind {
 		case events.ServerState, events.SpawnProgress, events.ImageProgress:
 			return e.User != "" && scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(e.User, ""))
+		case events.ImageChanged:
+			return scopes.Holds(p.Scopes, imageScope)
 		}
 		return false
 	})

@@ -227,6 +227,7 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
+		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/class", wb.classPage},
 		{"GET /hub/class/events", wb.classEvents},
 		{"GET /hub/token", wb.tokenPage},

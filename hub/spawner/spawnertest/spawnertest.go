@@ -6,10 +6,13 @@ package spawnertest
 import (
 	"context"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -27,9 +30,14 @@ type Spawner struct {
 	// Mode is how the servers run; ModeServer servers get the Jupyter
 	// token the Docker spawner derives from their start's secret.
 	Mode spawner.Mode
+	// Local is the engine's notebook images, as LocalImages lists them;
+	// HasImage finds their refs. Set it before the hub uses the Spawner.
+	Local []image.Local
 
 	mu       sync.Mutex
 	activity map[string]time.Time
+	image    string            // what SetImage set
+	images   map[string]string // each user's server's image, as started
 	gates    map[string]chan struct{}
 	stops    map[string]chan struct{}
 	fails    map[string]error
@@ -46,7 +54,7 @@ type Spawner struct {
 func New() *Spawner {
 	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
 		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{},
-		watching: make(chan struct{})}
+		images: map[string]string{}, watching: make(chan struct{})}
 }
 
 var _ spawner.Spawner = (*Spawner)(nil)
@@ -150,8 +158,11 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	f.mu.Lock()
 	f.running[req.User] = true
 	f.tokens[req.User] = req.APIToken
+	f.images[req.User] = f.image
 	f.mu.Unlock()
-	return f.server(req.User, spawner.StateRunning, f.Target, req.APIToken), nil
+	s := f.server(req.User, spawner.StateRunning, f.Target, req.APIToken)
+	s.Image = f.image
+	return s, nil
 }
 
 // server is user's server as the Docker spawner would describe it.
@@ -225,6 +236,7 @@ func (f *Spawner) Delete(ctx context.Context, user string) error {
 	defer f.mu.Unlock()
 	delete(f.running, user)
 	delete(f.tokens, user)
+	delete(f.images, user)
 	return nil
 }
 
@@ -257,8 +269,22 @@ func (f *Spawner) Stats(ctx context.Context, user string) (spawner.Stats, error)
 	return spawner.Stats{}, spawner.ErrNotRunning
 }
 
-// List implements spawner.Spawner.
-func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) { return nil, nil }
+// List implements spawner.Spawner: every server started, with the image
+// it was started with.
+func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []spawner.Server
+	for user, running := range f.running {
+		st := spawner.StateStopped
+		if running {
+			st = spawner.StateRunning
+		}
+		out = append(out, spawner.Server{User: user, State: st, Image: f.images[user]})
+	}
+	slices.SortFunc(out, func(a, b spawner.Server) int { return strings.Compare(a.User, b.User) })
+	return out, nil
+}
 
 // Adopt implements spawner.Spawner.
 func (f *Spawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.Adoptees, nil }
@@ -278,6 +304,30 @@ func (f *Spawner) Watch(ctx context.Context, report func(events.Event)) error {
 
 // Prepull implements spawner.Spawner.
 func (f *Spawner) Prepull(ctx context.Context) error { return nil }
+
+// SetImage implements spawner.Spawner: the starts from now on record ref
+// as their server's image.
+func (f *Spawner) SetImage(ref string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.image = ref
+}
+
+// Image is what SetImage last set.
+func (f *Spawner) Image() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.image
+}
+
+// HasImage implements spawner.Spawner: the refs of Local are in the
+// engine.
+func (f *Spawner) HasImage(ctx context.Context, ref string) (bool, error) {
+	return slices.ContainsFunc(f.Local, func(l image.Local) bool { return l.Ref == ref }), nil
+}
+
+// LocalImages implements spawner.Spawner.
+func (f *Spawner) LocalImages(ctx context.Context) ([]image.Local, error) { return f.Local, nil }
 
 // Router is the proxy's route table, recorded.
 type Router struct {

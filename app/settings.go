@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -87,6 +88,7 @@ type Settings struct {
 	ghClient, ghSecret        *widget.Entry
 	ghUsers, ghOrgs, ghAdmins *widget.Entry
 	pull                      *widget.Select
+	imageMode                 *widget.Select // beside the image: how it runs a server
 	oidc                      *oidcForm
 	result                    *widget.Label
 	save, restart             *widget.Button
@@ -116,6 +118,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.image.SetPlaceHolder("e.g. classhub/notebook:classic or a registry image")
 	s.image.OnChanged = func(string) { s.describeImage() }
 	s.pull = widget.NewSelect([]string{config.PullIfNotPresent, config.PullAlways, config.PullNever}, nil)
+	s.imageMode = widget.NewSelect([]string{config.ImageModeAuto, config.ImageModeJupyterHub, config.ImageModeServer}, nil)
 	s.memory = widget.NewEntry()
 	s.memory.SetPlaceHolder("e.g. 2G; empty for no limit")
 	s.cpu = widget.NewEntry()
@@ -165,7 +168,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	form := widget.NewForm(
 		widget.NewFormItem("Mode", s.mode),
 		widget.NewFormItem("Port", s.port),
-		widget.NewFormItem("Image", s.image),
+		widget.NewFormItem("Image", container.NewBorder(nil, nil, nil, s.imageMode, s.image)),
 		widget.NewFormItem("Pull policy", s.pull),
 		widget.NewFormItem("Memory limit", s.memory),
 		widget.NewFormItem("CPU limit", s.cpu),
@@ -320,6 +323,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.port.SetText(port)
 	s.image.SetText(cfg.Image)
 	s.pull.SetSelected(cfg.PullPolicy)
+	s.imageMode.SetSelected(cmp.Or(cfg.ImageMode, config.ImageModeAuto))
 	s.memory.SetText(cfg.MemoryLimit)
 	s.cpu.SetText(strconv.FormatFloat(cfg.CPULimit, 'f', -1, 64))
 	s.idle.SetText(shortDuration(time.Duration(cfg.IdleTimeout)))
@@ -421,6 +425,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	}
 	cfg.Image = strings.TrimSpace(s.image.Text)
 	cfg.PullPolicy = s.pull.Selected
+	cfg.ImageMode = s.imageMode.Selected
 	cfg.MemoryLimit = strings.TrimSpace(s.memory.Text)
 	if t := strings.TrimSpace(s.cpu.Text); t == "" {
 		cfg.CPULimit = 0
@@ -515,6 +520,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")
+	}
+	if cmp.Or(old.ImageMode, config.ImageModeAuto) != cmp.Or(new.ImageMode, config.ImageModeAuto) {
+		recreate = append(recreate, "image mode")
 	}
 	if old.MemoryLimit != new.MemoryLimit || old.SwapLimit != new.SwapLimit {
 		recreate = append(recreate, "memory limit")

@@ -356,3 +356,25 @@ func TestSettingsWithoutAHubSaveTheImageForItsStart(t *testing.T) {
 		t.Errorf("saved %q: %q", got.Image, s.result.Text)
 	}
 }
+
+func TestSettingsImageMode(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	if err := s.Load(config.Default(), true); err != nil {
+		t.Fatal(err)
+	}
+	if s.imageMode.Selected != config.ImageModeAuto {
+		t.Errorf("image mode shows %q, want auto", s.imageMode.Selected)
+	}
+	s.imageMode.SetSelected(config.ImageModeServer)
+	test.Tap(s.save)
+	got, err := config.Load(path)
+	if err != nil || got.ImageMode != config.ImageModeServer {
+		t.Fatalf("saved image_mode %q, %v", got.ImageMode, err)
+	}
+	if !strings.Contains(s.result.Text, "image mode need each server's container to be recreated") {
+		t.Errorf("the result says %q", s.result.Text)
+	}
+}

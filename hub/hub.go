@@ -35,6 +35,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/gate"
 	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/logfile"
 	"github.com/classhub/classhub/hub/proxy"
@@ -200,14 +201,18 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// The mux is filled below, once the API exists; the API needs the
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
+	hubCookies := []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie,
+		gate.LoginCookie, gate.StateCookie}
 	h.proxy = proxy.New(proxy.Options{
 		Hub:           hubBodies(hubMux),
 		NotRunning:    notRunning,
 		Activity:      h.recordActivity,
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie},
+		HubCookies:    hubCookies,
 		MaxWebsockets: cfg.MaxWebsockets,
+		// Servers of images without JupyterHub are logged in to here.
+		Guard: gate.New(gate.Options{Logins: h.auth, ErrorLog: logger}),
 	})
 	if h.origins != nil {
 		h.origins.proxy = h.proxy

@@ -53,6 +53,13 @@ const DefaultPidsLimit = 512
 // one kernel need to start.
 const MinPidsLimit = 64
 
+// Image modes: how the image runs a server (Config.ImageMode).
+const (
+	ImageModeAuto       = "auto"
+	ImageModeJupyterHub = "jupyterhub"
+	ImageModeServer     = "server"
+)
+
 // DefaultImage is the image `classhub image build` produces with no flags:
 // the default profile's, JupyterLab 4 with the scientific stack.
 const DefaultImage = "classhub/notebook:latest"
@@ -68,6 +75,12 @@ type Config struct {
 	Image string `toml:"image"`
 	// PullPolicy is PullIfNotPresent, PullAlways or PullNever.
 	PullPolicy string `toml:"pull_policy"`
+	// ImageMode says how Image runs a server: ImageModeAuto (find out at
+	// the first start of each image), ImageModeJupyterHub (it has
+	// jupyterhub-singleuser) or ImageModeServer (a plain Jupyter server,
+	// which classhub starts with a token it keeps and logs people in to
+	// at the proxy).
+	ImageMode string `toml:"image_mode"`
 	// MemoryLimit caps each server's memory, e.g. "2G"; empty means none.
 	MemoryLimit string `toml:"memory_limit"`
 	// SwapLimit caps memory plus swap; empty means equal to MemoryLimit, so
@@ -153,6 +166,7 @@ func Default() Config {
 		Mode:             ModeClass,
 		Image:            DefaultImage,
 		PullPolicy:       PullIfNotPresent,
+		ImageMode:        ImageModeAuto,
 		MemoryLimit:      "2G",
 		CPULimit:         1,
 		PidsLimit:        DefaultPidsLimit,
@@ -227,6 +241,12 @@ func (c Config) Validate() error {
 	case PullIfNotPresent, PullAlways, PullNever:
 	default:
 		errs = append(errs, fmt.Errorf("pull_policy %q is not known: use %q, %q or %q", c.PullPolicy, PullIfNotPresent, PullAlways, PullNever))
+	}
+	switch c.ImageMode {
+	case "", ImageModeAuto, ImageModeJupyterHub, ImageModeServer: // "" is auto, as in a file from before image_mode
+	default:
+		errs = append(errs, fmt.Errorf("image_mode %q is not known: use %q (find out from the image), %q (the image has jupyterhub-singleuser) or %q (a plain Jupyter server: jupyter-lab, jupyter-server or jupyter-notebook)",
+			c.ImageMode, ImageModeAuto, ImageModeJupyterHub, ImageModeServer))
 	}
 	if strings.TrimSpace(c.Image) == "" {
 		errs = append(errs, errors.New("image is empty: set it, e.g. to "+DefaultImage))

@@ -27,6 +27,10 @@ const Version = "3.0.0"
 // Router is the proxy's route table.
 type Router interface {
 	SetRoute(user string, target *url.URL)
+	// SetGuardedRoute routes to a server that logs nobody in by itself
+	// (spawner.ModeServer): the proxy lets through only visitors the
+	// hub's login allows on user's server, and adds token for them.
+	SetGuardedRoute(user string, target *url.URL, token string)
 	RemoveRoute(user string)
 }
 

@@ -81,6 +81,13 @@ type Docker struct {
 
 	versionMu sync.Mutex
 	versions  map[netip.Addr]string // see hubversion.go
+
+	// modes is what each image runs, by image ID and image_mode (see
+	// mode.go); detections share one detection among the starts that
+	// need it at once.
+	modesMu    sync.Mutex
+	modes      map[string]imageMode
+	detections flight
 }
 
 var _ Spawner = (*Docker)(nil)
@@ -106,6 +113,7 @@ func New(cli client.APIClient, opts Options) *Docker {
 		noticed:      map[string]bool{},
 		known:        map[string]observed{},
 		versions:     map[netip.Addr]string{},
+		modes:        map[string]imageMode{},
 		imageWaiters: map[*report]struct{}{},
 		httpc: &http.Client{
 			// Container addresses must never go through a proxy.

@@ -97,7 +97,13 @@ func serverFrom(user string, info container.InspectResponse, netName string) Ser
 	s.Error = st.Error
 	if info.Config != nil {
 		s.Image = info.Config.Image
-		s.APIToken, _ = envValue(info.Config.Env, "JUPYTERHUB_API_TOKEN")
+		s.Mode = ModeJupyterHub
+		if info.Config.Labels[engine.LabelMode] == string(ModeServer) {
+			s.Mode = ModeServer
+			s.JupyterToken, _ = envValue(info.Config.Env, "JUPYTER_TOKEN")
+		} else {
+			s.APIToken, _ = envValue(info.Config.Env, "JUPYTERHUB_API_TOKEN")
+		}
 	}
 	if s.State == StateRunning {
 		s.Target, _ = targetOf(info, netName)

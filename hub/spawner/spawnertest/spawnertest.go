@@ -27,11 +27,15 @@ type Spawner struct {
 	// started with, as the Docker spawner reads it from a kept
 	// container, so the hub may start it again with the same token.
 	KeepTokens bool
+	// Mode is how the servers run; ModeServer servers get the Jupyter
+	// token the Docker spawner derives from their start's secret.
+	Mode spawner.Mode
 	// Local is the engine's notebook images, as LocalImages lists them;
 	// HasImage finds their refs. Set it before the hub uses the Spawner.
 	Local []image.Local
 
 	mu       sync.Mutex
+	activity map[string]time.Time
 	image    string            // what SetImage set
 	images   map[string]string // each user's server's image, as started
 	gates    map[string]chan struct{}
@@ -156,7 +160,52 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	f.tokens[req.User] = req.APIToken
 	f.images[req.User] = f.image
 	f.mu.Unlock()
-	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: f.Target, APIToken: req.APIToken, Image: f.image}, nil
+	s := f.server(req.User, spawner.StateRunning, f.Target, req.APIToken)
+	s.Image = f.image
+	return s, nil
+}
+
+// server is user's server as the Docker spawner would describe it.
+func (f *Spawner) server(user string, st spawner.State, target, token string) spawner.Server {
+	s := spawner.Server{User: user, State: st, Target: target, APIToken: token, Mode: f.Mode}
+	if f.Mode == spawner.ModeServer {
+		s.APIToken = ""
+		if token != "" {
+			s.JupyterToken = spawner.JupyterToken(token)
+		}
+	}
+	return s
+}
+
+// SetRunning makes user's server run, as a container the hub adopts.
+func (f *Spawner) SetRunning(user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running[user] = true
+}
+
+// SetActivity makes user's server report t as its own last activity.
+func (f *Spawner) SetActivity(user string, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.activity == nil {
+		f.activity = map[string]time.Time{}
+	}
+	f.activity[user] = t
+}
+
+// ServerActivity implements spawner.Spawner: what SetActivity set for a
+// running ModeServer server.
+func (f *Spawner) ServerActivity(ctx context.Context, user string) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running[user] {
+		return time.Time{}, spawner.ErrNotRunning
+	}
+	if f.Mode != spawner.ModeServer {
+		return time.Time{}, nil
+	}
+	return f.activity[user], nil
 }
 
 // Stop implements spawner.Spawner; it is also how a test plays someone
@@ -205,9 +254,9 @@ func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, erro
 	}
 	switch {
 	case running:
-		return spawner.Server{User: user, State: spawner.StateRunning, Target: f.Target, APIToken: token}, nil
+		return f.server(user, spawner.StateRunning, f.Target, token), nil
 	case exists:
-		return spawner.Server{User: user, State: spawner.StateStopped, APIToken: token}, nil
+		return f.server(user, spawner.StateStopped, "", token), nil
 	}
 	return spawner.Server{User: user, State: spawner.StateMissing}, nil
 }
@@ -284,16 +333,26 @@ func (f *Spawner) LocalImages(ctx context.Context) ([]image.Local, error) { retu
 type Router struct {
 	mu     sync.Mutex
 	routes map[string]string
+	tokens map[string]string
 }
 
 // NewRouter returns an empty Router.
-func NewRouter() *Router { return &Router{routes: map[string]string{}} }
+func NewRouter() *Router { return &Router{routes: map[string]string{}, tokens: map[string]string{}} }
 
 // SetRoute implements core.Router.
 func (r *Router) SetRoute(user string, target *url.URL) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.routes[user] = target.String()
+	delete(r.tokens, user)
+}
+
+// SetGuardedRoute implements core.Router.
+func (r *Router) SetGuardedRoute(user string, target *url.URL, token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[user] = target.String()
+	r.tokens[user] = token
 }
 
 // RemoveRoute implements core.Router.
@@ -301,6 +360,15 @@ func (r *Router) RemoveRoute(user string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.routes, user)
+	delete(r.tokens, user)
+}
+
+// GuardToken returns the token user's guarded route adds, "" when the
+// route is not guarded.
+func (r *Router) GuardToken(user string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tokens[user]
 }
 
 // Route returns user's target, "" for none.

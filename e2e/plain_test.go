@@ -93,53 +93,15 @@ func TestPlainJupyterLab(t *testing.T) {
 		// Written through the server's contents API as Lab's scripts
 		// write: her login for the server is a cookie the page cannot
 		// read, which the proxy trades for the server's token.
-		put := fmt.Sprintf(`(async () => {
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {method: "PUT", headers: {"Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf)},
-    body: JSON.stringify({type: "notebook", format: "json", content: %s})});
-  return r.status;
-})()`, "/user/"+student+"/api/contents/work/uid.ipynb", plainNotebook)
-		if status := eval[int](st, put, chromedp.EvalAwaitPromise); status != 201 && status != 200 {
-			st.fatalf("writing work/uid.ipynb answered %d", status)
-		}
-		st.run("open the notebook in Lab", 2*time.Minute, chromedp.Navigate(c.base+lab+"/tree/work/uid.ipynb"))
-		st.waitJS("the notebook's kernel is connected and idle", 3*time.Minute,
-			`document.querySelector(".jp-Notebook .jp-Cell") && document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')`)
-		// A fetch that Chromium drops because the machine's addresses
-		// changed (other Docker networks come and go) is asked again.
-		connected := fmt.Sprintf(`(async () => {
-  try {
-    const r = await fetch(%q);
-    return r.ok && (await r.json()).some(k => k.connections > 0 && k.execution_state === "idle");
-  } catch (e) { return false; }
-})()`, "/user/"+student+"/api/kernels")
-		for deadline := time.Now().Add(3 * time.Minute); !eval[bool](st, connected, chromedp.EvalAwaitPromise); time.Sleep(time.Second) {
-			if time.Now().After(deadline) {
-				st.fatalf("the server never counted a connection to an idle kernel")
-			}
-		}
-		if eval[bool](st, `!!document.querySelector(".jp-Dialog .jp-mod-accept")`) {
-			st.click("Select the notebook's kernel", ".jp-Dialog .jp-mod-accept")
-		}
+		labPutNotebook(st, student, "work/uid.ipynb", plainNotebook)
+		labOpenNotebook(st, c.base, lab, student, "work/uid.ipynb")
 		st.click("the cell", ".jp-Notebook .jp-Cell .cm-content")
 		st.run("run the cell", time.Minute, press("Enter", 13, chromedp.ModifierShift))
 		st.waitJS("the cell says 1000, jovyan's uid", 2*time.Minute,
 			`[...document.querySelectorAll(".jp-Cell .jp-OutputArea-output")].some(e => e.innerText.trim() === "1000")`)
 		st.shot("plain-02-cell-ran")
 		st.run("save with Ctrl+S", time.Minute, press("s", 83, chromedp.ModifierCtrl))
-		saved := func() string {
-			return eval[string](st, fmt.Sprintf(`(async () => {
-  try {
-    const r = await fetch(%q);
-    return r.ok ? JSON.stringify((await r.json()).content.cells[0].outputs) : r.status + "";
-  } catch (e) { return String(e); }
-})()`, "/user/"+student+"/api/contents/work/uid.ipynb"), chromedp.EvalAwaitPromise)
-		}
-		for deadline := time.Now().Add(time.Minute); !strings.Contains(saved(), "1000"); time.Sleep(time.Second) {
-			if time.Now().After(deadline) {
-				st.fatalf("after saving, work/uid.ipynb has no output: %.300s", saved())
-			}
-		}
+		labWaitSaved(st, student, "work/uid.ipynb", "1000")
 		// In the volume, as the container sees it.
 		out, code := dockerExec(t, cli, spawner.ContainerName(student), "cat", "/home/jovyan/work/uid.ipynb")
 		if code != 0 || !strings.Contains(out, "1000") {

@@ -88,6 +88,19 @@ func (h *Lifecycle) ResetServer(ctx context.Context, name string, wipe bool, con
 	return nil
 }
 
+// WipeFiles deletes name's files for good when confirm is their name typed
+// again; their server container must be gone (spawner.ErrInUse).
+func (h *Lifecycle) WipeFiles(ctx context.Context, name, confirm string) error {
+	u, err := h.user(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := ConfirmWipe(name, confirm); err != nil {
+		return err
+	}
+	return h.spawner.DeleteData(ctx, name, AccountOf(u))
+}
+
 // KeptVolumes lists the work volumes of deleted accounts: those whose
 // account key no account has, and those an older classhub named by a user
 // who no longer exists or exists as a newer account.

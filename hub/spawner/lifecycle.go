@@ -79,8 +79,8 @@ func (d *Docker) DeleteData(ctx context.Context, user string, acct Account) erro
 			}
 		}
 		if found && len(names) > 0 {
-			return fmt.Errorf("their server container %s still exists (%s): delete the server first; deleting the files then removes volume %s with everything in %s, for good",
-				ContainerName(user), info.State.Status, names[0], WorkDir)
+			return fmt.Errorf("their server container %s still exists (%s): delete the server first; deleting the files then removes volume %s with everything in %s, for good: %w",
+				ContainerName(user), info.State.Status, names[0], WorkDir, ErrInUse)
 		}
 		for _, name := range names {
 			v, err := d.cli.VolumeInspect(ctx, name)

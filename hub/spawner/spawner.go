@@ -169,6 +169,10 @@ var ErrImageUnavailable = errors.New("image unavailable")
 // alone.
 var ErrNotManaged = errors.New("not created by classhub")
 
+// ErrInUse is matched by refusals to delete or replace files while a
+// server container uses them.
+var ErrInUse = errors.New("in use by a server")
+
 // ErrNotRunning is matched by errors from operations that need a running
 // server.
 var ErrNotRunning = errors.New("server not running")

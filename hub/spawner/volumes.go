@@ -260,7 +260,7 @@ func (d *Docker) removeVolume(ctx context.Context, name string) error {
 	case err == nil, cerrdefs.IsNotFound(err):
 		return nil
 	case cerrdefs.IsConflict(err):
-		return fmt.Errorf("volume %s is in use by a container: delete that server first (`docker ps -a --filter volume=%s`)", name, name)
+		return fmt.Errorf("volume %s is in use by a container: delete that server first (`docker ps -a --filter volume=%s`): %w", name, name, ErrInUse)
 	}
 	return engine.Explain(err)
 }
@@ -287,7 +287,7 @@ func (d *Docker) RestoreVolume(ctx context.Context, name, user string, acct Acco
 			return nil // restored already
 		}
 		if found {
-			return fmt.Errorf("%s has a server container (%s): delete their server first", user, info.State.Status)
+			return fmt.Errorf("%s has a server container (%s): delete their server first: %w", user, info.State.Status, ErrInUse)
 		}
 		if v, ok, err := d.accountVolume(ctx, acct.Key); err != nil {
 			return err

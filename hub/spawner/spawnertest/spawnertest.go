@@ -205,7 +205,7 @@ func (f *Spawner) DeleteData(ctx context.Context, user string, acct spawner.Acco
 		return nil
 	}
 	if _, exists := f.running[user]; exists {
-		return fmt.Errorf("delete %s's files: their server container still exists: delete the server first", user)
+		return fmt.Errorf("delete %s's files: their server container still exists: delete the server first: %w", user, spawner.ErrInUse)
 	}
 	delete(f.volumes, name)
 	return nil
@@ -253,7 +253,7 @@ func (f *Spawner) DeleteVolume(ctx context.Context, name string) error {
 		return fmt.Errorf("delete volume %s: there is no volume %s", name, name)
 	}
 	if _, exists := f.running[v.User]; exists && f.mounted[v.User] == name {
-		return fmt.Errorf("delete volume %s: it is in use by a container", name)
+		return fmt.Errorf("delete volume %s: it is in use by a container: %w", name, spawner.ErrInUse)
 	}
 	delete(f.volumes, name)
 	return nil
@@ -268,7 +268,7 @@ func (f *Spawner) RestoreVolume(ctx context.Context, name, user string, acct spa
 		return fmt.Errorf("restore volume %s: there is no volume %s", name, name)
 	}
 	if _, exists := f.running[user]; exists {
-		return fmt.Errorf("restore volume %s to %s: %s has a server container", name, user, user)
+		return fmt.Errorf("restore volume %s to %s: %s has a server container: %w", name, user, user, spawner.ErrInUse)
 	}
 	if have, ok := f.accountVolume(user, acct); ok {
 		return fmt.Errorf("restore volume %s to %s: %s has files already (volume %s): %w", name, user, user, have, spawner.ErrHasFiles)

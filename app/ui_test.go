@@ -158,7 +158,9 @@ func TestDeleteCanWipeTheFilesWithTheNameTypedAgain(t *testing.T) {
 		test.Tap(button(t, d, "Delete container"))
 	}
 	wipeDialog("someone")
-	q.until(t, "the refusal", func() bool { return u.st.NoticeFailed && strings.Contains(u.st.Notice, "type their name, teacher, again") })
+	q.until(t, "the refusal", func() bool {
+		return u.st.NoticeFailed && strings.Contains(u.st.Notice, "type their name, teacher, again")
+	})
 	f.noCalls(t)
 	wipeDialog("teacher")
 	f.wantCall(t, q, "reset server teacher wipe=true")

@@ -68,7 +68,8 @@ var ErrHasFiles = errors.New("the account has files already")
 // volume from before accounts had keys gets that volume's files copied
 // into its own at this start, when the volume is younger than the
 // account and no server runs on it; the old volume is removed once the
-// copy is complete. It holds the user's lock.
+// copy is complete. A copy cut short (the hub killed meanwhile) is made
+// again from the start. It holds the user's lock.
 func (d *Docker) volumeFor(ctx context.Context, req StartRequest, imageID string) (name string, fresh bool, err error) {
 	user, acct := req.User, req.Account
 	if acct.Key == "" {
@@ -78,37 +79,62 @@ func (d *Docker) volumeFor(ctx context.Context, req StartRequest, imageID string
 	if err := acct.valid(); err != nil {
 		return "", false, err
 	}
-	if v, ok, err := d.accountVolume(ctx, acct.Key); err != nil || ok {
-		return v.Name, false, err
-	}
-	legacy, ok, err := d.legacyVolume(ctx, user, acct)
+	own, haveOwn, err := d.accountVolume(ctx, acct.Key)
 	if err != nil {
 		return "", false, err
 	}
-	if ok {
-		info, found, err := d.inspectOwned(ctx, user)
-		if err != nil {
-			return "", false, err
+	legacy, haveLegacy, err := d.legacyVolume(ctx, user, acct)
+	if err != nil || !haveLegacy {
+		if haveOwn {
+			return own.Name, false, err
 		}
-		if found && info.State.Running {
-			// Never copy files a server is writing: this start uses the
-			// old volume as it is, and the next one after a stop moves it.
-			return legacy.Name, false, nil
+		name = AccountVolumeName(user, acct.Key)
+		if err == nil {
+			err = d.createAccountVolume(ctx, name, user, acct.Key)
 		}
-		if found {
-			// Its mount changes, so it would be replaced anyway; it must
-			// go before the old volume can.
-			if err := d.removeContainer(ctx, info.ID); err != nil {
-				return "", false, err
+		return name, err == nil, err
+	}
+	info, found, err := d.inspectOwned(ctx, user)
+	if err != nil {
+		return "", false, err
+	}
+	if found && info.State.Running {
+		// Never copy files a server is writing: a running server keeps
+		// its volume, and the next start after a stop moves it.
+		for _, m := range info.Mounts {
+			if m.Destination == WorkDir && m.Name != "" {
+				return m.Name, false, nil
 			}
+		}
+		return legacy.Name, false, nil
+	}
+	if found {
+		// Its mount changes, so it would be replaced anyway; it must go
+		// before the old volume can.
+		if err := d.removeContainer(ctx, info.ID); err != nil {
+			return "", false, err
 		}
 	}
 	name = AccountVolumeName(user, acct.Key)
+	if haveOwn {
+		name = own.Name
+		cut, err := d.copyCutShort(ctx, imageID, user, own.Name)
+		if err != nil {
+			return "", false, fmt.Errorf("check volume %s, into which %s's files from %s were being moved: %w", own.Name, user, legacy.Name, err)
+		}
+		if !cut {
+			// Moved, but the old volume could not be removed then.
+			if err := d.removeVolume(ctx, legacy.Name); err != nil {
+				d.noticeOnce("legacy:"+legacy.Name, user, fmt.Sprintf("%s's files are in volume %s; the old volume %s could not be removed (%v) and can be deleted by hand.", user, name, legacy.Name, err))
+			}
+			return name, false, nil
+		}
+		if err := d.removeVolume(ctx, own.Name); err != nil {
+			return "", false, fmt.Errorf("remove volume %s, a copy of %s's files that was cut short: %w; their files are still in %s", own.Name, user, err, legacy.Name)
+		}
+	}
 	if err := d.createAccountVolume(ctx, name, user, acct.Key); err != nil {
 		return "", false, err
-	}
-	if !ok {
-		return name, true, nil
 	}
 	if err := d.copyVolume(ctx, imageID, user, legacy.Name, name); err != nil {
 		d.removeVolume(context.WithoutCancel(ctx), name)
@@ -320,17 +346,52 @@ func (d *Docker) RestoreVolume(ctx context.Context, name, user string, acct Acco
 	})
 }
 
+// copyMarker is in a volume while files are copied into it, so that a
+// copy cut short (the hub killed meanwhile) is told from a finished one.
+const copyMarker = ".classhub-copy-incomplete"
+
 // copyScript copies everything in $1, the top directory's owner and mode
-// included, into $2, as cp -a does.
+// included, into $2, as cp -a does, with copyMarker in $2 until it is done.
 const copyScript = `set -e
+: > "$2/` + copyMarker + `"
 cp -a "$1/." "$2/"
+rm -f "$2/` + copyMarker + `"
 `
 
-// copyVolume copies volume src into dst in a one-shot container of image
-// id, as confined as a server's but for the capabilities that reading
-// every file and keeping owners and modes need, with no network; src is
-// mounted read-only. The container is removed.
+// copyVolume copies volume src into dst (see copyScript).
 func (d *Docker) copyVolume(ctx context.Context, imageID, user, src, dst string) error {
+	code, tail, err := d.runVolumeHelper(ctx, imageID, user, copyScript, []string{"/from", "/to"}, []mount.Mount{
+		{Type: mount.TypeVolume, Source: src, Target: "/from", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+		{Type: mount.TypeVolume, Source: dst, Target: "/to", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+	})
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit code %d: %s", code, tail)
+	}
+	return err
+}
+
+// copyCutShort reports whether a copy into volume vol was cut short.
+func (d *Docker) copyCutShort(ctx context.Context, imageID, user, vol string) (bool, error) {
+	code, tail, err := d.runVolumeHelper(ctx, imageID, user, `test -e "$1/`+copyMarker+`" || exit 3`, []string{"/to"}, []mount.Mount{
+		{Type: mount.TypeVolume, Source: vol, Target: "/to", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+	})
+	switch {
+	case err != nil:
+		return false, err
+	case code == 0:
+		return true, nil
+	case code == 3:
+		return false, nil
+	}
+	return false, fmt.Errorf("exit code %d: %s", code, tail)
+}
+
+// runVolumeHelper runs script with args in a one-shot container of image
+// id with mounts, as confined as a server's but for the capabilities that
+// reading every file and keeping owners and modes need, with no network,
+// and returns its exit code and, when that is not 0, its last lines. The
+// container is removed.
+func (d *Docker) runVolumeHelper(ctx context.Context, imageID, user, script string, args []string, mounts []mount.Mount) (code int, tail string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	var b [4]byte
@@ -338,7 +399,7 @@ func (d *Docker) copyVolume(ctx context.Context, imageID, user, src, dst string)
 	pids := int64(16)
 	resp, err := d.cli.ContainerCreate(ctx, &container.Config{
 		Image: imageID, User: "0:0", WorkingDir: "/",
-		Entrypoint:  []string{"/bin/sh", "-c", copyScript, "classhub-copy", "/from", "/to"},
+		Entrypoint:  append([]string{"/bin/sh", "-c", script, "classhub-copy"}, args...),
 		Labels:      d.labels(RoleCopy, user),
 		Healthcheck: &container.HealthConfig{Test: []string{"NONE"}},
 	}, &container.HostConfig{
@@ -348,13 +409,10 @@ func (d *Docker) copyVolume(ctx context.Context, imageID, user, src, dst string)
 		SecurityOpt:    []string{noNewPrivileges},
 		ReadonlyRootfs: true,
 		Resources:      container.Resources{PidsLimit: &pids, Memory: 256 << 20},
-		Mounts: []mount.Mount{
-			{Type: mount.TypeVolume, Source: src, Target: "/from", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
-			{Type: mount.TypeVolume, Source: dst, Target: "/to", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
-		},
+		Mounts:         mounts,
 	}, nil, nil, "classhub-copy-"+hex.EncodeToString(b[:]))
 	if err != nil {
-		return fmt.Errorf("create: %w", engine.Explain(err))
+		return 0, "", fmt.Errorf("create: %w", engine.Explain(err))
 	}
 	defer func() {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -362,16 +420,16 @@ func (d *Docker) copyVolume(ctx context.Context, imageID, user, src, dst string)
 		rcancel()
 	}()
 	if err := d.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return fmt.Errorf("start: %w", engine.Explain(err))
+		return 0, "", fmt.Errorf("start: %w", engine.Explain(err))
 	}
 	waitC, errC := d.cli.ContainerWait(ctx, resp.ID, container.WaitConditionNotRunning)
 	select {
 	case w := <-waitC:
 		if w.StatusCode != 0 {
-			return fmt.Errorf("exit code %d: %s", w.StatusCode, d.lastLines(ctx, resp.ID, 3))
+			tail = d.lastLines(ctx, resp.ID, 3)
 		}
+		return int(w.StatusCode), tail, nil
 	case err := <-errC:
-		return fmt.Errorf("wait: %w", engine.Explain(err))
+		return 0, "", fmt.Errorf("wait: %w", engine.Explain(err))
 	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/classhub/classhub/hub/engine"
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 )
 
@@ -150,5 +151,79 @@ func TestVolumeMigration(t *testing.T) {
 	}
 	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(other)); !cerrdefs.IsNotFound(err) {
 		t.Errorf("volume after DeleteVolume: %v", err)
+	}
+}
+
+// TestVolumeMoveCutShort: a move the hub did not finish (killed during
+// the copy) is made again from the start at the next start; a finished
+// move whose old volume stayed is left as it is and the old volume goes.
+func TestVolumeMoveCutShort(t *testing.T) {
+	e := newTestEnv(t)
+	img, err := e.cli.ImageInspect(e.ctx, testImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// oldStyle leaves user a volume named by them alone with proof.txt.
+	oldStyle := func(user string) {
+		t.Helper()
+		srv := e.start(user, "token-old")
+		if out, code := execIn(t, e.cli, srv.ID, "sh", "-c", "echo kept > "+WorkDir+"/proof.txt"); code != 0 {
+			t.Fatalf("write the file: %d %s", code, out)
+		}
+		if err := e.d.Delete(e.ctx, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// into makes acct's volume and runs script in it, as a copy would
+	// have left it.
+	into := func(user string, acct Account, script string) {
+		t.Helper()
+		if err := e.d.createAccountVolume(e.ctx, AccountVolumeName(user, acct.Key), user, acct.Key); err != nil {
+			t.Fatal(err)
+		}
+		code, tail, err := e.d.runVolumeHelper(e.ctx, img.ID, user, script, []string{"/to"}, []mount.Mount{
+			{Type: mount.TypeVolume, Source: AccountVolumeName(user, acct.Key), Target: "/to"}})
+		if err != nil || code != 0 {
+			t.Fatalf("prepare the volume: %d %s %v", code, tail, err)
+		}
+	}
+	startAs := func(user string, acct Account) string {
+		t.Helper()
+		req := e.req(user, "token-new")
+		req.Account = acct
+		srv, err := e.d.Start(e.ctx, req)
+		if err != nil {
+			t.Fatalf("Start as the account: %v", err)
+		}
+		return srv.ID
+	}
+
+	cut := e.user("cut")
+	cutAcct := Account{Key: "1-" + e.id, Created: time.Now().Add(-time.Hour)}
+	oldStyle(cut)
+	into(cut, cutAcct, `: > "$1/`+copyMarker+`"; echo partial > "$1/partial.txt"`)
+	id := startAs(cut, cutAcct)
+	if out, code := execIn(t, e.cli, id, "cat", WorkDir+"/proof.txt"); code != 0 || strings.TrimSpace(out) != "kept" {
+		t.Errorf("file after a move made again: %d %q", code, out)
+	}
+	for _, f := range []string{"partial.txt", copyMarker} {
+		if _, code := execIn(t, e.cli, id, "test", "-e", WorkDir+"/"+f); code == 0 {
+			t.Errorf("%s of the cut-short copy is still there", f)
+		}
+	}
+	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(cut)); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the old volume after the move: %v", err)
+	}
+
+	done := e.user("done")
+	doneAcct := Account{Key: "2-" + e.id, Created: time.Now().Add(-time.Hour)}
+	oldStyle(done)
+	into(done, doneAcct, `echo since > "$1/since.txt"`)
+	id = startAs(done, doneAcct)
+	if out, code := execIn(t, e.cli, id, "cat", WorkDir+"/since.txt"); code != 0 || strings.TrimSpace(out) != "since" {
+		t.Errorf("a finished move was made again: %d %q", code, out)
+	}
+	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(done)); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the old volume of a finished move: %v", err)
 	}
 }

@@ -124,7 +124,9 @@ type Server struct {
 	State State  `json:"state"`
 	// DockerState is the engine's word for the container's state.
 	DockerState string `json:"docker_state,omitempty"`
-	// Container and Volume are the names classhub uses for this user.
+	// Container and Volume are the names classhub uses for this user;
+	// Volume is the one the container mounts, or the name the user alone
+	// gives when there is no container.
 	Container string `json:"container"`
 	Volume    string `json:"volume"`
 	// ID is the container's ID, empty when missing.

@@ -54,6 +54,9 @@ func TestVolumeMigration(t *testing.T) {
 	if out, code := execIn(t, e.cli, srv.ID, "cat", WorkDir+"/sub/proof.txt"); code != 0 || strings.TrimSpace(out) != "kept" {
 		t.Errorf("file after the move: exit %d, %q", code, out)
 	}
+	if srv.Volume != want {
+		t.Errorf("Start reports volume %q, want %q", srv.Volume, want)
+	}
 	out, code := execIn(t, e.cli, srv.ID, "stat", "-c", "%U %a", WorkDir, WorkDir+"/sub/proof.txt")
 	if lines := strings.Fields(out); code != 0 || len(lines) != 4 || lines[0] != "jovyan" || lines[2] != "jovyan" || lines[3] != "600" {
 		t.Errorf("owners and modes after the move: exit %d, %q", code, out)

@@ -88,6 +88,14 @@ func TestAdminKeptFiles(t *testing.T) {
 	}
 	alice := e.loggedIn("alice")
 	wantStatus(t, alice.get("/hub/admin/volumes"), http.StatusForbidden)
+	e.start("root")
+	for _, action := range []string{"reset", "delete"} {
+		form := url.Values{"_xsrf": {alice.csrf()}, "action": {action}, "user": {"root"}, "confirm": {"yes"}, "wipe": {"yes"}, "typed": {"root"}}
+		wantStatus(t, alice.post("/hub/admin/action", form), http.StatusForbidden)
+	}
+	if s, _ := e.spawner.Status(context.Background(), "root"); s.State != spawner.StateRunning || e.volumeOf("root") == "" {
+		t.Errorf("a student reset or wiped root's server: %+v, volume %q", s, e.volumeOf("root"))
+	}
 	wantStatus(t, alice.post("/hub/admin/volumes", url.Values{"_xsrf": {alice.csrf()}, "action": {"restore"}, "volume": {bob}, "user": {"alice"}}), http.StatusForbidden)
 	if e.volumeOf("alice") != "" {
 		t.Fatal("a student restored a kept volume to themselves")

@@ -70,14 +70,14 @@ func (d *Docker) Start(ctx context.Context, req StartRequest) (Server, error) {
 // spec is everything ContainerCreate needs for one user's server.
 type spec struct {
 	user, name, volume string
+	cfg                *container.Config
+	host               *container.HostConfig
+	netcfg             *network.NetworkingConfig
+	imageID            string
+	fingerprint        string
+	token              string
 	// freshVolume: the volume was made by this start, empty.
 	freshVolume bool
-	cfg         *container.Config
-	host        *container.HostConfig
-	netcfg      *network.NetworkingConfig
-	imageID     string
-	fingerprint string
-	token       string
 }
 
 func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req StartRequest) (spec, error) {

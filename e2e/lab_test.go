@@ -12,11 +12,6 @@ import (
 	"github.com/classhub/classhub/internal/testenv"
 )
 
-// LabImage is the image of the default profile (`classhub image build`):
-// JupyterLab 4 and the scientific stack with jupyterhub-singleuser 5.2.
-// `make test` builds it when it is missing.
-const LabImage = "classhub/notebook:scipy"
-
 // labNotebook is what the student runs: a matplotlib plot, who she is, and
 // where her kernel's Python lives.
 const labNotebook = `{"cells": [{"cell_type": "code", "execution_count": null, "id": "plot", "metadata": {}, "outputs": [],
@@ -34,10 +29,12 @@ const labNotebook = `{"cells": [{"cell_type": "code", "execution_count": null, "
 // control panel.
 func TestJupyterLab(t *testing.T) {
 	c := newClassroom(t)
-	testenv.RequireImage(t, testenv.Docker(t), LabImage)
+	// The default image (`classhub image build`): JupyterLab 4 and the
+	// scientific stack with jupyterhub-singleuser 5.2.
+	c.useImage(testenv.RequireLabImage(t, testenv.Docker(t)))
 	student := c.user("labstudent")
 	code := c.addUsers(student)[student]
-	appendConfig(t, c, fmt.Sprintf("image = %q\nstart_timeout = \"5m\"\nhttp_timeout = \"5m\"\n", LabImage))
+	appendConfig(t, c, "start_timeout = \"5m\"\nhttp_timeout = \"5m\"\n")
 	c.serve()
 	hubLogOnFailure(t, c)
 	b := newBrowser(t)

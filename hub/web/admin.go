@@ -56,6 +56,8 @@ type adminData struct {
 	AddAdmin   bool
 	RosterText string
 	Generate   bool
+	// Image is the choice of the notebook image.
+	Image imageSection
 }
 
 func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adminData, error) {
@@ -63,7 +65,7 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 	if err != nil {
 		return view{}, adminData{}, err
 	}
-	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode}
+	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode, Image: wb.imageView(r.Context(), p)}
 	for _, u := range users {
 		last := u.Server.LastActivity
 		if u.LastActivity.After(last) {
@@ -98,6 +100,9 @@ func (wb *Web) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Notice = doneSentence(r.URL.Query())
+	if r.URL.Query().Get("done") == "image" && d.Image.Show {
+		v.Notice = imageDone(r.URL.Query(), d.Image.Current)
+	}
 	v.Page = d
 	wb.render(w, http.StatusOK, "admin", v)
 }

@@ -227,6 +227,7 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
+		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/admin/volumes", wb.adminVolumes},
 		{"POST /hub/admin/volumes", wb.adminVolumeAction},
 		{"GET /hub/class", wb.classPage},

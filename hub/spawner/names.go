@@ -72,8 +72,8 @@ func VolumeName(user string) string { return namePrefix + Escape(user) + volumeS
 
 // AccountVolumeName is the work volume of the account with key: VolumeName
 // followed by "-" and the key. Escape never writes "-w", so the name splits
-// back into user and key at the last "-work-", and two accounts never share
-// a name, not even two accounts of one username.
+// back into user and key at its first "-work-", and two accounts never
+// share a name, not even two accounts of one username.
 func AccountVolumeName(user, key string) string { return VolumeName(user) + "-" + key }
 
 // URLPathEscape escapes a username for a URL path as JupyterHub does

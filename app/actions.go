@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,8 +50,9 @@ func (u *ui) stopServer(user string) {
 	})
 }
 
-// confirmDelete asks before deleting a container, and says the work
-// folder is kept.
+// confirmDelete asks before deleting a container, says the work folder is
+// kept, and offers to delete it too, for good, once the user's name is
+// typed again.
 func (u *ui) confirmDelete(user string) {
 	if u.conn == nil {
 		return
@@ -59,23 +61,48 @@ func (u *ui) confirmDelete(user string) {
 	if user == u.st.Owner {
 		title = "Delete your container?"
 	}
-	msg := fmt.Sprintf("The server stops and its container is removed.\nThe work folder (%s) is kept: "+
-		"the next start makes a fresh container from the current settings.", hub.WorkDir)
+	msg := widget.NewLabel(fmt.Sprintf("The server stops and its container is removed.\nThe work folder (%s) is kept: "+
+		"the next start makes a fresh container from the current settings.", hub.WorkDir))
+	typed := widget.NewEntry()
+	typed.SetPlaceHolder("Type " + user + " to confirm")
+	typed.Disable()
+	wipe := widget.NewCheck("Also delete everything in the work folder, for good", func(on bool) {
+		if on {
+			typed.Enable()
+		} else {
+			typed.SetText("")
+			typed.Disable()
+		}
+	})
 	u.showDashboard()
-	d := dialog.NewConfirm(title, msg, func(ok bool) {
-		if ok {
+	d := dialog.NewCustomConfirm(title, "Delete container", "Cancel", container.NewVBox(msg, wipe, typed), func(ok bool) {
+		switch {
+		case !ok:
+		case wipe.Checked:
+			u.wipeServer(user, typed.Text)
+		default:
 			u.deleteServer(user)
 		}
 	}, u.win)
-	d.SetConfirmText("Delete container")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.SetDismissText("Cancel")
 	d.Show()
 }
 
 func (u *ui) deleteServer(user string) {
 	u.background("Could not delete "+user+"'s container", func(ctx context.Context, c Conn) error {
 		return c.Stop(ctx, user, true)
+	})
+}
+
+// wipeServer deletes user's container and files; the hub refuses unless
+// typed is their name.
+func (u *ui) wipeServer(user, typed string) {
+	u.background("Could not delete "+user+"'s files", func(ctx context.Context, c Conn) error {
+		if err := c.ResetServer(ctx, user, true, typed); err != nil {
+			return err
+		}
+		u.d.do(func() { u.notice("Deleted " + user + "'s container and files.") })
+		return nil
 	})
 }
 

@@ -186,7 +186,19 @@ func (f *fakeHub) Stop(ctx context.Context, user string, remove bool) error {
 }
 
 func (f *fakeHub) StartAll(ctx context.Context) (int, error) { f.record("start all"); return 2, nil }
-func (f *fakeHub) StopAll(ctx context.Context) (int, error)  { f.record("stop all"); return 1, nil }
+
+// ResetServer checks the confirmation as core does.
+func (f *fakeHub) ResetServer(ctx context.Context, user string, wipe bool, confirm string) error {
+	if wipe {
+		if err := core.ConfirmWipe(user, confirm); err != nil {
+			return err
+		}
+	}
+	f.record("reset server %s wipe=%t", user, wipe)
+	return nil
+}
+
+func (f *fakeHub) StopAll(ctx context.Context) (int, error) { f.record("stop all"); return 1, nil }
 
 // AddUsers does what core's does, with "pw-<name>" for an admin's
 // generated password and "code-<name>" for a student's setup code.

@@ -42,6 +42,9 @@ type Conn interface {
 	// stop cancelled that start.
 	WaitReady(ctx context.Context, user string) (hub.ServerStatus, error)
 	Stop(ctx context.Context, user string, remove bool) error
+	// ResetServer deletes user's container and, with wipe and confirm
+	// their name typed again, their files, for good.
+	ResetServer(ctx context.Context, user string, wipe bool, confirm string) error
 	StartAll(ctx context.Context) (int, error)
 	StopAll(ctx context.Context) (int, error)
 	// AddUsers creates users, each with the credential to hand them:

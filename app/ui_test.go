@@ -127,6 +127,45 @@ func TestDeleteAsksFirstAndKeepsTheWorkFolder(t *testing.T) {
 	f.wantCall(t, q, "stop teacher remove=true")
 }
 
+// TestDeleteCanWipeTheFilesWithTheNameTypedAgain: the container dialog
+// deletes the work folder too only when asked and with the name typed
+// again; a wrong name is refused with a sentence and nothing is deleted.
+func TestDeleteCanWipeTheFilesWithTheNameTypedAgain(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	wipeDialog := func(name string) {
+		t.Helper()
+		tapItem(t, u.trayMenu(), LabelDeleteMine)
+		d := topDialog(t, u.win)
+		var check *widget.Check
+		var entry *widget.Entry
+		for _, o := range visible(d) {
+			switch w := o.(type) {
+			case *widget.Check:
+				check = w
+			case *widget.Entry:
+				entry = w
+			}
+		}
+		if check == nil || entry == nil {
+			t.Fatalf("the dialog has no way to delete the files: %q", texts(d))
+		}
+		if !entry.Disabled() {
+			t.Error("the name can be typed before deleting the files is asked for")
+		}
+		test.Tap(check)
+		test.Type(entry, name)
+		test.Tap(button(t, d, "Delete container"))
+	}
+	wipeDialog("someone")
+	q.until(t, "the refusal", func() bool {
+		return u.st.NoticeFailed && strings.Contains(u.st.Notice, "type their name, teacher, again")
+	})
+	f.noCalls(t)
+	wipeDialog("teacher")
+	f.wantCall(t, q, "reset server teacher wipe=true")
+}
+
 func TestQuitAsksAboutRunningServers(t *testing.T) {
 	t.Run("none running", func(t *testing.T) {
 		h := newHarness(t, newFakeHub("teacher"))

@@ -19,7 +19,7 @@ import (
 func init() {
 	register("users", command{
 		summary: "add, list, reset or delete users, or set a password (works with the hub running or not)",
-		usage:   "users add NAME... [--admin] | users import FILE.csv | users list | users reset NAME | users passwd NAME | users delete NAME",
+		usage:   "users add NAME... [--admin] | users import FILE.csv | users list | users reset NAME | users passwd NAME | users delete NAME [--wipe]",
 		run:     runUsers,
 	})
 	register("token", command{
@@ -37,6 +37,8 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 	fs := g.flags("users "+sub, env)
 	admin := fs.Bool("admin", false, "make the new users admins")
 	generate := fs.Bool("generate-passwords", false, "import: give users without a password in the file a generated one (printed once)")
+	wipe := fs.Bool("wipe", false, "delete: delete the user's files too, for good (asks for their name again)")
+	confirm := fs.String("confirm", "", "delete --wipe: the user's name typed again, for scripts")
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
@@ -68,6 +70,9 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		}
 		return nil
 	case "reset":
+		if *wipe {
+			return usageError{"users reset gives a user new credentials; to reset their server (and with --wipe delete their files) run `classhub server reset NAME --wipe`"}
+		}
 		if fs.NArg() != 1 {
 			return usageError{"name the one user to reset"}
 		}
@@ -160,9 +165,24 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if _, err := accounts.User(ctx, name); err != nil {
 			return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
 		}
+		cfg, _ := loadConfig(g, "", nil)
+		if *wipe {
+			if *confirm == "" {
+				if *confirm, err = askName(env, fmt.Sprintf("This deletes %s and everything in their work folder, for good. Type their name again to confirm: ", name)); err != nil {
+					return err
+				}
+			}
+			if err := accounts.DeleteWithFiles(ctx, name, *confirm, cfg); err != nil {
+				if errors.Is(err, hub.ErrConfirm) {
+					return fmt.Errorf("%v; nothing was changed", err)
+				}
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "deleted %s and their files\n", name)
+			return nil
+		}
 		// Their container goes too when Docker answers; their work
 		// volume stays either way.
-		cfg, _ := loadConfig(g, "", nil)
 		noDocker, err := accounts.Delete(ctx, name, cfg)
 		if noDocker != nil {
 			fmt.Fprintf(env.Stderr, "note: %v; %s's container, if any, is left in place\n", noDocker, name)
@@ -170,7 +190,7 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "deleted %s; their work volume is kept\n", name)
+		fmt.Fprintf(env.Stdout, "deleted %s; their files are kept (`classhub volumes list`), and a new user of the same name starts without them\n", name)
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown users command %q", sub)}

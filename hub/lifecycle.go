@@ -47,6 +47,13 @@ func (h *Hub) Stop(ctx context.Context, user string, remove bool) error {
 	return h.life.Stop(ctx, user, remove)
 }
 
+// ResetServer deletes user's server container, so their next start makes
+// a new one; with wipe, and confirm their name typed again, their files
+// go too, for good.
+func (h *Hub) ResetServer(ctx context.Context, user string, wipe bool, confirm string) error {
+	return h.life.ResetServer(ctx, user, wipe, confirm)
+}
+
 // StartAll starts every server that is not running and returns how many
 // were asked to start.
 func (h *Hub) StartAll(ctx context.Context) (int, error) { return h.life.StartAll(ctx) }

@@ -106,6 +106,10 @@ func (a *API) routes() []route {
 		{"POST /hub/api/users/{name}/server", a.startServer, false},
 		{"DELETE /hub/api/users/{name}/server", a.stopServer, false}, // {"remove": bool}
 		{"GET /hub/api/users/{name}/server/progress", a.progress, false},
+		{"DELETE /hub/api/users/{name}/server/files", a.deleteFiles, false}, // {"confirm": NAME}; classhub's
+		{"GET /hub/api/volumes", a.listVolumes, false},                      // classhub's: kept volumes of deleted students
+		{"POST /hub/api/volumes/{volume}/restore", a.restoreVolume, false},  // {"user": NAME}
+		{"DELETE /hub/api/volumes/{volume}", a.deleteVolume, false},         // {"confirm": USER}
 		{"POST /hub/api/users/{name}/activity", a.activity, true},
 		{"GET /hub/api/users/{name}/tokens", a.listTokens, false},
 		{"POST /hub/api/users/{name}/tokens", a.createToken, false}, // {"note", "expires_in", "scopes"}

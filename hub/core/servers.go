@@ -259,6 +259,10 @@ func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{})
 			return spawner.Server{}, tok, err
 		}
 	}
+	u, err := h.user(ctx, name)
+	if err != nil {
+		return spawner.Server{}, tok, err
+	}
 	tok.secret, tok.id, err = h.serverToken(ctx, name)
 	if err != nil {
 		return spawner.Server{}, tok, err
@@ -266,7 +270,7 @@ func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{})
 	h.mu.Lock()
 	port := h.hubPort
 	h.mu.Unlock()
-	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, APIToken: tok.secret, HubPort: port,
+	sv, err := h.spawner.Start(ctx, spawner.StartRequest{User: name, Account: AccountOf(u), APIToken: tok.secret, HubPort: port,
 		Progress: h.progressOf(name, done)})
 	if err != nil {
 		return sv, tok, err
@@ -476,13 +480,14 @@ func (h *Lifecycle) revokeUnheld(ctx context.Context, name string, tok issuedTok
 	}
 }
 
-// DeleteData removes name's work volume: every file in /home/jovyan/work is
-// lost. The container must be deleted first.
+// DeleteData removes the work volume of name's account: every file in
+// /home/jovyan/work is lost. The container must be deleted first.
 func (h *Lifecycle) DeleteData(ctx context.Context, name string) error {
-	if _, err := h.user(ctx, name); err != nil {
+	u, err := h.user(ctx, name)
+	if err != nil {
 		return err
 	}
-	return h.spawner.DeleteData(ctx, name)
+	return h.spawner.DeleteData(ctx, name, AccountOf(u))
 }
 
 // Progress returns name's spawn progress from index from on, a channel

@@ -101,6 +101,21 @@ func (h *Lifecycle) DeleteUser(ctx context.Context, name string) error {
 	return nil
 }
 
+// DeleteUserAndFiles is DeleteUser that deletes the user's files too, for
+// good; confirm must be their name typed again.
+func (h *Lifecycle) DeleteUserAndFiles(ctx context.Context, name, confirm string) error {
+	if _, err := h.user(ctx, name); err != nil {
+		return err
+	}
+	if err := ConfirmWipe(name, confirm); err != nil {
+		return err
+	}
+	if err := h.ResetServer(ctx, name, true, confirm); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	return h.DeleteUser(ctx, name)
+}
+
 // UserStatus is a user with their server's status, for lists.
 type UserStatus struct {
 	store.User

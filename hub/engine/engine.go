@@ -20,6 +20,9 @@ const (
 	LabelManaged = "org.classhub.managed"
 	// LabelUser names the classhub user a container or volume belongs to.
 	LabelUser = "org.classhub.user"
+	// LabelAccount, on a work volume, is the key of the account the files
+	// belong to (spawner.Account.Key): names are reused, keys never.
+	LabelAccount = "org.classhub.account"
 	// LabelRole says what an object is for: "server", "work", "network",
 	// "probe", "volume-owner", "notebook-image", "test".
 	LabelRole = "org.classhub.role"

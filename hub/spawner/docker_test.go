@@ -94,7 +94,7 @@ func TestLifecycle(t *testing.T) {
 	if s, err := e.d.Status(e.ctx, user); err != nil || s.State != StateStopped || s.ID != srv.ID {
 		t.Fatalf("after Stop: %+v, %v", s, err)
 	}
-	err = e.d.DeleteData(e.ctx, user)
+	err = e.d.DeleteData(e.ctx, user, Account{})
 	if err == nil || !strings.Contains(err.Error(), "delete the server first") || !strings.Contains(err.Error(), WorkDir) {
 		t.Fatalf("DeleteData with a container = %v, want a refusal saying what would be lost", err)
 	}
@@ -124,13 +124,13 @@ func TestLifecycle(t *testing.T) {
 	if err := e.d.Delete(e.ctx, user); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.d.DeleteData(e.ctx, user); err != nil {
+	if err := e.d.DeleteData(e.ctx, user, Account{}); err != nil {
 		t.Fatalf("DeleteData: %v", err)
 	}
 	if _, err := e.cli.VolumeInspect(e.ctx, VolumeName(user)); !cerrdefs.IsNotFound(err) {
 		t.Fatalf("volume after DeleteData: %v", err)
 	}
-	if err := e.d.DeleteData(e.ctx, user); err != nil {
+	if err := e.d.DeleteData(e.ctx, user, Account{}); err != nil {
 		t.Errorf("DeleteData twice: %v", err)
 	}
 	fresh := e.start(user, "token-three")

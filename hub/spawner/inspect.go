@@ -87,6 +87,12 @@ func serverFrom(user string, info container.InspectResponse, netName string) Ser
 		return s
 	}
 	s.ID = info.ID
+	// The volume is the account's (see volumes.go), named by the container.
+	for _, m := range info.Mounts {
+		if m.Destination == WorkDir && m.Name != "" {
+			s.Volume = m.Name
+		}
+	}
 	st := info.State
 	s.DockerState = st.Status
 	s.State = stateOf(st.Status)

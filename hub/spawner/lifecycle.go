@@ -51,34 +51,53 @@ func (d *Docker) Delete(ctx context.Context, user string) error {
 	})
 }
 
-// DeleteData removes the user's work volume: every file they kept in
+// DeleteData removes the account's work volume: every file they kept in
 // /home/jovyan/work is lost for good. It is a separate, explicit action
 // and refuses while the user's container exists, running or stopped:
-// Delete the server first. A user without a volume is not an error.
-func (d *Docker) DeleteData(ctx context.Context, user string) error {
+// Delete the server first. A volume an older classhub made for the user
+// goes too when it is the account's (see legacyVolume); one of an earlier
+// account of the same name never does. An account without a volume is not
+// an error. An empty acct.Key deletes the volume named by the user alone.
+func (d *Docker) DeleteData(ctx context.Context, user string, acct Account) error {
 	return d.withUser(ctx, user, "delete "+user+"'s files", false, func(info container.InspectResponse, found bool) error {
-		name := VolumeName(user)
-		if found {
-			return fmt.Errorf("their server container %s still exists (%s): delete the server first; deleting the files then removes volume %s with everything in %s, for good",
-				ContainerName(user), info.State.Status, name, WorkDir)
+		if err := acct.valid(); err != nil {
+			return err
 		}
-		v, err := d.cli.VolumeInspect(ctx, name)
-		if cerrdefs.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return engine.Explain(err)
-		}
-		if v.Labels[engine.LabelManaged] != "true" || v.Labels[engine.LabelUser] != user {
-			return fmt.Errorf("volume %s was not created by classhub for %s, so classhub leaves it alone: %w", name, user, ErrNotManaged)
-		}
-		if err := d.cli.VolumeRemove(ctx, name, false); err != nil {
-			if cerrdefs.IsConflict(err) {
-				return fmt.Errorf("volume %s is in use by another container: stop it first (`docker ps -a --filter volume=%s`)", name, name)
+		var names []string
+		if acct.Key == "" {
+			names = append(names, VolumeName(user))
+		} else {
+			if v, ok, err := d.accountVolume(ctx, acct.Key); err != nil {
+				return err
+			} else if ok {
+				names = append(names, v.Name)
 			}
-			return engine.Explain(err)
+			if v, ok, err := d.legacyVolume(ctx, user, acct); err != nil {
+				return err
+			} else if ok {
+				names = append(names, v.Name)
+			}
 		}
-		d.notice(user, fmt.Sprintf("Deleted %s's files (volume %s).", user, name))
+		if found && len(names) > 0 {
+			return fmt.Errorf("their server container %s still exists (%s): delete the server first; deleting the files then removes volume %s with everything in %s, for good: %w",
+				ContainerName(user), info.State.Status, names[0], WorkDir, ErrInUse)
+		}
+		for _, name := range names {
+			v, err := d.cli.VolumeInspect(ctx, name)
+			if cerrdefs.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return engine.Explain(err)
+			}
+			if v.Labels[engine.LabelManaged] != "true" || v.Labels[engine.LabelUser] != user && v.Labels[engine.LabelAccount] == "" {
+				return fmt.Errorf("volume %s was not created by classhub for %s, so classhub leaves it alone: %w", name, user, ErrNotManaged)
+			}
+			if err := d.removeVolume(ctx, name); err != nil {
+				return err
+			}
+			d.notice(user, fmt.Sprintf("Deleted %s's files (volume %s).", user, name))
+		}
 		return nil
 	})
 }

@@ -70,6 +70,12 @@ func ContainerName(user string) string { return namePrefix + Escape(user) }
 // VolumeName is the user's work volume name, classhub-<escaped>-work.
 func VolumeName(user string) string { return namePrefix + Escape(user) + volumeSuffix }
 
+// AccountVolumeName is the work volume of the account with key: VolumeName
+// followed by "-" and the key. Escape never writes "-w", so the name splits
+// back into user and key at its first "-work-", and two accounts never
+// share a name, not even two accounts of one username.
+func AccountVolumeName(user, key string) string { return VolumeName(user) + "-" + key }
+
 // URLPathEscape escapes a username for a URL path as JupyterHub does
 // (Python's quote(name, safe='@~')): everything but letters, digits and
 // "_.-~@" becomes %XX of its UTF-8 bytes.

@@ -164,3 +164,26 @@ func unescape(s string) (string, bool) {
 }
 
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// TestAccountVolumeNamesNeverCollide: the name splits back into the
+// escaped user and the key at its first "-work-", so different users or
+// keys never share a volume name.
+func TestAccountVolumeNamesNeverCollide(t *testing.T) {
+	users := []string{"x", "x-work-1", "x-work", "X", "a.b", "work", strings.Repeat("long-", 20)}
+	keys := []string{"1-abc", "12-abc", "1-work", "2-work-1"}
+	seen := map[string]string{}
+	for _, u := range users {
+		for _, k := range keys {
+			name := AccountVolumeName(u, k)
+			rest := strings.TrimPrefix(name, namePrefix)
+			i := strings.Index(rest, volumeSuffix+"-")
+			if i < 0 || rest[:i] != Escape(u) || rest[i+len(volumeSuffix)+1:] != k {
+				t.Errorf("AccountVolumeName(%q, %q) = %q does not split back", u, k, name)
+			}
+			if prev, ok := seen[name]; ok {
+				t.Errorf("%q and %s/%s share the volume name %s", prev, u, k, name)
+			}
+			seen[name] = u + "/" + k
+		}
+	}
+}

@@ -140,7 +140,7 @@ func TestForeignImageVolumeIsWritable(t *testing.T) {
 		if err := d.Delete(e.ctx, user); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.DeleteData(e.ctx, user); err != nil {
+		if err := d.DeleteData(e.ctx, user, Account{}); err != nil {
 			t.Fatal(err)
 		}
 		srv, err = d.Start(e.ctx, e.req(user, "tok"))

@@ -31,9 +31,17 @@ type Spawner interface {
 	Stop(ctx context.Context, user string) error
 	// Delete removes the user's container and keeps the user's files.
 	Delete(ctx context.Context, user string) error
-	// DeleteData removes the user's files for good; it refuses while the
-	// user's container exists.
-	DeleteData(ctx context.Context, user string) error
+	// DeleteData removes the account's files for good; it refuses while
+	// the user's container exists.
+	DeleteData(ctx context.Context, user string, acct Account) error
+	// Volumes lists every work volume, kept ones of deleted accounts too.
+	Volumes(ctx context.Context) ([]Volume, error)
+	// DeleteVolume removes a work volume by name; it refuses while a
+	// container uses it.
+	DeleteVolume(ctx context.Context, name string) error
+	// RestoreVolume moves the files of a work volume into an account that
+	// has none.
+	RestoreVolume(ctx context.Context, name, user string, acct Account) error
 	// Status reports the user's server as the engine sees it now.
 	Status(ctx context.Context, user string) (Server, error)
 	// Logs returns the last tail lines the user's server printed.
@@ -66,6 +74,8 @@ type Spawner interface {
 type StartRequest struct {
 	// User is the hub's username, unescaped.
 	User string
+	// Account is the account the user's files belong to.
+	Account Account
 	// APIToken is the server's hub API token, also its OAuth client
 	// secret. A stopped container made with another token is recreated.
 	APIToken string
@@ -79,6 +89,9 @@ type StartRequest struct {
 	// the next one. It is called from the start's goroutines and the
 	// pull's, and must not block.
 	Progress func(events.Event)
+
+	// volume is the work volume volumeFor chose for this start.
+	volume string
 }
 
 func (r StartRequest) validate() error {
@@ -122,7 +135,9 @@ type Server struct {
 	State State  `json:"state"`
 	// DockerState is the engine's word for the container's state.
 	DockerState string `json:"docker_state,omitempty"`
-	// Container and Volume are the names classhub uses for this user.
+	// Container and Volume are the names classhub uses for this user;
+	// Volume is the one the container mounts, or the name the user alone
+	// gives when there is no container.
 	Container string `json:"container"`
 	Volume    string `json:"volume"`
 	// ID is the container's ID, empty when missing.
@@ -173,6 +188,10 @@ var ErrImageUnavailable = errors.New("image unavailable")
 // that has classhub's name but not its label; classhub leaves such objects
 // alone.
 var ErrNotManaged = errors.New("not created by classhub")
+
+// ErrInUse is matched by refusals to delete or replace files while a
+// server container uses them.
+var ErrInUse = errors.New("in use by a server")
 
 // ErrNotRunning is matched by errors from operations that need a running
 // server.

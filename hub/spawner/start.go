@@ -79,9 +79,18 @@ type spec struct {
 	// a ModeServer server's Jupyter token.
 	token string
 	mode  Mode
+	// freshVolume: the volume was made by this start, empty.
+	freshVolume bool
 }
 
 func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imageMode, req StartRequest) (spec, error) {
+	vol := req.volume
+	if vol == "" {
+		vol = VolumeName(req.User)
+		if req.Account.Key != "" {
+			vol = AccountVolumeName(req.User, req.Account.Key)
+		}
+	}
 	mem, err := cfg.MemoryBytes()
 	if err != nil {
 		return spec{}, fmt.Errorf("memory_limit: %w", err)
@@ -107,7 +116,7 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 	s := spec{
 		user:   req.User,
 		name:   name,
-		volume: VolumeName(req.User),
+		volume: vol,
 		cfg: &container.Config{
 			Image: cfg.Image,
 			// Cmd stays nil: the image's CMD runs (jupyterhub-singleuser).
@@ -123,7 +132,7 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 				// ownership included, so jovyan (1000:100) can write; for
 				// an image without one, ownVolume gives it to the image's
 				// user.
-				Type: mount.TypeVolume, Source: VolumeName(req.User), Target: WorkDir,
+				Type: mount.TypeVolume, Source: vol, Target: WorkDir,
 			}},
 			Resources: container.Resources{
 				Memory:     mem,
@@ -185,10 +194,18 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	}
 	defer release()
 
+	// Before the start's time limit: moving an older volume's files into
+	// the account's copies them all.
+	vol, fresh, err := d.volumeFor(ctx, req, imageID)
+	if err != nil {
+		return Server{}, err
+	}
+	req.volume = vol
 	sp, err := d.specFor(cfg, netw, imageID, mode, req)
 	if err != nil {
 		return Server{}, err
 	}
+	sp.freshVolume = fresh
 	sctx, scancel := context.WithTimeout(ctx, time.Duration(cfg.StartTimeout))
 	info, err := d.ensureRunning(sctx, sp, rep)
 	scancel()
@@ -231,11 +248,7 @@ var errRetry = errors.New("retry")
 // engine) is looked at again, a few times.
 func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (container.InspectResponse, error) {
 	user := sp.user
-	fresh, err := d.ensureVolume(ctx, user)
-	if err != nil {
-		return container.InspectResponse{}, err
-	}
-	if err := d.ownVolume(ctx, sp, fresh, rep); err != nil {
+	if err := d.ownVolume(ctx, sp, sp.freshVolume, rep); err != nil {
 		return container.InspectResponse{}, err
 	}
 	startFailed := false

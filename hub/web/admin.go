@@ -144,7 +144,19 @@ func doneSentence(q url.Values) string {
 		}
 	case "delete":
 		if user != "" {
-			s = "Deleted " + user + ". Their files are kept."
+			s = "Deleted " + user + ". Their files are kept under Kept files."
+		}
+	case "delete-wipe":
+		if user != "" {
+			s = "Deleted " + user + " and their files."
+		}
+	case "reset":
+		if user != "" {
+			s = "Reset " + user + "'s server. Their files are kept; their next start makes a new server."
+		}
+	case "reset-wipe":
+		if user != "" {
+			s = "Reset " + user + "'s server and deleted their files."
 		}
 	case "start-all":
 		s = "Starting " + plural(n, "server") + "."

@@ -12,6 +12,7 @@ import (
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
 
@@ -20,6 +21,9 @@ import (
 type confirmData struct {
 	Action, User, Query string
 	Question, Button    string
+	// WipeButton, if set, offers to delete the user's files too, for
+	// good, with their name typed again.
+	WipeButton string
 }
 
 // actionForm is an admin action as posted, with the answers it can give.
@@ -32,6 +36,10 @@ type actionForm struct {
 	user      string
 	query     string
 	confirmed bool
+	// wipe asks to delete the user's files too; typed is their name typed
+	// again, which wiping needs.
+	wipe  bool
+	typed string
 }
 
 // back redirects to the admin page, keeping its filter, with v saying
@@ -44,9 +52,14 @@ func (f *actionForm) back(v url.Values) {
 }
 
 // ask shows a page asking to confirm the action.
-func (f *actionForm) ask(question, button string) {
+func (f *actionForm) ask(question, button string) { f.askOrWipe(question, button, "") }
+
+// askOrWipe is ask with a second button, wipe, that deletes the user's
+// files too once their name is typed again; "" shows none.
+func (f *actionForm) askOrWipe(question, button, wipe string) {
 	v := userView(f.p, "Are you sure?", "admin")
-	v.Page = confirmData{Action: f.action, User: f.user, Query: f.query, Question: question, Button: button}
+	v.Page = confirmData{Action: f.action, User: f.user, Query: f.query, Question: question, Button: button,
+		WipeButton: strings.ReplaceAll(wipe, "NAME", f.user)}
 	f.wb.render(f.w, http.StatusOK, "confirm", v)
 }
 
@@ -61,6 +74,10 @@ type adminAction struct {
 	// confirm, if set, asks before the action on user, with the question
 	// and the button's label.
 	confirm func(user string) (question, button string)
+	// wipe, if set, is the label of the confirmation page's second
+	// button, which deletes the user's files too (NAME is the user); it
+	// needs their name typed again and the admin:servers scope.
+	wipe string
 	// do acts, and answers unless it fails: its error is shown on the
 	// admin page.
 	do func(f *actionForm) error
@@ -84,13 +101,39 @@ var adminActions = map[string]adminAction{
 	}},
 	"delete": {scope: "delete:users", self: "You cannot delete yourself.",
 		confirm: func(user string) (string, string) {
-			return "Delete " + user + "? Their server is stopped and removed and they can no longer log in. Their files are kept.", "Delete " + user
+			return "Delete " + user + "? Their server is stopped and removed and they can no longer log in. Their files are kept, " +
+				"listed under Kept files, and a new user named " + user + " does not get them.", "Delete " + user + ", keep their files"
 		},
+		wipe: "Delete NAME and their files",
 		do: func(f *actionForm) error {
+			if f.wipe {
+				if err := f.wb.hub.DeleteUserAndFiles(f.r.Context(), f.user, f.typed); err != nil {
+					return err
+				}
+				f.back(url.Values{"done": {"delete-wipe"}, "user": {f.user}})
+				return nil
+			}
 			if err := f.wb.hub.DeleteUser(f.r.Context(), f.user); err != nil {
 				return err
 			}
 			f.back(url.Values{"done": {"delete"}, "user": {f.user}})
+			return nil
+		}},
+	"reset": {scope: "delete:servers",
+		confirm: func(user string) (string, string) {
+			return "Reset " + user + "'s server? It is stopped and removed, and their next start makes a new one. Unsaved work in open notebooks is lost; " +
+				"the files in their work folder are kept.", "Reset, keep their files"
+		},
+		wipe: "Reset and delete NAME's files",
+		do: func(f *actionForm) error {
+			if err := f.wb.hub.ResetServer(f.r.Context(), f.user, f.wipe, f.typed); err != nil {
+				return err
+			}
+			done := "reset"
+			if f.wipe {
+				done = "reset-wipe"
+			}
+			f.back(url.Values{"done": {done}, "user": {f.user}})
 			return nil
 		}},
 	"reset-password": {scope: "admin:users",
@@ -118,17 +161,23 @@ func (wb *Web) adminAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := &actionForm{wb: wb, w: w, r: r, p: p, action: r.PostFormValue("action"), user: r.PostFormValue("user"),
-		query: strings.TrimSpace(r.PostFormValue("q")), confirmed: r.PostFormValue("confirm") == "yes"}
+		query: strings.TrimSpace(r.PostFormValue("q")), confirmed: r.PostFormValue("confirm") == "yes",
+		wipe: r.PostFormValue("wipe") == "yes", typed: r.PostFormValue("typed")}
 	a, ok := adminActions[f.action]
 	switch {
 	case !ok:
 		wb.adminAgain(w, r, p, http.StatusBadRequest, fmt.Sprintf("There is no action %q. Reload the page and use its buttons.", f.action), nil)
 	case a.scope != "" && !scopes.Allows(p.Scopes, a.scope, scopes.OnServer(f.user, "")):
 		wb.adminAgain(w, r, p, http.StatusForbidden, "This needs the "+a.scope+" permission on "+f.user+".", nil)
+	case f.wipe && a.wipe == "":
+		wb.adminAgain(w, r, p, http.StatusBadRequest, "This action deletes no files. Reload the page and use its buttons.", nil)
+	case f.wipe && !scopes.Allows(p.Scopes, "admin:servers", scopes.OnServer(f.user, "")):
+		wb.adminAgain(w, r, p, http.StatusForbidden, "Deleting "+f.user+"'s files needs the admin:servers permission on "+f.user+".", nil)
 	case a.self != "" && f.user == p.User.Name:
 		wb.adminAgain(w, r, p, http.StatusBadRequest, a.self, nil)
 	case a.confirm != nil && !f.confirmed:
-		f.ask(a.confirm(f.user))
+		question, button := a.confirm(f.user)
+		f.askOrWipe(question, button, a.wipe)
 	default:
 		if err := a.do(f); err != nil {
 			wb.actionFailed(w, r, p, err)
@@ -180,8 +229,10 @@ func (wb *Web) actionFailed(w http.ResponseWriter, r *http.Request, p auth.Princ
 	switch {
 	case errors.Is(err, core.ErrNoSuchUser):
 		status = http.StatusNotFound
-	case errors.Is(err, core.ErrPending):
+	case errors.Is(err, core.ErrPending), errors.Is(err, spawner.ErrInUse), errors.Is(err, spawner.ErrHasFiles):
 		status = http.StatusConflict
+	case errors.Is(err, core.ErrConfirm), errors.Is(err, core.ErrNotKept):
+		status = http.StatusBadRequest
 	default:
 		wb.log.Printf("web: admin %s %s: %v", r.PostFormValue("action"), r.PostFormValue("user"), err)
 	}

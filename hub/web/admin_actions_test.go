@@ -18,6 +18,11 @@ func TestAdminActionsAskAndRefuse(t *testing.T) {
 		if destructive := name == "delete" || name == "reset-password"; destructive != (a.confirm != nil && a.self != "") {
 			t.Errorf("%s: asks first %v, refuses the admin's own account %v", name, a.confirm != nil, a.self != "")
 		}
+		// Whatever can delete files asks first, and deletes them only from
+		// the confirmation page's second button.
+		if a.wipe != "" && a.confirm == nil {
+			t.Errorf("%s can delete files without asking", name)
+		}
 	}
 
 	e, root := adminEnv(t)

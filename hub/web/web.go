@@ -228,6 +228,8 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
 		{"POST /hub/admin/image", wb.adminImage},
+		{"GET /hub/admin/volumes", wb.adminVolumes},
+		{"POST /hub/admin/volumes", wb.adminVolumeAction},
 		{"GET /hub/class", wb.classPage},
 		{"GET /hub/class/events", wb.classEvents},
 		{"GET /hub/token", wb.tokenPage},
@@ -565,7 +567,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
 var pageNames = []string{"login", "signup", "setup", "password", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "accounts", "token", "error", "certificate", "class"}
+	"imported", "accounts", "token", "error", "certificate", "class", "volumes"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{

@@ -5,8 +5,10 @@ package spawnertest
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +47,8 @@ type Spawner struct {
 	tokens   map[string]string
 	starts   map[string]int
 	requests []spawner.StartRequest
+	volumes  map[string]spawner.Volume // by name
+	mounted  map[string]string         // the volume of each user's container
 	// report is what Watch was given; watching is closed once it is.
 	report   func(events.Event)
 	watching chan struct{}
@@ -54,6 +58,7 @@ type Spawner struct {
 func New() *Spawner {
 	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
 		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{},
+		volumes: map[string]spawner.Volume{}, mounted: map[string]string{},
 		images: map[string]string{}, watching: make(chan struct{})}
 }
 
@@ -159,6 +164,15 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	f.running[req.User] = true
 	f.tokens[req.User] = req.APIToken
 	f.images[req.User] = f.image
+	name, ok := f.accountVolume(req.User, req.Account)
+	if !ok {
+		name = spawner.VolumeName(req.User)
+		if req.Account.Key != "" {
+			name = spawner.AccountVolumeName(req.User, req.Account.Key)
+		}
+		f.volumes[name] = spawner.Volume{Name: name, User: req.User, Account: req.Account.Key, Created: time.Now()}
+	}
+	f.mounted[req.User] = name
 	f.mu.Unlock()
 	s := f.server(req.User, spawner.StateRunning, f.Target, req.APIToken)
 	s.Image = f.image
@@ -240,8 +254,89 @@ func (f *Spawner) Delete(ctx context.Context, user string) error {
 	return nil
 }
 
-// DeleteData implements spawner.Spawner.
-func (f *Spawner) DeleteData(ctx context.Context, user string) error { return nil }
+// DeleteData implements spawner.Spawner: it removes the volume of acct,
+// refusing while user's container exists.
+func (f *Spawner) DeleteData(ctx context.Context, user string, acct spawner.Account) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name, ok := f.accountVolume(user, acct)
+	if !ok {
+		return nil
+	}
+	if _, exists := f.running[user]; exists {
+		return fmt.Errorf("delete %s's files: their server container still exists: delete the server first: %w", user, spawner.ErrInUse)
+	}
+	delete(f.volumes, name)
+	return nil
+}
+
+// accountVolume is the name of acct's volume; f.mu is held.
+func (f *Spawner) accountVolume(user string, acct spawner.Account) (string, bool) {
+	for name, v := range f.volumes {
+		if acct.Key != "" && v.Account == acct.Key || acct.Key == "" && v.Account == "" && v.User == user {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// AddVolume plays a volume in the engine, such as one an older classhub
+// made (an empty Account).
+func (f *Spawner) AddVolume(v spawner.Volume) {
+	f.mu.Lock()
+	f.volumes[v.Name] = v
+	f.mu.Unlock()
+}
+
+// Volumes implements spawner.Spawner.
+func (f *Spawner) Volumes(ctx context.Context) ([]spawner.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]spawner.Volume, 0, len(f.volumes))
+	for _, v := range f.volumes {
+		if _, exists := f.running[v.User]; exists && v.Name == f.mounted[v.User] {
+			v.Containers = []string{spawner.ContainerName(v.User)}
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// DeleteVolume implements spawner.Spawner.
+func (f *Spawner) DeleteVolume(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[name]
+	if !ok {
+		return fmt.Errorf("delete volume %s: there is no volume %s", name, name)
+	}
+	if _, exists := f.running[v.User]; exists && f.mounted[v.User] == name {
+		return fmt.Errorf("delete volume %s: it is in use by a container: %w", name, spawner.ErrInUse)
+	}
+	delete(f.volumes, name)
+	return nil
+}
+
+// RestoreVolume implements spawner.Spawner.
+func (f *Spawner) RestoreVolume(ctx context.Context, name, user string, acct spawner.Account) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[name]
+	if !ok {
+		return fmt.Errorf("restore volume %s: there is no volume %s", name, name)
+	}
+	if _, exists := f.running[user]; exists {
+		return fmt.Errorf("restore volume %s to %s: %s has a server container: %w", name, user, user, spawner.ErrInUse)
+	}
+	if have, ok := f.accountVolume(user, acct); ok {
+		return fmt.Errorf("restore volume %s to %s: %s has files already (volume %s): %w", name, user, user, have, spawner.ErrHasFiles)
+	}
+	delete(f.volumes, name)
+	dst := spawner.AccountVolumeName(user, acct.Key)
+	f.volumes[dst] = spawner.Volume{Name: dst, User: user, Account: acct.Key, Created: v.Created}
+	return nil
+}
 
 // Status implements spawner.Spawner.
 func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, error) {

@@ -1,4 +1,4 @@
-// Admin page: start, stop and delete through the REST API instead of
+// Admin page: start and stop through the REST API instead of
 // reloading the page, and redraw the table from the page itself whenever
 // the hub's event feed says a server changed, so states are rendered in
 // one place (the Go templates) and nothing polls. Without JavaScript the
@@ -30,11 +30,10 @@
 
   var calls = {
     start: function (name) { return api("POST", userPath(name) + "/server"); },
-    stop: function (name) { return api("DELETE", userPath(name) + "/server"); },
-    "delete": function (name) { return api("DELETE", userPath(name)); }
+    stop: function (name) { return api("DELETE", userPath(name) + "/server"); }
   };
-  var doing = { start: "Starting ", stop: "Stopping ", "delete": "Deleting " };
-  var done = { start: "Asked to start ", stop: "Stopped ", "delete": "Deleted " };
+  var doing = { start: "Starting ", stop: "Stopping " };
+  var done = { start: "Asked to start ", stop: "Stopped " };
 
   function selector(key) {
     return '[data-key="' + (window.CSS && CSS.escape ? CSS.escape(key) : key) + '"]';
@@ -163,9 +162,10 @@
       }).then(refresh);
       return;
     }
+    // Anything else (delete, reset: they ask what to do with the files,
+    // on the hub's own page) is an ordinary post.
     if (!calls[action] || !name) return;
     ev.preventDefault();
-    if (action === "delete" && !window.confirm("Delete " + name + "? Their server is removed and they can no longer log in. Their files are kept.")) return;
     var button = form.querySelector("button");
     if (button) button.disabled = true;
     say(doing[action] + name + "…");

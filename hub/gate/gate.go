@@ -98,6 +98,12 @@ type verdict struct {
 	until time.Time
 }
 
+// maxLogins bounds the login cookies of one request that are looked up:
+// a browser sends one for each path above the request's that holds one,
+// while a request anyone can make may carry thousands of made-up ones
+// (net/http reads up to 3000), each a lookup in the store.
+const maxLogins = 32
+
 // maxCache bounds the cache: a flood of made-up tokens empties it rather
 // than growing it.
 const maxCache = 4096
@@ -122,7 +128,10 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
 		g.callback(w, r, user)
 		return false
 	}
-	for _, c := range r.CookiesNamed(LoginCookie) {
+	for i, c := range r.CookiesNamed(LoginCookie) {
+		if i == maxLogins {
+			break
+		}
 		if g.allowed(r.Context(), c.Value, user) {
 			return true
 		}

@@ -59,3 +59,33 @@ func TestManyLoginCookiesAreNotEachLookedUp(t *testing.T) {
 }
 
 var _ Logins = (*countingLogins)(nil)
+
+// The OAuth callback, however its path is spelled (escapes, dot
+// segments, doubled slashes, case, the user's name escaped), is answered
+// by the gate or redirected, never forwarded: a code in its address
+// reaches no server, even with a login for it.
+func TestCallbackSpellingsNeverReachTheServer(t *testing.T) {
+	e := newEnv(t)
+	alice := e.browser("alice")
+	if res, _ := alice.open("alice", "/user/alice/lab"); res.StatusCode != 200 {
+		t.Fatal("alice cannot open her server")
+	}
+	e.reached()
+	for _, p := range []string{
+		"/user/alice/oauth_callback", "/user/alice/oauth%5Fcallback", "/user/alice/oauth%5fcallback",
+		"/user/%61lice/oauth_callback", "/user/alice//oauth_callback", "/user/alice/./oauth_callback",
+		"/user/alice/x/../oauth_callback", "/user/alice/%2e/oauth_callback", "/user/alice/x/%2e%2e/oauth_callback",
+		"/USER/alice/oauth_callback", "/user//alice/oauth_callback", "/user/alice/%2Foauth_callback",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodOptions} {
+			req, _ := http.NewRequest(method, e.origins["alice"].URL+p+"?code=victims-code&state=S", nil)
+			req.Header.Set("Sec-Fetch-Mode", "navigate")
+			alice.do(req)
+		}
+	}
+	for _, s := range e.reached() {
+		if strings.Contains(s.path, "oauth_callback") {
+			t.Errorf("a callback reached the server as %q", s.path)
+		}
+	}
+}

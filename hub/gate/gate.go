@@ -26,6 +26,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -123,8 +124,10 @@ func New(opts Options) *Gate {
 // browser navigating without such a cookie is sent to log in; anything
 // else is refused, since a script or a websocket cannot log in.
 func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
-	// The proxy forwards only paths whose user segment decodes to user.
-	if r.URL.Path == "/user/"+user+"/oauth_callback" {
+	// The proxy forwards only paths whose user segment decodes to user,
+	// and the rest as sent: the callback is also found behind dot
+	// segments or doubled slashes, which the server might resolve.
+	if path.Clean(r.URL.Path) == "/user/"+user+"/oauth_callback" {
 		g.callback(w, r, user)
 		return false
 	}

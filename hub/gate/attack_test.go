@@ -4,12 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/classhub/classhub/hub/api"
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
 )
 
 // countingLogins counts the tokens the gate asks the store about.
@@ -86,6 +89,51 @@ func TestCallbackSpellingsNeverReachTheServer(t *testing.T) {
 	for _, s := range e.reached() {
 		if strings.Contains(s.path, "oauth_callback") {
 			t.Errorf("a callback reached the server as %q", s.path)
+		}
+	}
+}
+
+// A page of alice's server, opened by the instructor, cannot use the
+// instructor's login for bob's server (bob's origin is this host on
+// another port, so the cookie goes along) to load bob's files as scripts
+// or images, fetch them, frame his server, or set off a GET: the browser says such a
+// request came from another origin's page and was no navigation. The
+// instructor opening bob's server from anywhere, and bob's own pages,
+// still work.
+func TestAnotherServersPageCannotUseALogin(t *testing.T) {
+	e := newEnv(t)
+	teacher := e.browser("teacher")
+	teacher.open("bob", "/user/bob/lab")
+	form := url.Values{"client_id": {core.OAuthClientID("bob")}, "redirect_uri": {core.OAuthCallback("bob")},
+		"response_type": {"code"}, "state": {stateOf(t, teacher, "bob")}, "_xsrf": {auth.CSRFToken(teacher.session)}}
+	req, _ := http.NewRequest(http.MethodPost, e.main.URL+api.AuthorizePath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if res, body := teacher.do(req); res.StatusCode != 200 || !strings.HasPrefix(body, "bob's server") {
+		t.Fatalf("the teacher's consent = %d %q", res.StatusCode, body)
+	}
+	e.reached()
+	get := func(site, mode, dest string) int {
+		req, _ := http.NewRequest(http.MethodGet, e.origins["bob"].URL+"/user/bob/files/work/solution.js", nil)
+		req.Header.Set("Sec-Fetch-Site", site)
+		req.Header.Set("Sec-Fetch-Mode", mode)
+		req.Header.Set("Sec-Fetch-Dest", dest)
+		req.Header.Set("Referer", e.origins["alice"].URL+"/user/alice/files/evil.html")
+		res, _ := teacher.do(req)
+		return res.StatusCode
+	}
+	for _, tc := range [][3]string{{"same-site", "no-cors", "script"}, {"same-site", "no-cors", "image"}, {"same-site", "cors", "empty"},
+		{"cross-site", "no-cors", "script"}, {"same-site", "navigate", "iframe"}} {
+		if st := get(tc[0], tc[1], tc[2]); st != http.StatusForbidden {
+			t.Errorf("a %s %s request for a %s = %d, want 403", tc[0], tc[1], tc[2], st)
+		}
+	}
+	if got := e.reached(); len(got) != 0 {
+		t.Errorf("requests from alice's page reached bob's server: %+v", got)
+	}
+	for _, tc := range [][3]string{{"same-site", "navigate", "document"}, {"same-origin", "cors", "empty"}, {"none", "navigate", "document"}} {
+		if st := get(tc[0], tc[1], tc[2]); st != http.StatusOK {
+			t.Errorf("a %s %s request for a %s = %d, want 200", tc[0], tc[1], tc[2], st)
 		}
 	}
 }

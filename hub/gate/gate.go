@@ -131,6 +131,10 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
 		g.callback(w, r, user)
 		return false
 	}
+	if fromAnotherPage(r) {
+		refuse(w, http.StatusForbidden, fmt.Sprintf("This request to %s's server came from another site's page and was refused; open the server from the hub's home page.", user))
+		return false
+	}
 	for i, c := range r.CookiesNamed(LoginCookie) {
 		if i == maxLogins {
 			break
@@ -158,6 +162,26 @@ func navigation(r *http.Request) bool {
 		return mode == "navigate"
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// fromAnotherPage reports whether the browser says another origin's page
+// made r for something other than opening a page in a tab: a script,
+// image, fetch or frame from a classmate's server, which is this host on
+// another port (same site, so the login cookie goes with it, whatever
+// SameSite says), opened by the instructor who is also logged in here.
+// Such a request would use the instructor's login for this server to run
+// its scripts in the classmate's page, tell its files apart by what
+// loads, frame it under a decoy, or set off what a GET does. Like
+// http.CrossOriginProtection it believes browsers, which send
+// Sec-Fetch-Site to secure origins (HTTPS, loopback) only; websocket
+// handshakes are the proxy's Origin check's.
+func fromAnotherPage(r *http.Request) bool {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site == "" || site == "same-origin" || site == "none" {
+		return false
+	}
+	dest := r.Header.Get("Sec-Fetch-Dest")
+	return r.Header.Get("Sec-Fetch-Mode") != "navigate" || dest != "" && dest != "document"
 }
 
 // login sends the browser to the hub's authorization endpoint for user's

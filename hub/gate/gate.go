@@ -122,7 +122,8 @@ func New(opts Options) *Gate {
 // login cookies holds a token the hub issued for that server, to someone
 // allowed on it. The OAuth callback is answered here, never forwarded. A
 // browser navigating without such a cookie is sent to log in; anything
-// else is refused, since a script or a websocket cannot log in.
+// else is refused, since a script or a websocket cannot log in, and so is
+// what another origin's page had the browser send (fromAnotherPage).
 func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
 	// The proxy forwards only paths whose user segment decodes to user,
 	// and the rest as sent: the callback is also found behind dot
@@ -173,8 +174,8 @@ func navigation(r *http.Request) bool {
 // its scripts in the classmate's page, tell its files apart by what
 // loads, frame it under a decoy, or set off what a GET does. Like
 // http.CrossOriginProtection it believes browsers, which send
-// Sec-Fetch-Site to secure origins (HTTPS, loopback) only; websocket
-// handshakes are the proxy's Origin check's.
+// Sec-Fetch-Site to secure origins (HTTPS, loopback) only; over plain
+// HTTP on a LAN the proxy's checks of Origin (writes, websockets) remain.
 func fromAnotherPage(r *http.Request) bool {
 	site := r.Header.Get("Sec-Fetch-Site")
 	if site == "" || site == "same-origin" || site == "none" {

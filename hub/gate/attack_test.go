@@ -137,3 +137,36 @@ func TestAnotherServersPageCannotUseALogin(t *testing.T) {
 		}
 	}
 }
+
+// HEAD and OPTIONS, a CORS preflight among them, reach no server without
+// a login; a HEAD that looks like opening a page is sent to log in.
+func TestHeadAndOptionsWithoutLogin(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		method, mode string
+		want         int
+	}{
+		{http.MethodHead, "navigate", http.StatusFound},
+		{http.MethodHead, "cors", http.StatusForbidden},
+		{http.MethodOptions, "cors", http.StatusForbidden},
+		{http.MethodOptions, "navigate", http.StatusForbidden},
+		{http.MethodOptions, "", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest(tc.method, e.origins["alice"].URL+"/user/alice/api/contents", nil)
+		if tc.mode != "" {
+			req.Header.Set("Sec-Fetch-Mode", tc.mode)
+		}
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		res, err := noRedirects().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s (%s) = %d, want %d", tc.method, tc.mode, res.StatusCode, tc.want)
+		}
+	}
+	if got := e.reached(); len(got) != 0 {
+		t.Errorf("requests without a login reached the server: %+v", got)
+	}
+}

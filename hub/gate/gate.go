@@ -122,18 +122,15 @@ func New(opts Options) *Gate {
 // login cookies holds a token the hub issued for that server, to someone
 // allowed on it. The OAuth callback is answered here, never forwarded. A
 // browser navigating without such a cookie is sent to log in; anything
-// else is refused, since a script or a websocket cannot log in, and so is
-// what another origin's page had the browser send (fromAnotherPage).
+// else is refused, since a script or a websocket cannot log in. What
+// another origin's page had the browser send never gets here: the proxy
+// refuses it on every server's origin (proxy.fromAnotherPage).
 func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
 	// The proxy forwards only paths whose user segment decodes to user,
 	// and the rest as sent: the callback is also found behind dot
 	// segments or doubled slashes, which the server might resolve.
 	if path.Clean(r.URL.Path) == "/user/"+user+"/oauth_callback" {
 		g.callback(w, r, user)
-		return false
-	}
-	if fromAnotherPage(r) {
-		refuse(w, http.StatusForbidden, fmt.Sprintf("This request to %s's server came from another site's page and was refused; open the server from the hub's home page.", user))
 		return false
 	}
 	for i, c := range r.CookiesNamed(LoginCookie) {
@@ -163,26 +160,6 @@ func navigation(r *http.Request) bool {
 		return mode == "navigate"
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// fromAnotherPage reports whether the browser says another origin's page
-// made r for something other than opening a page in a tab: a script,
-// image, fetch or frame from a classmate's server, which is this host on
-// another port (same site, so the login cookie goes with it, whatever
-// SameSite says), opened by the instructor who is also logged in here.
-// Such a request would use the instructor's login for this server to run
-// its scripts in the classmate's page, tell its files apart by what
-// loads, frame it under a decoy, or set off what a GET does. Like
-// http.CrossOriginProtection it believes browsers, which send
-// Sec-Fetch-Site to secure origins (HTTPS, loopback) only; over plain
-// HTTP on a LAN the proxy's checks of Origin (writes, websockets) remain.
-func fromAnotherPage(r *http.Request) bool {
-	site := r.Header.Get("Sec-Fetch-Site")
-	if site == "" || site == "same-origin" || site == "none" {
-		return false
-	}
-	dest := r.Header.Get("Sec-Fetch-Dest")
-	return r.Header.Get("Sec-Fetch-Mode") != "navigate" || dest != "" && dest != "document"
 }
 
 // login sends the browser to the hub's authorization endpoint for user's

@@ -100,9 +100,10 @@ func (p *Proxy) subdomainLabel(host string) (string, bool) {
 // after the checks only a user's origin makes: a state-changing request
 // must come from that origin (http.CrossOriginProtection compares
 // Sec-Fetch-Site or Origin with Host, and lets safe methods through at
-// once), and so must a websocket, whose handshake is a GET.
+// once), and so must a websocket, whose handshake is a GET; another
+// origin's page may only open the server in a tab (fromAnotherPage).
 func (p *Proxy) forwardOwnOrigin(w http.ResponseWriter, r *http.Request, rt *route) {
-	if err := p.crossOrigin.Check(r); err != nil {
+	if err := p.crossOrigin.Check(r); err != nil || fromAnotherPage(r) {
 		plain(w, http.StatusForbidden, fmt.Sprintf("This request to %s's server came from another site's page and was refused.", rt.user))
 		return
 	}
@@ -111,6 +112,28 @@ func (p *Proxy) forwardOwnOrigin(w http.ResponseWriter, r *http.Request, rt *rou
 		return
 	}
 	p.forward(w, r, rt)
+}
+
+// fromAnotherPage reports whether the browser says another origin's page
+// made r for something other than opening a page in a tab: a script,
+// image, fetch or frame from a classmate's server, which is this host on
+// another port (same site, so a visitor's login cookie for this server,
+// the hub's gate's or jupyterhub-singleuser's own, goes with it, whatever
+// SameSite says), opened by the instructor who is logged in here too.
+// Such a request would use the instructor's login for this server to run
+// its files as scripts in the classmate's page, tell its files apart by
+// what loads, frame it under a decoy, or set off what a GET does
+// (jupyterhub-singleuser 4.1 and later refuse these themselves; 3.0, in
+// the classic image, does not). Like http.CrossOriginProtection it
+// believes browsers, which send Sec-Fetch-Site to secure origins (HTTPS,
+// loopback) only; websocket handshakes are sameOrigin's.
+func fromAnotherPage(r *http.Request) bool {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site == "" || site == "same-origin" || site == "none" {
+		return false
+	}
+	dest := r.Header.Get("Sec-Fetch-Dest")
+	return r.Header.Get("Sec-Fetch-Mode") != "navigate" || dest != "" && dest != "document"
 }
 
 // sameOrigin reports whether r's Origin, if any, is the host r was sent to.

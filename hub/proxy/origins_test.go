@@ -391,3 +391,44 @@ func TestUserOriginsSource(t *testing.T) {
 		}
 	}
 }
+
+// A page of bob's server, opened by someone logged in to alice's server
+// too, cannot have the browser load alice's files as scripts or images,
+// fetch them or frame them: her server's origin is this host on another
+// port, so the visitor's cookie for her server goes along. Only opening
+// her server in a tab comes through from another origin.
+func TestUserOriginRefusesAnotherPagesSubresources(t *testing.T) {
+	seen := make(chan string, 16)
+	echo := newEchoBackend(t, seen)
+	o := newOriginHub(t, Options{}, "alice", "bob")
+	o.p.SetRoute("alice", mustURL(t, echo.URL))
+	alice, bob := o.origins["alice"], o.origins["bob"]
+	get := func(site, mode, dest string) int {
+		req, _ := http.NewRequest("GET", alice.URL+"/user/alice/files/work/solution.js", nil)
+		req.Header.Set("Sec-Fetch-Site", site)
+		req.Header.Set("Sec-Fetch-Mode", mode)
+		req.Header.Set("Sec-Fetch-Dest", dest)
+		req.Header.Set("Referer", bob.URL+"/user/bob/files/evil.html")
+		res, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range [][3]string{{"same-site", "no-cors", "script"}, {"same-site", "no-cors", "image"},
+		{"same-site", "cors", "empty"}, {"cross-site", "no-cors", "style"}, {"same-site", "navigate", "iframe"}} {
+		if code := get(tc[0], tc[1], tc[2]); code != http.StatusForbidden {
+			t.Errorf("a %s %s request for a %s = %d, want 403", tc[0], tc[1], tc[2], code)
+		}
+	}
+	if len(seen) != 0 {
+		t.Fatalf("%d requests from bob's page reached alice's server", len(seen))
+	}
+	for _, tc := range [][3]string{{"same-site", "navigate", "document"}, {"cross-site", "navigate", "document"},
+		{"same-origin", "no-cors", "script"}, {"none", "navigate", "document"}, {"", "", ""}} {
+		if code := get(tc[0], tc[1], tc[2]); code == http.StatusForbidden {
+			t.Errorf("a %q %q request for a %q = %d, want it through", tc[0], tc[1], tc[2], code)
+		}
+	}
+}

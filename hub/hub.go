@@ -212,7 +212,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		}
 	}
 	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
-		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, Sizer: h.spawner})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())

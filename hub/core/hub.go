@@ -56,6 +56,8 @@ type Options struct {
 	// SlowSpawn is how long Start waits for a server before answering
 	// "pending"; 0 means JupyterHub's 10 s.
 	SlowSpawn time.Duration
+	// Sizer, if set, tells Capacity what the laptop gives servers.
+	Sizer Sizer
 }
 
 // Lifecycle runs users' servers and keeps their accounts: the one place
@@ -71,6 +73,10 @@ type Lifecycle struct {
 	cfg     config.Config
 	hubPort int
 	servers map[string]*serverState
+
+	// sizer and usage are what Capacity reads (usage.go).
+	sizer Sizer
+	usage usage
 
 	slowSpawn time.Duration
 	ctx       context.Context // lives as long as the hub; spawns outlive requests
@@ -91,6 +97,7 @@ func New(opts Options) *Lifecycle {
 		hubPort:   opts.HubPort,
 		servers:   make(map[string]*serverState),
 		slowSpawn: opts.SlowSpawn,
+		sizer:     opts.Sizer,
 		ctx:       ctx,
 		cancel:    cancel,
 	}

@@ -42,6 +42,11 @@ type Conn interface {
 	WaitReady(ctx context.Context, user string) (hub.ServerStatus, error)
 	Stop(ctx context.Context, user string, remove bool) error
 	StartAll(ctx context.Context) (int, error)
+	// StartAllQuestion asks whether to start n servers when that takes
+	// the laptop past its capacity, "" when they fit.
+	StartAllQuestion(ctx context.Context, n int) string
+	// Capacity is how many students' servers the laptop holds.
+	Capacity(ctx context.Context) (hub.Capacity, error)
 	StopAll(ctx context.Context) (int, error)
 	// AddUsers creates users, each with the credential to hand them:
 	// shown once, by the dashboard.

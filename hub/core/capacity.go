@@ -110,6 +110,11 @@ type Machine struct {
 	Hub uint64
 }
 
+// HubAllowance is the memory a hub running in another process is taken
+// to use, for `classhub doctor`: classhub's hub idles at a few tens of
+// MiB with a class connected (bench/results).
+const HubAllowance = 64 * mib
+
 // reserveOf is the memory a laptop of memory bytes keeps for its own
 // system, the instructor's browser and the engine: an eighth, at least
 // 1 GiB.

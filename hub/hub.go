@@ -224,7 +224,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    cfg.JoinCode,
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource, ClassURL: h.ClassURL,
-		Providers: providers, PasswordsOff: !cfg.LocalLogins})
+		Providers: providers, PasswordsOff: !cfg.LocalLogins,
+		HubLog: func(tail int) (string, error) { return ReadLog(opts.DataDir, tail) }})
 	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams,
 		ServerVersion: h.serverVersion})
 

@@ -13,7 +13,9 @@ import (
 // adminEvents streams, as server-sent events, the server state changes
 // and start steps (image pulls included) of the users the admin may see,
 // each as the event bus's JSON, so the admin page redraws its rows when
-// something happens instead of polling. A browser that reconnects asks
+// something happens instead of polling; and, as "usage" events at once
+// and every adminStatsEvery, the running servers' CPU and memory and the
+// laptop's capacity (adminUsage), which no event announces. A browser that reconnects asks
 // for the rows afresh, so nothing is replayed. The stream ends with the
 // login it was opened with, checked at each keep-alive. The admin page
 // passes its anti-forgery token as ?_xsrf=.
@@ -52,6 +54,11 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	stream := sse.Open(w)
 	keep := time.NewTicker(wb.keepAlive)
 	defer keep.Stop()
+	usage := time.NewTicker(wb.usageEvery)
+	defer usage.Stop()
+	if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
+		return
+	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -63,6 +70,13 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if stream.Send(e) != nil {
+				return
+			}
+		case <-usage.C:
+			if p, ok := wb.session(r); !ok || !isAdmin(p) {
+				return
+			}
+			if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
 				return
 			}
 		case <-keep.C:

@@ -177,10 +177,13 @@ func (c Capacity) Detail() string {
 		if c.Cost.Profile == "" {
 			what = "an image classhub did not build"
 		}
-		fmt.Fprintf(&b, "classhub's cautious default for %s, as no server of %s has run here yet", what, c.Image)
+		fmt.Fprintf(&b, "classhub's cautious default for %s, as no idle server of %s has been measured here yet", what, c.Image)
 	}
-	if c.Cost.Source != CostClass && c.Cost.Servers > 0 {
-		fmt.Fprintf(&b, " (the %s running now use %s on average)", plural(c.Cost.Servers, "server"), mibs(c.Cost.ClassMemory))
+	switch {
+	case c.Cost.Source != CostClass && c.Cost.Servers == 1:
+		fmt.Fprintf(&b, " (the server running now uses %s)", mibs(c.Cost.ClassMemory))
+	case c.Cost.Source != CostClass && c.Cost.Servers > 1:
+		fmt.Fprintf(&b, " (the %d servers running now use %s on average)", c.Cost.Servers, mibs(c.Cost.ClassMemory))
 	}
 	if c.MemoryLimit > 0 && c.Cost.Memory == c.MemoryLimit {
 		fmt.Fprintf(&b, ", capped at memory_limit")
@@ -192,7 +195,7 @@ func (c Capacity) Detail() string {
 	}
 	switch {
 	case c.Cost.Servers > 0:
-		fmt.Fprintf(&b, " Each of them uses %.1f%% of a CPU on average, of the engine's %s.", c.Cost.CPU, plural(c.Machine.CPUs, "CPU"))
+		fmt.Fprintf(&b, " The servers running now use %.1f%% of a CPU each on average, of the engine's %s.", c.Cost.CPU, plural(c.Machine.CPUs, "CPU"))
 	case c.Cost.CPU >= 0:
 		fmt.Fprintf(&b, " The idle server used %.1f%% of a CPU, of the engine's %s.", c.Cost.CPU, plural(c.Machine.CPUs, "CPU"))
 	}
@@ -219,9 +222,9 @@ func (c Capacity) StartQuestion(n int) string {
 		mibs(c.Cost.Memory), mibs(c.free()))
 }
 
-// mibs writes a number of bytes for people: MiB below 10 GiB, else GiB.
+// mibs writes a number of bytes for people: MiB below 1 GiB, else GiB.
 func mibs(n uint64) string {
-	if n >= 10<<30 {
+	if n >= 1<<30 {
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 	}
 	return fmt.Sprintf("%d MiB", (n+mib/2)/mib)

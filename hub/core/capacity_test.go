@@ -72,7 +72,7 @@ func TestCapacitySentencesSayTheNumbersAndTheSource(t *testing.T) {
 	}
 	d := c.Detail()
 	for _, want := range []string{"about 228 MiB", "an idle server of classhub/notebook:scipy used 100 MiB on this laptop", "a kernel adds about 128 MiB",
-		"the engine's 16.0 GiB less 2048 MiB kept for the system and 40 MiB for the hub", "memory_limit of 2048 MiB, 6 servers would fit", "0.1% of a CPU", "2 CPUs"} {
+		"the engine's 16.0 GiB less 2.0 GiB kept for the system and 40 MiB for the hub", "memory_limit of 2.0 GiB, 6 servers would fit", "0.1% of a CPU", "2 CPUs"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Detail lacks %q:\n%s", want, d)
 		}
@@ -85,6 +85,11 @@ func TestCapacitySentencesSayTheNumbersAndTheSource(t *testing.T) {
 		if !strings.Contains(q, want) {
 			t.Errorf("StartQuestion(58) lacks %q: %q", want, q)
 		}
+	}
+	one := PlanCapacity("classhub/notebook:classic", Machine{Memory: 8 * gib, CPUs: 2}, EstimateCost([]spawner.Stats{{MemoryBytes: 97 * mib}}, nil, "classic"), 0, 1)
+	if d := one.Detail(); !strings.Contains(d, "as no idle server of classhub/notebook:classic has been measured here yet (the server running now uses 97 MiB)") ||
+		!strings.Contains(d, "The servers running now use 0.0% of a CPU each") {
+		t.Errorf("one idle server running, nothing recorded: %s", d)
 	}
 	def := PlanCapacity("example.org/other:1", Machine{Memory: 8 * gib}, EstimateCost(nil, nil, ""), 0, 0)
 	if d := def.Detail(); !strings.Contains(d, "cautious default for an image classhub did not build") || strings.Contains(d, "memory_limit") {

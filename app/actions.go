@@ -84,7 +84,9 @@ func (u *ui) deleteServer(user string) {
 func (u *ui) startAll() {
 	n := 0
 	for _, r := range u.st.Users {
-		if r.Phase == ServerStopped {
+		// What the hub's StartAll starts: every server not running or on
+		// its way, a failed one included.
+		if r.Phase == ServerStopped || r.Phase == ServerFailed {
 			n++
 		}
 	}

@@ -15,10 +15,11 @@ import (
 // each as the event bus's JSON, so the admin page redraws its rows when
 // something happens instead of polling; and, as "usage" events at once
 // and every adminStatsEvery, the running servers' CPU and memory and the
-// laptop's capacity (adminUsage), which no event announces. A browser that reconnects asks
-// for the rows afresh, so nothing is replayed. The stream ends with the
-// login it was opened with, checked at each keep-alive. The admin page
-// passes its anti-forgery token as ?_xsrf=.
+// laptop's capacity (adminUsage), which no event announces. A browser
+// that reconnects asks for the rows afresh, so nothing is replayed. The
+// stream ends with the login it was opened with, checked at each
+// keep-alive and before each usage event. The admin page passes its
+// anti-forgery token as ?_xsrf=.
 func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	p, ok := wb.session(r)
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/classhub/classhub/hub/spawner"
@@ -42,6 +43,10 @@ type usage struct {
 	// sampling serializes SampleStats, so pages open at once share one
 	// round of samples instead of each asking the engine.
 	sampling sync.Mutex
+	// measuring is set while measureIdle waits to measure a server: a
+	// class starting at once is measured by its first server, not by
+	// thirty samples more while the engine is busiest.
+	measuring atomic.Bool
 }
 
 type usageSample struct {
@@ -173,12 +178,13 @@ func hubMemory() uint64 {
 // measureIdle records, once the server name started at started has idled
 // for idleSettle, its memory as its image's idle cost (the store keeps the
 // least seen). A server stopped or started again meanwhile is not
-// measured.
+// measured, nor one that starts while another is being measured.
 func (h *Lifecycle) measureIdle(name string, started time.Time) {
-	if h.sizer == nil {
+	if h.sizer == nil || !h.usage.measuring.CompareAndSwap(false, true) {
 		return
 	}
 	h.goBackground(func(ctx context.Context) {
+		defer h.usage.measuring.Store(false)
 		t := time.NewTimer(idleSettle)
 		defer t.Stop()
 		select {

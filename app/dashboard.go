@@ -50,19 +50,19 @@ type Dashboard struct {
 
 	hubLine   *widget.Label
 	classLink *widget.Hyperlink
+	copyLink  *widget.Button
+	classPage *widget.Button
+	qr        *canvas.Image
+	qrURL     string
+	addrs     *widget.Label
+	https     *widget.Label
+	bridge    *widget.Label
+	docker    *widget.Label
+	image     *widget.Label
+	imageBar  *widget.ProgressBar
 	// capacity says how many students the laptop holds, capacityDetail
 	// where the figures come from.
 	capacity, capacityDetail *widget.Label
-	copyLink                 *widget.Button
-	classPage                *widget.Button
-	qr                       *canvas.Image
-	qrURL                    string
-	addrs                    *widget.Label
-	https                    *widget.Label
-	bridge                   *widget.Label
-	docker                   *widget.Label
-	image                    *widget.Label
-	imageBar                 *widget.ProgressBar
 
 	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
 

@@ -3,13 +3,16 @@
 
 GO        ?= go
 BIN       := bin/classhub
+# IMAGE is the notebook image `make run` serves, the default one
+# (config.DefaultImage): IMAGE_PROFILE's, JupyterLab 4 and the scientific
+# stack, which e2e/lab_test.go drives.
 IMAGE     ?= classhub/notebook:latest
-# IMAGE_PROFILE is what `make image` builds when the engine lacks IMAGE
-# (`classhub image build --profile`); the browser tests drive its UI.
-IMAGE_PROFILE ?= classic
-# LAB_IMAGE is the default profile's image (JupyterLab 4 and the scientific
-# stack), which e2e/lab_test.go drives.
-LAB_IMAGE ?= classhub/notebook:scipy
+IMAGE_PROFILE ?= scipy
+# CLASSIC_IMAGE is the classic profile's image (Notebook 6 with
+# jupyterhub-singleuser 3.0), which the Docker tests, the browser walks of
+# the classic UI and the benchmark (against Debian's JupyterHub 3.0, whose
+# singleuser it matches) run.
+CLASSIC_IMAGE ?= classhub/notebook:classic
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # STATICCHECK is the staticcheck release `make check` runs, fetched through
 # the Go module proxy like any module.
@@ -18,7 +21,7 @@ LDFLAGS   := -X github.com/classhub/classhub/cli.Version=$(VERSION)
 # Fyne logs a locale error for C locales; the app and tests run in English.
 export LANG := en_US.UTF-8
 
-.PHONY: run test build image deps check unit app-test docker-test serve clean
+.PHONY: run test build image images classic-image deps check unit app-test docker-test serve clean
 
 # NOGUI is classhub without the desktop (no cgo): it builds in seconds, so
 # the notebook images build with it while the desktop app compiles (-j2).
@@ -49,13 +52,29 @@ deps-build:
 deps:
 	@scripts/deps.sh build image test
 
-# image builds the notebook images only when the engine lacks them.
+# image builds the image `make run` serves and classic-image the classic
+# one, each only when the engine lacks it, or holds under its name an image
+# classhub built with another profile (the default tag held the classic
+# image before classhub made Lab the default); images builds both, for the
+# tests.
 image: $(NOGUI)
-	@docker image inspect $(IMAGE) >/dev/null 2>&1 || $(NOGUI) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE)
-	@docker image inspect $(LAB_IMAGE) >/dev/null 2>&1 || $(NOGUI) image build --profile scipy --tag $(LAB_IMAGE)
+	@$(call build-image,$(IMAGE),$(IMAGE_PROFILE))
+
+classic-image: $(NOGUI)
+	@$(call build-image,$(CLASSIC_IMAGE),classic)
+
+images: image classic-image
+
+# build-image builds image $(1) with profile $(2) unless the engine holds
+# it: one classhub built with that profile, or one it did not build (no
+# profile label), which is someone's own and never overwritten.
+define build-image
+p=$$(docker image inspect -f '{{with .Config.Labels}}{{index . "org.classhub.image-profile"}}{{end}}' $(1) 2>/dev/null) && \
+	{ [ -z "$$p" ] || [ "$$p" = "$(2)" ]; } || $(NOGUI) image build --profile $(2) --tag $(1)
+endef
 
 test: deps
-	@$(PARALLEL) build image
+	@$(PARALLEL) build images
 	@$(MAKE) --no-print-directory check unit app-test bench-quick
 	@echo "make test: all passed"
 
@@ -88,7 +107,7 @@ app-test:
 # Xvfb, taken by the tray smoke test once its "Open my notebook" started a
 # server in the real engine.
 .PHONY: screenshot
-screenshot: deps build image
+screenshot: deps build classic-image
 	@mkdir -p docs
 	CI=true CLASSHUB_BIN=$(CURDIR)/$(BIN) CLASSHUB_SCREENSHOT=$(CURDIR)/docs/screenshot.png \
 	  $(GO) test -count=1 -run '^TestTrayOpensMyNotebook$$' ./e2e/
@@ -112,13 +131,13 @@ BENCH_CLASSHUB := $(NOGUI)
 BENCH_FLAGS    ?=
 
 bench: bench-bins
-	bin/classhub-bench --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bench/results $(BENCH_FLAGS)
+	bin/classhub-bench --classhub $(BENCH_CLASSHUB) --image $(CLASSIC_IMAGE) --out bench/results $(BENCH_FLAGS)
 
 bench-quick: bench-bins
 	$(GO) test -count=1 ./bench/...
-	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(IMAGE) --out bin/bench-quick $(BENCH_FLAGS)
+	bin/classhub-bench --quick --classhub $(BENCH_CLASSHUB) --image $(CLASSIC_IMAGE) --out bin/bench-quick $(BENCH_FLAGS)
 
 bench-bins: $(NOGUI)
 	@scripts/deps.sh bench
 	$(GO) build -o bin/classhub-bench ./bench/cmd/classhub-bench
-	@docker image inspect $(IMAGE) >/dev/null 2>&1 || { scripts/deps.sh image && $(BENCH_CLASSHUB) image build --profile $(IMAGE_PROFILE) --tag $(IMAGE); }
+	@docker image inspect $(CLASSIC_IMAGE) >/dev/null 2>&1 || { scripts/deps.sh image && $(BENCH_CLASSHUB) image build --profile classic --tag $(CLASSIC_IMAGE); }

@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub"
 )
 
 // DashboardActions are what the dashboard's buttons do.
@@ -528,5 +530,5 @@ func imageLine(im ImageStatus) string {
 	case im.Present:
 		return im.Detail
 	}
-	return im.Ref + " is missing: run `classhub image build`"
+	return im.Ref + " is missing: run `" + hub.ImageBuildCommand(im.Ref) + "`"
 }

@@ -155,6 +155,12 @@ func TestDashboardImageProgress(t *testing.T) {
 	if d.imageBar.Visible() || d.image.Text != "classhub/notebook:latest is missing: run `classhub image build`" {
 		t.Errorf("missing image: bar %t, line %q", d.imageBar.Visible(), d.image.Text)
 	}
+	// The command builds the image named, not the default one.
+	s.Image.Ref = "classhub/notebook:classic"
+	d.Update(s)
+	if want := "classhub/notebook:classic is missing: run `classhub image build --profile classic --tag classhub/notebook:classic`"; d.image.Text != want {
+		t.Errorf("missing classic image: line %q, want %q", d.image.Text, want)
+	}
 }
 
 func TestDashboardBannerForFailedCheck(t *testing.T) {

@@ -270,6 +270,18 @@ func (f *fakeHub) SetPassword(ctx context.Context, user, password string) error 
 	return nil
 }
 
+// SetImage changes the image as the real hub does, telling the views;
+// "bad image" is refused as a malformed name.
+func (f *fakeHub) SetImage(ctx context.Context, ref string) (core.ImageChange, error) {
+	f.record("image %s", ref)
+	if ref == "bad image" {
+		return core.ImageChange{}, errors.New(`"bad image" is not an image name: write it as Docker does`)
+	}
+	c := core.ImageChange{Image: ref, Previous: config.DefaultImage, Saved: true, Stale: 1}
+	f.bus.Publish(events.Event{Kind: events.ImageChanged, Image: ref, Message: c.Sentence()})
+	return c, nil
+}
+
 // ImportRoster does what roster.Import does, with "gen-<name>" for a
 // generated password.
 func (f *fakeHub) ImportRoster(ctx context.Context, entries []roster.Entry, generate bool) ([]roster.Imported, error) {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net"
+	"path/filepath"
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
@@ -56,6 +57,9 @@ type Conn interface {
 	ResetUser(ctx context.Context, user string) (hub.Account, error)
 	// SetPassword sets user's password (the owner's, from Settings).
 	SetPassword(ctx context.Context, user, password string) error
+	// SetImage makes servers start from the notebook image ref from now
+	// on, each at its next start (from Settings, with no restart).
+	SetImage(ctx context.Context, ref string) (hub.ImageChange, error)
 	// RenewSetupCodes gives the students of names still waiting for a
 	// first password new setup codes.
 	RenewSetupCodes(ctx context.Context, names []string) ([]hub.Account, error)
@@ -77,7 +81,8 @@ type OpenFunc func(ctx context.Context, cfg config.Config) (Conn, error)
 // openReal opens the real hub in dataDir.
 func openReal(dataDir, version string) OpenFunc {
 	return func(ctx context.Context, cfg config.Config) (Conn, error) {
-		h, err := hub.Open(ctx, hub.Options{DataDir: dataDir, Config: cfg, Version: version})
+		h, err := hub.Open(ctx, hub.Options{DataDir: dataDir, Config: cfg, Version: version,
+			ConfigFile: filepath.Join(dataDir, config.FileName)})
 		if err != nil {
 			return nil, err
 		}

@@ -148,6 +148,14 @@ func (u *ui) follow(gen int, sub *hub.Subscription) {
 }
 
 func (u *ui) apply(e hub.Event) {
+	if e.Kind == hub.EventImageChanged {
+		// The hub runs the new image with no restart (Settings, the
+		// admin page): it is what Settings compares against now.
+		u.cfg.Image = e.Image
+		if u.settings != nil {
+			u.settings.ImageChanged(e.Image)
+		}
+	}
 	eff := u.st.Apply(e)
 	if eff.Notify != nil {
 		u.app.SendNotification(fyne.NewNotification(eff.Notify.Title, eff.Notify.Content))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -87,6 +88,7 @@ type Settings struct {
 	ghClient, ghSecret        *widget.Entry
 	ghUsers, ghOrgs, ghAdmins *widget.Entry
 	pull                      *widget.Select
+	imageMode                 *widget.Select // beside the image: how it runs a server
 	oidc                      *oidcForm
 	result                    *widget.Label
 	save, restart             *widget.Button
@@ -100,6 +102,9 @@ type Settings struct {
 	// onPassword sets the owner's password in the open hub; nil when no
 	// hub is open.
 	onPassword func(password string) error
+	// onImage changes the open hub's notebook image with no restart; nil
+	// when no hub is open.
+	onImage func(ref string) (hub.ImageChange, error)
 }
 
 // NewSettings builds the settings form for the config file at path.
@@ -110,9 +115,10 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.mode.Required = true
 	s.port = widget.NewEntry()
 	s.image = widget.NewSelectEntry(nil)
-	s.image.SetPlaceHolder("e.g. classhub/notebook:scipy or a registry image")
+	s.image.SetPlaceHolder("e.g. classhub/notebook:classic or a registry image")
 	s.image.OnChanged = func(string) { s.describeImage() }
 	s.pull = widget.NewSelect([]string{config.PullIfNotPresent, config.PullAlways, config.PullNever}, nil)
+	s.imageMode = widget.NewSelect([]string{config.ImageModeAuto, config.ImageModeJupyterHub, config.ImageModeServer}, nil)
 	s.memory = widget.NewEntry()
 	s.memory.SetPlaceHolder("e.g. 2G; empty for no limit")
 	s.cpu = widget.NewEntry()
@@ -162,7 +168,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	form := widget.NewForm(
 		widget.NewFormItem("Mode", s.mode),
 		widget.NewFormItem("Port", s.port),
-		widget.NewFormItem("Image", s.image),
+		widget.NewFormItem("Image", container.NewBorder(nil, nil, nil, s.imageMode, s.image)),
 		widget.NewFormItem("Pull policy", s.pull),
 		widget.NewFormItem("Memory limit", s.memory),
 		widget.NewFormItem("CPU limit", s.cpu),
@@ -216,6 +222,20 @@ const LabelSetPassword = "Set my password"
 func (s *Settings) SetPasswordFunc(fn func(password string) error) {
 	s.onPassword = fn
 	enable(s.setPassword, fn != nil)
+}
+
+// SetImageFunc makes saving a changed image apply it to the open hub at
+// once through fn, or leaves it to the next start when fn is nil.
+func (s *Settings) SetImageFunc(fn func(ref string) (hub.ImageChange, error)) { s.onImage = fn }
+
+// ImageChanged records that the hub runs ref now, chosen here or on the
+// admin page: the form shows it unless its image is being edited, so that
+// saving other settings never puts the old image back in the file.
+func (s *Settings) ImageChanged(ref string) {
+	if strings.TrimSpace(s.image.Text) == s.base.Image {
+		s.image.SetText(ref)
+	}
+	s.base.Image, s.inForce.Image = ref, ref
 }
 
 // SetPassword sets the owner's password from the form: typed twice, at
@@ -303,6 +323,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.port.SetText(port)
 	s.image.SetText(cfg.Image)
 	s.pull.SetSelected(cfg.PullPolicy)
+	s.imageMode.SetSelected(cmp.Or(cfg.ImageMode, config.ImageModeAuto))
 	s.memory.SetText(cfg.MemoryLimit)
 	s.cpu.SetText(strconv.FormatFloat(cfg.CPULimit, 'f', -1, 64))
 	s.idle.SetText(shortDuration(time.Duration(cfg.IdleTimeout)))
@@ -326,9 +347,19 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 }
 
 // Save validates the form, writes the file and says what the changes
-// need. It returns the saved config.
+// need. A new image applies to the running hub at once (servers move to it
+// at their next start); other changes wait for a restart. It returns the
+// saved config.
 func (s *Settings) Save() (config.Config, error) {
 	cfg, err := s.formConfig()
+	var image *hub.ImageChange
+	if err == nil && s.running && s.onImage != nil && cfg.Image != s.inForce.Image {
+		var c hub.ImageChange
+		if c, err = s.onImage(cfg.Image); err == nil {
+			image = &c
+			s.inForce.Image = c.Image
+		}
+	}
 	if err == nil {
 		err = config.Save(s.path, cfg)
 	}
@@ -342,13 +373,16 @@ func (s *Settings) Save() (config.Config, error) {
 	s.oidc.load(cfg.OIDC)
 	s.result.Importance = widget.MediumImportance
 	msg := "Saved."
+	if image != nil {
+		msg += " " + image.Sentence()
+	}
 	if !s.running {
 		msg += " The hub uses these settings when it starts."
 	} else if changes := SettingsChanges(s.inForce, cfg); len(changes) > 0 {
 		msg += " " + strings.Join(changes, " ")
 		s.restart.Enable()
 		s.restart.Show()
-	} else {
+	} else if image == nil {
 		msg += " The hub already runs with these settings."
 	}
 	s.result.SetText(msg)
@@ -391,6 +425,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	}
 	cfg.Image = strings.TrimSpace(s.image.Text)
 	cfg.PullPolicy = s.pull.Selected
+	cfg.ImageMode = s.imageMode.Selected
 	cfg.MemoryLimit = strings.TrimSpace(s.memory.Text)
 	if t := strings.TrimSpace(s.cpu.Text); t == "" {
 		cfg.CPULimit = 0
@@ -485,6 +520,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.Image != new.Image {
 		recreate = append(recreate, "image")
+	}
+	if cmp.Or(old.ImageMode, config.ImageModeAuto) != cmp.Or(new.ImageMode, config.ImageModeAuto) {
+		recreate = append(recreate, "image mode")
 	}
 	if old.MemoryLimit != new.MemoryLimit || old.SwapLimit != new.SwapLimit {
 		recreate = append(recreate, "memory limit")

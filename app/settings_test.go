@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,5 +270,111 @@ func TestSettingsOffersTheEnginesNotebookImages(t *testing.T) {
 	s.image.SetText("")
 	if s.imageItem.HintText != "" {
 		t.Errorf("no image, yet the hint says %q", s.imageItem.HintText)
+	}
+}
+
+// TestSettingsApplyANewImageAtOnce: with the hub running, a new image
+// applies through the hub with no restart; other changes still wait for
+// one; a refused image saves nothing.
+func TestSettingsApplyANewImageAtOnce(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	var asked []string
+	s.SetImageFunc(func(ref string) (hub.ImageChange, error) {
+		asked = append(asked, ref)
+		if ref == "Bad Image" {
+			return hub.ImageChange{}, errors.New(`"Bad Image" is not an image name: write it as Docker does`)
+		}
+		return hub.ImageChange{Image: ref, Previous: config.DefaultImage, Saved: true, Stale: 2}, nil
+	})
+	if err := s.Load(config.Default(), true); err != nil {
+		t.Fatal(err)
+	}
+
+	s.image.SetText("classhub/notebook:classic")
+	test.Tap(s.save)
+	if !slices.Equal(asked, []string{"classhub/notebook:classic"}) {
+		t.Fatalf("the hub was asked for %q", asked)
+	}
+	if got, _ := config.Load(path); got.Image != "classhub/notebook:classic" || got.Network != "lesson-net" {
+		t.Errorf("saved %+v", got)
+	}
+	for _, want := range []string{"Saved. Servers start from classhub/notebook:classic from now on, each at its next start",
+		"2 running servers still run another image"} {
+		if !strings.Contains(s.result.Text, want) {
+			t.Errorf("result %q lacks %q", s.result.Text, want)
+		}
+	}
+	if s.restart.Visible() || strings.Contains(s.result.Text, "restart") || strings.Contains(s.result.Text, "already runs") {
+		t.Errorf("a new image alone asks for a restart: %q", s.result.Text)
+	}
+
+	// Saved again unchanged: the hub already runs it.
+	test.Tap(s.save)
+	if len(asked) != 1 || !strings.Contains(s.result.Text, "already runs with these settings") {
+		t.Errorf("saving the same image asked the hub again (%q): %q", asked, s.result.Text)
+	}
+
+	// With another change, that one still needs the restart.
+	s.image.SetText("course:2")
+	s.memory.SetText("4G")
+	test.Tap(s.save)
+	if len(asked) != 2 || !s.restart.Visible() || !strings.Contains(s.result.Text, "Changes to the memory limit need") ||
+		strings.Contains(s.result.Text, "image need") {
+		t.Errorf("image and memory: asked %q, restart shown %t, %q", asked, s.restart.Visible(), s.result.Text)
+	}
+
+	s.image.SetText("Bad Image")
+	s.memory.SetText("1G")
+	test.Tap(s.save)
+	if got, _ := config.Load(path); got.Image != "course:2" || got.MemoryLimit != "4G" {
+		t.Errorf("a refused image saved %+v", got)
+	}
+	if !strings.HasPrefix(s.result.Text, `Not saved: "Bad Image" is not an image name`) {
+		t.Errorf("result %q", s.result.Text)
+	}
+}
+
+// TestSettingsWithoutAHubSaveTheImageForItsStart: no hub, no live change.
+func TestSettingsWithoutAHubSaveTheImageForItsStart(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	s.SetImageFunc(func(ref string) (hub.ImageChange, error) {
+		t.Errorf("a hub that is not running was asked to run %s", ref)
+		return hub.ImageChange{}, nil
+	})
+	if err := s.Load(config.Default(), false); err != nil {
+		t.Fatal(err)
+	}
+	s.image.SetText("classhub/notebook:classic")
+	test.Tap(s.save)
+	if got, _ := config.Load(path); got.Image != "classhub/notebook:classic" || !strings.Contains(s.result.Text, "uses these settings when it starts") {
+		t.Errorf("saved %q: %q", got.Image, s.result.Text)
+	}
+}
+
+func TestSettingsImageMode(t *testing.T) {
+	test.NewTempApp(t)
+	path := writeConfig(t)
+	s := NewSettings(path, nil)
+	test.NewTempWindow(t, s.Content())
+	if err := s.Load(config.Default(), true); err != nil {
+		t.Fatal(err)
+	}
+	if s.imageMode.Selected != config.ImageModeAuto {
+		t.Errorf("image mode shows %q, want auto", s.imageMode.Selected)
+	}
+	s.imageMode.SetSelected(config.ImageModeServer)
+	test.Tap(s.save)
+	got, err := config.Load(path)
+	if err != nil || got.ImageMode != config.ImageModeServer {
+		t.Fatalf("saved image_mode %q, %v", got.ImageMode, err)
+	}
+	if !strings.Contains(s.result.Text, "image mode need each server's container to be recreated") {
+		t.Errorf("the result says %q", s.result.Text)
 	}
 }

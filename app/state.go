@@ -202,6 +202,11 @@ func (s *State) Apply(e hub.Event) Effect {
 	if e.Kind == hub.EventNotice {
 		s.Notice, s.NoticeFailed = e.Message, e.Failed
 	}
+	if e.Kind == hub.EventImageChanged {
+		// Whether the engine holds it is the doctor's to say again.
+		s.Image = ImageStatus{Ref: e.Image}
+		s.Notice, s.NoticeFailed = e.Message, false
+	}
 	if e.User == "" {
 		return eff
 	}

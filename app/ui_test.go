@@ -540,6 +540,49 @@ func TestSettingsRestartReopensTheHub(t *testing.T) {
 	}
 }
 
+// TestSettingsChangeTheImageWithNoRestart: the running hub takes a new
+// image from Settings at once, the dashboard shows it, and Settings
+// compares against it afterwards.
+func TestSettingsChangeTheImageWithNoRestart(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	u, f, q := h.u, h.f, h.q
+	<-h.opens
+	q.until(t, "the hub to run", func() bool { return u.st.Hub == HubRunning })
+	tapItem(t, u.trayMenu(), LabelSettings)
+	s := u.settings
+	s.image.SetText("classhub/notebook:classic")
+	test.Tap(s.save)
+	f.wantCall(t, q, "image classhub/notebook:classic")
+	q.until(t, "the dashboard to show the new image", func() bool { return u.st.Image.Ref == "classhub/notebook:classic" })
+	if u.cfg.Image != "classhub/notebook:classic" || !strings.Contains(u.st.Notice, "each at its next start") {
+		t.Errorf("in force %q, notice %q", u.cfg.Image, u.st.Notice)
+	}
+	if s.restart.Visible() {
+		t.Error("a new image asks for a restart")
+	}
+	// Opened again, Settings knows the hub runs the new image.
+	tapItem(t, u.trayMenu(), LabelSettings)
+	test.Tap(s.save)
+	if !strings.Contains(s.result.Text, "already runs with these settings") {
+		t.Errorf("result %q", s.result.Text)
+	}
+	f.noCalls(t)
+
+	// Another image chosen on the admin page while Settings is open: the
+	// form follows, and saving another setting keeps the new image.
+	if _, err := f.SetImage(context.Background(), "course:2"); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCall(t, q, "image course:2")
+	q.until(t, "Settings to show the admin page's image", func() bool { return s.image.Text == "course:2" })
+	s.idle.SetText("2h")
+	test.Tap(s.save)
+	if got, _ := config.Load(u.d.configPath); got.Image != "course:2" {
+		t.Errorf("saving Settings put back image %q", got.Image)
+	}
+	f.noCalls(t)
+}
+
 func TestClosingTheWindowWithoutATrayQuits(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	h.u.d.trayHost = func() bool { return true }

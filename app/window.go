@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/hub"
 )
 
 // quit asks whether to stop running servers or leave them for next time.
@@ -98,12 +100,18 @@ func (u *ui) showSettings() {
 		}()
 	}
 	u.settings.SetPasswordFunc(nil)
+	u.settings.SetImageFunc(nil)
 	if u.conn != nil {
 		c, owner := u.conn, u.st.Owner
 		u.settings.SetPasswordFunc(func(password string) error {
 			ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
 			defer cancel()
 			return c.SetPassword(ctx, owner, password)
+		})
+		u.settings.SetImageFunc(func(ref string) (hub.ImageChange, error) {
+			ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
+			defer cancel()
+			return c.SetImage(ctx, ref)
 		})
 	}
 	u.setWin.Show()

@@ -26,7 +26,14 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/image"
 )
+
+// ClassicImage is the notebook image a run measures unless told
+// otherwise: the classic profile's, whose jupyterhub-singleuser 3.0
+// matches Debian's JupyterHub 3.0 that the scenarios compare classhub with,
+// and the stub hub's version.
+const ClassicImage = "classhub/notebook:classic"
 
 // Params sizes a run.
 type Params struct {
@@ -76,7 +83,8 @@ type Options struct {
 	Quick  bool
 	// Classhub is the classhub binary to measure.
 	Classhub string
-	// Image is the notebook image; it must be in the engine.
+	// Image is the notebook image; it must be in the engine (ClassicImage
+	// unless the run is told otherwise).
 	Image string
 	// WorkDir is where the run's temporary directory is made ("" for the
 	// system's).
@@ -168,7 +176,7 @@ func (l *lab) prepare(ctx context.Context) error {
 		return err
 	}
 	if _, err := l.docker.ImageInspect(ctx, o.Image); err != nil {
-		return fmt.Errorf("the notebook image %s is not in the engine: build it with `make image` (nothing can be pulled)", o.Image)
+		return fmt.Errorf("the notebook image %s is not in the engine: build it with `%s` (nothing can be pulled)", o.Image, image.BuildCommand(o.Image))
 	}
 	if l.dir, err = os.MkdirTemp(o.WorkDir, "classhub-bench-"); err != nil {
 		return fmt.Errorf("work dir: %w", err)

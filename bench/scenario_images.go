@@ -40,9 +40,17 @@ func (l *lab) images(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Each image once, under the run's own name for it or else its first
+	// tag.
+	name := map[string]string{}
+	for _, img := range local {
+		if _, ok := name[img.ID]; !ok || img.Ref == l.opts.Image {
+			name[img.ID] = img.Ref
+		}
+	}
 	var todo []image.Local
 	for _, img := range local {
-		if img.Profile != "" || img.Ref == l.opts.Image {
+		if name[img.ID] == img.Ref && (img.Profile != "" || img.Ref == l.opts.Image) {
 			todo = append(todo, img)
 		}
 	}

@@ -240,3 +240,18 @@ func TestLogsPrintsTheHubsLogWithoutAHub(t *testing.T) {
 		t.Errorf("logs of two users: %d %q", code, errs)
 	}
 }
+
+// TestImageBuildMakesTheDefaultImage: with no flags, `image build` makes
+// the image a hub runs by default from the default profile: JupyterLab
+// with the scientific stack as classhub/notebook:latest.
+func TestImageBuildMakesTheDefaultImage(t *testing.T) {
+	_, errs, code := run(t, t.TempDir(), "image", "build", "--help")
+	if code != 0 {
+		t.Fatalf("image build --help: %d %q", code, errs)
+	}
+	for _, want := range []string{`(default "` + config.DefaultImage + `")`, `(default "scipy")`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("image build --help lacks %s:\n%s", want, errs)
+		}
+	}
+}

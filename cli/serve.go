@@ -15,7 +15,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "run the hub without the desktop app",
-		usage:   "serve [--listen ADDR] [--image IMAGE] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--config FILE]",
+		usage:   "serve [--listen ADDR] [--image IMAGE] [--image-mode auto|jupyterhub|server] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--config FILE]",
 		run:     runServe,
 	})
 }
@@ -40,6 +40,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fs := g.flags("serve", env)
 	listen := fs.String("listen", "", "public address (default 0.0.0.0:8000 in class mode, 127.0.0.1:8000 for one person)")
 	img := fs.String("image", "", "notebook image (default from the config file)")
+	imgMode := fs.String("image-mode", "", `how the image runs a server: "auto" (find out from the image), "jupyterhub" (it has jupyterhub-singleuser) or "server" (a plain Jupyter server; default from the config file)`)
 	tlsMode := fs.String("tls", "", `HTTPS: "auto" (a certificate from classhub's own authority), "files" (--tls-cert and --tls-key) or "off" (default from the config file: auto unless the hub listens on loopback only)`)
 	tlsCert := fs.String("tls-cert", "", "your own PEM certificate (with its chain) for HTTPS")
 	tlsKey := fs.String("tls-key", "", "the private key (PEM) of --tls-cert")
@@ -50,9 +51,14 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(g, *cfgFile, func(c *config.Config) {
+	file := *cfgFile
+	if file == "" {
+		file = g.configPath()
+	}
+	cfg, err := loadConfig(g, file, func(c *config.Config) {
 		setIf(fs, "listen", &c.Listen, *listen)
 		setIf(fs, "image", &c.Image, *img)
+		setIf(fs, "image-mode", &c.ImageMode, *imgMode)
 		setIf(fs, "tls-cert", &c.TLSCert, *tlsCert)
 		setIf(fs, "tls-key", &c.TLSKey, *tlsKey)
 		// Giving your own certificate means using it, whatever the file
@@ -65,7 +71,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version,
+	h, err := hub.Open(ctx, hub.Options{DataDir: g.dataDir, Config: cfg, Version: Version, ConfigFile: file,
 		Log: log.New(env.Stderr, "classhub: ", log.LstdFlags)})
 	if err != nil {
 		return err

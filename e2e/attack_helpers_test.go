@@ -232,6 +232,7 @@ function websocket(name, url) {
     const tag = x === xsrf ? "read" : "tossed";
     await post("form-token-" + tag, C.hub + "/hub/token", {_xsrf: x, action: "create", note: "alice was here (form)", expires_in: "3600"});
     await post("form-admin-" + tag, C.hub + "/hub/admin/action", {_xsrf: x, action: "stop", user: C.bob, confirm: "yes"});
+    await post("form-image-" + tag, C.hub + "/hub/admin/image", {_xsrf: x, image_other: "alice/evil:1"});
     await post("form-home-" + tag, C.hub + "/hub/home", {_xsrf: x, action: "stop"});
   }
   document.getElementById("result").textContent = JSON.stringify(R);

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -250,6 +251,9 @@ func TestAttacks(t *testing.T) {
 		after := readState(t, rc, c.base, adminTok, everyone...)
 		for _, ch := range before.changes(after) {
 			t.Errorf("alice's page, opened by %s, changed the hub: %s", who, ch)
+		}
+		if cfg, _ := os.ReadFile(filepath.Join(c.dataDir, "classhub.toml")); strings.Contains(string(cfg), "alice/evil") {
+			t.Errorf("alice's page, opened by %s, chose the notebook image every server starts from:\n%s", who, cfg)
 		}
 
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/tlscert"
 	"github.com/classhub/classhub/internal/freeport"
@@ -83,8 +84,10 @@ func newClassroom(t *testing.T) *classroom {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("network = %q\nhub_port = %d\nlisten = %q\nuser_ports = \"%d-%d\"\nmemory_limit = \"1G\"\n",
-		network, freePort(t, ""), c.listen, ports, ports+15)
+	// The classic image, which the walks of Notebook 6 drive; useImage
+	// chooses another.
+	cfg := fmt.Sprintf("image = %q\nnetwork = %q\nhub_port = %d\nlisten = %q\nuser_ports = \"%d-%d\"\nmemory_limit = \"1G\"\n",
+		testenv.NotebookImage, network, freePort(t, ""), c.listen, ports, ports+15)
 	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +124,14 @@ func removeClassroom(cli interface {
 }
 
 func (c *classroom) user(name string) string { return name + c.suffix }
+
+// useImage makes the hub's servers start from ref; call it before serve.
+func (c *classroom) useImage(ref string) {
+	c.t.Helper()
+	if err := config.SetImage(filepath.Join(c.dataDir, config.FileName), ref); err != nil {
+		c.t.Fatal(err)
+	}
+}
 
 // classhub runs a CLI command against the classroom's data dir.
 func (c *classroom) classhub(args ...string) string {

@@ -36,7 +36,7 @@ func TestDockerStacksImage(t *testing.T) {
 	cli := testenv.Docker(t)
 	stacks := imagetest.Derive(t, cli, imagetest.Stacks(imagetest.Classic(t, cli)))
 	c := newClassroom(t)
-	appendConfig(t, c, fmt.Sprintf("image = %q\n", stacks))
+	c.useImage(stacks)
 	alice, teacher := c.user("alice"), c.user("teacher")
 	c.addUsers(alice)
 	c.classhub("users", "add", teacher, "--admin")

@@ -12,11 +12,6 @@ import (
 	"github.com/classhub/classhub/internal/testenv"
 )
 
-// LabImage is the image of the default profile (`classhub image build`):
-// JupyterLab 4 and the scientific stack with jupyterhub-singleuser 5.2.
-// `make test` builds it when it is missing.
-const LabImage = "classhub/notebook:scipy"
-
 // labNotebook is what the student runs: a matplotlib plot, who she is, and
 // where her kernel's Python lives.
 const labNotebook = `{"cells": [{"cell_type": "code", "execution_count": null, "id": "plot", "metadata": {}, "outputs": [],
@@ -34,10 +29,12 @@ const labNotebook = `{"cells": [{"cell_type": "code", "execution_count": null, "
 // control panel.
 func TestJupyterLab(t *testing.T) {
 	c := newClassroom(t)
-	testenv.RequireImage(t, testenv.Docker(t), LabImage)
+	// The default image (`classhub image build`): JupyterLab 4 and the
+	// scientific stack with jupyterhub-singleuser 5.2.
+	c.useImage(testenv.RequireLabImage(t, testenv.Docker(t)))
 	student := c.user("labstudent")
 	code := c.addUsers(student)[student]
-	appendConfig(t, c, fmt.Sprintf("image = %q\nstart_timeout = \"5m\"\nhttp_timeout = \"5m\"\n", LabImage))
+	appendConfig(t, c, "start_timeout = \"5m\"\nhttp_timeout = \"5m\"\n")
 	c.serve()
 	hubLogOnFailure(t, c)
 	b := newBrowser(t)
@@ -74,40 +71,8 @@ func TestJupyterLab(t *testing.T) {
 
 	if !t.Run("a notebook plots, says who runs it, and pip goes to her volume", func(t *testing.T) {
 		st.t = t
-		// Written through the server's contents API with her cookie and
-		// Jupyter's anti-forgery token, as Lab's own scripts write.
-		put := fmt.Sprintf(`(async () => {
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {method: "PUT", headers: {"Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf)},
-    body: JSON.stringify({type: "notebook", format: "json", content: %s})});
-  return r.status;
-})()`, "/user/"+student+"/api/contents/work/plot.ipynb", labNotebook)
-		if status := eval[int](st, put, chromedp.EvalAwaitPromise); status != 201 && status != 200 {
-			st.fatalf("writing work/plot.ipynb answered %d", status)
-		}
-		st.run("open the notebook in Lab", 2*time.Minute, chromedp.Navigate(c.base+lab+"/tree/work/plot.ipynb"))
-		// The first kernel start makes her virtual environment, which
-		// takes a while on a busy machine; a cell run before the kernel
-		// is connected makes Lab ask which kernel to use.
-		st.waitJS("the notebook's kernel is connected and idle", 3*time.Minute,
-			`document.querySelector(".jp-Notebook .jp-Cell") && document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')`)
-		// Lab shows the kernel idle from the REST API before its websocket
-		// is through (the server answers the handshake once the kernel
-		// replies); a cell run in between can be lost, so wait until the
-		// server counts the connection.
-		connected := fmt.Sprintf(`(async () => {
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {headers: {"X-XSRFToken": decodeURIComponent(xsrf)}});
-  return r.ok && (await r.json()).some(k => k.connections > 0 && k.execution_state === "idle");
-})()`, "/user/"+student+"/api/kernels")
-		for deadline := time.Now().Add(3 * time.Minute); !eval[bool](st, connected, chromedp.EvalAwaitPromise); time.Sleep(time.Second) {
-			if time.Now().After(deadline) {
-				st.fatalf("the server never counted a connection to an idle kernel")
-			}
-		}
-		if eval[bool](st, `!!document.querySelector(".jp-Dialog .jp-mod-accept")`) {
-			st.click("Select the notebook's kernel", ".jp-Dialog .jp-mod-accept")
-		}
+		labPutNotebook(st, student, "work/plot.ipynb", labNotebook)
+		labOpenNotebook(st, c.base, lab, student, "work/plot.ipynb")
 		st.click("the first cell", ".jp-Notebook .jp-Cell .cm-content")
 		st.run("run both cells", time.Minute, press("Enter", 13, chromedp.ModifierShift))
 		st.waitJS("the plot renders", 3*time.Minute, `document.querySelector(".jp-Cell .jp-OutputArea-output img[src^='data:image/png']")`)
@@ -122,23 +87,7 @@ func TestJupyterLab(t *testing.T) {
 			`[...document.querySelectorAll(".jp-Cell")][1] && [...document.querySelectorAll(".jp-Cell")][1].innerText.includes("No matching distribution found for classhub-offline-check")`)
 		st.shot("lab-02-notebook-ran")
 		st.run("save with Ctrl+S", time.Minute, press("s", 83, chromedp.ModifierCtrl))
-		saved := func() string {
-			// jupyterhub-singleuser 5 wants Jupyter's anti-forgery token
-			// on every cookie-authenticated API call, reads included.
-			return eval[string](st, fmt.Sprintf(`(async () => {
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {headers: {"X-XSRFToken": decodeURIComponent(xsrf)}});
-  return r.ok ? JSON.stringify((await r.json()).content.cells[0].outputs) : r.status + "";
-})()`,
-				"/user/"+student+"/api/contents/work/plot.ipynb"), chromedp.EvalAwaitPromise)
-		}
-		deadline := time.Now().Add(time.Minute)
-		for !strings.Contains(saved(), "image/png") {
-			if time.Now().After(deadline) {
-				st.fatalf("after saving, work/plot.ipynb has no plot: %.300s", saved())
-			}
-			time.Sleep(time.Second)
-		}
+		labWaitSaved(st, student, "work/plot.ipynb", "image/png")
 	}) {
 		return
 	}

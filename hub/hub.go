@@ -35,6 +35,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/gate"
 	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/logfile"
 	"github.com/classhub/classhub/hub/proxy"
@@ -56,6 +57,10 @@ type Options struct {
 	// Log's writer receives the hub's log records, as the data dir's
 	// LogFile does (log.go); nil means stderr.
 	Log *log.Logger
+	// ConfigFile is the settings file Config was read from, where an
+	// image chosen while the hub runs (SetImage, the admin page) is
+	// written; "" keeps such a choice for this run only.
+	ConfigFile string
 }
 
 // Hub is a running classhub hub. Its methods are all the tray app and
@@ -196,14 +201,18 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	// The mux is filled below, once the API exists; the API needs the
 	// hub, and the hub needs the proxy as its router.
 	hubMux := http.NewServeMux()
+	hubCookies := []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie,
+		gate.LoginCookie, gate.StateCookie}
 	h.proxy = proxy.New(proxy.Options{
 		Hub:           hubBodies(hubMux),
 		NotRunning:    notRunning,
 		Activity:      h.recordActivity,
 		ErrorLog:      logger,
 		Origins:       userOrigins,
-		HubCookies:    []string{auth.SessionCookie, auth.HostSessionCookie, web.StateCookie, web.HostStateCookie},
+		HubCookies:    hubCookies,
 		MaxWebsockets: cfg.MaxWebsockets,
+		// Servers of images without JupyterHub are logged in to here.
+		Guard: gate.New(gate.Options{Logins: h.auth, ErrorLog: logger}),
 	})
 	if h.origins != nil {
 		h.origins.proxy = h.proxy
@@ -211,8 +220,12 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			return nil, err
 		}
 	}
+	var saveImage func(string) error
+	if file := opts.ConfigFile; file != "" {
+		saveImage = func(ref string) error { return config.SetImage(file, ref) }
+	}
 	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
-		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, Sizer: h.spawner})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, SaveImage: saveImage, Sizer: h.spawner})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())

@@ -84,6 +84,13 @@ func (h *Hub) ImportRoster(ctx context.Context, entries []RosterEntry, generate 
 	return roster.Import(ctx, h.store, entries, generate)
 }
 
+// SetImage makes servers start from the notebook image ref from now on,
+// each at its next start with its files kept, and writes it to the
+// settings file, as the admin page's image choice does.
+func (h *Hub) SetImage(ctx context.Context, ref string) (ImageChange, error) {
+	return h.life.SetImage(ctx, ref)
+}
+
 // Logs is the last tail lines user's server wrote.
 func (h *Hub) Logs(ctx context.Context, user string, tail int) (string, error) {
 	return h.spawner.Logs(ctx, user, tail)

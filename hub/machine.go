@@ -38,6 +38,10 @@ type (
 // DefaultImageProfile is the profile built when none is named.
 const DefaultImageProfile = image.DefaultProfile
 
+// ImageBuildCommand is the command that builds the image ref from Debian
+// packages, with the profile and tag it names.
+func ImageBuildCommand(ref string) string { return image.BuildCommand(ref) }
+
 // ImageProfiles are the notebook images BuildImage can make.
 func ImageProfiles() []ImageProfile { return image.Profiles }
 

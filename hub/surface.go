@@ -34,6 +34,7 @@ const (
 	EventImageProgress = events.ImageProgress
 	EventActivity      = events.Activity
 	EventNotice        = events.Notice
+	EventImageChanged  = events.ImageChanged
 )
 
 // Users and their servers.
@@ -88,6 +89,10 @@ var (
 	// waited for it.
 	ErrCancelled = core.ErrCancelled
 )
+
+// ImageChange is what choosing another notebook image did; its Sentence
+// says what that means for the class.
+type ImageChange = core.ImageChange
 
 // Outcome is what an operation on one user came to, as Each returns it.
 type Outcome = core.Outcome

@@ -15,7 +15,7 @@ import (
 
 // OAuthTokenTTL is how long an OAuth access token lives: JupyterHub's
 // cookie_max_age_days.
-const OAuthTokenTTL = auth.SessionTTL
+const OAuthTokenTTL = auth.OAuthTokenTTL
 
 // AuthorizePath is the OAuth2 authorization endpoint. Notebook servers
 // send browsers there, and the consent page posts back to it.
@@ -182,13 +182,11 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
 		return
 	}
-	code, err := a.store.ConsumeCode(r.Context(), f.Get("code"), clientID, f.Get("redirect_uri"))
-	if err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code is unknown, used, expired or for another client")
+	secretTok, tok, err := a.auth.ExchangeCode(r.Context(), clientID, f.Get("code"), f.Get("redirect_uri"))
+	if errors.Is(err, auth.ErrBadCode) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
 		return
 	}
-	secretTok, tok, err := a.store.CreateToken(r.Context(), store.TokenSpec{User: code.User, Kind: "oauth", Scopes: code.Scopes,
-		ClientID: clientID, SessionID: code.SessionID, ExpiresIn: OAuthTokenTTL, Note: "OAuth for " + clientID})
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return

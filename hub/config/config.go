@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +53,15 @@ const DefaultPidsLimit = 512
 // one kernel need to start.
 const MinPidsLimit = 64
 
-// DefaultImage is the image `classhub image build` produces.
+// Image modes: how the image runs a server (Config.ImageMode).
+const (
+	ImageModeAuto       = "auto"
+	ImageModeJupyterHub = "jupyterhub"
+	ImageModeServer     = "server"
+)
+
+// DefaultImage is the image `classhub image build` produces with no flags:
+// the default profile's, JupyterLab 4 with the scientific stack.
 const DefaultImage = "classhub/notebook:latest"
 
 // Config is everything a person can set. The zero value is not useful; start
@@ -68,6 +75,12 @@ type Config struct {
 	Image string `toml:"image"`
 	// PullPolicy is PullIfNotPresent, PullAlways or PullNever.
 	PullPolicy string `toml:"pull_policy"`
+	// ImageMode says how Image runs a server: ImageModeAuto (find out at
+	// the first start of each image), ImageModeJupyterHub (it has
+	// jupyterhub-singleuser) or ImageModeServer (a plain Jupyter server,
+	// which classhub starts with a token it keeps and logs people in to
+	// at the proxy).
+	ImageMode string `toml:"image_mode"`
 	// MemoryLimit caps each server's memory, e.g. "2G"; empty means none.
 	MemoryLimit string `toml:"memory_limit"`
 	// SwapLimit caps memory plus swap; empty means equal to MemoryLimit, so
@@ -153,6 +166,7 @@ func Default() Config {
 		Mode:             ModeClass,
 		Image:            DefaultImage,
 		PullPolicy:       PullIfNotPresent,
+		ImageMode:        ImageModeAuto,
 		MemoryLimit:      "2G",
 		CPULimit:         1,
 		PidsLimit:        DefaultPidsLimit,
@@ -227,6 +241,12 @@ func (c Config) Validate() error {
 	case PullIfNotPresent, PullAlways, PullNever:
 	default:
 		errs = append(errs, fmt.Errorf("pull_policy %q is not known: use %q, %q or %q", c.PullPolicy, PullIfNotPresent, PullAlways, PullNever))
+	}
+	switch c.ImageMode {
+	case "", ImageModeAuto, ImageModeJupyterHub, ImageModeServer: // "" is auto, as in a file from before image_mode
+	default:
+		errs = append(errs, fmt.Errorf("image_mode %q is not known: use %q (find out from the image), %q (the image has jupyterhub-singleuser) or %q (a plain Jupyter server: jupyter-lab, jupyter-server or jupyter-notebook)",
+			c.ImageMode, ImageModeAuto, ImageModeJupyterHub, ImageModeServer))
 	}
 	if strings.TrimSpace(c.Image) == "" {
 		errs = append(errs, errors.New("image is empty: set it, e.g. to "+DefaultImage))
@@ -351,12 +371,8 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("read config: %w", err)
 	}
-	md, err := toml.Decode(string(data), &c)
-	if err != nil {
-		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	if keys := md.Undecoded(); len(keys) > 0 {
-		return c, fmt.Errorf("config %s: unknown setting %q: check its spelling", path, keys[0].String())
+	if c, err = decode(path, data); err != nil {
+		return c, err
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -364,35 +380,20 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// header opens every config file classhub writes.
+const header = "# classhub settings. `classhub serve` and the app's Settings window both use this file.\n"
+
 // Save writes c to path atomically, so a crash never leaves half a file.
 func Save(path string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString("# classhub settings. `classhub serve` and the app's Settings window both use this file.\n")
+	buf.WriteString(header)
 	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".classhub-*.toml")
-	if err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	return nil
+	return writeAtomic(path, buf.Bytes(), 0o600)
 }
 
 // Duration is a time.Duration written as "90s" or "1h" in TOML.

@@ -41,6 +41,25 @@ func TestDefaultIsValid(t *testing.T) {
 	}
 }
 
+func TestImageMode(t *testing.T) {
+	if m := Default().ImageMode; m != ImageModeAuto {
+		t.Errorf("Default().ImageMode = %q, want %q", m, ImageModeAuto)
+	}
+	for _, m := range []string{"", ImageModeAuto, ImageModeJupyterHub, ImageModeServer} {
+		c := Default()
+		c.ImageMode = m
+		if err := c.Validate(); err != nil {
+			t.Errorf("image_mode %q: %v", m, err)
+		}
+	}
+	c := Default()
+	c.ImageMode = "lab"
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), `image_mode "lab" is not known`) || !strings.Contains(err.Error(), `"server"`) {
+		t.Errorf("Validate() with image_mode lab = %v, want it to name the setting and the choices", err)
+	}
+}
+
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := Default()
 	c.Mode = "party"

@@ -44,7 +44,7 @@ func (h *Lifecycle) Boot(ctx context.Context) error {
 			}
 			continue
 		}
-		h.router.SetRoute(u.Name, target)
+		h.route(u.Name, target, sv)
 		started := old.Started
 		if started.IsZero() {
 			started = sv.StartedAt

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
@@ -30,6 +32,27 @@ func (h *Lifecycle) cullLoop(ctx context.Context) {
 	}
 }
 
+// ownActivity asks name's server for the activity it reports itself (a
+// plain Jupyter server's kernels and terminals, which do not pass the
+// proxy while they compute) and records it when it is newer than last,
+// so the dashboard shows it too. A server that reports no activity of its
+// own (jupyterhub-singleuser reports to the hub) is not asked. It returns
+// the newer of the two; a server that cannot say leaves last as it is.
+func (h *Lifecycle) ownActivity(ctx context.Context, name string, last time.Time) time.Time {
+	t, err := h.spawner.ServerActivity(ctx, name)
+	if err != nil || !t.After(last) {
+		return last
+	}
+	// The server is its student's to run: a time to come is now.
+	if now := time.Now(); t.After(now) {
+		t = now
+	}
+	if err := h.store.RecordActivity(ctx, name, "", t); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.noteFailure(name, fmt.Errorf("could not record the activity %s's server reported: %w", name, err))
+	}
+	return t
+}
+
 // CullIdle stops every ready server whose last activity (or start, if it
 // never reported any) is before cutoff, and returns whom it stopped.
 func (h *Lifecycle) CullIdle(ctx context.Context, cutoff time.Time) []string {
@@ -49,6 +72,11 @@ func (h *Lifecycle) CullIdle(ctx context.Context, cutoff time.Time) []string {
 		}
 		if last.IsZero() || !last.Before(cutoff) {
 			continue
+		}
+		if own := h.ownActivity(ctx, u.Name, last); !own.Before(cutoff) {
+			continue
+		} else if own.After(last) {
+			last = own
 		}
 		if err := h.Stop(ctx, u.Name, false); err == nil {
 			culled = append(culled, u.Name)

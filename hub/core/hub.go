@@ -13,6 +13,7 @@ import (
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -26,6 +27,10 @@ const Version = "3.0.0"
 // Router is the proxy's route table.
 type Router interface {
 	SetRoute(user string, target *url.URL)
+	// SetGuardedRoute routes to a server that logs nobody in by itself
+	// (spawner.ModeServer): the proxy lets through only visitors the
+	// hub's login allows on user's server, and adds token for them.
+	SetGuardedRoute(user string, target *url.URL, token string)
 	RemoveRoute(user string)
 }
 
@@ -56,6 +61,10 @@ type Options struct {
 	// SlowSpawn is how long Start waits for a server before answering
 	// "pending"; 0 means JupyterHub's 10 s.
 	SlowSpawn time.Duration
+	// SaveImage writes a notebook image SetImage chose to the settings
+	// file (config.SetImage), so that it outlives the hub; nil keeps the
+	// choice for this run only.
+	SaveImage func(ref string) error
 	// Sizer, if set, tells Capacity what the laptop gives servers.
 	Sizer Sizer
 }
@@ -74,6 +83,12 @@ type Lifecycle struct {
 	hubPort int
 	servers map[string]*serverState
 
+	// imageMu orders image choices (SetImage), each saved then applied,
+	// and guards the engine's images LocalImages found, and when.
+	imageMu   sync.Mutex
+	saveImage func(ref string) error
+	images    []image.Local
+	imagesAt  time.Time
 	// sizer and usage are what Capacity reads (usage.go).
 	sizer Sizer
 	usage usage
@@ -97,6 +112,7 @@ func New(opts Options) *Lifecycle {
 		hubPort:   opts.HubPort,
 		servers:   make(map[string]*serverState),
 		slowSpawn: opts.SlowSpawn,
+		saveImage: opts.SaveImage,
 		sizer:     opts.Sizer,
 		ctx:       ctx,
 		cancel:    cancel,

@@ -36,6 +36,11 @@ type serverState struct {
 	cancel     context.CancelFunc
 	spawnEnded chan struct{}
 	issued     issuedToken
+	// secret is the server token of the last start. A plain Jupyter
+	// server's container holds only a token derived from it (see
+	// spawner.JupyterToken), so this is how a stopped one is known to
+	// hold a token the hub still has.
+	secret string
 	// cancelling is set while Stop waits for the spawn it cancelled.
 	cancelling bool
 	// cancelledDone is the done channel of the last start Stop cancelled,
@@ -271,8 +276,19 @@ func (h *Lifecycle) launch(ctx context.Context, name string, done chan struct{})
 	if err != nil || target.Host == "" {
 		return sv, tok, fmt.Errorf("start %s: the spawner gave no usable address (%q)", name, sv.Target)
 	}
-	h.router.SetRoute(name, target)
+	h.route(name, target, sv)
 	return sv, tok, nil
+}
+
+// route sends name's requests to sv at target: through the proxy's login
+// when sv is a plain Jupyter server, which would otherwise let in anyone
+// who has its token and no one else.
+func (h *Lifecycle) route(name string, target *url.URL, sv spawner.Server) {
+	if sv.Mode == spawner.ModeServer {
+		h.router.SetGuardedRoute(name, target, sv.JupyterToken)
+		return
+	}
+	h.router.SetRoute(name, target)
 }
 
 // serverScopes are JupyterHub 3.0's "server" role for the owner: report
@@ -290,7 +306,8 @@ func OAuthClientID(name string) string { return spawner.ClientID(name) }
 func OAuthCallback(name string) string { return URL(name) + "oauth_callback" }
 
 // serverToken returns the API token for name's server. A container that
-// still holds a valid token keeps it, so restarting a stopped container
+// still holds a valid token (a plain server: one derived from the token
+// this hub issued it) keeps it, so restarting a stopped container
 // needs no recreate, unless an instructor reset the user since it was
 // issued (whoever had the account may have read it in the container);
 // otherwise a new token replaces the old ones, and the spawner recreates
@@ -303,10 +320,19 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 	}
 	var secret string
 	var id int64
-	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.APIToken != "" {
-		if tok, err := h.store.LookupToken(ctx, cur.APIToken); err == nil && tok.User == name && tok.Kind == "server" &&
+	if cur, err := h.spawner.Status(ctx, name); err == nil {
+		held := cur.APIToken
+		if cur.Mode == spawner.ModeServer {
+			h.mu.Lock()
+			last := h.state(name).secret
+			h.mu.Unlock()
+			if last != "" && spawner.JupyterToken(last) == cur.JupyterToken {
+				held = last
+			}
+		}
+		if tok, err := h.store.LookupToken(ctx, held); held != "" && err == nil && tok.User == name && tok.Kind == "server" &&
 			tok.Created.After(u.Reset) {
-			secret, id = cur.APIToken, tok.ID
+			secret, id = held, tok.ID
 		}
 	}
 	if secret == "" {
@@ -337,6 +363,9 @@ func (h *Lifecycle) serverToken(ctx context.Context, name string) (string, int64
 	if err != nil {
 		return "", 0, fmt.Errorf("start %s: register the server's OAuth client: %w", name, err)
 	}
+	h.mu.Lock()
+	h.state(name).secret = secret
+	h.mu.Unlock()
 	return secret, id, nil
 }
 
@@ -434,11 +463,12 @@ func (h *Lifecycle) Stop(ctx context.Context, name string, remove bool) error {
 }
 
 // revokeUnheld deletes the token a cancelled start issued unless the
-// user's container holds it: a kept container restarts with its token,
-// while a token no container holds would only be a live credential for
-// nothing.
+// user's container holds it (a plain server: the token derived from it): a
+// kept container restarts with its token, while a token no container holds
+// would only be a live credential for nothing.
 func (h *Lifecycle) revokeUnheld(ctx context.Context, name string, tok issuedToken) {
-	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing && cur.APIToken == tok.secret {
+	if cur, err := h.spawner.Status(ctx, name); err == nil && cur.State != spawner.StateMissing &&
+		(cur.APIToken == tok.secret || cur.Mode == spawner.ModeServer && cur.JupyterToken == spawner.JupyterToken(tok.secret)) {
 		return
 	}
 	if err := h.store.DeleteToken(ctx, name, tok.id); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -170,7 +171,7 @@ func versionCheck(info spawner.EngineInfo, err error) Check {
 func imageCheck(ctx context.Context, cli *client.Client, ref string) Check {
 	img, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
-		return Check{Name: "image", Detail: ref + " is not in the engine", Advice: "run `classhub image build` (no registry needed)"}
+		return Check{Name: "image", Detail: ref + " is not in the engine", Advice: "run `" + image.BuildCommand(ref) + "` (no registry needed)"}
 	}
 	return Check{Name: "image", OK: true, Detail: fmt.Sprintf("%s (%s, %d MB)", ref, strings.TrimPrefix(img.ID, "sha256:")[:12], img.Size>>20)}
 }

@@ -56,6 +56,7 @@ func TestRealEnginePasses(t *testing.T) {
 	cli := testenv.Docker(t)
 	testenv.RequireImage(t, cli, testenv.NotebookImage)
 	cfg := config.Default()
+	cfg.Image = testenv.NotebookImage
 	// A random name, so that runs at the same moment never share (and
 	// remove) one network.
 	cfg.Network = fmt.Sprintf("classhub-test-doctor-%08x", rand.Uint32())

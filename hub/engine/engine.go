@@ -31,6 +31,9 @@ const (
 	// LabelJupyterHub is, on a notebook image classhub built (and so on
 	// its containers), the version of the jupyterhub package inside.
 	LabelJupyterHub = "org.classhub.jupyterhub-version"
+	// LabelMode is, on a server's container, how its image runs the
+	// server: "jupyterhub" or "server" (spawner.Mode).
+	LabelMode = "org.classhub.mode"
 )
 
 // Advice for the failures people meet first; `classhub doctor` and the

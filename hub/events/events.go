@@ -26,6 +26,9 @@ const (
 	// Notice is a sentence for people: a container was recreated, removed
 	// behind the hub's back, and the like.
 	Notice Kind = "notice"
+	// ImageChanged reports that servers start from another notebook
+	// image (Image) from now on; Message says what that means for them.
+	ImageChanged Kind = "image-changed"
 )
 
 // Phase names the step a server start is at, so that readers follow a
@@ -84,6 +87,8 @@ type Event struct {
 	Total   int64 `json:"total,omitempty"`
 	// Failed marks the end of an operation that did not succeed.
 	Failed bool `json:"failed,omitempty"`
+	// Image is the notebook image ImageChanged names.
+	Image string `json:"image,omitempty"`
 }
 
 // Bus fans published events out to subscribers. A slow subscriber never

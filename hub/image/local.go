@@ -14,8 +14,12 @@ import (
 
 // Local is a notebook image in the engine, as the Settings window lists it.
 type Local struct {
-	// Ref is the image's first tag, e.g. classhub/notebook:scipy.
+	// Ref is one of the image's tags, e.g. classhub/notebook:scipy: an
+	// image with several is listed once under each, since a setting names
+	// it by one.
 	Ref string
+	// ID is the image's ID, which its tags share.
+	ID string
 	// Size is what the image takes in the engine, in bytes.
 	Size int64
 	// Profile is the profile classhub built it with; "" for an image
@@ -44,15 +48,15 @@ func List(ctx context.Context, docker Lister) ([]Local, error) {
 		if len(tags) == 0 {
 			continue
 		}
-		slices.Sort(tags)
-		l := Local{Ref: tags[0], Size: s.Size, Profile: s.Labels[LabelProfile]}
 		if s.Labels[engine.LabelRole] != "notebook-image" {
 			info, err := docker.ImageInspect(ctx, s.ID)
 			if err != nil || info.Config == nil || !startsJupyter(append(info.Config.Entrypoint, info.Config.Cmd...)) {
 				continue
 			}
 		}
-		out = append(out, l)
+		for _, tag := range tags {
+			out = append(out, Local{Ref: tag, ID: s.ID, Size: s.Size, Profile: s.Labels[LabelProfile]})
+		}
 	}
 	slices.SortFunc(out, func(a, b Local) int { return strings.Compare(a.Ref, b.Ref) })
 	return out, nil

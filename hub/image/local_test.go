@@ -45,9 +45,10 @@ func TestListFindsTheImagesThatCarryANotebookServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Local{
-		{Ref: "classhub/notebook:scipy", Size: 912, Profile: "scipy"},
-		{Ref: "course:latest", Size: 4000},
-		{Ref: "plain-lab:4", Size: 500},
+		{Ref: "classhub/notebook:scipy", ID: "a", Size: 912, Profile: "scipy"},
+		{Ref: "course:latest", ID: "b", Size: 4000},
+		{Ref: "plain-lab:4", ID: "e", Size: 500},
+		{Ref: "quay.io/jupyter/scipy-notebook:2025-01-01", ID: "b", Size: 4000},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("List =\n%+v\nwant\n%+v", got, want)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/classhub/classhub/hub/config"
 )
 
 // Profile is one kind of notebook image classhub builds: the Debian release
@@ -154,6 +156,23 @@ func LookupProfile(name string) (Profile, error) {
 		names = append(names, p.Name)
 	}
 	return Profile{}, fmt.Errorf("there is no image profile %q: choose one of %s", name, strings.Join(names, ", "))
+}
+
+// BuildCommand is the command that builds ref from Debian packages:
+// `classhub image build` for the default image (the default profile's),
+// with --profile for a tag of classhub's own repository that names a
+// profile (classhub/notebook:classic), and with --tag for any other name.
+func BuildCommand(ref string) string {
+	if ref == config.DefaultImage {
+		return "classhub image build"
+	}
+	repo, _ := strings.CutSuffix(config.DefaultImage, ":latest")
+	if name, ok := strings.CutPrefix(ref, repo+":"); ok {
+		if p, err := LookupProfile(name); err == nil {
+			return "classhub image build --profile " + p.Name + " --tag " + ref
+		}
+	}
+	return "classhub image build --tag " + ref
 }
 
 // debianName is what Debian allows in a package name (Debian Policy 5.6.1).

@@ -109,3 +109,17 @@ func TestLabImagesRunTheKernelInTheStudentsVolume(t *testing.T) {
 		t.Errorf("classic overlay = %q, %v; want none", dir, err)
 	}
 }
+
+func TestBuildCommandBuildsTheImageNamed(t *testing.T) {
+	for ref, want := range map[string]string{
+		"classhub/notebook:latest":  "classhub image build",
+		"classhub/notebook:classic": "classhub image build --profile classic --tag classhub/notebook:classic",
+		"classhub/notebook:lab":     "classhub image build --profile lab --tag classhub/notebook:lab",
+		"classhub/notebook:mine":    "classhub image build --tag classhub/notebook:mine",
+		"course:2":                  "classhub image build --tag course:2",
+	} {
+		if got := BuildCommand(ref); got != want {
+			t.Errorf("BuildCommand(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

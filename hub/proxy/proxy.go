@@ -69,6 +69,20 @@ type Options struct {
 	// once, websocket handshakes included; more are refused with 429.
 	// Zero means DefaultMaxRequests.
 	MaxRequests int
+	// Guard logs visitors in for guarded routes (SetGuardedRoute), whose
+	// servers log nobody in by themselves. Without it, guarded routes
+	// refuse every request.
+	Guard Guard
+}
+
+// Guard admits requests to a guarded route's server. Its cookies must be
+// among Options.HubCookies, so that no server ever reads or sets them.
+type Guard interface {
+	// Admit reports whether r, a request for user's server on that
+	// server's own origin, may go on to the server; when it may not,
+	// Admit has answered it (a redirect to log in, a refusal, or the
+	// login's own callback).
+	Admit(w http.ResponseWriter, r *http.Request, user string) bool
 }
 
 // DefaultMaxWebsockets is a user's default cap on concurrent websockets: a
@@ -110,6 +124,7 @@ type Proxy struct {
 	websockets       *limit.PerKey // open websockets per user
 	maxRequests      int
 	requests         *limit.PerKey // requests in flight per user
+	guard            Guard
 
 	mu     sync.RWMutex
 	routes map[string]*route
@@ -131,6 +146,7 @@ func New(opts Options) *Proxy {
 		hubCookies:       opts.HubCookies,
 		maxWebsockets:    opts.MaxWebsockets,
 		maxRequests:      opts.MaxRequests,
+		guard:            opts.Guard,
 		routes:           make(map[string]*route),
 	}
 	if p.origins != nil && p.origins.SubdomainHost != "" {
@@ -201,6 +217,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // server accepted take those places: a handshake anyone can send (it
 // fails the server's login check, or hangs) holds none of them.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt *route) {
+	if rt.guarded && !p.admit(w, r, rt) {
+		return
+	}
 	release, ok := p.requests.Acquire(rt.user)
 	if !ok {
 		w.Header().Set("Retry-After", "10")
@@ -266,6 +285,9 @@ func (p *Proxy) upgraded(rt *route, res *http.Response) error {
 // records activity.
 func (p *Proxy) modifyResponse(rt *route, res *http.Response) error {
 	dropServerHeaders(res.Header)
+	if rt.guarded {
+		scrubToken(res, rt.token)
+	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if err := p.upgraded(rt, res); err != nil {
 			return err
@@ -309,6 +331,11 @@ func (p *Proxy) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 			setForwarded(pr.Out, pr.In)
 			stripCookies(pr.Out.Header, p.hubCookies)
+			if rt.guarded {
+				// The visitor's own credentials stay here; the server
+				// sees the one the hub keeps for it.
+				pr.Out.Header.Set("Authorization", "token "+rt.token)
+			}
 		},
 		Transport:      p.transport,
 		ErrorLog:       p.errorLog,

@@ -17,6 +17,10 @@ type route struct {
 	prefix string
 	// label is user's DNS label under Origins.SubdomainHost, if set.
 	label string
+	// guarded routes forward only what the Guard admits, with
+	// Authorization: token <token> in place of anything the client sent.
+	guarded bool
+	token   string
 	// lastActivity is the UnixNano time of the last Activity report for this
 	// route, for rate limiting; 0 before the first.
 	lastActivity atomic.Int64
@@ -27,13 +31,23 @@ type route struct {
 // request path is forwarded unchanged, as configurable-http-proxy does. A nil
 // target removes the route. Requests already in flight finish on the route
 // they started on.
-func (p *Proxy) SetRoute(user string, target *url.URL) {
+func (p *Proxy) SetRoute(user string, target *url.URL) { p.setRoute(user, target, false, "") }
+
+// SetGuardedRoute is SetRoute for a server that logs nobody in by itself,
+// a plain Jupyter server that trusts whoever brings token: only requests
+// the Guard admits reach it, without the client's Authorization header
+// and with "Authorization: token <token>" instead.
+func (p *Proxy) SetGuardedRoute(user string, target *url.URL, token string) {
+	p.setRoute(user, target, true, token)
+}
+
+func (p *Proxy) setRoute(user string, target *url.URL, guarded bool, token string) {
 	if target == nil {
 		p.RemoveRoute(user)
 		return
 	}
 	rt := &route{user: user, target: &url.URL{Scheme: target.Scheme, Host: target.Host},
-		prefix: userPrefix + url.PathEscape(user)}
+		prefix: userPrefix + url.PathEscape(user), guarded: guarded, token: token}
 	if p.subdomainSuffix != "" {
 		rt.label = p.origins.Label(user)
 	}

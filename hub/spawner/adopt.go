@@ -28,7 +28,7 @@ func (d *Docker) List(ctx context.Context) ([]Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", engine.Explain(err))
 	}
-	netName := d.cfg.Network
+	netName := d.config().Network
 	var out []Server
 	for _, c := range cs {
 		user := c.Labels[engine.LabelUser]

@@ -27,7 +27,8 @@ const (
 // Options configure a Docker spawner.
 type Options struct {
 	// Config holds the image, pull policy, limits, network, timeouts and
-	// SpawnConcurrency, fixed for the spawner's life.
+	// SpawnConcurrency, fixed for the spawner's life but for the image,
+	// which SetImage changes.
 	Config config.Config
 	// Bus, the hub's event stream, receives notices, image pull progress
 	// and the state changes of stops and deletes; nil publishes nothing.
@@ -53,7 +54,10 @@ type Docker struct {
 	stopTimeout time.Duration
 	httpc       *http.Client
 
-	cfg config.Config
+	// cfg is read through config: SetImage changes its image while
+	// starts read it.
+	cfgMu sync.Mutex
+	cfg   config.Config
 
 	netMu sync.Mutex
 	net   *Network // the network made ready, nil until then
@@ -77,6 +81,13 @@ type Docker struct {
 
 	versionMu sync.Mutex
 	versions  map[netip.Addr]string // see hubversion.go
+
+	// modes is what each image runs, by image ID and image_mode (see
+	// mode.go); detections share one detection among the starts that
+	// need it at once.
+	modesMu    sync.Mutex
+	modes      map[string]imageMode
+	detections flight
 }
 
 var _ Spawner = (*Docker)(nil)
@@ -102,6 +113,7 @@ func New(cli client.APIClient, opts Options) *Docker {
 		noticed:      map[string]bool{},
 		known:        map[string]observed{},
 		versions:     map[netip.Addr]string{},
+		modes:        map[string]imageMode{},
 		imageWaiters: map[*report]struct{}{},
 		httpc: &http.Client{
 			// Container addresses must never go through a proxy.
@@ -117,6 +129,13 @@ func New(cli client.APIClient, opts Options) *Docker {
 		d.stopTimeout = 10 * time.Second
 	}
 	return d
+}
+
+// config returns the settings in force.
+func (d *Docker) config() config.Config {
+	d.cfgMu.Lock()
+	defer d.cfgMu.Unlock()
+	return d.cfg
 }
 
 // Load reports how many starts hold a slot and how many are queued.

@@ -219,7 +219,7 @@ func TestServerExitsDuringStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exited while starting") || !strings.Contains(err.Error(), "ModuleNotFoundError") {
 		t.Fatalf("Start = %v, want an exit with the server's output", err)
 	}
-	if !strings.Contains(err.Error(), "(image "+config.Default().Image+")") {
+	if !strings.Contains(err.Error(), "(image "+testImage+")") {
 		t.Errorf("Start = %v, which does not name the image", err)
 	}
 	if s, _ := e.d.Status(e.ctx, user); s.State == StateRunning {

@@ -17,7 +17,7 @@ const ServerPort = 8888
 
 // Environment variable names that hold secrets; their values never enter a
 // fingerprint or an event.
-var secretEnv = map[string]bool{"JUPYTERHUB_API_TOKEN": true, "JPY_API_TOKEN": true}
+var secretEnv = map[string]bool{"JUPYTERHUB_API_TOKEN": true, "JPY_API_TOKEN": true, "JUPYTER_TOKEN": true}
 
 // envInput is what a server's environment is made from.
 type envInput struct {
@@ -32,6 +32,9 @@ type envInput struct {
 	ServerKey string // server name; "" for the default server
 	// AllowUserConfig leaves JUPYTERHUB_DISABLE_USER_CONFIG unset.
 	AllowUserConfig bool
+	// Mode is how the image runs the server; for ModeServer, Token is
+	// the server's own Jupyter token, not a hub token.
+	Mode Mode
 }
 
 // hubAPIURL is JUPYTERHUB_API_URL: no trailing slash.
@@ -45,6 +48,9 @@ func hubAPIURL(host string, port int) string {
 // replace a protocol variable: those keys are returned in ignored. Nothing
 // comes from the hub's own environment.
 func buildEnv(in envInput) (env []string, ignored []string) {
+	if in.Mode == ModeServer {
+		return plainServerEnv(in)
+	}
 	esc := URLPathEscape(in.User)
 	api := hubAPIURL(in.HubHost, in.HubPort)
 	prefix := "/user/" + esc + "/"
@@ -76,14 +82,40 @@ func buildEnv(in envInput) (env []string, ignored []string) {
 	if !in.AllowUserConfig {
 		vars["JUPYTERHUB_DISABLE_USER_CONFIG"] = "1"
 	}
+	addLimits(vars, in)
+	return withExtra(vars, in.Extra, isProtocolVar)
+}
+
+// plainServerEnv is the environment of a ModeServer server: its token,
+// which jupyter_server (and Notebook 6) read from JUPYTER_TOKEN, so it is
+// never on a command line, and no JupyterHub variable at all: such a
+// server holds no hub credential and calls no hub. Extra cannot set a
+// JUPYTERHUB_ variable either: JUPYTERHUB_API_TOKEN alone switches a
+// Docker-Stacks image's start script to jupyterhub-singleuser.
+func plainServerEnv(in envInput) (env []string, ignored []string) {
+	vars := map[string]string{
+		"JUPYTER_TOKEN":      in.Token,
+		"JUPYTER_IMAGE_SPEC": in.Image,
+	}
+	addLimits(vars, in)
+	return withExtra(vars, in.Extra, func(k string) bool { return strings.HasPrefix(k, "JUPYTERHUB_") || k == "JPY_API_TOKEN" })
+}
+
+// addLimits sets the informational MEM_LIMIT and CPU_LIMIT.
+func addLimits(vars map[string]string, in envInput) {
 	if in.MemBytes > 0 {
 		vars["MEM_LIMIT"] = strconv.FormatInt(in.MemBytes, 10)
 	}
 	if in.CPULimit > 0 {
 		vars["CPU_LIMIT"] = strconv.FormatFloat(in.CPULimit, 'f', -1, 64)
 	}
-	for k, v := range in.Extra {
-		if _, taken := vars[k]; taken || k == "" || strings.ContainsAny(k, "=\x00") || isProtocolVar(k) {
+}
+
+// withExtra adds extra to vars, except keys already set and those reserved
+// says the hub decides, and returns both as sorted lists.
+func withExtra(vars, extra map[string]string, reserved func(string) bool) (env []string, ignored []string) {
+	for k, v := range extra {
+		if _, taken := vars[k]; taken || k == "" || strings.ContainsAny(k, "=\x00") || reserved(k) {
 			ignored = append(ignored, k)
 			continue
 		}

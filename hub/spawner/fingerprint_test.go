@@ -21,7 +21,7 @@ func baseSpec(t *testing.T, mutate func(*config.Config, *Network, *StartRequest)
 		mutate(&cfg, &netw, &req)
 	}
 	d := New(nil, Options{Config: cfg})
-	sp, err := d.specFor(cfg, netw, "sha256:aaa", req)
+	sp, err := d.specFor(cfg, netw, "sha256:aaa", imageMode{mode: ModeJupyterHub}, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestFingerprint(t *testing.T) {
 	// The image is identified by ID, not tag: a rebuilt image counts.
 	d := New(nil, Options{Config: config.Default()})
 	sp := baseSpec(t, nil)
-	other, _ := d.specFor(config.Default(), Network{Name: "classhub", HubHost: "172.18.0.1", ContainerIPsRoutable: true}, "sha256:bbb",
+	other, _ := d.specFor(config.Default(), Network{Name: "classhub", HubHost: "172.18.0.1", ContainerIPsRoutable: true}, "sha256:bbb", imageMode{mode: ModeJupyterHub},
 		StartRequest{User: "alice", APIToken: "secret-token", HubPort: 8081})
 	if other.fingerprint == sp.fingerprint {
 		t.Error("a new image ID under the same tag kept the fingerprint")
@@ -232,8 +232,10 @@ func TestDriftRecreates(t *testing.T) {
 		e.cli.ContainerRemove(e.ctx, base.ID, container.RemoveOptions{Force: true})
 		e.cli.ImageRemove(e.ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
-	cfg.Image = tag
-	e.d = e.spawner(cfg)
+	// The hub changes the image while it runs (an instructor chose
+	// another): the same spawner recreates the container at its next
+	// start.
+	e.d.SetImage(tag)
 	img := stopStart("tok")
 	if img.ID == mem.ID || img.Image != tag {
 		t.Fatalf("a new image kept the old container (%s)", img.Image)

@@ -258,7 +258,7 @@ func TestUnconfinedContainerIsRecreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := e.req(user, "tok")
-	old, err := e.d.specFor(e.cfg, e.net, img.ID, req)
+	old, err := e.d.specFor(e.cfg, e.net, img.ID, imageMode{mode: ModeJupyterHub}, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/internal/testenv"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -24,8 +25,9 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
-// testImage is the image the lead builds with `classhub image build`.
-const testImage = config.DefaultImage
+// testImage is the classic image (jupyterhub-singleuser 3.0, as the stub
+// hub answers), named explicitly as it is not the default.
+const testImage = testenv.NotebookImage
 
 // testEnv is one test's own network, stand-in hub and spawner. Its users
 // are named t<id>-<name> so parallel runs by others never collide, and
@@ -71,6 +73,7 @@ func newTestEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 	t.Cleanup(cancel)
 	e := &testEnv{t: t, ctx: ctx, cli: connect(t), bus: events.NewBus(10000), id: randomID(t)}
 	e.cfg = config.Default()
+	e.cfg.Image = testImage
 	e.cfg.Network = "classhub-test-" + e.id
 	e.cfg.MemoryLimit = "512M"
 	// Generous, only so a broken server cannot hang the run.

@@ -2,6 +2,7 @@ package spawner
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 
@@ -13,7 +14,8 @@ import (
 // when they differ: 3.0 on any major.minor difference, 5.x on a major one.
 // Servers of different images run on one hub, so the hub answers each with
 // the version of the jupyterhub package in that server's image, which
-// classhub's images carry as a label (engine.LabelJupyterHub).
+// classhub's images carry as a label (engine.LabelJupyterHub) and other
+// images tell when asked (mode.go).
 
 // noteVersion records, for the server about to start in info, the
 // jupyterhub version its image says it holds, by the address it calls the
@@ -29,11 +31,28 @@ func (d *Docker) noteVersion(info container.InspectResponse, netName string) {
 	}
 	d.versionMu.Lock()
 	defer d.versionMu.Unlock()
-	if v := info.Config.Labels[engine.LabelJupyterHub]; v != "" {
+	v := info.Config.Labels[engine.LabelJupyterHub]
+	if v == "" && info.ContainerJSONBase != nil {
+		v = d.detectedHubVersion(info.Image)
+	}
+	if v != "" {
 		d.versions[ip] = v
 	} else {
 		delete(d.versions, ip)
 	}
+}
+
+// detectedHubVersion is the jupyterhub-singleuser version found in the
+// image imageID, "" when none was.
+func (d *Docker) detectedHubVersion(imageID string) string {
+	d.modesMu.Lock()
+	defer d.modesMu.Unlock()
+	for key, m := range d.modes {
+		if id, _, _ := strings.Cut(key, "\x00"); id == imageID && m.mode == ModeJupyterHub && m.version != "" {
+			return m.version
+		}
+	}
+	return ""
 }
 
 // JupyterHubVersion returns the jupyterhub version in the image of the

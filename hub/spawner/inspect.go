@@ -97,7 +97,13 @@ func serverFrom(user string, info container.InspectResponse, netName string) Ser
 	s.Error = st.Error
 	if info.Config != nil {
 		s.Image = info.Config.Image
-		s.APIToken, _ = envValue(info.Config.Env, "JUPYTERHUB_API_TOKEN")
+		s.Mode = ModeJupyterHub
+		if info.Config.Labels[engine.LabelMode] == string(ModeServer) {
+			s.Mode = ModeServer
+			s.JupyterToken, _ = envValue(info.Config.Env, "JUPYTER_TOKEN")
+		} else {
+			s.APIToken, _ = envValue(info.Config.Env, "JUPYTERHUB_API_TOKEN")
+		}
 	}
 	if s.State == StateRunning {
 		s.Target, _ = targetOf(info, netName)
@@ -142,7 +148,7 @@ func (d *Docker) status(ctx context.Context, user string) (Server, error) {
 	if !found {
 		return serverFrom(user, container.InspectResponse{}, ""), nil
 	}
-	return serverFrom(user, info, d.cfg.Network), nil
+	return serverFrom(user, info, d.config().Network), nil
 }
 
 // Logs returns the last tail lines (all when tail <= 0) the user's server

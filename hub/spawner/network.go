@@ -48,7 +48,7 @@ type Network struct {
 func (d *Docker) EnsureNetwork(ctx context.Context) (Network, error) {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
-	name := d.cfg.Network
+	name := d.config().Network
 	if d.net != nil && d.net.Name == name {
 		return *d.net, nil
 	}

@@ -39,7 +39,8 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	if err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
-	if _, err := d.ensureImage(ctx, nil); err != nil {
+	cfg := d.config()
+	if _, err := d.ensureImage(ctx, cfg, nil); err != nil {
 		return fmt.Errorf("probe hub address: %w", err)
 	}
 	url := "http://" + net.JoinHostPort(netw.HubHost, port) + "/"
@@ -53,7 +54,7 @@ func (d *Docker) ProbeHubAddress(ctx context.Context, listenAddr string) error {
 	rand.Read(b[:])
 	name := "classhub-probe-" + hex.EncodeToString(b[:])
 	resp, err := d.cli.ContainerCreate(ctx, &container.Config{
-		Image:  d.cfg.Image,
+		Image:  cfg.Image,
 		Cmd:    []string{"python3", "-c", probeScript, url},
 		Labels: d.labels(RoleProbe, ""),
 	}, hc, nil, nil, name)

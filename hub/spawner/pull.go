@@ -14,20 +14,23 @@ import (
 	"github.com/classhub/classhub/hub/events"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
+
+	classhubimage "github.com/classhub/classhub/hub/image"
 )
 
 // Prepull makes sure the configured image is in the engine, pulling it as
 // the pull policy says with progress published as ImageProgress events.
 // The hub calls it at start so the first user does not wait for a pull.
 func (d *Docker) Prepull(ctx context.Context) error {
-	_, err := d.ensureImage(ctx, nil)
+	_, err := d.ensureImage(ctx, d.config(), nil)
 	return err
 }
 
-// ensureImage applies the pull policy and returns the image's ID. Pulls of
-// the same image by concurrent starts are done once; while it waits, rep
-// (if not nil) hears the pull's progress too, whichever start began it.
-func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
+// ensureImage applies cfg's pull policy to its image and returns the
+// image's ID. Pulls of the same image by concurrent starts are done once;
+// while it waits, rep (if not nil) hears the pull's progress too, whichever
+// start began it.
+func (d *Docker) ensureImage(ctx context.Context, cfg config.Config, rep report) (string, error) {
 	if rep != nil {
 		d.imageMu.Lock()
 		d.imageWaiters[&rep] = struct{}{}
@@ -38,7 +41,6 @@ func (d *Docker) ensureImage(ctx context.Context, rep report) (string, error) {
 			d.imageMu.Unlock()
 		}()
 	}
-	cfg := d.cfg
 	ref, policy := cfg.Image, cfg.PullPolicy
 	return d.pulls.do(ctx, ref+"\x00"+policy, func(ctx context.Context) (string, error) {
 		return d.imageFor(ctx, ref, policy)
@@ -93,7 +95,7 @@ func (e *imageError) Error() string {
 		s += fmt.Sprintf(" (%v)", e.err)
 	}
 	if strings.HasPrefix(e.ref, "classhub/") {
-		return s + ": build it with `classhub image build`"
+		return s + ": build it with `" + classhubimage.BuildCommand(e.ref) + "`"
 	}
 	// Someone else's image: a typo, a registry out of reach, or a laptop
 	// offline in class; with pull_policy never, no registry was asked.

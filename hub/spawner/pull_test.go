@@ -69,7 +69,7 @@ func TestImageError(t *testing.T) {
 		t.Errorf("message = %q", err.Error())
 	}
 	ours := error(&imageError{ref: "classhub/notebook:scipy", why: "pull_policy is never"})
-	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build`"; ours.Error() != want {
+	if want := "the notebook image classhub/notebook:scipy is not in the Docker engine and pull_policy is never: build it with `classhub image build --profile scipy --tag classhub/notebook:scipy`"; ours.Error() != want {
 		t.Errorf("message = %q", ours.Error())
 	}
 	never := error(&imageError{ref: "quay.io/jupyter/scipy-notebook:2026-01-05", why: whyNever})
@@ -118,7 +118,7 @@ func TestEnsureImagePolicies(t *testing.T) {
 	cfg := e.cfg
 	cfg.Image, cfg.PullPolicy = local, config.PullAlways
 	e.d = e.spawner(cfg)
-	id, err := e.d.ensureImage(e.ctx, nil)
+	id, err := e.d.ensureImage(e.ctx, cfg, nil)
 	want, _ := e.cli.ImageInspect(e.ctx, testImage)
 	if err != nil || id != want.ID {
 		t.Errorf("always with a local copy = %q, %v", id, err)
@@ -234,7 +234,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	defer cancelBob()
 	bobDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(bobs, func(events.Event) {})
+		_, err := d.ensureImage(bobs, d.config(), func(events.Event) {})
 		bobDone <- err
 	}()
 	<-eng.started
@@ -242,7 +242,7 @@ func TestAnotherStartsFailedPullIsNoFailureOfThisOne(t *testing.T) {
 	var alices []events.Event
 	aliceDone := make(chan error, 1)
 	go func() {
-		_, err := d.ensureImage(context.Background(), func(e events.Event) {
+		_, err := d.ensureImage(context.Background(), d.config(), func(e events.Event) {
 			mu.Lock()
 			alices = append(alices, e)
 			mu.Unlock()

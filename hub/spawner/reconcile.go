@@ -45,7 +45,7 @@ func reconcile(info container.InspectResponse, found bool, sp spec) action {
 		return action{step: stepCreate}
 	}
 	user := sp.user
-	tokenOK := tokenMatches(info, sp.token)
+	tokenOK := tokenMatches(info, sp)
 	fpOK := info.Config.Labels[engine.LabelFingerprint] == sp.fingerprint
 	drift := func() string { return joinReasons(driftReasons(info, sp.cfg, sp.host, sp.imageID)) }
 	switch status := info.State.Status; status {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image"
 )
 
 // Spawner is what the hub needs from a server runtime.
@@ -49,6 +50,16 @@ type Spawner interface {
 	Watch(ctx context.Context, report func(events.Event)) error
 	// Prepull makes sure the configured image is in the engine.
 	Prepull(ctx context.Context) error
+	// SetImage makes the starts from now on run ref; each server moves to
+	// it at its next start.
+	SetImage(ref string)
+	// HasImage reports whether the engine holds ref.
+	HasImage(ctx context.Context, ref string) (bool, error)
+	// LocalImages lists the engine's images that carry a notebook server.
+	LocalImages(ctx context.Context) ([]image.Local, error)
+	// ServerActivity is the last activity a running ModeServer server
+	// reports itself; the zero time for one that reports to the hub.
+	ServerActivity(ctx context.Context, user string) (time.Time, error)
 }
 
 // StartRequest is what the hub knows when a user's server should start.
@@ -130,8 +141,15 @@ type Server struct {
 	// Error is the engine's last error for the container, if any.
 	Error string `json:"error,omitempty"`
 	// APIToken is the token the container was made with, so a restarted
-	// hub can recognise its running servers. Never serialized.
+	// hub can recognise its running servers; "" for a ModeServer server,
+	// which holds no hub token. Never serialized.
 	APIToken string `json:"-"`
+	// Mode is how the server runs: ModeServer servers need the proxy to
+	// log their visitors in and to add JupyterToken on the way.
+	Mode Mode `json:"mode,omitempty"`
+	// JupyterToken is a ModeServer server's own token, which only the
+	// proxy sends it. Never serialized.
+	JupyterToken string `json:"-"`
 }
 
 // Stats is one sample of a running server's resource use.

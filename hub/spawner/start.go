@@ -75,10 +75,13 @@ type spec struct {
 	netcfg             *network.NetworkingConfig
 	imageID            string
 	fingerprint        string
-	token              string
+	// token is the secret the container must hold: the hub API token, or
+	// a ModeServer server's Jupyter token.
+	token string
+	mode  Mode
 }
 
-func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req StartRequest) (spec, error) {
+func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imageMode, req StartRequest) (spec, error) {
 	mem, err := cfg.MemoryBytes()
 	if err != nil {
 		return spec{}, fmt.Errorf("memory_limit: %w", err)
@@ -90,9 +93,14 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 	if mem == 0 {
 		swap = 0 // the engine refuses a swap limit without a memory limit
 	}
+	token := req.APIToken
+	if m.mode == ModeServer {
+		token = JupyterToken(req.APIToken)
+	}
 	env, _ := buildEnv(envInput{
-		User: req.User, Token: req.APIToken, HubHost: netw.HubHost, HubPort: req.HubPort,
+		User: req.User, Token: token, HubHost: netw.HubHost, HubPort: req.HubPort,
 		Image: cfg.Image, MemBytes: mem, CPULimit: cfg.CPULimit, Extra: cfg.Environment, AllowUserConfig: cfg.AllowUserConfig,
+		Mode: m.mode,
 	})
 	port := nat.Port(strconv.Itoa(ServerPort) + "/tcp")
 	name := ContainerName(req.User)
@@ -127,7 +135,17 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 		},
 		netcfg:  &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netw.Name: {}}},
 		imageID: imageID,
-		token:   req.APIToken,
+		token:   token,
+		mode:    m.mode,
+	}
+	s.cfg.Labels[engine.LabelMode] = string(ModeJupyterHub)
+	if m.mode == ModeServer {
+		s.cfg.Labels[engine.LabelMode] = string(ModeServer)
+		s.cfg.Cmd = serverArgs(m, ServerPrefix(req.User))
+		if m.ownEntrypoint {
+			// An empty list, unlike nil, replaces the image's.
+			s.cfg.Entrypoint = []string{}
+		}
 	}
 	harden(s.host, cfg)
 	if !netw.ContainerIPsRoutable {
@@ -141,13 +159,21 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, req St
 
 func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Server, error) {
 	user := req.User
+	// One reading of the settings for the whole start: the image its ID
+	// is checked for is the one its container is made from, whatever
+	// SetImage does meanwhile.
+	cfg := d.config()
 	rep.progress(user, 0, events.PhaseNetwork, "Getting the network ready")
 	netw, err := d.EnsureNetwork(ctx)
 	if err != nil {
 		return Server{}, err
 	}
 	rep.progress(user, 5, events.PhaseImage, "Checking the notebook image")
-	imageID, err := d.ensureImage(ctx, rep)
+	imageID, err := d.ensureImage(ctx, cfg, rep)
+	if err != nil {
+		return Server{}, err
+	}
+	mode, err := d.modeOf(ctx, rep, user, cfg, imageID)
 	if err != nil {
 		return Server{}, err
 	}
@@ -159,8 +185,7 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	}
 	defer release()
 
-	cfg := d.cfg
-	sp, err := d.specFor(cfg, netw, imageID, req)
+	sp, err := d.specFor(cfg, netw, imageID, mode, req)
 	if err != nil {
 		return Server{}, err
 	}
@@ -292,12 +317,18 @@ func (sp spec) apiURL() string {
 	return v
 }
 
-func tokenMatches(info container.InspectResponse, token string) bool {
+// tokenMatches reports whether the container holds the secret sp gives
+// it; a container of the other mode never does.
+func tokenMatches(info container.InspectResponse, sp spec) bool {
 	if info.Config == nil {
 		return false
 	}
-	have, _ := envValue(info.Config.Env, "JUPYTERHUB_API_TOKEN")
-	return subtle.ConstantTimeCompare([]byte(have), []byte(token)) == 1
+	key := "JUPYTERHUB_API_TOKEN"
+	if sp.mode == ModeServer {
+		key = "JUPYTER_TOKEN"
+	}
+	have, _ := envValue(info.Config.Env, key)
+	return have != "" && subtle.ConstantTimeCompare([]byte(have), []byte(sp.token)) == 1
 }
 
 func (d *Docker) create(ctx context.Context, sp spec) (string, error) {

@@ -59,6 +59,8 @@ type adminData struct {
 	AddAdmin   bool
 	RosterText string
 	Generate   bool
+	// Image is the choice of the notebook image.
+	Image imageSection
 	// Capacity says how many students the laptop holds.
 	Capacity capacityView
 }
@@ -68,7 +70,7 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 	if err != nil {
 		return view{}, adminData{}, err
 	}
-	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode}
+	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode, Image: wb.imageView(r.Context(), p)}
 	usage := wb.hub.CachedStats(adminStatsEvery * 3)
 	toStart := 0
 	for _, u := range users {
@@ -114,6 +116,9 @@ func (wb *Web) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Notice = doneSentence(r.URL.Query())
+	if r.URL.Query().Get("done") == "image" && d.Image.Show {
+		v.Notice = imageDone(r.URL.Query(), d.Image.Current)
+	}
 	v.Page = d
 	wb.render(w, http.StatusOK, "admin", v)
 }

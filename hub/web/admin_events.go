@@ -12,7 +12,8 @@ import (
 
 // adminEvents streams, as server-sent events, the server state changes
 // and start steps (image pulls included) of the users the admin may see,
-// each as the event bus's JSON, so the admin page redraws its rows when
+// and changes of the notebook image to an admin who may choose it, each
+// as the event bus's JSON, so the admin page redraws its rows when
 // something happens instead of polling; and, as "usage" events at once
 // and every adminStatsEvery, the running servers' CPU and memory and the
 // laptop's capacity (adminUsage), which no event announces. A browser
@@ -21,25 +22,8 @@ import (
 // keep-alive and before each usage event. The admin page passes its
 // anti-forgery token as ?_xsrf=.
 func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.session(r)
+	p, release, ok := wb.openInstructorStream(w, r, "admin page")
 	if !ok {
-		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then reload the admin page.")
-		return
-	}
-	if !isAdmin(p) {
-		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
-		return
-	}
-	// Who starts and stops is the admin's to know, not a page's that
-	// happens to run in their browser.
-	if !auth.CheckCSRF(r, p.Session) {
-		wb.fail(w, r, http.StatusForbidden, "The event feed needs the admin page's anti-forgery token. Reload the admin page.")
-		return
-	}
-	release, ok := wb.streams.Acquire(p.User.Name)
-	if !ok {
-		w.Header().Set("Retry-After", "10")
-		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
 		return
 	}
 	defer release()
@@ -47,6 +31,8 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 		switch e.Kind {
 		case events.ServerState, events.SpawnProgress, events.ImageProgress:
 			return e.User != "" && scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(e.User, ""))
+		case events.ImageChanged:
+			return scopes.Holds(p.Scopes, imageScope)
 		}
 		return false
 	})
@@ -110,4 +96,33 @@ func (wb *Web) shutdownSignal(r *http.Request) <-chan struct{} {
 		srv.RegisterOnShutdown(func() { close(ch) })
 	}
 	return ch
+}
+
+// openInstructorStream checks a request for one of an instructor page's
+// live streams: a login, an instructor's, and the page's anti-forgery
+// token (who starts and stops is the instructor's to know, not a page's
+// that happens to run in their browser); then it takes one of the
+// instructor's places for streams, which release gives back. When it
+// returns false it has answered w.
+func (wb *Web) openInstructorStream(w http.ResponseWriter, r *http.Request, page string) (auth.Principal, func(), bool) {
+	p, ok := wb.session(r)
+	if !ok {
+		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then reload the "+page+".")
+		return p, nil, false
+	}
+	if !isAdmin(p) {
+		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
+		return p, nil, false
+	}
+	if !auth.CheckCSRF(r, p.Session) {
+		wb.fail(w, r, http.StatusForbidden, "The "+page+"'s live updates need its anti-forgery token. Reload the "+page+".")
+		return p, nil, false
+	}
+	release, ok := wb.streams.Acquire(p.User.Name)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
+		return p, nil, false
+	}
+	return p, release, true
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/sse"
@@ -92,23 +91,8 @@ func (wb *Web) classPage(w http.ResponseWriter, r *http.Request) {
 // state change or by counting every classPoll. Like the admin page's
 // feed it needs the page's anti-forgery token and ends with the login.
 func (wb *Web) classEvents(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.session(r)
+	_, release, ok := wb.openInstructorStream(w, r, "class page")
 	if !ok {
-		wb.fail(w, r, http.StatusForbidden, "Your login has ended. Log in again, then reload the class page.")
-		return
-	}
-	if !isAdmin(p) {
-		wb.fail(w, r, http.StatusForbidden, "This page is for instructors. Your own server is on your home page.")
-		return
-	}
-	if !auth.CheckCSRF(r, p.Session) {
-		wb.fail(w, r, http.StatusForbidden, "The class page's live counts need its anti-forgery token. Reload the class page.")
-		return
-	}
-	release, ok := wb.streams.Acquire(p.User.Name)
-	if !ok {
-		w.Header().Set("Retry-After", "10")
-		wb.fail(w, r, http.StatusTooManyRequests, "You have too many hub pages with live updates open. Close some of them, then reload this one.")
 		return
 	}
 	defer release()

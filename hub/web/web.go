@@ -236,6 +236,7 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/import", wb.adminImport},
 		{"POST /hub/admin/action", wb.adminAction},
 		{"POST /hub/admin/setup-codes", wb.adminSetupCodes},
+		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/admin/logs/{name}", wb.adminServerLog},
 		{"GET /hub/admin/hub-log", wb.adminHubLog},
 		{"GET /hub/class", wb.classPage},

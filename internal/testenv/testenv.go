@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
 )
 
@@ -42,16 +43,58 @@ func Docker(t testing.TB) *client.Client {
 	return cli
 }
 
-// NotebookImage is the image the Docker tests run. `make test` builds it
-// when it is missing.
-const NotebookImage = "classhub/notebook:latest"
+// NotebookImage is the classic profile's image (Notebook 6 with
+// jupyterhub-singleuser 3.0), which the Docker tests and the browser walks
+// of the classic UI run, named explicitly as it is not the default.
+// `make test` builds it when it is missing.
+const NotebookImage = "classhub/notebook:classic"
+
+// LabImage is the default image, config.DefaultImage: the scipy profile's
+// JupyterLab 4 and scientific stack with jupyterhub-singleuser 5.2, which
+// `make run` serves. CLASSHUB_LAB_IMAGE names another tag of it, for a
+// machine whose default tag still holds an older classhub's classic image.
+func LabImage() string {
+	if ref := os.Getenv("CLASSHUB_LAB_IMAGE"); ref != "" {
+		return ref
+	}
+	return config.DefaultImage
+}
 
 // RequireImage skips (fails in CI) when ref is not in the engine.
 func RequireImage(t testing.TB, cli *client.Client, ref string) {
 	t.Helper()
 	if _, err := cli.ImageInspect(context.Background(), ref); err != nil {
-		Unavailable(t, "image %s is missing (run `classhub image build`): %v", ref, err)
+		Unavailable(t, "image %s is missing (run `make images`, which builds the images the tests run): %v", ref, err)
 	}
+}
+
+// labelProfile and defaultProfile are image.LabelProfile and
+// image.DefaultProfile, whose package tests import this one.
+const (
+	labelProfile   = "org.classhub.image-profile"
+	defaultProfile = "scipy"
+)
+
+// RequireLabImage is RequireImage for LabImage, which must also be the
+// scipy profile's: a default tag that still holds the classic image of an
+// older classhub would run the Lab tests on Notebook 6.
+func RequireLabImage(t testing.TB, cli *client.Client) string {
+	t.Helper()
+	ref := LabImage()
+	RequireImage(t, cli, ref)
+	info, err := cli.ImageInspect(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels map[string]string
+	if info.Config != nil {
+		labels = info.Config.Labels
+	}
+	if p := labels[labelProfile]; p != defaultProfile {
+		t.Fatalf("%s is the %q image of an older classhub, not the %s profile's: rebuild it with `make image`, or name a tag of the %s image in CLASSHUB_LAB_IMAGE",
+			ref, p, defaultProfile, defaultProfile)
+	}
+	return ref
 }
 
 // Command returns the path of a program, or skips (fails in CI).

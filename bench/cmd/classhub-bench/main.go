@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/bench"
-	"github.com/classhub/classhub/hub/config"
 )
 
 func main() {
@@ -33,7 +32,7 @@ func main() {
 func run() int {
 	quick := flag.Bool("quick", false, "small N and short runs (a minute or two), as CI runs it")
 	classhub := flag.String("classhub", "bin/classhub", "the classhub binary to measure")
-	image := flag.String("image", config.DefaultImage, "the notebook image (must be in the engine)")
+	image := flag.String("image", bench.ClassicImage, "the notebook image (must be in the engine; the classic one's jupyterhub-singleuser matches the JupyterHub it is compared with)")
 	out := flag.String("out", "bench/results", "directory for the results (Markdown and JSON)")
 	levels := flag.String("levels", "", "concurrency levels of the proxy scenario, e.g. 1,10,50 (default by mode)")
 	duration := flag.Duration("duration", 0, "load per path, level and round (default by mode)")

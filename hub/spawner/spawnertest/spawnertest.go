@@ -6,10 +6,13 @@ package spawnertest
 import (
 	"context"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -24,8 +27,17 @@ type Spawner struct {
 	// started with, as the Docker spawner reads it from a kept
 	// container, so the hub may start it again with the same token.
 	KeepTokens bool
+	// Mode is how the servers run; ModeServer servers get the Jupyter
+	// token the Docker spawner derives from their start's secret.
+	Mode spawner.Mode
+	// Local is the engine's notebook images, as LocalImages lists them;
+	// HasImage finds their refs. Set it before the hub uses the Spawner.
+	Local []image.Local
 
 	mu       sync.Mutex
+	activity map[string]time.Time
+	image    string            // what SetImage set
+	images   map[string]string // each user's server's image, as started
 	gates    map[string]chan struct{}
 	stops    map[string]chan struct{}
 	fails    map[string]error
@@ -45,7 +57,7 @@ type Spawner struct {
 func New() *Spawner {
 	return &Spawner{Target: "http://127.0.0.1:9", gates: map[string]chan struct{}{}, stops: map[string]chan struct{}{},
 		fails: map[string]error{}, running: map[string]bool{}, tokens: map[string]string{}, starts: map[string]int{},
-		watching: make(chan struct{})}
+		images: map[string]string{}, watching: make(chan struct{})}
 }
 
 var _ spawner.Spawner = (*Spawner)(nil)
@@ -149,8 +161,54 @@ func (f *Spawner) Start(ctx context.Context, req spawner.StartRequest) (spawner.
 	f.mu.Lock()
 	f.running[req.User] = true
 	f.tokens[req.User] = req.APIToken
+	f.images[req.User] = f.image
 	f.mu.Unlock()
-	return spawner.Server{User: req.User, State: spawner.StateRunning, Target: f.Target, APIToken: req.APIToken}, nil
+	s := f.server(req.User, spawner.StateRunning, f.Target, req.APIToken)
+	s.Image = f.image
+	return s, nil
+}
+
+// server is user's server as the Docker spawner would describe it.
+func (f *Spawner) server(user string, st spawner.State, target, token string) spawner.Server {
+	s := spawner.Server{User: user, State: st, Target: target, APIToken: token, Mode: f.Mode}
+	if f.Mode == spawner.ModeServer {
+		s.APIToken = ""
+		if token != "" {
+			s.JupyterToken = spawner.JupyterToken(token)
+		}
+	}
+	return s
+}
+
+// SetRunning makes user's server run, as a container the hub adopts.
+func (f *Spawner) SetRunning(user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running[user] = true
+}
+
+// SetActivity makes user's server report t as its own last activity.
+func (f *Spawner) SetActivity(user string, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.activity == nil {
+		f.activity = map[string]time.Time{}
+	}
+	f.activity[user] = t
+}
+
+// ServerActivity implements spawner.Spawner: what SetActivity set for a
+// running ModeServer server.
+func (f *Spawner) ServerActivity(ctx context.Context, user string) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running[user] {
+		return time.Time{}, spawner.ErrNotRunning
+	}
+	if f.Mode != spawner.ModeServer {
+		return time.Time{}, nil
+	}
+	return f.activity[user], nil
 }
 
 // Stop implements spawner.Spawner; it is also how a test plays someone
@@ -181,6 +239,7 @@ func (f *Spawner) Delete(ctx context.Context, user string) error {
 	defer f.mu.Unlock()
 	delete(f.running, user)
 	delete(f.tokens, user)
+	delete(f.images, user)
 	return nil
 }
 
@@ -198,9 +257,9 @@ func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, erro
 	}
 	switch {
 	case running:
-		return spawner.Server{User: user, State: spawner.StateRunning, Target: f.Target, APIToken: token}, nil
+		return f.server(user, spawner.StateRunning, f.Target, token), nil
 	case exists:
-		return spawner.Server{User: user, State: spawner.StateStopped, APIToken: token}, nil
+		return f.server(user, spawner.StateStopped, "", token), nil
 	}
 	return spawner.Server{User: user, State: spawner.StateMissing}, nil
 }
@@ -243,8 +302,22 @@ func (f *Spawner) Stats(ctx context.Context, user string) (spawner.Stats, error)
 	return f.stats[user], nil
 }
 
-// List implements spawner.Spawner.
-func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) { return nil, nil }
+// List implements spawner.Spawner: every server started, with the image
+// it was started with.
+func (f *Spawner) List(ctx context.Context) ([]spawner.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []spawner.Server
+	for user, running := range f.running {
+		st := spawner.StateStopped
+		if running {
+			st = spawner.StateRunning
+		}
+		out = append(out, spawner.Server{User: user, State: st, Image: f.images[user]})
+	}
+	slices.SortFunc(out, func(a, b spawner.Server) int { return strings.Compare(a.User, b.User) })
+	return out, nil
+}
 
 // Adopt implements spawner.Spawner.
 func (f *Spawner) Adopt(ctx context.Context) ([]spawner.Server, error) { return f.Adoptees, nil }
@@ -265,20 +338,54 @@ func (f *Spawner) Watch(ctx context.Context, report func(events.Event)) error {
 // Prepull implements spawner.Spawner.
 func (f *Spawner) Prepull(ctx context.Context) error { return nil }
 
+// SetImage implements spawner.Spawner: the starts from now on record ref
+// as their server's image.
+func (f *Spawner) SetImage(ref string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.image = ref
+}
+
+// Image is what SetImage last set.
+func (f *Spawner) Image() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.image
+}
+
+// HasImage implements spawner.Spawner: the refs of Local are in the
+// engine.
+func (f *Spawner) HasImage(ctx context.Context, ref string) (bool, error) {
+	return slices.ContainsFunc(f.Local, func(l image.Local) bool { return l.Ref == ref }), nil
+}
+
+// LocalImages implements spawner.Spawner.
+func (f *Spawner) LocalImages(ctx context.Context) ([]image.Local, error) { return f.Local, nil }
+
 // Router is the proxy's route table, recorded.
 type Router struct {
 	mu     sync.Mutex
 	routes map[string]string
+	tokens map[string]string
 }
 
 // NewRouter returns an empty Router.
-func NewRouter() *Router { return &Router{routes: map[string]string{}} }
+func NewRouter() *Router { return &Router{routes: map[string]string{}, tokens: map[string]string{}} }
 
 // SetRoute implements core.Router.
 func (r *Router) SetRoute(user string, target *url.URL) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.routes[user] = target.String()
+	delete(r.tokens, user)
+}
+
+// SetGuardedRoute implements core.Router.
+func (r *Router) SetGuardedRoute(user string, target *url.URL, token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[user] = target.String()
+	r.tokens[user] = token
 }
 
 // RemoveRoute implements core.Router.
@@ -286,6 +393,15 @@ func (r *Router) RemoveRoute(user string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.routes, user)
+	delete(r.tokens, user)
+}
+
+// GuardToken returns the token user's guarded route adds, "" when the
+// route is not guarded.
+func (r *Router) GuardToken(user string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tokens[user]
 }
 
 // Route returns user's target, "" for none.

@@ -55,6 +55,16 @@
           var fresh = doc.getElementById(id), old = document.getElementById(id);
           if (fresh && old) old.replaceWith(document.importNode(fresh, true));
         });
+        // An image chosen elsewhere (the tray's Settings, another
+        // instructor), unless this instructor is choosing one right now.
+        var image = doc.getElementById("image");
+        var oldImage = document.getElementById("image");
+        var typed = document.getElementById("image-other");
+        var current = function (d) { var c = d.getElementById("image-current"); return c ? c.textContent : ""; };
+        if (image && oldImage && current(doc) !== current(document) &&
+            !oldImage.contains(document.activeElement) && !(typed && typed.value)) {
+          oldImage.replaceWith(document.importNode(image, true));
+        }
         if (key) {
           var el = document.querySelector(selector(key));
           if (el) el.focus();

@@ -106,14 +106,45 @@ func (u *ui) wipeServer(user, typed string) {
 	})
 }
 
+// startAll starts every stopped server, first asking, with the numbers,
+// when that takes the laptop past what it holds.
 func (u *ui) startAll() {
-	u.background("Could not start all servers", func(ctx context.Context, c Conn) error {
-		n, err := c.StartAll(ctx)
-		if err == nil {
-			u.d.do(func() { u.notice(fmt.Sprintf("Starting %d servers.", n)) })
+	n := 0
+	for _, r := range u.st.Users {
+		// What the hub's StartAll starts: every server not running or on
+		// its way, a failed one included.
+		if r.Phase == ServerStopped || r.Phase == ServerFailed {
+			n++
 		}
-		return err
+	}
+	u.background("Could not start all servers", func(ctx context.Context, c Conn) error {
+		if q := c.StartAllQuestion(ctx, n); q != "" {
+			u.d.do(func() { u.confirmStartAll(q) })
+			return nil
+		}
+		return u.doStartAll(ctx, c)
 	})
+}
+
+// confirmStartAll asks question before starting every server.
+func (u *ui) confirmStartAll(question string) {
+	u.showDashboard()
+	d := dialog.NewConfirm("Start all servers?", question, func(ok bool) {
+		if ok {
+			u.background("Could not start all servers", u.doStartAll)
+		}
+	}, u.win)
+	d.SetConfirmText("Start them all")
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+func (u *ui) doStartAll(ctx context.Context, c Conn) error {
+	n, err := c.StartAll(ctx)
+	if err == nil {
+		u.d.do(func() { u.notice(fmt.Sprintf("Starting %d servers.", n)) })
+	}
+	return err
 }
 
 func (u *ui) stopAll() {

@@ -62,6 +62,9 @@ type Dashboard struct {
 	docker    *widget.Label
 	image     *widget.Label
 	imageBar  *widget.ProgressBar
+	// capacity says how many students the laptop holds, capacityDetail
+	// where the figures come from.
+	capacity, capacityDetail *widget.Label
 
 	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
 
@@ -131,6 +134,10 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.image.Wrapping = fyne.TextWrapWord
 	d.imageBar = widget.NewProgressBar()
 	d.imageBar.Hide()
+	d.capacity = widget.NewLabel("")
+	d.capacityDetail = widget.NewLabel("")
+	d.capacityDetail.Wrapping = fyne.TextWrapWord
+	d.capacityDetail.SizeName = theme.SizeNameCaptionText
 
 	key := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
@@ -143,6 +150,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 		key("Containers"), d.bridge,
 		key("Docker"), d.docker,
 		key("Image"), container.NewVBox(d.image, d.imageBar),
+		key("Capacity"), container.NewVBox(d.capacity, d.capacityDetail),
 	)
 	status := container.NewBorder(nil, nil, nil, d.qr, facts)
 
@@ -397,6 +405,13 @@ func (d *Dashboard) Update(s *State) {
 
 	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes} {
 		enable(b, running)
+	}
+	if running && s.Capacity != "" {
+		d.capacity.SetText(s.Capacity)
+		d.capacityDetail.SetText(s.CapacityDetail)
+	} else {
+		d.capacity.SetText("–")
+		d.capacityDetail.SetText("")
 	}
 
 	d.owner = s.Owner

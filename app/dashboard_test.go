@@ -94,8 +94,11 @@ func TestHTTPSLine(t *testing.T) {
 func classState() *State {
 	s := &State{Hub: HubRunning, Owner: "teacher", ClassURL: "https://192.0.2.10:8000/",
 		Fingerprint: testFingerprint, Exposed: true, PublicAddr: "0.0.0.0:8000", InternalAddr: "172.18.0.1:8081", Network: testNetwork,
-		Image:  ImageStatus{Ref: "classhub/notebook:latest"},
-		Notice: "bob's server ran out of memory and stopped: raise memory_limit, or ask them to use less.",
+		Image:    ImageStatus{Ref: "classhub/notebook:latest"},
+		Notice:   "bob's server ran out of memory and stopped: raise memory_limit, or ask them to use less.",
+		Capacity: "This laptop holds about 26 students (2 running now).",
+		CapacityDetail: "Each server with a running kernel is taken to use about 228 MiB: an idle server of classhub/notebook:latest used 100 MiB " +
+			"on this laptop, and a kernel adds about 128 MiB.",
 		Users: []UserRow{
 			{Name: "alice", Phase: ServerReady, LastActivity: testNow.Add(-2 * time.Minute),
 				Stats: spawner.Stats{CPUPercent: 12, MemoryBytes: 310 << 20, MemoryLimit: 2 << 30}, HasStats: true},

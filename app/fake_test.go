@@ -41,6 +41,9 @@ type fakeHub struct {
 	stats  map[string]spawner.Stats
 	links  int
 	addErr error
+	// question is what StartAllQuestion asks; capacity what Capacity says.
+	question string
+	capacity core.Capacity
 }
 
 type fakeUser struct {
@@ -199,6 +202,21 @@ func (f *fakeHub) ResetServer(ctx context.Context, user string, wipe bool, confi
 }
 
 func (f *fakeHub) StopAll(ctx context.Context) (int, error) { f.record("stop all"); return 1, nil }
+
+func (f *fakeHub) StartAllQuestion(ctx context.Context, n int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.question == "" {
+		return ""
+	}
+	return fmt.Sprintf(f.question, n)
+}
+
+func (f *fakeHub) Capacity(ctx context.Context) (core.Capacity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.capacity, nil
+}
 
 // AddUsers does what core's does, with "pw-<name>" for an admin's
 // generated password and "code-<name>" for a student's setup code.

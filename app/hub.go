@@ -46,6 +46,11 @@ type Conn interface {
 	// their name typed again, their files, for good.
 	ResetServer(ctx context.Context, user string, wipe bool, confirm string) error
 	StartAll(ctx context.Context) (int, error)
+	// StartAllQuestion asks whether to start n servers when that takes
+	// the laptop past its capacity, "" when they fit.
+	StartAllQuestion(ctx context.Context, n int) string
+	// Capacity is how many students' servers the laptop holds.
+	Capacity(ctx context.Context) (hub.Capacity, error)
 	StopAll(ctx context.Context) (int, error)
 	// AddUsers creates users, each with the credential to hand them:
 	// shown once, by the dashboard.

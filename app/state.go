@@ -117,6 +117,9 @@ type State struct {
 	Network      hub.Network
 	Image        ImageStatus
 	Users        []UserRow
+	// Capacity says how many students the laptop holds, and Detail why;
+	// "" until the first stats round.
+	Capacity, CapacityDetail string
 
 	// Opening is true while "Open my notebook" waits for the server.
 	Opening bool

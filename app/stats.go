@@ -72,6 +72,8 @@ func (u *ui) sampleStats() {
 			return err
 		})
 		list, _, lerr := c.Users(ctx, hub.ListOptions{Sort: "name"})
+		// After the samples, which the hub counts the class's servers by.
+		capacity, cerr := c.Capacity(ctx)
 		u.d.do(func() {
 			u.statsBusy = false
 			if gen != u.gen {
@@ -79,6 +81,9 @@ func (u *ui) sampleStats() {
 			}
 			if lerr == nil {
 				u.st.SetUsers(list, false)
+			}
+			if cerr == nil {
+				u.st.Capacity, u.st.CapacityDetail = capacity.Sentence(), capacity.Detail()
 			}
 			for _, o := range sampled {
 				if r := u.st.Row(o.User); r != nil && r.Phase == ServerReady {

@@ -750,3 +750,41 @@ func TestHubLogSaysWhyTheHubDidNotOpen(t *testing.T) {
 		t.Error("the hub's log cannot be refreshed while the hub is down")
 	}
 }
+
+func TestDashboardSaysTheCapacityAndStartAllAsksPastIt(t *testing.T) {
+	f := newFakeHub("teacher", "alice", "bob")
+	f.capacity = core.PlanCapacity("classhub/notebook:scipy", core.Machine{Memory: 4 << 30, CPUs: 2},
+		core.EstimateCost(nil, nil, "scipy"), 0, 1)
+	f.question = "Start %d servers? This laptop holds about 9 students."
+	h := newHarness(t, f)
+	u, q := h.u, h.q
+
+	u.sampleStats()
+	q.until(t, "the capacity", func() bool { return u.st.Capacity != "" })
+	if !containsText(u.win.Content(), "This laptop holds about 9 students (1 running now).") {
+		t.Errorf("the dashboard does not say the capacity: %q", texts(u.win.Content()))
+	}
+	if !containsText(u.win.Content(), u.st.CapacityDetail) || !strings.Contains(u.st.CapacityDetail, "cautious default for the scipy profile") {
+		t.Errorf("the dashboard does not say where the figure comes from: %q", u.st.CapacityDetail)
+	}
+
+	// Past the capacity, Start all asks with the numbers, and Cancel
+	// starts nothing.
+	test.Tap(button(t, u.win.Content(), LabelStartAll))
+	q.until(t, "the question", func() bool { return u.win.Canvas().Overlays().Top() != nil })
+	dlg := topDialog(t, u.win)
+	if !containsText(dlg, "Start 3 servers? This laptop holds about 9 students.") {
+		t.Fatalf("the question says %q", texts(dlg))
+	}
+	test.Tap(button(t, dlg, "Cancel"))
+	select {
+	case c := <-f.calls:
+		t.Fatalf("Cancel still called %q", c)
+	default:
+	}
+	q.until(t, "the question gone", func() bool { return u.win.Canvas().Overlays().Top() == nil })
+	test.Tap(button(t, u.win.Content(), LabelStartAll))
+	q.until(t, "the question again", func() bool { return u.win.Canvas().Overlays().Top() != nil })
+	test.Tap(button(t, topDialog(t, u.win), "Start them all"))
+	f.wantCall(t, q, "start all")
+}

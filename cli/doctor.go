@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/config"
 )
 
 func init() {
@@ -32,9 +33,23 @@ func runDoctor(ctx context.Context, env Env, g *globals, args []string) error {
 		return err
 	}
 	r := hub.Doctor(ctx, cfg)
+	if r.OK() {
+		r.Checks = append(r.Checks, capacityCheck(ctx, cfg, g.dataDir))
+	}
 	r.Print(env.Stdout)
 	if !r.OK() {
 		return errReported
 	}
 	return nil
+}
+
+// capacityCheck says how many students this laptop holds, and why. Not
+// knowing is no failure: the hub runs all the same.
+func capacityCheck(ctx context.Context, cfg config.Config, dataDir string) hub.DoctorCheck {
+	c, err := hub.MachineCapacity(ctx, cfg, dataDir)
+	if err != nil {
+		return hub.DoctorCheck{Name: "capacity", OK: true, Weak: true, Detail: "could not work it out: " + err.Error(),
+			Advice: "run `classhub doctor` again once the engine answers"}
+	}
+	return hub.DoctorCheck{Name: "capacity", OK: true, Detail: c.Sentence() + " " + c.Detail()}
 }

@@ -225,7 +225,7 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		saveImage = func(ref string) error { return config.SetImage(file, ref) }
 	}
 	h.life = core.New(core.Options{Config: cfg, Store: st, Spawner: h.spawner, Router: h.proxy, Origins: coreOrigins,
-		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, SaveImage: saveImage})
+		Bus: bus, HubPort: h.internal.Addr().(*net.TCPAddr).Port, SaveImage: saveImage, Sizer: h.spawner})
 	// One cap on each user's event streams, the API's and the pages'.
 	streams := limit.NewPerKey(limit.StreamsPerUser)
 	providers, err := externalLogins(ctx, cfg, h.OAuthCallbackURL())
@@ -237,7 +237,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	pages := web.New(web.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Streams: streams,
 		JoinCode:    cfg.JoinCode,
 		Fingerprint: h.TLSFingerprint(), CACert: h.CACert(), UserOrigins: h.proxy.UserOriginsSource, ClassURL: h.ClassURL,
-		Providers: providers, PasswordsOff: !cfg.LocalLogins})
+		Providers: providers, PasswordsOff: !cfg.LocalLogins,
+		HubLog: func(tail int) (string, error) { return ReadLog(opts.DataDir, tail) }})
 	h.api = api.New(api.Options{Hub: h.life, Auth: h.auth, ErrorLog: logger, Pages: pages, Streams: streams,
 		ServerVersion: h.serverVersion})
 

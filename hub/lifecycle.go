@@ -103,7 +103,18 @@ func (h *Hub) Logs(ctx context.Context, user string, tail int) (string, error) {
 	return h.spawner.Logs(ctx, user, tail)
 }
 
-// Stats samples the CPU and memory user's server uses.
+// Stats samples the CPU and memory user's server uses; the hub keeps the
+// sample for Capacity.
 func (h *Hub) Stats(ctx context.Context, user string) (Stats, error) {
-	return h.spawner.Stats(ctx, user)
+	return h.life.Stats(ctx, user)
+}
+
+// Capacity says how many students' servers this laptop holds, how many
+// run, and where the figures come from.
+func (h *Hub) Capacity(ctx context.Context) (Capacity, error) { return h.life.Capacity(ctx) }
+
+// StartAllQuestion asks whether to start n servers when that takes the
+// laptop past its capacity, "" when they fit: what Start all asks first.
+func (h *Hub) StartAllQuestion(ctx context.Context, n int) string {
+	return h.life.StartAllQuestion(ctx, n)
 }

@@ -2,11 +2,17 @@ package hub
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/image"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
 )
 
 // What the front ends ask of this machine beside the hub: whether it can
@@ -73,3 +79,62 @@ func LocalImages(ctx context.Context) ([]LocalImage, error) {
 // Suite) on a mirror given by URL, for ImageOptions.Sources on machines
 // whose own apt sources are not Debian.
 func MirrorSources(uri, release string) []AptSource { return image.MirrorSources(uri, release) }
+
+// MachineCapacity says how many students' servers this laptop holds with
+// cfg, with the hub running or not, as `classhub doctor` says it: from the
+// engine's memory, the running servers' use, the idle cost recorded in
+// dataDir's state, memory_limit, and an allowance for the hub.
+func MachineCapacity(ctx context.Context, cfg config.Config, dataDir string) (Capacity, error) {
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return Capacity{}, err
+	}
+	defer docker.Close()
+	sp := spawner.New(docker, spawner.Options{Config: cfg})
+	memory, cpus, err := sp.Machine(ctx)
+	if err != nil {
+		return Capacity{}, err
+	}
+	servers, err := sp.List(ctx)
+	if err != nil {
+		return Capacity{}, err
+	}
+	var running []string
+	for _, s := range servers {
+		if s.State == spawner.StateRunning {
+			running = append(running, s.User)
+		}
+	}
+	id, profile, err := sp.ImageFacts(ctx, cfg.Image)
+	if err != nil {
+		id, profile = "", ""
+	}
+	var mu sync.Mutex
+	var class []spawner.Stats
+	Each(ctx, running, 4, func(ctx context.Context, user string) error {
+		s, err := sp.Stats(ctx, user)
+		if err == nil && id != "" && s.ImageID == id {
+			mu.Lock()
+			class = append(class, s)
+			mu.Unlock()
+		}
+		return err
+	})
+	var recorded *store.ImageCost
+	if path := filepath.Join(dataDir, StateFile); id != "" {
+		// Only read what a hub recorded: doctor makes no state of its own.
+		if _, err := os.Stat(path); err == nil {
+			st, err := store.Open(path)
+			if err != nil {
+				return Capacity{}, err
+			}
+			defer st.Close()
+			if c, err := st.ImageCost(ctx, id); err == nil {
+				recorded = &c
+			}
+		}
+	}
+	limit, _ := cfg.MemoryBytes()
+	m := core.Machine{Memory: memory, CPUs: cpus, Hub: core.HubAllowance}
+	return core.PlanCapacity(cfg.Image, m, core.EstimateCost(class, recorded, profile), uint64(max(limit, 0)), len(running)), nil
+}

@@ -53,6 +53,8 @@ type (
 	ContainerState = spawner.State
 	// Stats is a container's CPU and memory use.
 	Stats = spawner.Stats
+	// Capacity is how many students' servers the laptop holds, and why.
+	Capacity = core.Capacity
 	// Network is the Docker network servers run on and how they reach
 	// the hub.
 	Network = spawner.Network

@@ -65,6 +65,8 @@ type Options struct {
 	// file (config.SetImage), so that it outlives the hub; nil keeps the
 	// choice for this run only.
 	SaveImage func(ref string) error
+	// Sizer, if set, tells Capacity what the laptop gives servers.
+	Sizer Sizer
 }
 
 // Lifecycle runs users' servers and keeps their accounts: the one place
@@ -87,6 +89,9 @@ type Lifecycle struct {
 	saveImage func(ref string) error
 	images    []image.Local
 	imagesAt  time.Time
+	// sizer and usage are what Capacity reads (usage.go).
+	sizer Sizer
+	usage usage
 
 	slowSpawn time.Duration
 	ctx       context.Context // lives as long as the hub; spawns outlive requests
@@ -108,6 +113,7 @@ func New(opts Options) *Lifecycle {
 		servers:   make(map[string]*serverState),
 		slowSpawn: opts.SlowSpawn,
 		saveImage: opts.SaveImage,
+		sizer:     opts.Sizer,
 		ctx:       ctx,
 		cancel:    cancel,
 	}

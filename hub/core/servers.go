@@ -244,6 +244,7 @@ func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) 
 		return
 	}
 	h.bus.Publish(events.Event{Kind: events.ServerState, User: name, State: string(spawner.StateRunning), Message: "Server ready at " + URL(name)})
+	h.measureIdle(name, started)
 }
 
 // launch opens the user's origin, issues the server's credentials, starts

@@ -178,6 +178,10 @@ type Stats struct {
 	// CPUPercent is 100 per fully used CPU.
 	CPUPercent float64 `json:"cpu_percent"`
 	PIDs       uint64  `json:"pids"`
+	// ImageID is the ID of the image the server runs, Image the
+	// reference it was started from.
+	ImageID string `json:"-"`
+	Image   string `json:"-"`
 }
 
 // ErrImageUnavailable is matched (errors.Is) by errors saying the

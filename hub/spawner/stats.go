@@ -28,7 +28,12 @@ func (d *Docker) Stats(ctx context.Context, user string) (Stats, error) {
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		return Stats{}, fmt.Errorf("stats %s: read: %w", user, err)
 	}
-	return StatsFrom(s), nil
+	out := StatsFrom(s)
+	out.ImageID = info.Image
+	if info.Config != nil {
+		out.Image = info.Config.Image
+	}
+	return out, nil
 }
 
 // StatsFrom computes what `docker stats` shows from one sample of the

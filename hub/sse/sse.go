@@ -44,6 +44,21 @@ func (s *Stream) Send(v any) error {
 	return nil
 }
 
+// SendEvent writes v as JSON in one event named name, which a browser's
+// EventSource hands to that event's listeners rather than to onmessage.
+// name must be a word: it goes on the wire as it is.
+func (s *Stream) SendEvent(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("send event %s: %w", name, err)
+	}
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b); err != nil {
+		return err
+	}
+	s.flush()
+	return nil
+}
+
 // KeepAlive writes a blank line, which readers skip, so that proxies and
 // browsers do not close a stream that has been quiet for a while. It is
 // what JupyterHub's own progress stream sends.

@@ -54,3 +54,14 @@ func TestStream(t *testing.T) {
 		t.Errorf("events %v", got)
 	}
 }
+
+func TestSendEventNamesIt(t *testing.T) {
+	rec := httptest.NewRecorder()
+	s := Open(rec)
+	if err := s.SendEvent("stats", map[string]any{"note": "a\nb"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.Body.String(), "event: stats\ndata: {\"note\":\"a\\nb\"}\n\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+}

@@ -184,6 +184,19 @@ CREATE TRIGGER user_ports_reuse AFTER INSERT ON user_ports BEGIN
 	DELETE FROM retired_ports WHERE port = NEW.port;
 END;
 `},
+	{name: "image costs", sql: `
+-- What one idle server of each notebook image used on this machine, the
+-- least seen so far, which the capacity estimate starts from (core's
+-- capacity.go). Keyed by the image's ID, so a tag rebuilt as another
+-- image starts afresh.
+CREATE TABLE image_costs (
+	image_id TEXT    PRIMARY KEY,
+	image    TEXT    NOT NULL,
+	memory   INTEGER NOT NULL,
+	cpu      REAL    NOT NULL,
+	measured INTEGER NOT NULL
+);
+`},
 }
 
 // migrate brings db up to len(steps), one transaction per step, so a step

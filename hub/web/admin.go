@@ -43,6 +43,9 @@ type adminRow struct {
 	// Progress and Step are the last step of a start in flight.
 	Progress int
 	Step     string
+	// Usage is a running server's last CPU and memory sample, nil when
+	// it has none yet (the event feed sends them).
+	Usage *usageCells
 }
 
 // adminData is the admin page's.
@@ -58,6 +61,8 @@ type adminData struct {
 	Generate   bool
 	// Image is the choice of the notebook image.
 	Image imageSection
+	// Capacity says how many students the laptop holds.
+	Capacity capacityView
 }
 
 func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adminData, error) {
@@ -66,6 +71,8 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 		return view{}, adminData{}, err
 	}
 	d := adminData{Query: q, Total: len(users), JoinCode: wb.joinCode, Image: wb.imageView(r.Context(), p)}
+	usage := wb.hub.CachedStats(adminStatsEvery * 3)
+	toStart := 0
 	for _, u := range users {
 		last := u.Server.LastActivity
 		if u.LastActivity.After(last) {
@@ -76,6 +83,14 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 		switch row.State {
 		case stateRunning:
 			d.Running++
+			if s, ok := usage[u.Name]; ok && scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(u.Name, "")) {
+				cells := cellsOf(s)
+				row.Usage = &cells
+			}
+		case stateStopped, stateFailed:
+			if scopes.Allows(p.Scopes, "servers", scopes.OnServer(u.Name, "")) {
+				toStart++ // what Start all would start (bulkTargets)
+			}
 		case stateStarting:
 			d.Starting++
 			if evs, _, _ := wb.hub.Progress(u.Name, 0); len(evs) > 0 {
@@ -85,6 +100,7 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	d.Capacity = wb.capacityOf(r.Context(), toStart)
 	return userView(p, "Admin", "admin"), d, nil
 }
 

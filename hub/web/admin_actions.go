@@ -200,6 +200,14 @@ func bulkAction(f *actionForm) error {
 			"Stop "+plural(len(names), "server"))
 		return nil
 	}
+	// Past the laptop's capacity, a question with the numbers, not a
+	// refusal; the admin page's script asks the same before it starts.
+	if f.action == "start-all" && !f.confirmed {
+		if q := wb.hub.StartAllQuestion(f.r.Context(), len(names)); q != "" {
+			f.ask(q, "Start "+plural(len(names), "server"))
+			return nil
+		}
+	}
 	var outcomes []core.Outcome
 	if f.action == "start-all" {
 		outcomes = wb.startMany(f.r, names)

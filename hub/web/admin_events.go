@@ -14,10 +14,13 @@ import (
 // and start steps (image pulls included) of the users the admin may see,
 // and changes of the notebook image to an admin who may choose it, each
 // as the event bus's JSON, so the admin page redraws its rows when
-// something happens instead of polling. A browser that reconnects asks
-// for the rows afresh, so nothing is replayed. The stream ends with the
-// login it was opened with, checked at each keep-alive. The admin page
-// passes its anti-forgery token as ?_xsrf=.
+// something happens instead of polling; and, as "usage" events at once
+// and every adminStatsEvery, the running servers' CPU and memory and the
+// laptop's capacity (adminUsage), which no event announces. A browser
+// that reconnects asks for the rows afresh, so nothing is replayed. The
+// stream ends with the login it was opened with, checked at each
+// keep-alive and before each usage event. The admin page passes its
+// anti-forgery token as ?_xsrf=.
 func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	p, release, ok := wb.openInstructorStream(w, r, "admin page")
 	if !ok {
@@ -38,6 +41,11 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	stream := sse.Open(w)
 	keep := time.NewTicker(wb.keepAlive)
 	defer keep.Stop()
+	usage := time.NewTicker(wb.usageEvery)
+	defer usage.Stop()
+	if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
+		return
+	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -49,6 +57,13 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if stream.Send(e) != nil {
+				return
+			}
+		case <-usage.C:
+			if p, ok := wb.session(r); !ok || !isAdmin(p) {
+				return
+			}
+			if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
 				return
 			}
 		case <-keep.C:

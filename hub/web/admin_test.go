@@ -491,16 +491,22 @@ func (c *client) openFeedAt(ts *httptest.Server, target string) *feed {
 	return &feed{t: c.e.t, resp: resp, br: bufio.NewReader(resp.Body)}
 }
 
-// next returns the next event, skipping keep-alive comments.
+// next returns the next event of the bus, skipping keep-alive comments
+// and named events (the admin feed's "usage").
 func (f *feed) next() events.Event {
 	f.t.Helper()
+	named := false
 	for {
 		line, err := f.br.ReadString('\n')
 		if err != nil {
 			f.t.Fatalf("the feed ended before the next event: %v", err)
 		}
+		if strings.HasPrefix(line, "event: ") {
+			named = true
+		}
 		data, ok := strings.CutPrefix(line, "data: ")
-		if !ok {
+		if !ok || named {
+			named = named && line != "\n"
 			continue
 		}
 		var e events.Event
@@ -511,9 +517,11 @@ func (f *feed) next() events.Event {
 	}
 }
 
-// ends reads the feed to its end, failing if another event comes first.
+// ends reads the feed to its end, failing if another event of the bus
+// comes first.
 func (f *feed) ends() {
 	f.t.Helper()
+	named := false
 	for {
 		line, err := f.br.ReadString('\n')
 		if errors.Is(err, io.EOF) {
@@ -521,6 +529,10 @@ func (f *feed) ends() {
 		}
 		if err != nil {
 			f.t.Fatalf("the feed did not end cleanly: %v", err)
+		}
+		if strings.HasPrefix(line, "event: ") || named {
+			named = line != "\n"
+			continue
 		}
 		if strings.HasPrefix(line, "data: ") {
 			f.t.Fatalf("an event after the feed should have ended: %s", line)

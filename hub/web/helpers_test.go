@@ -44,6 +44,30 @@ type env struct {
 	logMu   sync.Mutex
 	claim   bool
 	joinMu  sync.Mutex
+	sizer   *fakeSizer
+}
+
+// fakeSizer is a laptop of 8 GiB and 2 CPUs whose servers run
+// classhub/notebook:latest, unless a test sets its memory.
+type fakeSizer struct {
+	mu     sync.Mutex
+	memory uint64
+}
+
+func (s *fakeSizer) setMemory(n uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.memory = n
+}
+
+func (s *fakeSizer) Machine(context.Context) (uint64, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.memory, 2, nil
+}
+
+func (s *fakeSizer) ImageFacts(context.Context, string) (string, string, error) {
+	return "sha256:notebook", "classic", nil
 }
 
 func newEnv(t *testing.T) *env {
@@ -53,9 +77,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, spawner: spawnertest.New(), logs: &strings.Builder{},
-		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local))}
+		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)), sizer: &fakeSizer{memory: 8 << 30}}
 	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
-		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081})
+		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081, Sizer: e.sizer})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}

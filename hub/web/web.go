@@ -76,6 +76,9 @@ type Options struct {
 	// ClassURL is the class link the class page shows; nil or "" means
 	// the address the page was asked at.
 	ClassURL func() string
+	// HubLog reads the last lines of the hub's own log (hub.ReadLog),
+	// which the admin page shows; nil when the hub keeps no log file.
+	HubLog func(tail int) (string, error)
 	// UserOrigins returns the Content-Security-Policy source of every
 	// user's origin as r reaches them (the proxy's UserOriginsSource),
 	// where the pages' forms may lead; nil or "" means only the hub's.
@@ -95,6 +98,7 @@ type Web struct {
 	caCert      []byte
 	classURLOf  func() string
 	userOrigins func(r *http.Request) string
+	hubLog      func(tail int) (string, error)
 
 	pages  map[string]*template.Template
 	assets map[string]asset
@@ -126,6 +130,9 @@ type Web struct {
 	keepAlive time.Duration
 	// classPoll is how often the class page's stream counts again.
 	classPoll time.Duration
+	// usageEvery is how often the admin event stream samples the
+	// servers' CPU and memory (adminStatsEvery).
+	usageEvery time.Duration
 
 	mu sync.Mutex
 	// shutdowns are closed when the server they belong to shuts down,
@@ -150,11 +157,13 @@ func New(opts Options) *Web {
 		noPasswords: opts.PasswordsOff,
 		extLogins:   newExtLogins(),
 		userOrigins: opts.UserOrigins,
+		hubLog:      opts.HubLog,
 		spawnWait:   time.Second,
 		stopWait:    15 * time.Second,
 		sleep:       sleepCtx,
 		keepAlive:   15 * time.Second,
 		classPoll:   classPoll,
+		usageEvery:  adminStatsEvery,
 		shutdowns:   make(map[*http.Server]chan struct{}),
 	}
 	if wb.log == nil {
@@ -230,6 +239,8 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/admin/volumes", wb.adminVolumes},
 		{"POST /hub/admin/volumes", wb.adminVolumeAction},
+		{"GET /hub/admin/logs/{name}", wb.adminServerLog},
+		{"GET /hub/admin/hub-log", wb.adminHubLog},
 		{"GET /hub/class", wb.classPage},
 		{"GET /hub/class/events", wb.classEvents},
 		{"GET /hub/token", wb.tokenPage},
@@ -567,7 +578,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
 var pageNames = []string{"login", "signup", "setup", "password", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "accounts", "token", "error", "certificate", "class", "volumes"}
+	"imported", "accounts", "token", "error", "certificate", "class", "volumes", "logs"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -580,6 +591,7 @@ func (wb *Web) loadPages() map[string]*template.Template {
 			return url.PathEscape(s)
 		},
 		"stateLabel": stateLabel,
+		"logTail":    func() int { return logTail },
 		"statusText": http.StatusText,
 		"btn": func(xsrf, q, action, user, label string) actionButton {
 			return actionButton{XSRF: xsrf, Query: q, Action: action, User: user, Label: label}

@@ -52,6 +52,9 @@ type Spawner struct {
 	// report is what Watch was given; watching is closed once it is.
 	report   func(events.Event)
 	watching chan struct{}
+	// logs and stats are what Logs and Stats answer.
+	logs  map[string]string
+	stats map[string]spawner.Stats
 }
 
 // New returns a Spawner whose servers are at http://127.0.0.1:9.
@@ -356,12 +359,42 @@ func (f *Spawner) Status(ctx context.Context, user string) (spawner.Server, erro
 	return spawner.Server{User: user, State: spawner.StateMissing}, nil
 }
 
-// Logs implements spawner.Spawner.
-func (f *Spawner) Logs(ctx context.Context, user string, tail int) (string, error) { return "", nil }
+// SetLogs makes Logs answer text for user's server.
+func (f *Spawner) SetLogs(user, text string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.logs == nil {
+		f.logs = map[string]string{}
+	}
+	f.logs[user] = text
+}
 
-// Stats implements spawner.Spawner.
+// Logs implements spawner.Spawner: what SetLogs set.
+func (f *Spawner) Logs(ctx context.Context, user string, tail int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logs[user], nil
+}
+
+// SetStats makes Stats answer s for user's server while it runs.
+func (f *Spawner) SetStats(user string, s spawner.Stats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stats == nil {
+		f.stats = map[string]spawner.Stats{}
+	}
+	f.stats[user] = s
+}
+
+// Stats implements spawner.Spawner: what SetStats set, for a running
+// server.
 func (f *Spawner) Stats(ctx context.Context, user string) (spawner.Stats, error) {
-	return spawner.Stats{}, spawner.ErrNotRunning
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running[user] {
+		return spawner.Stats{}, spawner.ErrNotRunning
+	}
+	return f.stats[user], nil
 }
 
 // List implements spawner.Spawner: every server started, with the image

@@ -50,9 +50,10 @@
         if (!fresh) return;
         var key = document.activeElement && document.activeElement.getAttribute("data-key");
         table.replaceChild(document.importNode(fresh.tBodies[0], true), table.tBodies[0]);
-        var summary = doc.getElementById("summary");
-        var old = document.getElementById("summary");
-        if (summary && old) old.replaceWith(document.importNode(summary, true));
+        ["summary", "capacity"].forEach(function (id) {
+          var fresh = doc.getElementById(id), old = document.getElementById(id);
+          if (fresh && old) old.replaceWith(document.importNode(fresh, true));
+        });
         // An image chosen elsewhere (the tray's Settings, another
         // instructor), unless this instructor is choosing one right now.
         var image = doc.getElementById("image");
@@ -98,6 +99,22 @@
       opened = true;
     };
     feed.onmessage = soon;
+    // Every few seconds the running servers' CPU and memory, and the
+    // capacity, written in as text: nothing in them is markup.
+    feed.addEventListener("usage", function (ev) {
+      var d;
+      try { d = JSON.parse(ev.data); } catch (e) { return; }
+      table.querySelectorAll("tbody tr[data-user]").forEach(function (tr) {
+        var u = d.servers && Object.prototype.hasOwnProperty.call(d.servers, tr.getAttribute("data-user")) ? d.servers[tr.getAttribute("data-user")] : null;
+        tr.querySelectorAll("td[data-usage]").forEach(function (td) {
+          td.textContent = u ? u[td.getAttribute("data-usage")] : "\u2013";
+        });
+      });
+      var sentence = document.getElementById("capacity-sentence");
+      if (sentence && d.capacity) sentence.textContent = d.capacity;
+      var detail = document.getElementById("capacity-detail");
+      if (detail && d.detail) detail.textContent = d.detail;
+    });
   }
 
   function rows(states) {
@@ -156,6 +173,10 @@
       var names = rows(start ? ["stopped", "failed"] : ["running", "starting"]);
       if (!names.length) { say(start ? "Every listed server is running or on its way." : "No listed server is running or starting."); return; }
       if (!start && !window.confirm("Stop " + servers(names.length) + "? Starts still under way are cancelled. Unsaved work in open notebooks is lost; files are kept.")) return;
+      // Past the laptop's capacity, the hub's question with its numbers.
+      var capacity = document.getElementById("capacity");
+      var question = capacity ? capacity.getAttribute("data-start-question") : "";
+      if (start && question && !window.confirm(question)) return;
       say((start ? "Starting " : "Stopping ") + servers(names.length) + "…");
       each(names, start ? calls.start : calls.stop).then(function (failures) {
         say(outcome(start ? "start" : "stop", names.length, failures));

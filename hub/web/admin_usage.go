@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/spawner"
+)
+
+// adminStatsEvery is how often the admin page's event feed samples the
+// running servers' CPU and memory: the engine publishes no event for
+// them, and sampling takes it about a second a server, so only while an
+// admin page is open, and pages open at once share the samples.
+const adminStatsEvery = 10 * time.Second
+
+// usageCells are a server's CPU and memory as the admin page shows them.
+type usageCells struct {
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+}
+
+func cellsOf(s spawner.Stats) usageCells {
+	cpu := fmt.Sprintf("%.0f%%", s.CPUPercent)
+	if s.CPUPercent < 10 {
+		cpu = fmt.Sprintf("%.1f%%", s.CPUPercent)
+	}
+	return usageCells{CPU: cpu, Memory: byteSize(s.MemoryBytes) + " / " + byteSize(s.MemoryLimit)}
+}
+
+// byteSize writes n bytes for people, as the dashboard does.
+func byteSize(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// capacityView is the admin page's line on how many students the laptop
+// holds, and the question Start all asks first when it would go past it.
+type capacityView struct {
+	Sentence, Detail string
+	StartQuestion    string
+}
+
+// capacityOf says the capacity, asking about starting toStart servers;
+// the zero view when the hub cannot measure the machine.
+func (wb *Web) capacityOf(ctx context.Context, toStart int) capacityView {
+	c, err := wb.hub.Capacity(ctx)
+	if err != nil {
+		return capacityView{}
+	}
+	return capacityView{Sentence: c.Sentence(), Detail: c.Detail(), StartQuestion: c.StartQuestion(toStart)}
+}
+
+// adminUsage is the admin page's live figures, sent on its event feed as
+// "usage" events: each running server's CPU and memory that the admin may
+// see, and the capacity.
+type adminUsage struct {
+	Servers  map[string]usageCells `json:"servers"`
+	Capacity string                `json:"capacity"`
+	Detail   string                `json:"detail"`
+}
+
+// usageFor samples the running servers (those sampled in the last
+// adminStatsEvery are not sampled again) and keeps what p may see.
+func (wb *Web) usageFor(ctx context.Context, p auth.Principal) adminUsage {
+	u := adminUsage{Servers: map[string]usageCells{}}
+	for name, s := range wb.hub.SampleStats(ctx, adminStatsEvery) {
+		if scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(name, "")) {
+			u.Servers[name] = cellsOf(s)
+		}
+	}
+	c := wb.capacityOf(ctx, 0)
+	u.Capacity, u.Detail = c.Sentence, c.Detail
+	return u
+}

@@ -49,17 +49,14 @@ func runServer(ctx context.Context, env Env, g *globals, args []string) error {
 	if _, err := accounts.User(ctx, name); err != nil {
 		return fmt.Errorf("no user %s: `classhub users list` shows who exists", name)
 	}
-	if *wipe && *confirm == "" {
-		if *confirm, err = askName(env, fmt.Sprintf("This deletes everything in %s's work folder, for good. Type their name again to confirm: ", name)); err != nil {
+	if *wipe {
+		if err := confirmName(env, confirm, fmt.Sprintf("This deletes everything in %s's work folder, for good. Type their name again to confirm: ", name)); err != nil {
 			return err
 		}
 	}
 	cfg, _ := loadConfig(g, "", nil)
 	if err := accounts.ResetServer(ctx, name, *wipe, *confirm, cfg); err != nil {
-		if errors.Is(err, hub.ErrConfirm) {
-			return fmt.Errorf("%v; nothing was changed", err)
-		}
-		return err
+		return unconfirmed(err)
 	}
 	if *wipe {
 		fmt.Fprintf(env.Stdout, "reset %s's server and deleted their files; their next start begins with an empty work folder\n", name)
@@ -119,16 +116,11 @@ func runVolumes(ctx context.Context, env Env, g *globals, args []string) error {
 			return usageError{"name the one volume to delete"}
 		}
 		vol := fs.Arg(0)
-		if *confirm == "" {
-			if *confirm, err = askName(env, fmt.Sprintf("This deletes every file in %s, for good. Type the name of the student it was made for to confirm: ", vol)); err != nil {
-				return err
-			}
+		if err := confirmName(env, confirm, fmt.Sprintf("This deletes every file in %s, for good. Type the name of the student it was made for to confirm: ", vol)); err != nil {
+			return err
 		}
 		if err := accounts.DeleteVolume(ctx, vol, *confirm, cfg); err != nil {
-			if errors.Is(err, hub.ErrConfirm) {
-				return fmt.Errorf("%v; nothing was changed", err)
-			}
-			return err
+			return unconfirmed(err)
 		}
 		fmt.Fprintf(env.Stdout, "deleted %s\n", vol)
 		return nil
@@ -136,13 +128,26 @@ func runVolumes(ctx context.Context, env Env, g *globals, args []string) error {
 	return usageError{fmt.Sprintf("unknown volumes command %q", sub)}
 }
 
-// askName asks for a name typed again, on the terminal or one line of
-// stdin.
-func askName(env Env, prompt string) (string, error) {
+// confirmName asks, with prompt, for a name typed again, on the terminal
+// or one line of stdin, unless --confirm already gave it in *typed.
+func confirmName(env Env, typed *string, prompt string) error {
+	if *typed != "" {
+		return nil
+	}
 	fmt.Fprint(env.Stderr, prompt)
 	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the confirmation: %w", err)
+		return fmt.Errorf("read the confirmation: %w", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	*typed = strings.TrimRight(line, "\r\n")
+	return nil
+}
+
+// unconfirmed says of a wipe the hub refused for want of the right name
+// that it changed nothing.
+func unconfirmed(err error) error {
+	if errors.Is(err, hub.ErrConfirm) {
+		return fmt.Errorf("%v; nothing was changed", err)
+	}
+	return err
 }

@@ -167,16 +167,11 @@ func runUsers(ctx context.Context, env Env, g *globals, args []string) error {
 		}
 		cfg, _ := loadConfig(g, "", nil)
 		if *wipe {
-			if *confirm == "" {
-				if *confirm, err = askName(env, fmt.Sprintf("This deletes %s and everything in their work folder, for good. Type their name again to confirm: ", name)); err != nil {
-					return err
-				}
+			if err := confirmName(env, confirm, fmt.Sprintf("This deletes %s and everything in their work folder, for good. Type their name again to confirm: ", name)); err != nil {
+				return err
 			}
 			if err := accounts.DeleteWithFiles(ctx, name, *confirm, cfg); err != nil {
-				if errors.Is(err, hub.ErrConfirm) {
-					return fmt.Errorf("%v; nothing was changed", err)
-				}
-				return err
+				return unconfirmed(err)
 			}
 			fmt.Fprintf(env.Stdout, "deleted %s and their files\n", name)
 			return nil

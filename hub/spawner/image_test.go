@@ -13,10 +13,12 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
+	classhubimage "github.com/classhub/classhub/hub/image"
 )
 
 // switchingEngine is an engine in which the image is changed (SetImage)
@@ -48,7 +50,11 @@ func (s *switchingEngine) ImageInspect(_ context.Context, ref string, _ ...clien
 	next := s.images[s.checks%len(s.images)]
 	s.mu.Unlock()
 	s.d.SetImage(next)
-	return image.InspectResponse{ID: imageID(ref)}, nil
+	// Labelled as classhub's own images are, so a start neither probes
+	// what runs in it nor gives its volume to its user: every container
+	// created is a server's.
+	return image.InspectResponse{ID: imageID(ref), Config: &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{
+		Labels: map[string]string{engine.LabelJupyterHub: "5.2.1", classhubimage.LabelProfile: "scipy"}}}}, nil
 }
 
 func (s *switchingEngine) VolumeInspect(_ context.Context, name string) (volume.Volume, error) {

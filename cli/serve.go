@@ -11,7 +11,6 @@ import (
 
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
-	"github.com/classhub/classhub/hub/spawner"
 )
 
 func init() {
@@ -46,7 +45,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	tlsMode := fs.String("tls", "", `HTTPS: "auto" (a certificate from classhub's own authority), "files" (--tls-cert and --tls-key) or "off" (default from the config file: auto unless the hub listens on loopback only)`)
 	tlsCert := fs.String("tls-cert", "", "your own PEM certificate (with its chain) for HTTPS")
 	tlsKey := fs.String("tls-key", "", "the private key (PEM) of --tls-cert")
-	materials := fs.String("materials", "", "a folder every server sees read-only at "+spawner.MaterialsDir+" (default from the config file)")
+	materials := fs.String("materials", "", "a folder every server sees read-only at "+hub.MaterialsDir+" (default from the config file)")
 	cfgFile := fs.String("config", "", "config file (default DATA_DIR/classhub.toml)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -92,7 +91,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network().Name)
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
 	if cfg.Materials != "" {
-		fmt.Fprintf(env.Stdout, "  materials:        %s, read-only at %s in every server\n", cfg.Materials, spawner.MaterialsDir)
+		fmt.Fprintf(env.Stdout, "  materials:        %s, read-only at %s in every server\n", cfg.Materials, hub.MaterialsDir)
 	}
 	fmt.Fprintf(env.Stdout, "  HTTPS:            %s\n", httpsLine(cfg, h))
 	fmt.Fprintf(env.Stdout, "  logins:           %s\n", loginsLine(cfg, h))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -73,6 +74,11 @@ func CheckMaterials(dir, dataDir string) error {
 			return fmt.Errorf("materials folder %s is a system folder: make a folder just for the materials and choose it", shown)
 		}
 	}
+	if inner := mountsInside(real, readMountInfo()); len(inner) > 0 {
+		// Older engines (Docker before 25) make only the folder itself
+		// read-only, not disks mounted inside it.
+		return fmt.Errorf("materials folder %s holds another mounted disk at %s, which students could write to: choose a folder without disks mounted inside it", shown, inner[0])
+	}
 	for _, whole := range wholeDirs {
 		if real == whole {
 			return fmt.Errorf("materials folder %s holds much more than a class needs: make a folder just for the materials inside it and choose that", shown)
@@ -106,4 +112,47 @@ func within(path, dir string) bool {
 	}
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// readMountInfo is this computer's mount table on Linux, empty elsewhere.
+func readMountInfo() string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	return string(b)
+}
+
+// mountsInside lists the mount points of a mountinfo table (proc(5))
+// strictly inside dir.
+func mountsInside(dir, mountinfo string) []string {
+	var inner []string
+	for _, line := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		point := unescapeMount(f[4])
+		if point != dir && within(point, dir) {
+			inner = append(inner, point)
+		}
+	}
+	return inner
+}
+
+// unescapeMount undoes mountinfo's octal escapes of space, tab, newline
+// and backslash ("\040").
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -105,3 +105,22 @@ func TestMaterialsInFile(t *testing.T) {
 		t.Errorf("Load of a relative materials = %v", err)
 	}
 }
+
+// TestMountsInside: disks mounted inside the folder are found, escapes
+// included; the folder's own mount and mounts beside it are not.
+func TestMountsInside(t *testing.T) {
+	table := `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+40 22 8:17 / /srv/class rw shared:2 - ext4 /dev/sdb1 rw
+41 40 8:33 / /srv/class/usb\040stick rw shared:3 - vfat /dev/sdc1 rw
+42 22 0:40 / /srv/classic rw shared:4 - tmpfs tmpfs rw
+`
+	if got := mountsInside("/srv/class", table); len(got) != 1 || got[0] != "/srv/class/usb stick" {
+		t.Errorf("mountsInside(/srv/class) = %q", got)
+	}
+	if got := mountsInside("/srv/classic", table); len(got) != 0 {
+		t.Errorf("mountsInside(/srv/classic) = %q", got)
+	}
+	if got := unescapeMount(`a\134b\011c\040`); got != "a\\b\tc " {
+		t.Errorf("unescapeMount = %q", got)
+	}
+}

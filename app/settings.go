@@ -462,7 +462,7 @@ func (s *Settings) formConfig() (config.Config, error) {
 	cfg.OIDC = s.oidc.apply(s.base.OIDC)
 	// A relative path is Validate's to refuse.
 	if cfg.Materials = strings.TrimSpace(s.materials.Text); filepath.IsAbs(cfg.Materials) {
-		if err := config.CheckMaterials(cfg.Materials, filepath.Dir(s.path)); err != nil {
+		if err := config.CheckMaterials(cfg.Materials, filepath.Dir(s.path), s.path, cfg.TLSKey); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -31,6 +31,16 @@ func TestServeSaysWhatIsWrongWithMaterials(t *testing.T) {
 			t.Errorf("serve --materials %s: %d %q, want an error saying %q", tt.arg, code, errs, tt.want)
 		}
 	}
+	// A config file kept with the materials holds secrets.
+	shared := t.TempDir()
+	own := filepath.Join(shared, "class.toml")
+	if err := os.WriteFile(own, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := run(t, dir, "serve", "--listen", "127.0.0.1:0", "--config", own, "--materials", shared); code == 0 ||
+		!strings.Contains(errs, "holds "+own+", which students must not read") {
+		t.Errorf("serve --config inside --materials: %d %q", code, errs)
+	}
 	if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte("materials = \"data\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -299,7 +299,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
 	}
 	if m := c.Materials; m != "" && !filepath.IsAbs(m) {
-		errs = append(errs, fmt.Errorf("materials %q is not a full path: write the folder's whole path, e.g. %q, or leave it empty", m, filepath.Join(string(filepath.Separator)+"home", "you", "class-data")))
+		errs = append(errs, fmt.Errorf("materials %q is not a full path: write the folder's whole path, or leave it empty", m))
 	}
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.OIDC.validate()...)

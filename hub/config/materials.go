@@ -26,10 +26,11 @@ var wholeDirs = []string{"/usr", "/var", "/bin", "/sbin", "/lib", "/lib64", "/op
 // the materials folder: it must be an existing folder given by its whole
 // path, neither inside classhub's data dir (passwords, keys, tokens) nor
 // holding it, nor the home folder, nor a system folder, nor one holding
-// the Docker socket. Symbolic links in dir's own path are followed first,
-// as the engine follows them when it mounts the folder. An empty dir (no
+// the Docker socket, nor any of secrets (a config file or TLS key kept
+// elsewhere). Symbolic links in dir's own path are followed first, as the
+// engine follows them when it mounts the folder. An empty dir (no
 // materials) is fine.
-func CheckMaterials(dir, dataDir string) error {
+func CheckMaterials(dir, dataDir string, secrets ...string) error {
 	if dir == "" {
 		return nil
 	}
@@ -56,6 +57,11 @@ func CheckMaterials(dir, dataDir string) error {
 		}
 		if within(data, real) {
 			return fmt.Errorf("materials folder %s holds classhub's data dir %s, which holds passwords and keys: make a folder just for the materials and choose it", shown, data)
+		}
+	}
+	for _, secret := range secrets {
+		if secret != "" && within(resolve(secret), real) {
+			return fmt.Errorf("materials folder %s holds %s, which students must not read: move it out of the folder, or choose another folder", shown, secret)
 		}
 	}
 	for _, sock := range dockerSockets {

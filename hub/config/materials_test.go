@@ -124,3 +124,20 @@ func TestMountsInside(t *testing.T) {
 		t.Errorf("unescapeMount = %q", got)
 	}
 }
+
+// TestCheckMaterialsSecrets: a config file or TLS key kept outside the
+// data dir is never shared with the folder that holds it.
+func TestCheckMaterialsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	data := t.TempDir()
+	key := filepath.Join(dir, "tls", "class.key")
+	if err := CheckMaterials(dir, data, "", filepath.Join(t.TempDir(), FileName)); err != nil {
+		t.Errorf("secrets elsewhere: %v", err)
+	}
+	for _, secret := range []string{key, filepath.Join(dir, FileName)} {
+		err := CheckMaterials(dir, data, secret)
+		if err == nil || !strings.Contains(err.Error(), "holds "+secret+", which students must not read: move it out") {
+			t.Errorf("CheckMaterials with %s inside = %v", secret, err)
+		}
+	}
+}

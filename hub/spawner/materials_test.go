@@ -95,6 +95,13 @@ func TestMaterials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Writable by everyone on the host, so only the mount being
+	// read-only can stop the student.
+	for _, p := range []string{dir, filepath.Join(dir, "hello.txt")} {
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e := newTestEnv(t, func(c *config.Config) { c.Materials = dir })
 	user := e.user("mat")
 	srv := e.start(user, "tok")
@@ -120,6 +127,9 @@ func TestMaterials(t *testing.T) {
 	// The instructor adds and changes files; the running server sees them.
 	writeShared(t, dir, "added.txt", "added later")
 	writeShared(t, dir, "hello.txt", "hello, changed")
+	if err := os.Chmod(filepath.Join(dir, "hello.txt"), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	if out, code := run("cat " + MaterialsDir + "/added.txt " + MaterialsDir + "/hello.txt"); code != 0 || out != "added laterhello, changed" {
 		t.Errorf("after the instructor's changes the server reads %q, exit %d", out, code)
 	}
@@ -149,7 +159,7 @@ func TestMaterials(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "hello.txt")); string(b) != "hello, changed" {
 		t.Errorf("hello.txt on the host = %q", b)
 	}
-	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o777 {
 		t.Errorf("the host folder's mode = %v", fi.Mode())
 	}
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +89,7 @@ type Settings struct {
 	ghClient, ghSecret        *widget.Entry
 	ghUsers, ghOrgs, ghAdmins *widget.Entry
 	pull                      *widget.Select
+	materials                 *widget.Entry
 	imageMode                 *widget.Select // beside the image: how it runs a server
 	oidc                      *oidcForm
 	result                    *widget.Label
@@ -146,6 +148,8 @@ func NewSettings(path string, onRestart func()) *Settings {
 	s.ghOrgs.SetPlaceHolder("e.g. my-school, my-school:year-9")
 	s.ghAdmins = widget.NewEntry()
 	s.ghAdmins.SetPlaceHolder("GitHub logins of instructors")
+	s.materials = widget.NewEntry()
+	s.materials.SetPlaceHolder("e.g. a dataset or slides folder; empty for none")
 	s.oidc = newOIDCForm()
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
@@ -184,6 +188,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 		widget.NewFormItem("GitHub users", s.ghUsers),
 		widget.NewFormItem("GitHub organizations", s.ghOrgs),
 		widget.NewFormItem("GitHub instructors", s.ghAdmins),
+		widget.NewFormItem("Materials folder", s.materials),
 	)
 	s.form, s.imageItem = form, form.Items[2]
 	form.Items[1].HintText = "students' browsers connect to this port"
@@ -197,6 +202,7 @@ func NewSettings(path string, onRestart func()) *Settings {
 	form.Items[15].HintText = "these people may log in with GitHub"
 	form.Items[16].HintText = "their members may log in too"
 	form.Items[17].HintText = "they log in as instructors"
+	form.Items[18].HintText = "servers see it read-only at " + hub.MaterialsDir + ", changes at once"
 	where := widget.NewLabel("Saved to " + path + ", which `classhub serve` reads too.")
 	where.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
@@ -339,6 +345,7 @@ func (s *Settings) Load(inForce config.Config, running bool) error {
 	s.ghUsers.SetText(strings.Join(cfg.GitHub.AllowedUsers, ", "))
 	s.ghOrgs.SetText(strings.Join(cfg.GitHub.AllowedOrganizations, ", "))
 	s.ghAdmins.SetText(strings.Join(cfg.GitHub.AdminUsers, ", "))
+	s.materials.SetText(cfg.Materials)
 	s.oidc.load(cfg.OIDC)
 	s.result.SetText("")
 	s.restart.Hide()
@@ -453,6 +460,12 @@ func (s *Settings) formConfig() (config.Config, error) {
 	cfg.GitHub.AllowedOrganizations = names(s.ghOrgs.Text)
 	cfg.GitHub.AdminUsers = names(s.ghAdmins.Text)
 	cfg.OIDC = s.oidc.apply(s.base.OIDC)
+	// A relative path is Validate's to refuse.
+	if cfg.Materials = strings.TrimSpace(s.materials.Text); filepath.IsAbs(cfg.Materials) {
+		if err := config.CheckMaterials(cfg.Materials, filepath.Dir(s.path), s.path, cfg.TLSKey); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return cfg, errors.Join(errs...)
 	}
@@ -529,6 +542,9 @@ func SettingsChanges(old, new config.Config) []string {
 	}
 	if old.CPULimit != new.CPULimit {
 		recreate = append(recreate, "CPU limit")
+	}
+	if old.Materials != new.Materials {
+		recreate = append(recreate, "materials folder")
 	}
 	var out []string
 	if len(restart) > 0 {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"path/filepath"
 	"strings"
 
 	"github.com/classhub/classhub/hub"
@@ -15,7 +16,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "run the hub without the desktop app",
-		usage:   "serve [--listen ADDR] [--image IMAGE] [--image-mode auto|jupyterhub|server] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--config FILE]",
+		usage:   "serve [--listen ADDR] [--image IMAGE] [--image-mode auto|jupyterhub|server] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--materials DIR] [--config FILE]",
 		run:     runServe,
 	})
 }
@@ -44,6 +45,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	tlsMode := fs.String("tls", "", `HTTPS: "auto" (a certificate from classhub's own authority), "files" (--tls-cert and --tls-key) or "off" (default from the config file: auto unless the hub listens on loopback only)`)
 	tlsCert := fs.String("tls-cert", "", "your own PEM certificate (with its chain) for HTTPS")
 	tlsKey := fs.String("tls-key", "", "the private key (PEM) of --tls-cert")
+	materials := fs.String("materials", "", "a folder every server sees read-only at "+hub.MaterialsDir+" (default from the config file)")
 	cfgFile := fs.String("config", "", "config file (default DATA_DIR/classhub.toml)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -67,6 +69,12 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 			c.TLS = config.TLSFiles
 		}
 		setIf(fs, "tls", &c.TLS, *tlsMode)
+		// A folder on the command line is relative to where it is typed;
+		// the file's must be whole paths.
+		if m, err := filepath.Abs(*materials); err == nil && *materials != "" {
+			*materials = m
+		}
+		setIf(fs, "materials", &c.Materials, *materials)
 	})
 	if err != nil {
 		return err
@@ -82,6 +90,9 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "  listening on:     %s\n", h.PublicAddr())
 	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network().Name)
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
+	if cfg.Materials != "" {
+		fmt.Fprintf(env.Stdout, "  materials:        %s, read-only at %s in every server\n", cfg.Materials, hub.MaterialsDir)
+	}
 	fmt.Fprintf(env.Stdout, "  HTTPS:            %s\n", httpsLine(cfg, h))
 	fmt.Fprintf(env.Stdout, "  logins:           %s\n", loginsLine(cfg, h))
 	fmt.Fprintln(env.Stdout, "Press Ctrl+C to stop the hub; notebook servers keep running until you stop them.")

@@ -13,6 +13,10 @@ import (
 // Volume is a student's work volume, as `classhub volumes list` shows it.
 type Volume = spawner.Volume
 
+// MaterialsDir is where every server sees the materials folder
+// (config.Materials), read-only.
+const MaterialsDir = spawner.MaterialsDir
+
 // ErrConfirm is matched by a deletion of files refused because the
 // student's name was not typed again.
 var ErrConfirm = core.ErrConfirm

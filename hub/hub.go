@@ -116,6 +116,9 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := config.CheckMaterials(cfg.Materials, opts.DataDir, opts.ConfigFile, cfg.TLSKey); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,12 @@ type Config struct {
 	// Environment is extra env for every server; it cannot override the
 	// JupyterHub protocol's variables.
 	Environment map[string]string `toml:"environment,omitempty"`
+	// Materials is a folder on this computer (a dataset, slides) that
+	// every server sees read-only at /home/jovyan/materials; empty means
+	// none. Files changed in it show in running servers at once; a new
+	// folder applies at each server's next start. CheckMaterials says
+	// which folders may be shared.
+	Materials string `toml:"materials,omitempty"`
 	// LocalLogins lets people log in with a classhub password (and sign up
 	// with the join code). It can be off only while an external login is
 	// on; the tray's login links work either way.
@@ -290,6 +297,9 @@ func (c Config) Validate() error {
 	}
 	if c.IdleTimeout < 0 {
 		errs = append(errs, errors.New("idle_timeout is negative: use \"0s\" to turn culling off"))
+	}
+	if m := c.Materials; m != "" && !filepath.IsAbs(m) {
+		errs = append(errs, fmt.Errorf("materials %q is not a full path: write the folder's whole path, or leave it empty", m))
 	}
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.OIDC.validate()...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 )
 
 // fingerprintVersion changes when what a fingerprint covers changes, so
@@ -33,7 +34,13 @@ func fingerprint(cfg *container.Config, hc *container.HostConfig, imageID string
 	sort.Strings(env)
 	mounts := make([]string, 0, len(hc.Mounts))
 	for _, m := range hc.Mounts {
-		mounts = append(mounts, string(m.Type)+":"+m.Source+":"+m.Target+":"+boolWord(m.ReadOnly))
+		s := string(m.Type) + ":" + m.Source + ":" + m.Target + ":" + boolWord(m.ReadOnly)
+		if m.BindOptions != nil {
+			// Only binds (the materials) have these, so volumes' stay
+			// as older classhubs wrote them.
+			s += ":" + string(m.BindOptions.Propagation)
+		}
+		mounts = append(mounts, s)
 	}
 	sort.Strings(mounts)
 	var ports []string
@@ -83,6 +90,18 @@ func pidsOf(hc *container.HostConfig) int64 {
 	return *hc.PidsLimit
 }
 
+// bindsOf is the host folders a container's mounts share, for comparing.
+func bindsOf(ms []mount.Mount) string {
+	var out []string
+	for _, m := range ms {
+		if m.Type == mount.TypeBind {
+			out = append(out, m.Source+":"+m.Target)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
 func boolWord(b bool) string {
 	if b {
 		return "ro"
@@ -113,6 +132,9 @@ func driftReasons(old container.InspectResponse, cfg *container.Config, hc *cont
 		}
 		if !slices.Equal(oh.CapDrop, hc.CapDrop) || !slices.Equal(oh.CapAdd, hc.CapAdd) || !slices.Equal(oh.SecurityOpt, hc.SecurityOpt) {
 			why = append(why, "its confinement changed")
+		}
+		if bindsOf(oh.Mounts) != bindsOf(hc.Mounts) {
+			why = append(why, "the materials folder changed")
 		}
 		if oh.NetworkMode != hc.NetworkMode {
 			why = append(why, "the network changed")

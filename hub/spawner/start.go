@@ -156,6 +156,9 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 			s.cfg.Entrypoint = []string{}
 		}
 	}
+	if cfg.Materials != "" {
+		s.host.Mounts = append(s.host.Mounts, materialsMount(cfg.Materials))
+	}
 	harden(s.host, cfg)
 	if !netw.ContainerIPsRoutable {
 		s.host.PortBindings = nat.PortMap{port: {{HostIP: "127.0.0.1"}}}
@@ -185,6 +188,11 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 	mode, err := d.modeOf(ctx, rep, user, cfg, imageID)
 	if err != nil {
 		return Server{}, err
+	}
+	if cfg.Materials != "" {
+		if err := checkMaterials(cfg.Materials); err != nil {
+			return Server{}, err
+		}
 	}
 	release, err := d.pool.acquire(ctx, func(ahead int) {
 		rep.progress(user, 10, events.PhaseQueued, fmt.Sprintf("Queued, %d ahead", ahead))

@@ -32,6 +32,9 @@ type Folders interface {
 	Unstage(ctx context.Context, staged string) error
 	Handout(ctx context.Context, staged, user string, acct spawner.Account, dir, stamp string) ([]spawner.FileResult, error)
 	CollectFolder(ctx context.Context, user string, acct spawner.Account, dir string) (io.ReadCloser, error)
+	// FreeSpace is the space free where the engine keeps volumes; ok is
+	// false when that cannot be known (an engine on another machine).
+	FreeSpace(ctx context.Context) (free int64, ok bool)
 }
 
 // folderLimit bounds the students handed out to or collected from at
@@ -58,10 +61,6 @@ func (r HandoutResult) Count(outcome string) int {
 
 // Progress is told after each student how many of total are done.
 type Progress func(done, total int)
-
-// FreeSpace reports the bytes free where the engine keeps volumes; ok is
-// false when that cannot be known (an engine on another machine).
-type FreeSpace func() (free int64, ok bool)
 
 // folderName checks the name a folder gets in the work folder: one plain
 // name, as a student sees it in Jupyter's file browser.
@@ -250,7 +249,7 @@ func copyInto(tw *tar.Writer, p string, f handoutFile) error {
 // updated, and a file a student changed is kept, the new version landing
 // beside it. It checks everything it can before it changes anything:
 // the folder, the names, and the space free for a copy per student.
-func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, free FreeSpace, progress Progress) ([]HandoutResult, error) {
+func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, progress Progress) ([]HandoutResult, error) {
 	src = filepath.Clean(src)
 	dir := filepath.Base(src)
 	if err := folderName(dir); err != nil {
@@ -264,13 +263,11 @@ func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	if err != nil {
 		return nil, err
 	}
-	if free != nil {
-		// A copy staged, and one per student at most.
-		need := size * int64(len(users)+1)
-		if avail, ok := free(); ok && need > avail {
-			return nil, fmt.Errorf("handing out %s (%s) to %d students needs up to %s, and the disk Docker keeps volumes on has %s free: free some space or hand out less; nothing was done",
-				src, bytesText(size), len(users), bytesText(need), bytesText(avail))
-		}
+	// A copy staged, and one per student at most.
+	need := size * int64(len(users)+1)
+	if avail, ok := f.FreeSpace(ctx); ok && need > avail {
+		return nil, fmt.Errorf("handing out %s (%s) to %d students needs up to %s, and the disk Docker keeps volumes on has %s free: free some space or hand out less; nothing was done",
+			src, bytesText(size), len(users), bytesText(need), bytesText(avail))
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(packFolder(pw, src, files)) }()
@@ -324,4 +321,34 @@ func bytesText(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// ErrNoFolders is matched when the hub's spawner cannot reach students'
+// files without their servers (a test's fake).
+var ErrNoFolders = errors.New("this hub's spawner cannot hand out or collect folders")
+
+func (h *Lifecycle) folders() (Folders, error) {
+	f, ok := h.spawner.(Folders)
+	if !ok {
+		return nil, ErrNoFolders
+	}
+	return f, nil
+}
+
+// Handout is Handout on the running hub's store and engine.
+func (h *Lifecycle) Handout(ctx context.Context, src string, to []string, progress Progress) ([]HandoutResult, error) {
+	f, err := h.folders()
+	if err != nil {
+		return nil, err
+	}
+	return Handout(ctx, h.store, f, src, to, progress)
+}
+
+// Collect is Collect on the running hub's store and engine.
+func (h *Lifecycle) Collect(ctx context.Context, dir, out string, to []string, progress Progress) ([]Collected, error) {
+	f, err := h.folders()
+	if err != nil {
+		return nil, err
+	}
+	return Collect(ctx, h.store, f, dir, out, to, progress)
 }

@@ -27,6 +27,7 @@ type fakeFolders struct {
 	handed   map[string]string // user to dir
 	fail     map[string]error
 	tars     map[string][]byte // collect answers by user
+	free     int64             // 0: not known
 }
 
 func newFakeFolders() *fakeFolders {
@@ -44,6 +45,8 @@ func (f *fakeFolders) StageFolder(_ context.Context, r io.Reader) (string, error
 	f.staged[name] = b
 	return name, nil
 }
+
+func (f *fakeFolders) FreeSpace(context.Context) (int64, bool) { return f.free, f.free > 0 }
 
 func (f *fakeFolders) Unstage(_ context.Context, name string) error {
 	f.mu.Lock()
@@ -100,7 +103,7 @@ func TestHandoutReportsEachStudent(t *testing.T) {
 	src := folder(t, map[string]string{"a.ipynb": "x", "data/b.csv": "1,2", ".ipynb_checkpoints/a-checkpoint.ipynb": "old"})
 	var calls []int
 	var mu sync.Mutex
-	rs, err := Handout(context.Background(), f.store, ff, src, nil, nil, func(done, total int) {
+	rs, err := Handout(context.Background(), f.store, ff, src, nil, func(done, total int) {
 		mu.Lock()
 		calls = append(calls, done)
 		mu.Unlock()
@@ -151,18 +154,19 @@ func TestHandoutBadInputChangesNothing(t *testing.T) {
 		name string
 		src  string
 		to   []string
-		free FreeSpace
+		free int64
 		want string
 	}{
-		{"missing folder", filepath.Join(t.TempDir(), "nope"), nil, nil, "no folder"},
-		{"a file", filepath.Join(src, "a.ipynb"), nil, nil, "not a folder"},
-		{"unknown name", src, []string{"ann", "zed"}, nil, "no user zed"},
-		{"too large", src, nil, func() (int64, bool) { return 2000, true }, "needs up to"},
-		{"a link inside", link, nil, nil, "not a plain file"},
-		{"hidden name", filepath.Join(t.TempDir(), ".x"), nil, nil, "not a folder name"},
+		{"missing folder", filepath.Join(t.TempDir(), "nope"), nil, 0, "no folder"},
+		{"a file", filepath.Join(src, "a.ipynb"), nil, 0, "not a folder"},
+		{"unknown name", src, []string{"ann", "zed"}, 0, "no user zed"},
+		{"too large", src, nil, 2000, "needs up to"},
+		{"a link inside", link, nil, 0, "not a plain file"},
+		{"hidden name", filepath.Join(t.TempDir(), ".x"), nil, 0, "not a folder name"},
 	} {
 		ff := newFakeFolders()
-		_, err := Handout(context.Background(), f.store, ff, c.src, c.to, c.free, nil)
+		ff.free = c.free
+		_, err := Handout(context.Background(), f.store, ff, c.src, c.to, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
@@ -172,7 +176,8 @@ func TestHandoutBadInputChangesNothing(t *testing.T) {
 	}
 	// Room enough: it goes ahead, to the students named only.
 	ff := newFakeFolders()
-	if _, err := Handout(context.Background(), f.store, ff, src, []string{"bob"}, func() (int64, bool) { return 2000, true }, nil); err != nil || len(ff.handed) != 1 || ff.handed["bob"] == "" {
+	ff.free = 2000
+	if _, err := Handout(context.Background(), f.store, ff, src, []string{"bob"}, nil); err != nil || len(ff.handed) != 1 || ff.handed["bob"] == "" {
 		t.Errorf("with room: %v, %v", err, ff.handed)
 	}
 }

@@ -134,6 +134,16 @@ func (d *Docker) StageFolder(ctx context.Context, files io.Reader) (string, erro
 	return name, nil
 }
 
+// FreeSpace reports the bytes free on the disk the engine keeps its
+// volumes on, when that disk is this machine's and can be read.
+func (d *Docker) FreeSpace(ctx context.Context) (int64, bool) {
+	info, err := d.cli.Info(ctx)
+	if err != nil || info.DockerRootDir == "" {
+		return 0, false
+	}
+	return diskFree(info.DockerRootDir)
+}
+
 // Unstage removes a volume StageFolder made.
 func (d *Docker) Unstage(ctx context.Context, staged string) error {
 	return d.removeVolume(ctx, staged)

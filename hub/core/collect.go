@@ -43,7 +43,7 @@ const ManifestName = "manifest.csv"
 // files and folders are written, each inside out/STUDENT. out must be
 // new or empty, so nothing is mixed with an earlier collect.
 func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, progress Progress) ([]Collected, error) {
-	if err := folderName(dir); err != nil {
+	if err := FolderName(dir); err != nil {
 		return nil, err
 	}
 	users, err := students(ctx, st, to)

@@ -62,9 +62,9 @@ func (r HandoutResult) Count(outcome string) int {
 // Progress is told after each student how many of total are done.
 type Progress func(done, total int)
 
-// folderName checks the name a folder gets in the work folder: one plain
+// FolderName checks the name a folder gets in the work folder: one plain
 // name, as a student sees it in Jupyter's file browser.
-func folderName(name string) error {
+func FolderName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\n\t\x00") || strings.HasPrefix(name, ".") {
 		return fmt.Errorf("%q is not a folder name classhub hands out or collects: name one folder, without a leading '.' or slashes", name)
 	}
@@ -252,7 +252,7 @@ func copyInto(tw *tar.Writer, p string, f handoutFile) error {
 func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, progress Progress) ([]HandoutResult, error) {
 	src = filepath.Clean(src)
 	dir := filepath.Base(src)
-	if err := folderName(dir); err != nil {
+	if err := FolderName(dir); err != nil {
 		return nil, err
 	}
 	users, err := students(ctx, st, to)

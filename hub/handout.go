@@ -39,3 +39,15 @@ func (a *Accounts) Collect(ctx context.Context, dir, out string, to []string, cf
 
 // CollectManifest is the manifest's name in a collect's OUTDIR.
 const CollectManifest = core.ManifestName
+
+// Handout copies the folder src into work/NAME of each student of to
+// (everyone when empty), running servers or not; see core.Handout.
+func (h *Hub) Handout(ctx context.Context, src string, to []string, progress Progress) ([]HandoutResult, error) {
+	return h.life.Handout(ctx, src, to, progress)
+}
+
+// Collect copies work/DIR of each student of to (everyone when empty)
+// into out/STUDENT/ with a manifest; see core.Collect.
+func (h *Hub) Collect(ctx context.Context, dir, out string, to []string, progress Progress) ([]Collected, error) {
+	return h.life.Collect(ctx, dir, out, to, progress)
+}

@@ -170,12 +170,10 @@ func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// splitNames reads the names typed in a form, separated by commas,
+// spaces or lines.
 func splitNames(list string) []string {
-	var out []string
-	for _, n := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
-		out = append(out, n)
-	}
-	return out
+	return strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })
 }
 
 // unzipFolder writes the plain files of the zip into dst, a new folder,

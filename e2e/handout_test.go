@@ -1,11 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/internal/testenv"
 )
 
 // TestHandoutAndCollectCLI hands a folder out with the real binary to
@@ -14,6 +21,7 @@ import (
 // bad input is refused with nothing done.
 func TestHandoutAndCollectCLI(t *testing.T) {
 	c := newClassroom(t)
+	t.Cleanup(func() { removeKeptHandouts(t, "classhub-e2e-"+c.suffix) })
 	amy, bob, teacher := c.user("amy"), c.user("bob"), c.user("teacher")
 	c.addUsers(amy, bob)
 	c.classhub("users", "add", teacher, "--admin")
@@ -78,5 +86,22 @@ func TestHandoutAndCollectCLI(t *testing.T) {
 	out = c.classhubFails("", "collect", "week1", "--out", dest)
 	if !strings.Contains(out, "not empty") {
 		t.Errorf("collect into a full folder:\n%s", out)
+	}
+}
+
+// removeKeptHandouts removes the folders a handout to everyone kept for
+// the students of the hub on network.
+func removeKeptHandouts(t *testing.T, network string) {
+	docker := testenv.Docker(t)
+	ctx := context.Background()
+	vs, err := docker.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", spawner.LabelHandoutNetwork+"="+network))})
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	for _, v := range vs.Volumes {
+		if err := docker.VolumeRemove(ctx, v.Name, true); err != nil {
+			t.Errorf("cleanup %s: %v", v.Name, err)
+		}
 	}
 }

@@ -28,7 +28,10 @@ import (
 
 // Folders is what handing out and collecting need of the engine.
 type Folders interface {
-	StageFolder(ctx context.Context, files io.Reader) (string, error)
+	// StageFolder puts the folder dir into the engine once; Keep keeps it
+	// for students whose files are made later, and Unstage drops it.
+	StageFolder(ctx context.Context, dir string, files io.Reader) (string, error)
+	Keep(ctx context.Context, staged string) error
 	Unstage(ctx context.Context, staged string) error
 	Handout(ctx context.Context, staged, user string, acct spawner.Account, dir, stamp string) ([]spawner.FileResult, error)
 	CollectFolder(ctx context.Context, user string, acct spawner.Account, dir string) (io.ReadCloser, error)
@@ -271,12 +274,21 @@ func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(packFolder(pw, src, files)) }()
-	staged, err := f.StageFolder(ctx, pr)
+	staged, err := f.StageFolder(ctx, dir, pr)
 	pr.CloseWithError(errors.New("staged"))
 	if err != nil {
 		return nil, fmt.Errorf("hand out %s: %w; nothing was done", src, err)
 	}
-	defer f.Unstage(context.WithoutCancel(ctx), staged)
+	defer func() {
+		// Handed out to everyone, it is also everyone's to come: a
+		// student added later gets it at their first start.
+		if len(to) == 0 {
+			if err := f.Keep(context.WithoutCancel(ctx), staged); err == nil {
+				return
+			}
+		}
+		f.Unstage(context.WithoutCancel(ctx), staged)
+	}()
 	stamp := "handout " + time.Now().Format("2006-01-02")
 	byName := map[string]store.User{}
 	names := make([]string, len(users))

@@ -24,6 +24,7 @@ type fakeFolders struct {
 	mu       sync.Mutex
 	staged   map[string][]byte // staged tar streams by name
 	unstaged []string
+	kept     []string
 	handed   map[string]string // user to dir
 	fail     map[string]error
 	tars     map[string][]byte // collect answers by user
@@ -34,7 +35,7 @@ func newFakeFolders() *fakeFolders {
 	return &fakeFolders{staged: map[string][]byte{}, handed: map[string]string{}, fail: map[string]error{}, tars: map[string][]byte{}}
 }
 
-func (f *fakeFolders) StageFolder(_ context.Context, r io.Reader) (string, error) {
+func (f *fakeFolders) StageFolder(_ context.Context, _ string, r io.Reader) (string, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return "", err
@@ -47,6 +48,13 @@ func (f *fakeFolders) StageFolder(_ context.Context, r io.Reader) (string, error
 }
 
 func (f *fakeFolders) FreeSpace(context.Context) (int64, bool) { return f.free, f.free > 0 }
+
+func (f *fakeFolders) Keep(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kept = append(f.kept, name)
+	return nil
+}
 
 func (f *fakeFolders) Unstage(_ context.Context, name string) error {
 	f.mu.Lock()
@@ -123,8 +131,9 @@ func TestHandoutReportsEachStudent(t *testing.T) {
 	if ff.handed["ann"] != "week1" || ff.handed["cat"] != "week1" {
 		t.Errorf("handed %v", ff.handed)
 	}
-	if len(ff.staged) != 1 || len(ff.unstaged) != 1 {
-		t.Errorf("staged %d, unstaged %v", len(ff.staged), ff.unstaged)
+	// Handed out to everyone, it is kept for students added later.
+	if len(ff.staged) != 1 || len(ff.unstaged) != 0 || len(ff.kept) != 1 {
+		t.Errorf("staged %d, unstaged %v, kept %v", len(ff.staged), ff.unstaged, ff.kept)
 	}
 	tr := tar.NewReader(bytes.NewReader(ff.staged["staged-0"]))
 	var names []string
@@ -179,6 +188,10 @@ func TestHandoutBadInputChangesNothing(t *testing.T) {
 	ff.free = 2000
 	if _, err := Handout(context.Background(), f.store, ff, src, []string{"bob"}, nil); err != nil || len(ff.handed) != 1 || ff.handed["bob"] == "" {
 		t.Errorf("with room: %v, %v", err, ff.handed)
+	}
+	// To some students only, it is not kept for the others to come.
+	if len(ff.kept) != 0 || len(ff.unstaged) != 1 {
+		t.Errorf("handed to bob: kept %v, unstaged %v", ff.kept, ff.unstaged)
 	}
 }
 

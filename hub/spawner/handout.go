@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/events"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -99,10 +101,18 @@ type FileResult struct {
 // folder (or no files at all yet).
 var ErrNoFolder = errors.New("no such folder")
 
-// StageFolder puts a folder to hand out into a volume of its own, from
+// LabelHandoutFolder and LabelHandoutNetwork label a staged folder: its name in the work folder, and
+// the hub's network, which tells one hub's handouts from another's on a
+// shared engine.
+const (
+	LabelHandoutFolder  = "classhub.handout.folder"
+	LabelHandoutNetwork = "classhub.handout.network"
+)
+
+// StageFolder puts folder dir to hand out into a volume of its own, from
 // files, a tar stream laid out as stagedFiles and stagedManifest, and
-// returns the volume's name for Handout and Unstage.
-func (d *Docker) StageFolder(ctx context.Context, files io.Reader) (string, error) {
+// returns the volume's name for Handout, and Keep or Unstage.
+func (d *Docker) StageFolder(ctx context.Context, dir string, files io.Reader) (string, error) {
 	img, err := d.cli.ImageInspect(ctx, d.cfg.Image)
 	if err != nil {
 		return "", fmt.Errorf("handing out runs in the notebook image %s, which the engine does not have (%v): start any server once, then try again", d.cfg.Image, engine.Explain(err))
@@ -110,7 +120,9 @@ func (d *Docker) StageFolder(ctx context.Context, files io.Reader) (string, erro
 	var b [4]byte
 	rand.Read(b[:])
 	name := namePrefix + "handout-" + hex.EncodeToString(b[:])
-	if _, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: d.labels(RoleHandout, "")}); err != nil {
+	labels := d.labels(RoleHandout, "")
+	labels[LabelHandoutFolder], labels[LabelHandoutNetwork] = dir, d.cfg.Network
+	if _, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: labels}); err != nil {
 		return "", fmt.Errorf("volume %s: %w", name, engine.Explain(err))
 	}
 	resp, err := d.cli.ContainerCreate(ctx, &container.Config{
@@ -144,6 +156,57 @@ func (d *Docker) FreeSpace(ctx context.Context) (int64, bool) {
 	return diskFree(info.DockerRootDir)
 }
 
+// Keep keeps the staged folder for the students whose volume is made
+// later, at their first start (see applyKept), in place of any folder of
+// the same name staged before.
+func (d *Docker) Keep(ctx context.Context, staged string) error {
+	v, err := d.cli.VolumeInspect(ctx, staged)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", staged, engine.Explain(err))
+	}
+	kept, err := d.keptHandouts(ctx, filters.Arg("label", LabelHandoutFolder+"="+v.Labels[LabelHandoutFolder]))
+	if err != nil {
+		return err
+	}
+	for _, k := range kept {
+		if k.Name != staged {
+			if err := d.removeVolume(ctx, k.Name); err != nil {
+				return fmt.Errorf("remove %s, an earlier version of %s: %w", k.Name, v.Labels[LabelHandoutFolder], err)
+			}
+		}
+	}
+	return nil
+}
+
+// keptHandouts lists this hub's staged folders.
+func (d *Docker) keptHandouts(ctx context.Context, extra ...filters.KeyValuePair) ([]*volume.Volume, error) {
+	f := filters.NewArgs(append(extra, filters.Arg("label", engine.ManagedFilter()),
+		filters.Arg("label", engine.LabelRole+"="+RoleHandout),
+		filters.Arg("label", LabelHandoutNetwork+"="+d.cfg.Network))...)
+	resp, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list handed-out folders: %w", engine.Explain(err))
+	}
+	return resp.Volumes, nil
+}
+
+// applyKept hands every kept folder out into a volume made by this start,
+// so a student added after a handout finds it at their first start. A
+// failure is told, and the server starts all the same.
+func (d *Docker) applyKept(ctx context.Context, sp spec, rep report) {
+	kept, err := d.keptHandouts(ctx)
+	if err != nil || len(kept) == 0 {
+		return
+	}
+	rep.progress(sp.user, 28, events.PhaseCreating, "Copying the handed-out folders")
+	for _, k := range kept {
+		dir := k.Labels[LabelHandoutFolder]
+		if _, err := d.handoutInto(ctx, k.Name, sp.user, sp.volume, dir, "handout "+time.Now().Format("2006-01-02")); err != nil {
+			d.notice(sp.user, fmt.Sprintf("classhub could not hand %s out to %s at their first start (%v): hand it out again with `classhub handout`.", dir, sp.user, err))
+		}
+	}
+}
+
 // Unstage removes a volume StageFolder made.
 func (d *Docker) Unstage(ctx context.Context, staged string) error {
 	return d.removeVolume(ctx, staged)
@@ -158,6 +221,10 @@ func (d *Docker) Handout(ctx context.Context, staged, user string, acct Account,
 	if err != nil {
 		return nil, err
 	}
+	return d.handoutInto(ctx, staged, user, vol, dir, stamp)
+}
+
+func (d *Docker) handoutInto(ctx context.Context, staged, user, vol, dir, stamp string) ([]FileResult, error) {
 	img, err := d.cli.ImageInspect(ctx, d.cfg.Image)
 	if err != nil {
 		return nil, fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))

@@ -3,6 +3,7 @@ package spawner
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -43,7 +44,7 @@ func stageTar(t *testing.T, files map[string]string) io.Reader {
 
 func (e *testEnv) handout(user string, acct Account, files map[string]string) map[string]FileResult {
 	e.t.Helper()
-	staged, err := e.d.StageFolder(e.ctx, stageTar(e.t, files))
+	staged, err := e.d.StageFolder(e.ctx, "week1", stageTar(e.t, files))
 	if err != nil {
 		e.t.Fatalf("StageFolder: %v", err)
 	}
@@ -183,5 +184,67 @@ func TestHandoutAndCollect(t *testing.T) {
 	rc.Close()
 	if _, err := os.Stat(filepath.Join(victim, "victim")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("victim: %v", err)
+	}
+}
+
+// TestKeptHandoutAtFirstStart: a folder kept after a handout to everyone
+// reaches a student whose volume is made later, at their first start; a
+// newer version replaces the older, and a started student's files are
+// not handed out to again at later starts.
+func TestKeptHandoutAtFirstStart(t *testing.T) {
+	e := newTestEnv(t)
+	t.Cleanup(func() {
+		kept, _ := e.d.keptHandouts(context.Background())
+		for _, k := range kept {
+			e.cli.VolumeRemove(context.Background(), k.Name, true)
+		}
+	})
+	stage := func(body string) string {
+		staged, err := e.d.StageFolder(e.ctx, "week1", stageTar(t, map[string]string{"nb.ipynb": body, "sub/d.csv": "d"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.d.Keep(e.ctx, staged); err != nil {
+			t.Fatal(err)
+		}
+		return staged
+	}
+	older := stage("old\n")
+	newer := stage("new\n")
+	if _, err := e.cli.VolumeInspect(e.ctx, older); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the older version is still kept: %v", err)
+	}
+	if kept, err := e.d.keptHandouts(e.ctx); err != nil || len(kept) != 1 || kept[0].Name != newer {
+		t.Errorf("kept %v, %v; want %s", kept, err, newer)
+	}
+	// Another hub's handouts on the same engine are not this one's.
+	other := e.spawner(e.cfg)
+	other.cfg.Network = "classhub-test-other-" + e.id
+	if kept, err := other.keptHandouts(e.ctx); err != nil || len(kept) != 0 {
+		t.Errorf("another hub sees %v, %v", kept, err)
+	}
+
+	user := e.user("late")
+	req := e.req(user, "token-late")
+	req.Account = Account{Key: "late-" + e.id, Created: time.Now()}
+	srv, err := e.d.Start(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := execIn(t, e.cli, srv.ID, "sh", "-c", "cat "+WorkDir+"/week1/nb.ipynb && stat -c %u:%g "+WorkDir+"/week1/sub/d.csv")
+	if code != 0 || out != "new\n1000:100\n" {
+		t.Errorf("the kept folder at the first start: %d %q", code, out)
+	}
+	// Deleted by the student, it stays deleted at the next start.
+	execIn(t, e.cli, srv.ID, "rm", "-r", WorkDir+"/week1")
+	if err := e.d.Stop(e.ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	srv, err = e.d.Start(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := execIn(t, e.cli, srv.ID, "ls", WorkDir); code != 0 || strings.Contains(out, "week1") {
+		t.Errorf("handed out again at a later start: %d %q", code, out)
 	}
 }

@@ -1,12 +1,20 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
@@ -103,5 +111,89 @@ func removeKeptHandouts(t *testing.T, network string) {
 		if err := docker.VolumeRemove(ctx, v.Name, true); err != nil {
 			t.Errorf("cleanup %s: %v", v.Name, err)
 		}
+	}
+}
+
+// TestAdminPageHandsOutAZipAndCollectsOne drives the admin page of a
+// running hub: a zip is handed out to a student whose server never
+// started, and collecting answers with a zip of their folder and the
+// manifest.
+func TestAdminPageHandsOutAZipAndCollectsOne(t *testing.T) {
+	c := newClassroom(t)
+	t.Cleanup(func() { removeKeptHandouts(t, "classhub-e2e-"+c.suffix) })
+	amy, teacher := c.user("amy"), c.user("teacher")
+	c.addUsers(amy)
+	c.classhub("users", "add", teacher, "--admin")
+	password := "teacher password 123"
+	c.classhubInput(password+"\n", "users", "passwd", teacher)
+	c.serve()
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 5 * time.Minute, Transport: c.transport(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, ck := range loginCookies(t, c.base, teacher, password) {
+		u, _ := url.Parse(c.base + "/hub/")
+		jar.SetCookies(u, []*http.Cookie{ck})
+	}
+	get := func(path string) string {
+		resp, err := client.Get(c.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s\n%s", path, resp.Status, b)
+		}
+		return string(b)
+	}
+	xsrf := hiddenValue(t, get("/hub/admin/handout"), "_xsrf")
+
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("week1/intro.ipynb")
+	w.Write([]byte(`{"cells": []}`))
+	zw.Close()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("_xsrf", xsrf)
+	fw, _ := mw.CreateFormFile("zip", "week1.zip")
+	fw.Write(zbuf.Bytes())
+	mw.Close()
+	req, _ := http.NewRequest("POST", c.base+"/hub/admin/handout", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", c.base)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "1 copied, 0 updated") || !strings.Contains(string(page), `data-user="`+amy+`"`) {
+		t.Fatalf("hand out: %s\n%s", resp.Status, page)
+	}
+
+	req, _ = http.NewRequest("POST", c.base+"/hub/admin/collect", strings.NewReader(url.Values{"_xsrf": {xsrf}, "dir": {"week1"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", c.base)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("collect: %s %v\n%.500s", resp.Status, resp.Header, data)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range zr.File {
+		got[f.Name] = true
+	}
+	if !got["week1/"+amy+"/intro.ipynb"] || !got["week1/manifest.csv"] {
+		t.Errorf("the collected zip holds %v", got)
 	}
 }

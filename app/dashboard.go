@@ -22,7 +22,10 @@ type DashboardActions struct {
 	Start, Stop, Delete, Reset, Select func(user string)
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
-	CopyClassLink, ClassPage, Settings, Retry, Logs       func()
+	// Handout and Collect hand a folder out to every student and gather
+	// it back.
+	Handout, Collect                                func()
+	CopyClassLink, ClassPage, Settings, Retry, Logs func()
 	// HubLog shows the hub's own log; SaveLogs saves what the log pane
 	// shows, whole, to a file.
 	HubLog, SaveLogs func()
@@ -67,6 +70,7 @@ type Dashboard struct {
 	capacity, capacityDetail *widget.Label
 
 	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
+	handout, collect                                                *widget.Button
 
 	table *widget.Table
 	rows  []UserRow
@@ -160,9 +164,11 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.importRoster = widget.NewButtonWithIcon("Import roster…", theme.FolderOpenIcon(), act.ImportRoster)
 	d.setupCodes = widget.NewButtonWithIcon(LabelSetupCodes, theme.AccountIcon(), act.SetupCodes)
 	d.settings = widget.NewButtonWithIcon(LabelSettings, theme.SettingsIcon(), act.Settings)
+	d.handout = widget.NewButtonWithIcon(LabelHandOutFolder, theme.UploadIcon(), act.Handout)
+	d.collect = widget.NewButtonWithIcon(LabelCollectFolder, theme.DownloadIcon(), act.Collect)
 	toolbar := container.NewHBox(
 		widget.NewLabelWithStyle("Users", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, layout.NewSpacer(), d.settings)
+		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, d.handout, d.collect, layout.NewSpacer(), d.settings)
 
 	d.table = d.newTable()
 
@@ -403,7 +409,7 @@ func (d *Dashboard) Update(s *State) {
 		d.imageBar.Hide()
 	}
 
-	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes} {
+	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, d.handout, d.collect} {
 		enable(b, running)
 	}
 	if running && s.Capacity != "" {

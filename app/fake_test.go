@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/doctor"
@@ -637,4 +638,43 @@ func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
 		t.Fatal("no dialog is shown")
 	}
 	return top
+}
+
+// Handout hands out to every student but "failing", who fails.
+func (f *fakeHub) Handout(ctx context.Context, src string, to []string, progress hub.Progress) ([]hub.HandoutResult, error) {
+	f.record("handout %s", filepath.Base(src))
+	var rs []hub.HandoutResult
+	for i, name := range f.students() {
+		r := hub.HandoutResult{User: name, Files: []spawner.FileResult{{Path: "a.ipynb", Outcome: "copied"}, {Path: "b.ipynb", Outcome: "kept", Beside: "b (handout 2026-12-06).ipynb"}}}
+		if name == "failing" {
+			r = hub.HandoutResult{User: name, Err: errors.New("hand out to failing: disk full")}
+		}
+		rs = append(rs, r)
+		progress(i+1, len(f.students()))
+	}
+	return rs, nil
+}
+
+// Collect finds the folder with every student but "failing".
+func (f *fakeHub) Collect(ctx context.Context, dir, out string, to []string, progress hub.Progress) ([]hub.Collected, error) {
+	f.record("collect %s", dir)
+	var rs []hub.Collected
+	for i, name := range f.students() {
+		rs = append(rs, hub.Collected{User: name, Files: 2, Bytes: 2048, Missing: name == "failing"})
+		progress(i+1, len(f.students()))
+	}
+	return rs, nil
+}
+
+func (f *fakeHub) students() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var names []string
+	for n, u := range f.users {
+		if !u.admin {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
 }

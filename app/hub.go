@@ -73,6 +73,11 @@ type Conn interface {
 	// opens next (their server when empty).
 	LoginLink(ctx context.Context, user, next string) (string, error)
 
+	// Handout copies a folder into every student's work folder, and
+	// Collect gathers one back, reporting progress per student.
+	Handout(ctx context.Context, src string, to []string, progress hub.Progress) ([]hub.HandoutResult, error)
+	Collect(ctx context.Context, dir, out string, to []string, progress hub.Progress) ([]hub.Collected, error)
+
 	// Logs and Stats read users' containers.
 	Logs(ctx context.Context, user string, tail int) (string, error)
 	Stats(ctx context.Context, user string) (hub.Stats, error)

@@ -94,6 +94,8 @@ func newUI(a fyne.App, d deps) *ui {
 		AddUsers:      u.addUsersDialog,
 		ImportRoster:  u.importRosterDialog,
 		SetupCodes:    u.confirmSetupCodes,
+		Handout:       u.handoutDialog,
+		Collect:       u.collectDialog,
 		CopyClassLink: u.copyClassLink,
 		ClassPage:     u.showClassPage,
 		Settings:      u.showSettings,

@@ -61,6 +61,11 @@ func (s *switchingEngine) VolumeInspect(_ context.Context, name string) (volume.
 	return volume.Volume{}, fmt.Errorf("no such volume %s: %w", name, cerrdefs.ErrNotFound)
 }
 
+// VolumeList finds no folder kept for new students' first start.
+func (s *switchingEngine) VolumeList(context.Context, volume.ListOptions) (volume.ListResponse, error) {
+	return volume.ListResponse{}, nil
+}
+
 func (s *switchingEngine) VolumeCreate(_ context.Context, opts volume.CreateOptions) (volume.Volume, error) {
 	return volume.Volume{Name: opts.Name, Labels: opts.Labels}, nil
 }

@@ -259,6 +259,9 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 	if err := d.ownVolume(ctx, sp, sp.freshVolume, rep); err != nil {
 		return container.InspectResponse{}, err
 	}
+	if sp.freshVolume {
+		d.applyKept(ctx, sp, rep)
+	}
 	startFailed := false
 	pause := 50 * time.Millisecond
 	for attempt := 0; attempt < 10; attempt++ {

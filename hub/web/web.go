@@ -239,6 +239,9 @@ func (wb *Web) routes() http.Handler {
 		{"POST /hub/admin/image", wb.adminImage},
 		{"GET /hub/admin/volumes", wb.adminVolumes},
 		{"POST /hub/admin/volumes", wb.adminVolumeAction},
+		{"GET /hub/admin/handout", wb.adminHandout},
+		{"POST /hub/admin/handout", wb.adminHandoutPost},
+		{"POST /hub/admin/collect", wb.adminCollect},
 		{"GET /hub/admin/logs/{name}", wb.adminServerLog},
 		{"GET /hub/admin/hub-log", wb.adminHubLog},
 		{"GET /hub/class", wb.classPage},
@@ -578,7 +581,7 @@ func (wb *Web) static(w http.ResponseWriter, r *http.Request) {
 // pageNames are the templates in templates/, each rendered inside
 // base.html.
 var pageNames = []string{"login", "signup", "setup", "password", "logout", "home", "spawn_pending", "not_running", "admin", "confirm", "consent",
-	"imported", "accounts", "token", "error", "certificate", "class", "volumes", "logs"}
+	"imported", "accounts", "token", "error", "certificate", "class", "volumes", "logs", "handout"}
 
 func (wb *Web) loadPages() map[string]*template.Template {
 	funcs := template.FuncMap{

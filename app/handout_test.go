@@ -1,0 +1,30 @@
+package app
+
+import (
+	"testing"
+)
+
+// TestHandOutAndCollectShowEachStudent: the dashboard's buttons are there
+// while the hub runs, and a handout or collect ends in a report naming
+// each student's result, failures and kept files included.
+func TestHandOutAndCollectShowEachStudent(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher", "alice", "failing"))
+	u, f, q := h.u, h.f, h.q
+	if u.dash.handout.Disabled() || u.dash.collect.Disabled() || u.dash.handout.Text != LabelHandOutFolder {
+		t.Errorf("hand out %q disabled %t, collect disabled %t", u.dash.handout.Text, u.dash.handout.Disabled(), u.dash.collect.Disabled())
+	}
+	u.handOut("/home/teacher/week1")
+	f.wantCall(t, q, "handout week1")
+	q.until(t, "the handout's report", func() bool { return shown(u.win, "alice: 1 copied") })
+	for _, want := range []string{"kept b.ipynb, which they changed; the new version is b (handout 2026-12-06).ipynb", "failing: failed: hand out to failing: disk full"} {
+		if !shown(u.win, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	u.collectInto("week1", "/tmp/out")
+	f.wantCall(t, q, "collect week1")
+	q.until(t, "the collect's report", func() bool { return shown(u.win, "alice: 2 files, 2 KiB") })
+	if !shown(u.win, "failing: has no such folder") {
+		t.Errorf("the report does not name who has no folder")
+	}
+}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/classhub/classhub/hub"
+)
+
+func init() {
+	register("handout", command{
+		summary: "copy a folder into every student's work folder (or --to some), running servers or not, keeping files they changed",
+		usage:   "handout DIR [--to NAME,NAME...]",
+		run:     runHandout,
+	})
+	register("collect", command{
+		summary: "gather each student's work/DIR into OUTDIR/STUDENT/, with OUTDIR/manifest.csv; their files are not changed",
+		usage:   "collect DIR --out OUTDIR [--to NAME,NAME...]",
+		run:     runCollect,
+	})
+}
+
+func runHandout(ctx context.Context, env Env, g *globals, args []string) error {
+	fs := g.flags("handout", env)
+	to := fs.String("to", "", "only these students, names separated by commas (default: every student)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"name the one folder to hand out: handout DIR"}
+	}
+	src := fs.Arg(0)
+	accounts, err := hub.OpenAccounts(g.dataDir)
+	if err != nil {
+		return err
+	}
+	defer accounts.Close()
+	cfg, _ := loadConfig(g, "", nil)
+	rs, err := accounts.Handout(ctx, src, names(*to), cfg, progressLine(env.Stdout, "handed out to"))
+	if err != nil {
+		return err
+	}
+	dir := filepath.Base(filepath.Clean(src))
+	failed := 0
+	for _, r := range rs {
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(env.Stdout, "%s: failed: %v\n", r.User, r.Err)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", r.User, handoutSummary(r))
+		for _, f := range r.Files {
+			switch f.Outcome {
+			case "kept":
+				fmt.Fprintf(env.Stdout, "  kept %s/%s, which they changed; the new version is beside it as %s\n", dir, f.Path, f.Beside)
+			case "failed":
+				fmt.Fprintf(env.Stdout, "  could not hand out %s/%s: %s\n", dir, f.Path, f.Beside)
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("handing out %s failed for %d of %d students (above)", dir, failed, len(rs))
+	}
+	return nil
+}
+
+// handoutSummary counts a student's files by outcome.
+func handoutSummary(r hub.HandoutResult) string {
+	var parts []string
+	for _, o := range []struct{ outcome, say string }{
+		{"copied", "copied"}, {"updated", "updated"}, {"same", "already there"},
+		{"kept", "kept as they changed them"}, {"failed", "failed"},
+	} {
+		if n := r.Count(o.outcome); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, o.say))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runCollect(ctx context.Context, env Env, g *globals, args []string) error {
+	fs := g.flags("collect", env)
+	out := fs.String("out", "", "the new or empty folder to gather into (required)")
+	to := fs.String("to", "", "only these students, names separated by commas (default: every student)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"name the one folder to collect: collect DIR --out OUTDIR"}
+	}
+	if *out == "" {
+		return usageError{"say where to gather the folders: --out OUTDIR"}
+	}
+	dir := fs.Arg(0)
+	accounts, err := hub.OpenAccounts(g.dataDir)
+	if err != nil {
+		return err
+	}
+	defer accounts.Close()
+	cfg, _ := loadConfig(g, "", nil)
+	rs, err := accounts.Collect(ctx, dir, *out, names(*to), cfg, progressLine(env.Stdout, "collected from"))
+	if err != nil {
+		return err
+	}
+	failed, missing := 0, 0
+	for _, r := range rs {
+		switch {
+		case r.Err != nil:
+			failed++
+			fmt.Fprintf(env.Stdout, "%s: failed: %v\n", r.User, r.Err)
+		case r.Missing:
+			missing++
+			fmt.Fprintf(env.Stdout, "%s: has no folder %s\n", r.User, dir)
+		default:
+			line := fmt.Sprintf("%s: %d files, %s", r.User, r.Files, sizeText(r.Bytes))
+			if !r.LastModified.IsZero() {
+				line += ", last changed " + r.LastModified.Local().Format("2006-01-02 15:04")
+			}
+			if r.Skipped > 0 {
+				line += fmt.Sprintf(" (%d links or special files left out)", r.Skipped)
+			}
+			fmt.Fprintln(env.Stdout, line)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "collected %s from %d of %d students into %s (manifest: %s)\n", dir, len(rs)-failed-missing, len(rs), *out, filepath.Join(*out, hub.CollectManifest))
+	if failed > 0 {
+		return fmt.Errorf("collecting %s failed for %d of %d students (above)", dir, failed, len(rs))
+	}
+	return nil
+}
+
+// names splits a comma-separated list of names.
+func names(list string) []string {
+	var out []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// progressLine prints a progress line per student done; it is called from
+// several students' work at once.
+func progressLine(w io.Writer, what string) hub.Progress {
+	var mu sync.Mutex
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "[%s] %d/%d %s\n", bar(done*100/total, 20), done, total, what)
+	}
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

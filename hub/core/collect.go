@@ -1,0 +1,219 @@
+package core
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
+)
+
+// Collected is what a collect found of one student's folder.
+type Collected struct {
+	User  string
+	Files int
+	Bytes int64
+	// LastModified is the newest file's time, zero when none.
+	LastModified time.Time
+	// Missing is set when the student has no such folder.
+	Missing bool
+	// Skipped counts what was not a plain file or folder (links), or had
+	// a name that would leave the student's folder; none is copied.
+	Skipped int
+	Err     error
+}
+
+// ManifestName is the file Collect writes in OUTDIR, one row a student.
+const ManifestName = "manifest.csv"
+
+// Collect copies work/DIR of each student of to (every student when
+// empty) into out/STUDENT/, and writes out/manifest.csv. The students'
+// files are read through read-only mounts and never changed; only plain
+// files and folders are written, each inside out/STUDENT. out must be
+// new or empty, so nothing is mixed with an earlier collect.
+func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, progress Progress) ([]Collected, error) {
+	if err := FolderName(dir); err != nil {
+		return nil, err
+	}
+	users, err := students(ctx, st, to)
+	if err != nil {
+		return nil, err
+	}
+	if err := emptyDir(out); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(users))
+	byName := map[string]store.User{}
+	for i, u := range users {
+		names[i], byName[u.Name] = u.Name, u
+	}
+	results := make([]Collected, len(users))
+	var done atomic.Int64
+	Each(ctx, names, folderLimit, func(ctx context.Context, name string) error {
+		i := indexOf(names, name)
+		results[i] = collectOne(ctx, f, byName[name], dir, out)
+		if progress != nil {
+			progress(int(done.Add(1)), len(names))
+		}
+		return results[i].Err
+	})
+	if err := writeManifest(filepath.Join(out, ManifestName), results); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+// emptyDir makes out, or checks it is an empty folder.
+func emptyDir(out string) error {
+	if out == "" {
+		return errors.New("say where to put the collected folders (--out OUTDIR)")
+	}
+	ents, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("make %s: %w", out, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %w", out, err)
+	case len(ents) > 0:
+		return fmt.Errorf("%s is not empty: collect into a new folder, so nothing mixes with what is there", out)
+	}
+	return nil
+}
+
+func collectOne(ctx context.Context, f Folders, u store.User, dir, out string) Collected {
+	c := Collected{User: u.Name}
+	// Usernames are safe names already; never trust that for a path.
+	if !filepath.IsLocal(u.Name) || strings.ContainsAny(u.Name, `/\`) {
+		c.Err = fmt.Errorf("collect from %s: the name cannot be a folder name", u.Name)
+		return c
+	}
+	rc, err := f.CollectFolder(ctx, u.Name, AccountOf(u), dir)
+	if errors.Is(err, spawner.ErrNoFolder) {
+		c.Missing = true
+		return c
+	}
+	if err != nil {
+		c.Err = fmt.Errorf("collect from %s: %w", u.Name, err)
+		return c
+	}
+	defer rc.Close()
+	if err := os.Mkdir(filepath.Join(out, u.Name), 0o755); err != nil {
+		c.Err = fmt.Errorf("collect from %s: %w", u.Name, err)
+		return c
+	}
+	root, err := os.OpenRoot(filepath.Join(out, u.Name))
+	if err != nil {
+		c.Err = fmt.Errorf("collect from %s: %w", u.Name, err)
+		return c
+	}
+	defer root.Close()
+	if err := untarInto(root, tar.NewReader(rc), dir, &c); err != nil {
+		c.Err = fmt.Errorf("collect from %s: %w", u.Name, err)
+	}
+	return c
+}
+
+// untarInto writes the plain files and folders of tr, whose entries start
+// with dir, into root. os.Root keeps every write inside it whatever the
+// names say; names that would leave it are skipped before that.
+func untarInto(root *os.Root, tr *tar.Reader, dir string, c *Collected) error {
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
+		rel, ok := strings.CutPrefix(name, dir+"/")
+		if name == dir {
+			continue
+		}
+		if !ok || !filepath.IsLocal(filepath.FromSlash(rel)) {
+			c.Skipped++
+			continue
+		}
+		rel = filepath.FromSlash(rel)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(rel, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if d := filepath.Dir(rel); d != "." {
+				if err := root.MkdirAll(d, 0o755); err != nil {
+					return err
+				}
+			}
+			w, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return err
+			}
+			n, err := io.Copy(w, tr)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			root.Chtimes(rel, h.ModTime, h.ModTime)
+			c.Files++
+			c.Bytes += n
+			if h.ModTime.After(c.LastModified) {
+				c.LastModified = h.ModTime
+			}
+		default:
+			c.Skipped++
+		}
+	}
+}
+
+func writeManifest(p string, results []Collected) error {
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"student", "files", "last modified", "bytes", "missing", "error"})
+	for _, r := range results {
+		last := ""
+		if !r.LastModified.IsZero() {
+			last = r.LastModified.UTC().Format(time.RFC3339)
+		}
+		why := ""
+		if r.Err != nil {
+			why = r.Err.Error()
+		}
+		w.Write([]string{r.User, strconv.Itoa(r.Files), last, strconv.FormatInt(r.Bytes, 10), strconv.FormatBool(r.Missing), inert(why)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// inert keeps a cell from being read as a formula by a spreadsheet: an
+// error can quote a file name a student chose.
+func inert(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}

@@ -1,0 +1,289 @@
+package web
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/scopes"
+)
+
+// The admin page hands out a zip file the instructor uploads: a browser
+// cannot send a folder of the instructor's machine as one thing, and the
+// hub may be opened from another machine than the one it runs on, so a
+// path typed in would name a folder the instructor cannot see. Collect
+// answers with a zip of every student's folder and the manifest.
+
+// maxHandoutZip bounds an uploaded zip and what it unpacks to; a bigger
+// folder is handed out with `classhub handout` on the hub's machine.
+const maxHandoutZip = 1 << 30
+
+// handoutRow is one student's result as the page shows it.
+type handoutRow struct {
+	User, Summary, Err string
+	Kept               []string
+}
+
+type handoutData struct {
+	Folder, To, CollectDir string
+	Rows                   []handoutRow
+}
+
+// mustClassAdmin returns the logged-in admin who may hand out to and
+// collect from every student: one whose admin:users is not limited.
+func (wb *Web) mustClassAdmin(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	p, ok := wb.mustAdmin(w, r)
+	if ok && !scopes.Allows(p.Scopes, "admin:users", scopes.Target{}) {
+		wb.fail(w, r, http.StatusForbidden, "Handing out and collecting folders is for instructors who may manage every user.")
+		return p, false
+	}
+	return p, ok
+}
+
+func (wb *Web) adminHandout(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustClassAdmin(w, r)
+	if !ok {
+		return
+	}
+	wb.handoutPage(w, p, http.StatusOK, "", handoutData{})
+}
+
+func (wb *Web) handoutPage(w http.ResponseWriter, p auth.Principal, status int, errMsg string, d handoutData) {
+	v := userView(p, "Hand out and collect", "admin")
+	v.Error, v.Page = errMsg, d
+	wb.render(w, status, "handout", v)
+}
+
+// adminHandoutPost unpacks the uploaded zip into a folder named for it
+// and hands that out, then shows each student's result.
+func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustClassAdmin(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxHandoutZip+64<<10)
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		wb.fail(w, r, http.StatusBadRequest, "The zip file could not be read ("+err.Error()+"). Use a zip of at most 1 GB, or `classhub handout` on the hub's machine.")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	if !wb.checkCSRF(w, r, p) {
+		return
+	}
+	d := handoutData{Folder: strings.TrimSpace(r.PostFormValue("folder")), To: r.PostFormValue("to")}
+	file, hdr, err := r.FormFile("zip")
+	if err != nil {
+		wb.handoutPage(w, p, http.StatusBadRequest, "Choose a zip file of the folder to hand out.", d)
+		return
+	}
+	defer file.Close()
+	if d.Folder == "" {
+		d.Folder = strings.TrimSuffix(path.Base(strings.ReplaceAll(hdr.Filename, `\`, "/")), ".zip")
+	}
+	if err := core.FolderName(d.Folder); err != nil {
+		wb.handoutPage(w, p, http.StatusBadRequest, sentence(err.Error()), d)
+		return
+	}
+	tmp, err := os.MkdirTemp("", "classhub-handout-")
+	if err != nil {
+		wb.handoutPage(w, p, http.StatusInternalServerError, sentence(err.Error()), d)
+		return
+	}
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, d.Folder)
+	if err := unzipFolder(file, hdr.Size, src, d.Folder); err != nil {
+		wb.handoutPage(w, p, http.StatusBadRequest, sentence(err.Error()), d)
+		return
+	}
+	rs, err := wb.hub.Handout(r.Context(), src, splitNames(d.To), nil)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, core.ErrNoFolders) {
+			status = http.StatusServiceUnavailable
+		}
+		wb.handoutPage(w, p, status, sentence(strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "")), d)
+		return
+	}
+	for _, res := range rs {
+		row := handoutRow{User: res.User}
+		if res.Err != nil {
+			row.Err = sentence(res.Err.Error())
+		} else {
+			row.Summary = fmt.Sprintf("%d copied, %d updated, %d already there, %d kept as they changed them, %d failed",
+				res.Count("copied"), res.Count("updated"), res.Count("same"), res.Count("kept"), res.Count("failed"))
+			for _, f := range res.Files {
+				switch f.Outcome {
+				case "kept":
+					row.Kept = append(row.Kept, f.Path+": the new version is beside it as "+f.Beside)
+				case "failed":
+					row.Kept = append(row.Kept, f.Path+": "+f.Beside)
+				}
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	wb.handoutPage(w, p, http.StatusOK, "", d)
+}
+
+// adminCollect gathers every student's folder and answers with a zip of
+// it. The files are a download, never shown by the hub.
+func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
+	p, ok := wb.mustClassAdmin(w, r)
+	if !ok || !wb.checkCSRF(w, r, p) {
+		return
+	}
+	d := handoutData{CollectDir: strings.TrimSpace(r.PostFormValue("dir")), To: r.PostFormValue("to")}
+	if err := core.FolderName(d.CollectDir); err != nil {
+		wb.handoutPage(w, p, http.StatusBadRequest, sentence(err.Error()), d)
+		return
+	}
+	tmp, err := os.MkdirTemp("", "classhub-collect-")
+	if err != nil {
+		wb.handoutPage(w, p, http.StatusInternalServerError, sentence(err.Error()), d)
+		return
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "out")
+	if _, err := wb.hub.Collect(r.Context(), d.CollectDir, out, splitNames(d.To), nil); err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, core.ErrNoFolders) {
+			status = http.StatusServiceUnavailable
+		}
+		wb.handoutPage(w, p, status, sentence(strings.ReplaceAll(err.Error(), out, "the download")), d)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.CollectDir + "-collected.zip"}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := zipFolder(w, out, d.CollectDir); err != nil {
+		wb.log.Printf("web: collect %s: %v", d.CollectDir, err)
+	}
+}
+
+// splitNames reads the names typed in a form, separated by commas,
+// spaces or lines.
+func splitNames(list string) []string {
+	return strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })
+}
+
+// unzipFolder writes the plain files of the zip into dst, a new folder,
+// within os.Root; a zip made of one folder named name gives its contents.
+// Links, names that leave the folder and more than maxHandoutZip
+// unpacked are refused.
+func unzipFolder(r io.ReaderAt, size int64, dst, name string) error {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return fmt.Errorf("the upload is not a zip file (%v): zip the folder and upload the zip", err)
+	}
+	strip := name + "/"
+	for _, f := range zr.File {
+		if !strings.HasPrefix(f.Name, strip) && !strings.HasPrefix(f.Name, "__MACOSX/") {
+			strip = ""
+			break
+		}
+	}
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var total int64
+	for _, f := range zr.File {
+		rel := strings.TrimPrefix(f.Name, strip)
+		if strings.HasPrefix(f.Name, "__MACOSX/") || rel == "" || strings.HasSuffix(rel, "/") {
+			continue
+		}
+		if !filepath.IsLocal(filepath.FromSlash(rel)) || strings.Contains(rel, `\`) {
+			return fmt.Errorf("the zip holds %q, a name outside its folder: zip the folder again", f.Name)
+		}
+		if !f.Mode().IsRegular() {
+			return fmt.Errorf("the zip holds %q, which is not a plain file (a link?): zip a folder of plain files", f.Name)
+		}
+		rel = filepath.FromSlash(rel)
+		if d := filepath.Dir(rel); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+		if err := unzipFile(root, f, rel, &total); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unzipFile(root *os.Root, f *zip.File, rel string, total *int64) error {
+	in, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("read %s from the zip: %w", f.Name, err)
+	}
+	defer in.Close()
+	out, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("the zip holds %s twice, or a file where a folder is: %w", f.Name, err)
+	}
+	n, err := io.Copy(out, io.LimitReader(in, maxHandoutZip-*total+1))
+	*total += n
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("read %s from the zip: %w", f.Name, err)
+	}
+	if *total > maxHandoutZip {
+		return errors.New("the zip unpacks to more than 1 GB: hand it out with `classhub handout` on the hub's machine")
+	}
+	return nil
+}
+
+// zipFolder writes the files under dir into a zip, their names starting
+// with top. Only what Collect wrote is there: plain files and folders.
+func zipFolder(w io.Writer, dir, top string) error {
+	zw := zip.NewWriter(w)
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		h, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		h.Name, h.Method = top+"/"+filepath.ToSlash(rel), zip.Deflate
+		zf, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		_, err = io.Copy(zf, in)
+		return err
+	})
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"archive/zip"
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func zipOf(t *testing.T, files map[string]string, links ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	for _, name := range links {
+		h := &zip.FileHeader{Name: name}
+		h.SetMode(os.ModeSymlink | 0o777)
+		w, _ := zw.CreateHeader(h)
+		w.Write([]byte("/etc/passwd"))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestUnzipFolder(t *testing.T) {
+	unzip := func(b []byte, name string) (string, error) {
+		dst := filepath.Join(t.TempDir(), name)
+		return dst, unzipFolder(bytes.NewReader(b), int64(len(b)), dst, name)
+	}
+	// A zip of the folder itself gives its contents.
+	dst, err := unzip(zipOf(t, map[string]string{"week1/a.ipynb": "a", "week1/d/b.csv": "b", "__MACOSX/week1/._a.ipynb": "x"}), "week1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "d", "b.csv")); err != nil || string(b) != "b" {
+		t.Errorf("unzipped: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "__MACOSX")); err == nil {
+		t.Errorf("the Mac's extras were unzipped")
+	}
+	for _, c := range []struct {
+		zip  []byte
+		want string
+	}{
+		{zipOf(t, map[string]string{"../escaped": "x"}), "outside its folder"},
+		{zipOf(t, map[string]string{"/etc/escaped": "x"}), "outside its folder"},
+		{zipOf(t, map[string]string{`a\..\..\escaped`: "x"}), "outside its folder"},
+		{zipOf(t, map[string]string{"a.txt": "x"}, "link"), "not a plain file"},
+		{[]byte("not a zip"), "not a zip file"},
+	} {
+		base := t.TempDir()
+		err := unzipFolder(bytes.NewReader(c.zip), int64(len(c.zip)), filepath.Join(base, "w"), "w")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("unzip: %v, want %q", err, c.want)
+		}
+		if ents, _ := os.ReadDir(filepath.Dir(base)); len(ents) == 0 {
+			t.Errorf("temp dir vanished")
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(base), "escaped")); err == nil {
+			t.Errorf("a zip entry escaped")
+		}
+	}
+}
+
+func (c *client) upload(target string, fields map[string]string, file string, body []byte) page {
+	c.e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != "" {
+		w, _ := mw.CreateFormFile("zip", file)
+		w.Write(body)
+	}
+	mw.Close()
+	return c.do("POST", target, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
+}
+
+// TestAdminHandoutPage: the page is for instructors who manage everyone,
+// bad uploads and names are refused with a sentence, and a hub whose
+// engine cannot reach files says so.
+func TestAdminHandoutPage(t *testing.T) {
+	e, root := adminEnv(t)
+	wantBody(t, root.get("/hub/admin"), `href="/hub/admin/handout"`)
+	p := root.get("/hub/admin/handout")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, `action="/hub/admin/handout"`, `action="/hub/admin/collect"`)
+	alice := e.loggedIn("alice")
+	wantStatus(t, alice.get("/hub/admin/handout"), http.StatusForbidden)
+	good := zipOf(t, map[string]string{"week1/a.ipynb": "a"})
+	wantStatus(t, alice.upload("/hub/admin/handout", map[string]string{"_xsrf": alice.csrf()}, "week1.zip", good), http.StatusForbidden)
+	wantStatus(t, root.upload("/hub/admin/handout", nil, "week1.zip", good), http.StatusForbidden)
+	wantStatus(t, alice.post("/hub/admin/collect", url.Values{"_xsrf": {alice.csrf()}, "dir": {"week1"}}), http.StatusForbidden)
+
+	tok := root.csrf()
+	for _, c := range []struct {
+		fields map[string]string
+		file   string
+		body   []byte
+		status int
+		want   string
+	}{
+		{map[string]string{"_xsrf": tok}, "", nil, http.StatusBadRequest, "Choose a zip file"},
+		{map[string]string{"_xsrf": tok, "folder": "../etc"}, "week1.zip", good, http.StatusBadRequest, "is not a folder name"},
+		{map[string]string{"_xsrf": tok}, "week1.zip", zipOf(t, map[string]string{"../x": "x"}), http.StatusBadRequest, "outside its folder"},
+		{map[string]string{"_xsrf": tok}, "week1.zip", good, http.StatusServiceUnavailable, "cannot hand out"},
+	} {
+		p := root.upload("/hub/admin/handout", c.fields, c.file, c.body)
+		wantStatus(t, p, c.status)
+		wantBody(t, p, c.want)
+	}
+	p = root.post("/hub/admin/collect", url.Values{"_xsrf": {tok}, "dir": {"../x"}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "is not a folder name")
+}

@@ -40,7 +40,7 @@ func runHandout(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	defer accounts.Close()
 	cfg, _ := loadConfig(g, "", nil)
-	rs, err := accounts.Handout(ctx, src, names(*to), cfg, progressLine(env.Stdout, "handed out to"))
+	rs, err := accounts.Handout(ctx, src, hub.SplitNames(*to), cfg, progressLine(env.Stdout, "handed out to"))
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runCollect(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	defer accounts.Close()
 	cfg, _ := loadConfig(g, "", nil)
-	rs, err := accounts.Collect(ctx, dir, *out, names(*to), cfg, progressLine(env.Stdout, "collected from"))
+	rs, err := accounts.Collect(ctx, dir, *out, hub.SplitNames(*to), cfg, progressLine(env.Stdout, "collected from"))
 	if err != nil {
 		return err
 	}
@@ -134,17 +134,6 @@ func runCollect(ctx context.Context, env Env, g *globals, args []string) error {
 		return fmt.Errorf("collecting %s failed for %d of %d students (above)", dir, failed, len(rs))
 	}
 	return nil
-}
-
-// names splits a comma-separated list of names.
-func names(list string) []string {
-	var out []string
-	for _, n := range strings.Split(list, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // progressLine prints a progress line per student done; it is called from

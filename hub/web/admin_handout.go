@@ -105,7 +105,7 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 		wb.handoutPage(w, p, http.StatusBadRequest, sentence(err.Error()), d)
 		return
 	}
-	rs, err := wb.hub.Handout(r.Context(), src, splitNames(d.To), nil)
+	rs, err := wb.hub.Handout(r.Context(), src, core.SplitNames(d.To), nil)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, core.ErrNoFolders) {
@@ -154,7 +154,7 @@ func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "out")
-	if _, err := wb.hub.Collect(r.Context(), d.CollectDir, out, splitNames(d.To), nil); err != nil {
+	if _, err := wb.hub.Collect(r.Context(), d.CollectDir, out, core.SplitNames(d.To), nil); err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, core.ErrNoFolders) {
 			status = http.StatusServiceUnavailable
@@ -168,12 +168,6 @@ func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
 	if err := zipFolder(w, out, d.CollectDir); err != nil {
 		wb.log.Printf("web: collect %s: %v", d.CollectDir, err)
 	}
-}
-
-// splitNames reads the names typed in a form, separated by commas,
-// spaces or lines.
-func splitNames(list string) []string {
-	return strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })
 }
 
 // unzipFolder writes the plain files of the zip into dst, a new folder,

@@ -15,7 +15,6 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
-	"github.com/classhub/classhub/hub/scopes"
 )
 
 // The admin page hands out a zip file the instructor uploads: a browser
@@ -39,19 +38,8 @@ type handoutData struct {
 	Rows                   []handoutRow
 }
 
-// mustClassAdmin returns the logged-in admin who may hand out to and
-// collect from every student: one whose admin:users is not limited.
-func (wb *Web) mustClassAdmin(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
-	p, ok := wb.mustAdmin(w, r)
-	if ok && !scopes.Allows(p.Scopes, "admin:users", scopes.Target{}) {
-		wb.fail(w, r, http.StatusForbidden, "Handing out and collecting folders is for instructors who may manage every user.")
-		return p, false
-	}
-	return p, ok
-}
-
 func (wb *Web) adminHandout(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustClassAdmin(w, r)
+	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
 	if !ok {
 		return
 	}
@@ -67,7 +55,7 @@ func (wb *Web) handoutPage(w http.ResponseWriter, p auth.Principal, status int, 
 // adminHandoutPost unpacks the uploaded zip into a folder named for it
 // and hands that out, then shows each student's result.
 func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustClassAdmin(w, r)
+	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
 	if !ok {
 		return
 	}
@@ -138,7 +126,7 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 // adminCollect gathers every student's folder and answers with a zip of
 // it. The files are a download, never shown by the hub.
 func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustClassAdmin(w, r)
+	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
 	if !ok || !wb.checkCSRF(w, r, p) {
 		return
 	}

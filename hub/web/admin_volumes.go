@@ -20,20 +20,21 @@ type volumesData struct {
 	Volume, User, Typed string
 }
 
-// mustVolumeAdmin returns the logged-in admin who may act on kept
-// volumes, which belong to no account: one whose admin:users is not
-// limited to some users.
-func (wb *Web) mustVolumeAdmin(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+// mustAdminOfAll returns the logged-in admin whose admin:users is not
+// limited to some users, as the work of a whole class (kept volumes, which
+// belong to no account; handing out and collecting) needs; anyone else is
+// answered with refusal.
+func (wb *Web) mustAdminOfAll(w http.ResponseWriter, r *http.Request, refusal string) (auth.Principal, bool) {
 	p, ok := wb.mustAdmin(w, r)
 	if ok && !scopes.Allows(p.Scopes, "admin:users", scopes.Target{}) {
-		wb.fail(w, r, http.StatusForbidden, "The kept files of deleted students are for instructors who may manage every user.")
+		wb.fail(w, r, http.StatusForbidden, refusal)
 		return p, false
 	}
 	return p, ok
 }
 
 func (wb *Web) adminVolumes(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustVolumeAdmin(w, r)
+	p, ok := wb.mustAdminOfAll(w, r, "The kept files of deleted students are for instructors who may manage every user.")
 	if !ok {
 		return
 	}
@@ -58,7 +59,7 @@ func (wb *Web) volumesPage(w http.ResponseWriter, r *http.Request, p auth.Princi
 // adminVolumeAction restores a kept volume to an account or deletes it,
 // the student's name typed again.
 func (wb *Web) adminVolumeAction(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustVolumeAdmin(w, r)
+	p, ok := wb.mustAdminOfAll(w, r, "The kept files of deleted students are for instructors who may manage every user.")
 	if !ok || !wb.checkCSRF(w, r, p) {
 		return
 	}

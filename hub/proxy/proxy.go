@@ -335,6 +335,8 @@ func (p *Proxy) newReverseProxy(rt *route) *httputil.ReverseProxy {
 				// The visitor's own credentials stay here; the server
 				// sees the one the hub keeps for it.
 				pr.Out.Header.Set("Authorization", "token "+rt.token)
+				// Pages come back uncompressed, so scrubToken can read them.
+				pr.Out.Header.Del("Accept-Encoding")
 			}
 		},
 		Transport:      p.transport,

@@ -60,7 +60,7 @@ func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	}
 	results := make([]Collected, len(users))
 	var done atomic.Int64
-	Each(ctx, names, folderLimit, func(ctx context.Context, name string) error {
+	Each(ctx, names, FolderLimit, func(ctx context.Context, name string) error {
 		i := indexOf(names, name)
 		results[i] = collectOne(ctx, f, byName[name], dir, out)
 		if progress != nil {

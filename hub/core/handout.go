@@ -40,9 +40,9 @@ type Folders interface {
 	FreeSpace(ctx context.Context) (free int64, ok bool)
 }
 
-// folderLimit bounds the students handed out to or collected from at
+// FolderLimit bounds the students handed out to or collected from at
 // once: each is a container and a copy, and the disk is shared.
-const folderLimit = 6
+const FolderLimit = 6
 
 // HandoutResult is what a handout did for one student.
 type HandoutResult struct {
@@ -297,7 +297,7 @@ func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	}
 	results := make([]HandoutResult, len(users))
 	var done atomic.Int64
-	outcomes := Each(ctx, names, folderLimit, func(ctx context.Context, name string) error {
+	outcomes := Each(ctx, names, FolderLimit, func(ctx context.Context, name string) error {
 		i := indexOf(names, name)
 		rs, err := f.Handout(ctx, staged, name, AccountOf(byName[name]), dir, stamp)
 		results[i] = HandoutResult{User: name, Files: rs, Err: err}

@@ -34,6 +34,21 @@ type Collected struct {
 	Err     error
 }
 
+// Summary says what c found, in a few words.
+func (c Collected) Summary() string {
+	switch {
+	case c.Err != nil:
+		return c.Err.Error()
+	case c.Missing:
+		return "has no such folder"
+	}
+	s := fmt.Sprintf("%d files, %s", c.Files, bytesText(c.Bytes))
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(" (%d links or special files left out)", c.Skipped)
+	}
+	return s
+}
+
 // ManifestName is the file Collect writes in OUTDIR, one row a student.
 const ManifestName = "manifest.csv"
 
@@ -43,6 +58,10 @@ const ManifestName = "manifest.csv"
 // files and folders are written, each inside out/STUDENT. out must be
 // new or empty, so nothing is mixed with an earlier collect.
 func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, progress Progress) ([]Collected, error) {
+	return collect(ctx, st, f, dir, out, to, func(done, total int, _ Collected) { progress.told(done, total) })
+}
+
+func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, tell told[Collected]) ([]Collected, error) {
 	if err := FolderName(dir); err != nil {
 		return nil, err
 	}
@@ -63,9 +82,7 @@ func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	Each(ctx, names, FolderLimit, func(ctx context.Context, name string) error {
 		i := indexOf(names, name)
 		results[i] = collectOne(ctx, f, byName[name], dir, out)
-		if progress != nil {
-			progress(int(done.Add(1)), len(names))
-		}
+		tell(int(done.Add(1)), len(names), results[i])
 		return results[i].Err
 	})
 	if err := writeManifest(filepath.Join(out, ManifestName), results); err != nil {

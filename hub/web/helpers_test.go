@@ -25,6 +25,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/core/coretest"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -70,7 +71,11 @@ func (s *fakeSizer) ImageFacts(context.Context, string) (string, string, error) 
 	return "sha256:notebook", "classic", nil
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv whose hub runs wrap(its fake spawner), for fakes
+// of what the engine does beyond starting servers.
+func newEnvWith(t *testing.T, wrap func(*spawnertest.Spawner) spawner.Spawner) *env {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
 	if err != nil {
@@ -78,7 +83,11 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, store: st, spawner: spawnertest.New(), logs: &strings.Builder{},
 		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)), sizer: &fakeSizer{memory: 8 << 30}}
-	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
+	var sp spawner.Spawner = e.spawner
+	if wrap != nil {
+		sp = wrap(e.spawner)
+	}
+	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: sp,
 		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081, Sizer: e.sizer})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)

@@ -69,13 +69,17 @@ func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	if err != nil {
 		return nil, err
 	}
-	if err := emptyDir(out); err != nil {
-		return nil, err
-	}
 	names := make([]string, len(users))
 	byName := map[string]store.User{}
+	accts := map[string]spawner.Account{}
 	for i, u := range users {
-		names[i], byName[u.Name] = u.Name, u
+		names[i], byName[u.Name], accts[u.Name] = u.Name, u, AccountOf(u)
+	}
+	if err := roomFor(ctx, f, dir, out, accts); err != nil {
+		return nil, err
+	}
+	if err := emptyDir(out); err != nil {
+		return nil, err
 	}
 	results := make([]Collected, len(users))
 	var done atomic.Int64
@@ -89,6 +93,42 @@ func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 		return results, err
 	}
 	return results, nil
+}
+
+// hostFree is the space free at a folder of this machine, ok false when
+// it cannot be known; tests replace it.
+var hostFree = spawner.DiskFree
+
+// roomFor checks, before anything is written, that the disk out will be
+// on has room for every student's folder dir.
+func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]spawner.Account) error {
+	if out == "" {
+		return nil // emptyDir says what is missing
+	}
+	at := filepath.Clean(out)
+	for {
+		if _, err := os.Stat(at); err == nil || filepath.Dir(at) == at {
+			break
+		}
+		at = filepath.Dir(at)
+	}
+	free, ok := hostFree(at)
+	if !ok {
+		return nil
+	}
+	sizes, err := f.FolderBytes(ctx, dir, accts)
+	if err != nil {
+		return fmt.Errorf("collect %s: %w; nothing was written", dir, err)
+	}
+	var need int64
+	for _, n := range sizes {
+		need += n
+	}
+	if need > free {
+		return fmt.Errorf("collecting %s from %d students needs %s, and the disk %s is on has %s free: free some space or collect into a folder on another disk; nothing was written",
+			dir, len(sizes), bytesText(need), at, bytesText(free))
+	}
+	return nil
 }
 
 // emptyDir makes out, or checks it is an empty folder.

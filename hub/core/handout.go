@@ -36,6 +36,9 @@ type Folders interface {
 	Unstage(ctx context.Context, staged string) error
 	Handout(ctx context.Context, staged, user string, acct spawner.Account, dir, stamp string) ([]spawner.FileResult, error)
 	CollectFolder(ctx context.Context, user string, acct spawner.Account, dir string) (io.ReadCloser, error)
+	// FolderBytes is, per user of accts who has folder dir, the bytes of
+	// its files: what collecting it writes.
+	FolderBytes(ctx context.Context, dir string, accts map[string]spawner.Account) (map[string]int64, error)
 	// FreeSpace is the space free where the engine keeps volumes; ok is
 	// false when that cannot be known (an engine on another machine).
 	FreeSpace(ctx context.Context) (free int64, ok bool)

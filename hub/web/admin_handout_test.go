@@ -158,6 +158,9 @@ func (f *gatedFolders) Unstage(context.Context, string) error { return nil }
 func (f *gatedFolders) FreeSpace(context.Context) (int64, bool) {
 	return 0, false
 }
+func (f *gatedFolders) FolderBytes(context.Context, string, map[string]spawner.Account) (map[string]int64, error) {
+	return map[string]int64{"alice": 2, "bob": 2}, nil
+}
 func (f *gatedFolders) Handout(_ context.Context, _, user string, _ spawner.Account, _, _ string) ([]spawner.FileResult, error) {
 	f.wait(user)
 	return []spawner.FileResult{{Path: "a.ipynb", Outcome: "copied"}}, nil

@@ -169,7 +169,7 @@ func TestAdminPageHandsOutAZipAndCollectsOne(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "1 copied, 0 updated") || !strings.Contains(string(page), `data-user="`+amy+`"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "1 copied<") || !strings.Contains(string(page), `id="live"`) || !strings.Contains(string(page), `data-user="`+amy+`"`) {
 		t.Fatalf("hand out: %s\n%s", resp.Status, page)
 	}
 

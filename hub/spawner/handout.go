@@ -225,16 +225,27 @@ func (d *Docker) Handout(ctx context.Context, staged, user string, acct Account,
 	return d.handoutInto(ctx, staged, user, vol, dir, stamp)
 }
 
-func (d *Docker) handoutInto(ctx context.Context, staged, user, vol, dir, stamp string) ([]FileResult, error) {
+// helperImage is the notebook image's ID and the user its folder
+// helpers run as: the image's own, or 1000:100 for an image that runs as
+// root.
+func (d *Docker) helperImage(ctx context.Context) (id, runAs string, err error) {
 	img, err := d.cli.ImageInspect(ctx, d.cfg.Image)
 	if err != nil {
-		return nil, fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))
+		return "", "", fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))
 	}
-	runAs := "1000:100"
+	runAs = "1000:100"
 	if img.Config != nil && !runsAsRoot(img.Config.User) {
 		runAs = img.Config.User
 	}
-	out, code, err := d.runFolderHelper(ctx, img.ID, user, runAs, handoutScript, []string{dir, stamp, WorkDir}, []mount.Mount{
+	return img.ID, runAs, nil
+}
+
+func (d *Docker) handoutInto(ctx context.Context, staged, user, vol, dir, stamp string) ([]FileResult, error) {
+	imageID, runAs, err := d.helperImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, code, err := d.runFolderHelper(ctx, imageID, user, runAs, handoutScript, []string{dir, stamp, WorkDir}, []mount.Mount{
 		{Type: mount.TypeVolume, Source: staged, Target: "/from", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
 		// Without NoCopy, a new volume gets the image's work folder (and
 		// its owner), as at a server's first start.
@@ -360,13 +371,9 @@ const folderBytesBatch = 50
 // many in one container that is started once, so sizing a class costs
 // one container start, not one a student.
 func (d *Docker) FolderBytes(ctx context.Context, dir string, accts map[string]Account) (map[string]int64, error) {
-	img, err := d.cli.ImageInspect(ctx, d.cfg.Image)
+	imageID, runAs, err := d.helperImage(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))
-	}
-	runAs := "1000:100"
-	if img.Config != nil && !runsAsRoot(img.Config.User) {
-		runAs = img.Config.User
+		return nil, err
 	}
 	type target struct{ user, vol string }
 	var todo []target
@@ -391,7 +398,7 @@ func (d *Docker) FolderBytes(ctx context.Context, dir string, accts map[string]A
 			mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: t.vol, Target: at, ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}})
 			args = append(args, at+"/"+dir)
 		}
-		out, _, err := d.runFolderHelper(ctx, img.ID, "", runAs, folderBytesScript, args, mounts)
+		out, _, err := d.runFolderHelper(ctx, imageID, "", runAs, folderBytesScript, args, mounts)
 		if err != nil {
 			return nil, fmt.Errorf("measure the folders %s: %w", dir, err)
 		}

@@ -61,7 +61,7 @@ func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	return collect(ctx, st, f, dir, out, to, func(done, total int, _ Collected) { progress.told(done, total) })
 }
 
-func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, tell told[Collected]) ([]Collected, error) {
+func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, tell perStudent[Collected]) ([]Collected, error) {
 	if err := FolderName(dir); err != nil {
 		return nil, err
 	}
@@ -75,10 +75,13 @@ func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	for i, u := range users {
 		names[i], byName[u.Name], accts[u.Name] = u.Name, u, AccountOf(u)
 	}
+	if err := emptyDir(out, false); err != nil {
+		return nil, err
+	}
 	if err := roomFor(ctx, f, dir, out, accts); err != nil {
 		return nil, err
 	}
-	if err := emptyDir(out); err != nil {
+	if err := emptyDir(out, true); err != nil {
 		return nil, err
 	}
 	results := make([]Collected, len(users))
@@ -102,9 +105,6 @@ var hostFree = spawner.DiskFree
 // roomFor checks, before anything is written, that the disk out will be
 // on has room for every student's folder dir.
 func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]spawner.Account) error {
-	if out == "" {
-		return nil // emptyDir says what is missing
-	}
 	at := filepath.Clean(out)
 	for {
 		if _, err := os.Stat(at); err == nil || filepath.Dir(at) == at {
@@ -131,14 +131,18 @@ func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]s
 	return nil
 }
 
-// emptyDir makes out, or checks it is an empty folder.
-func emptyDir(out string) error {
+// emptyDir checks out is an empty folder, or is not there yet; with
+// create, it makes it then.
+func emptyDir(out string, create bool) error {
 	if out == "" {
 		return errors.New("say where to put the collected folders (--out OUTDIR)")
 	}
 	ents, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		if !create {
+			return nil
+		}
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return fmt.Errorf("make %s: %w", out, err)
 		}

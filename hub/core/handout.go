@@ -86,9 +86,9 @@ func (r HandoutResult) Summary() string {
 // Progress is told after each student how many of total are done.
 type Progress func(done, total int)
 
-// told is told after each student what was done for them, and how many
-// of total are done; the running hub publishes it as an event.
-type told[R any] func(done, total int, r R)
+// perStudent is told after each student what was done for them, and how
+// many of total are done; the running hub publishes it as an event.
+type perStudent[R any] func(done, total int, r R)
 
 func (p Progress) told(done, total int) {
 	if p != nil {
@@ -287,7 +287,7 @@ func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	return handout(ctx, st, f, src, to, func(done, total int, _ HandoutResult) { progress.told(done, total) })
 }
 
-func handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, tell told[HandoutResult]) ([]HandoutResult, error) {
+func handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, tell perStudent[HandoutResult]) ([]HandoutResult, error) {
 	src = filepath.Clean(src)
 	dir := filepath.Base(src)
 	if err := FolderName(dir); err != nil {

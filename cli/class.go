@@ -190,6 +190,10 @@ func classJoin(ctx context.Context, env Env, s *classclient.Store, link, name st
 	}
 	h, _, _ := s.Current()
 	fmt.Fprintf(env.Stdout, "joined %s (%s) as %s\n", h.Name, h.URL, h.User)
+	if tok.Minted {
+		fmt.Fprintf(env.Stdout, "classhub made a token of its own there (note %q); the token you pasted is no longer needed: delete it on %s/hub/token\n",
+			classclient.MintNote, hub)
+	}
 	return nil
 }
 

@@ -26,16 +26,25 @@ const AppClientID = "classhub-desktop"
 // keep a port open.
 const LoginTimeout = 5 * time.Minute
 
-// Login logs the app in to hubURL through the browser, as native apps do
-// (RFC 8252, with PKCE S256 from RFC 7636); see (*Client).Login.
-func Login(ctx context.Context, hubURL string, open func(url string) error) (Token, error) {
-	return New(hubURL, Token{}).Login(ctx, open)
+// Login logs the app in to the hub of link (see Normalize) through the
+// browser, as native apps do (RFC 8252, with PKCE S256 from RFC 7636); see
+// (*Client).Login.
+func Login(ctx context.Context, link string, open func(url string) error) (Token, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return Token{}, err
+	}
+	return New(hub, Token{}).Login(ctx, open)
 }
 
-// Paste checks a token the learner pasted from the hub's token page; see
-// (*Client).Paste.
-func Paste(ctx context.Context, hubURL, secret string) (Token, error) {
-	return New(hubURL, Token{}).Paste(ctx, secret)
+// Paste checks a token the learner pasted from the token page of the hub
+// of link (see Normalize); see (*Client).Paste.
+func Paste(ctx context.Context, link, secret string) (Token, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return Token{}, err
+	}
+	return New(hub, Token{}).Paste(ctx, secret)
 }
 
 // Paste checks secret against the hub and returns it as a Token with its

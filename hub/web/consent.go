@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/classhub/classhub/hub/api"
 	"github.com/classhub/classhub/hub/auth"
@@ -68,9 +69,20 @@ func (wb *Web) Consent(w http.ResponseWriter, r *http.Request, p auth.Principal,
 	// the pages' headers, above all the refusal to be framed, which keeps
 	// the Allow button from being clicked through a disguise.
 	wb.securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.App {
+			// Allow ends at the app's loopback address, on whatever port it
+			// listens: the browser checks form-action on that redirect.
+			h := w.Header()
+			h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"),
+				"form-action 'self'", "form-action 'self' "+appFormAction, 1))
+		}
 		wb.render(w, http.StatusOK, "consent", v)
 	})).ServeHTTP(w, r)
 }
+
+// appFormAction is where the app's consent may send the browser: the
+// loopback addresses auth.AppRedirect allows, on any port.
+const appFormAction = "http://127.0.0.1:* http://[::1]:*"
 
 // Refuse is hub/api's error page for browsers at the authorization
 // endpoint; msg may be an error's text, which it makes a sentence.

@@ -207,3 +207,53 @@ func TestClassClientAgainstJupyterHub3(t *testing.T) {
 		t.Errorf("the pasted token after the app's revoke = %d", st)
 	}
 }
+
+// TestClassCLIAgainstJupyterHub3: `classhub class` joins a stock JupyterHub
+// 3.0 with a token on stdin (the browser login says to do so), starts the
+// server showing its progress, reads its status, stops it, and forgets the
+// class, which revokes the token the app made for itself.
+func TestClassCLIAgainstJupyterHub3(t *testing.T) {
+	binary(t)
+	j, admin := jupyterHub3(t)
+	if st := jhAPI(t, j.Base, admin, "POST", "/hub/api/users/bea", nil, nil); st != 201 {
+		t.Fatalf("create bea = %d", st)
+	}
+	var made struct {
+		Token string `json:"token"`
+	}
+	if st := jhAPI(t, j.Base, admin, "POST", "/hub/api/users/bea/tokens", map[string]any{"note": "pasted"}, &made); st != 201 {
+		t.Fatalf("bea's token = %d", st)
+	}
+	laptop := t.TempDir()
+	if _, e, code := learner(t, laptop, "", "class", "join", j.Base, "--no-browser"); code != 7 || !strings.Contains(e, j.Base+"/hub/token") {
+		t.Errorf("class join by browser on JupyterHub: %d %q, want status 7 and the token page", code, e)
+	}
+	o, e, code := learner(t, laptop, made.Token+"\n", "class", "join", j.Base+"/hub/home", "--token-stdin", "--name", "jh3")
+	if code != 0 || !strings.Contains(o, "joined jh3 ("+j.Base+") as bea") || !strings.Contains(o, "delete it on "+j.Base+"/hub/token") ||
+		strings.Contains(o+e, made.Token) {
+		t.Fatalf("class join --token-stdin: %d %q %q", code, o, e)
+	}
+	if o, e, code := learner(t, laptop, "", "class", "start"); code != 0 || !strings.Contains(o, "ready: "+j.Base+"/user/bea/") {
+		t.Fatalf("class start: %d %q %q", code, o, e)
+	}
+	if o, _, _ := learner(t, laptop, "", "class", "status"); !strings.Contains(o, "server: ready at "+j.Base+"/user/bea/") {
+		t.Errorf("class status: %q", o)
+	}
+	if o, e, code := learner(t, laptop, "", "class", "stop"); code != 0 {
+		t.Errorf("class stop: %d %q %q", code, o, e)
+	}
+	if o, e, code := learner(t, laptop, "", "class", "forget", "jh3"); code != 0 || !strings.Contains(o, "revoked on the hub") {
+		t.Errorf("class forget: %d %q %q", code, o, e)
+	}
+	var list struct {
+		Tokens []struct {
+			Note string `json:"note"`
+		} `json:"api_tokens"`
+	}
+	jhAPI(t, j.Base, admin, "GET", "/hub/api/users/bea/tokens", nil, &list)
+	for _, tk := range list.Tokens {
+		if tk.Note == classclient.MintNote {
+			t.Errorf("the app's token is still on the hub after forget: %+v", list)
+		}
+	}
+}

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,9 +207,9 @@ func readToken(env Env, hub string) (string, error) {
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the token from stdin: %w", err)
+	line, err := stdinLine(env, "token")
+	if err != nil {
+		return "", err
 	}
 	if line = strings.TrimSpace(line); line == "" {
 		return "", usageError{"no token on stdin: request one on " + hub + "/hub/token and pipe it in on one line"}

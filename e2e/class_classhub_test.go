@@ -52,38 +52,10 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 	hubLogOnFailure(t, c)
 	laptop := t.TempDir()
 
-	// class join prints the hub's authorization page and waits for the
-	// browser to come back to it.
-	join := exec.Command(binary(t), "class", "join", c.base+"/hub/login", "--no-browser", "--name", "maths", "--data-dir", laptop)
-	var out bytes.Buffer
-	join.Stdout = &out
-	stderr, err := join.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := join.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { join.Process.Kill() })
-	authorize := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, c.base+"/hub/api/oauth2/authorize?") {
-				authorize <- line
-			}
-		}
-	}()
-	var authURL string
-	select {
-	case authURL = <-authorize:
-	case <-time.After(time.Minute):
-		t.Fatal("class join printed no authorization address")
-	}
-
+	join := startJoin(t, c.base, laptop, "--name", "maths")
 	b := newBrowser(t)
 	st := b.tab(t, ann)
-	st.run("open the app's login page", 2*time.Minute, chromedp.Navigate(authURL))
+	st.run("open the app's login page", 2*time.Minute, chromedp.Navigate(join.authorize))
 	st.waitPath("the hub asks ann to log in", time.Minute, "/hub/login")
 	setupLogin(st, ann, setupCode, "correct horse battery", "class-01-setup")
 	st.waitJS("the hub asks ann about the app", time.Minute, `document.querySelector("#consent-app")`)
@@ -92,15 +64,8 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 	st.waitJS("the app's page says it is logged in", time.Minute,
 		`location.hostname === "127.0.0.1" && location.pathname === "/callback" && document.body.innerText.includes("You can close this tab")`)
 	st.shot("class-03-app-logged-in")
-	done := make(chan error, 1)
-	go func() { done <- join.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "joined maths ("+c.base+") as "+ann) {
-			t.Fatalf("class join: %v %q", err, out.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("class join did not end after the browser came back")
+	if code, o, e := join.wait(t); code != 0 || !strings.Contains(o, "joined maths ("+c.base+") as "+ann) {
+		t.Fatalf("class join: %d %q %q", code, o, e)
 	}
 
 	if o, e, code := learner(t, laptop, "", "class", "status"); code != 0 || !strings.Contains(o, "server: stopped") {
@@ -159,6 +124,19 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 		t.Errorf("the app's token after forget: %v, want Refused", err)
 	}
 
+	// Deny on the hub's page: the app says so, with its own status, and
+	// keeps nothing.
+	deny := startJoin(t, c.base, laptop)
+	st.run("open the app's login page again", 2*time.Minute, chromedp.Navigate(deny.authorize))
+	st.waitJS("the hub asks ann about the app again", time.Minute, `document.querySelector("#consent-app")`)
+	st.click("Deny", `button[name="deny"]`)
+	if code, o, e := deny.wait(t); code != 8 || !strings.Contains(e, "press Allow") {
+		t.Errorf("class join denied: %d %q %q", code, o, e)
+	}
+	if o, _, _ := learner(t, laptop, "", "class", "list"); !strings.Contains(o, "no class joined") {
+		t.Errorf("a denied join left a class: %q", o)
+	}
+
 	// A token pasted on stdin joins too; a revoked one is refused with its
 	// own exit status.
 	pasted := c.token(ann)
@@ -171,4 +149,68 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 	if _, e, code := learner(t, laptop, pasted+"\n", "class", "join", c.base, "--token-stdin"); code != 5 || !strings.Contains(e, "Join the class again") {
 		t.Errorf("class join with a revoked token: %d %q", code, e)
 	}
+}
+
+// joining is a `classhub class join --no-browser` under way, and the
+// authorization address it printed for the browser.
+type joining struct {
+	cmd       *exec.Cmd
+	out, errs *bytes.Buffer
+	authorize string
+	// read is closed when stderr has been read to its end.
+	read chan struct{}
+}
+
+// startJoin starts `classhub class join` of hub for the laptop's data dir
+// and waits for the address it prints.
+func startJoin(t *testing.T, hub, laptop string, args ...string) *joining {
+	t.Helper()
+	j := &joining{out: &bytes.Buffer{}, errs: &bytes.Buffer{}, read: make(chan struct{})}
+	j.cmd = exec.Command(binary(t), append([]string{"class", "join", hub + "/hub/login", "--no-browser", "--data-dir", laptop}, args...)...)
+	j.cmd.Stdout = j.out
+	stderr, err := j.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.cmd.Process.Kill() })
+	found := make(chan string, 1)
+	go func() {
+		defer close(j.read)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			j.errs.WriteString(line + "\n")
+			if strings.HasPrefix(line, hub+"/hub/api/oauth2/authorize?") {
+				found <- line
+			}
+		}
+	}()
+	select {
+	case j.authorize = <-found:
+	case <-time.After(time.Minute):
+		t.Fatal("class join printed no authorization address")
+	}
+	return j
+}
+
+// wait waits for the join to end and returns its exit status and output.
+func (j *joining) wait(t *testing.T) (int, string, string) {
+	t.Helper()
+	select {
+	case <-j.read:
+	case <-time.After(time.Minute):
+		t.Fatal("class join did not end after the browser came back")
+	}
+	code := 0
+	if err := j.cmd.Wait(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	return code, j.out.String(), j.errs.String()
 }

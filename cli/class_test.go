@@ -88,6 +88,9 @@ func TestClassJoinWithAPastedTokenStartStopForget(t *testing.T) {
 	if out, _, _ := runIn(t, dir, "", "class", "status"); !strings.Contains(out, "server: ready at "+hub.URL+"/user/ann/") {
 		t.Errorf("status of a running server: %q", out)
 	}
+	if _, errs, code := runIn(t, dir, "", "class", "open", "--no-browser"); code != 0 || !strings.Contains(errs, "\n"+hub.URL+"/user/ann/\n") {
+		t.Errorf("open: %d %q", code, errs)
+	}
 	if out, errs, code := runIn(t, dir, "", "class", "stop"); code != 0 || !strings.Contains(out, "stopping") {
 		t.Errorf("stop: %d %q %q", code, out, errs)
 	}

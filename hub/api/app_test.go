@@ -148,7 +148,9 @@ func TestAppLoginGivesAnOwnServerToken(t *testing.T) {
 	}
 
 	toks, _ := e.store.ListTokens(t.Context(), "teacher")
-	if !slices.ContainsFunc(toks, func(t store.Token) bool { return t.APIID() == self.TokenID && t.Kind == "oauth" && t.SessionID == "" }) {
+	if !slices.ContainsFunc(toks, func(t store.Token) bool {
+		return t.APIID() == self.TokenID && t.Kind == "oauth" && t.SessionID == "" && t.Note == auth.AppTokenNote
+	}) {
 		t.Errorf("the app's token %s is not an oauth token in the instructor's list, apart from the session: %+v", self.TokenID, toks)
 	}
 	// Its own id only: not alice's.

@@ -18,6 +18,10 @@ import (
 // that the token request comes from whoever started the login.
 const AppClientID = "classhub-desktop"
 
+// AppTokenNote is the note on the app's tokens, which the user's token
+// page shows.
+const AppTokenNote = "the classhub app on your computer"
+
 // AppRedirect reports whether uri is one the app may be sent back to:
 // http://127.0.0.1:PORT/callback or http://[::1]:PORT/callback, any port
 // (RFC 8252 §7.3: the app listens on whatever port is free), nothing else.

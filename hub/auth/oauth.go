@@ -44,8 +44,13 @@ func (a *Authenticator) ExchangeCodePKCE(ctx context.Context, clientID, code, re
 	if (c.Challenge == "") != (verifier == "") || (c.Challenge != "" && !VerifierMatches(c.Challenge, verifier)) {
 		return "", store.Token{}, ErrBadVerifier
 	}
+	note := "OAuth for " + clientID
+	if clientID == AppClientID {
+		// What the learner's token page shows, in their words.
+		note = AppTokenNote
+	}
 	secret, tok, err := a.Store.CreateToken(ctx, store.TokenSpec{User: c.User, Kind: "oauth", Scopes: c.Scopes,
-		ClientID: clientID, SessionID: c.SessionID, ExpiresIn: OAuthTokenTTL, Note: "OAuth for " + clientID})
+		ClientID: clientID, SessionID: c.SessionID, ExpiresIn: OAuthTokenTTL, Note: note})
 	if err != nil {
 		return "", store.Token{}, fmt.Errorf("issue an OAuth token for %s: %w", clientID, err)
 	}

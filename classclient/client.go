@@ -3,6 +3,8 @@ package classclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -291,9 +293,22 @@ func (c *Client) send(ctx context.Context, method, path string, body any, accept
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
+		return nil, c.netError(err)
 	}
 	return resp, nil
+}
+
+// netError is the *Error for a request that got no answer: Untrusted for
+// a certificate this computer does not trust, else Unreachable.
+func (c *Client) netError(err error) error {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
+		return &Error{Kind: Untrusted, Hub: c.Hub, Detail: netDetail(err), Err: err}
+	}
+	return &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
 }
 
 // netDetail is a network error's text without the request's URL, which

@@ -105,6 +105,8 @@ func TestErrorsAreClassified(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := "http://" + l.Addr().String()
 	l.Close()
+	selfSigned := httptest.NewTLSServer(f.srv.Config.Handler)
+	t.Cleanup(selfSigned.Close)
 
 	for _, tc := range []struct {
 		name  string
@@ -115,6 +117,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{"not a hub", New(html.URL, Token{Secret: "secret-a"}), nil, NotHub, "Check the class link"},
 		{"unreachable", New(closed, Token{Secret: "secret-a"}), nil, Unreachable, "retry"},
+		{"untrusted certificate", New(selfSigned.URL, Token{Secret: "secret-a"}), nil, Untrusted, "/hub/certificate"},
 		{"revoked", New(f.srv.URL, Token{Secret: "secret-gone"}), nil, Refused, "Join the class again"},
 		{"5xx", New(f.srv.URL, Token{Secret: "secret-a"}), func() { f.status = 503 }, HubFailed, "Retry in a moment"},
 	} {

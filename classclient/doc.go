@@ -21,7 +21,7 @@
 //
 // Every error the hub or the network causes is an *Error whose Kind says
 // what happened (NotHub, Unreachable, Refused, HubFailed, NoAppLogin,
-// Denied, StartFailed) and whose text is a sentence that says what to do;
+// Denied, StartFailed, Untrusted) and whose text is a sentence that says what to do;
 // KindOf(err) reads it through wrapping. Token secrets never appear in an
 // error, a log line or Token's String.
 package classclient

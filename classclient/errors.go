@@ -28,9 +28,12 @@ const (
 	Denied
 	// StartFailed: the hub reported that the server failed to start.
 	StartFailed
+	// Untrusted: the hub answers HTTPS with a certificate this computer
+	// does not trust (a class's own authority not installed yet).
+	Untrusted
 )
 
-var kindNames = [...]string{"other", "not a hub", "unreachable", "refused", "hub failed", "no app login", "denied", "start failed"}
+var kindNames = [...]string{"other", "not a hub", "unreachable", "refused", "hub failed", "no app login", "denied", "start failed", "untrusted"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k >= 0 {
@@ -71,6 +74,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s cannot log the classhub app in through the browser%s. Open %s/hub/token, request a token, and paste it (classhub class join %s --token-stdin).", e.Hub, d, e.Hub, e.Hub)
 	case Denied:
 		return fmt.Sprintf("The login to %s did not finish%s. Join again and press Allow on the hub's page.", e.Hub, d)
+	case Untrusted:
+		return fmt.Sprintf("%s's certificate is not one this computer trusts%s. Open %s/hub/certificate in a browser, trust the class's certificate authority as it says, then retry.", e.Hub, d, e.Hub)
 	case StartFailed:
 		return fmt.Sprintf("Your server on %s failed to start%s. Retry; if it fails again, tell whoever runs the hub.", e.Hub, d)
 	}

@@ -228,7 +228,7 @@ func (c *Client) exchange(ctx context.Context, code, redirect, verifier string) 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return Token{}, &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
+		return Token{}, c.netError(err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

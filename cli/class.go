@@ -33,12 +33,13 @@ const (
 	exitNoAppLogin  = 7
 	exitDenied      = 8
 	exitStartFailed = 9
+	exitUntrusted   = 10
 )
 
 var exitOfKind = map[classclient.Kind]int{
 	classclient.NotHub: exitNotHub, classclient.Unreachable: exitUnreachable, classclient.Refused: exitRefused,
 	classclient.HubFailed: exitHubFailed, classclient.NoAppLogin: exitNoAppLogin, classclient.Denied: exitDenied,
-	classclient.StartFailed: exitStartFailed,
+	classclient.StartFailed: exitStartFailed, classclient.Untrusted: exitUntrusted,
 }
 
 // classExit gives a class hub's error its exit status.

@@ -127,6 +127,8 @@ func TestClassBadInput(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	gone := "http://" + l.Addr().String()
 	l.Close()
+	selfSigned := httptest.NewTLSServer(hub.Config.Handler)
+	t.Cleanup(selfSigned.Close)
 
 	for _, tc := range []struct {
 		name, stdin string
@@ -137,6 +139,7 @@ func TestClassBadInput(t *testing.T) {
 		{"not a hub", "tok\n", []string{"class", "join", blog.URL, "--token-stdin"}, exitNotHub, "is not a class hub"},
 		{"unreachable", "tok\n", []string{"class", "join", gone, "--token-stdin"}, exitUnreachable, "does not answer"},
 		{"refused", "wrong\n", []string{"class", "join", hub.URL, "--token-stdin"}, exitRefused, "Join the class again"},
+		{"untrusted certificate", "tok\n", []string{"class", "join", selfSigned.URL, "--token-stdin"}, exitUntrusted, selfSigned.URL + "/hub/certificate"},
 		{"5xx", "tok\n", []string{"class", "join", broken.URL, "--token-stdin"}, exitHubFailed, "status 502"},
 		{"stock JupyterHub, browser login", "", []string{"class", "join", hub.URL, "--no-browser"}, exitNoAppLogin, "/hub/token"},
 		{"no token on stdin", "", []string{"class", "join", hub.URL, "--token-stdin"}, 2, "no token on stdin"},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/classhub/classhub/classclient"
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -67,6 +69,11 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 	if code, o, e := join.wait(t); code != 0 || !strings.Contains(o, "joined maths ("+c.base+") as "+ann) {
 		t.Fatalf("class join: %d %q %q", code, o, e)
 	}
+
+	// The app's token is on ann's token page, where she can revoke it.
+	st.run("open the token page", time.Minute, chromedp.Navigate(c.base+"/hub/token"))
+	st.waitJS("the page lists the app's token", time.Minute, fmt.Sprintf(`document.body.innerText.includes(%q)`, auth.AppTokenNote))
+	st.shot("class-04-token-page")
 
 	if o, e, code := learner(t, laptop, "", "class", "status"); code != 0 || !strings.Contains(o, "server: stopped") {
 		t.Fatalf("class status: %d %q %q", code, o, e)

@@ -134,6 +134,9 @@ func portOf(addr string) string {
 
 func dockerInstalled() Check {
 	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		if err := engine.Locate(host).Refusal(); err != nil {
+			return engineCheck(err)
+		}
 		return Check{Name: "docker", OK: true, Detail: "DOCKER_HOST=" + host}
 	}
 	if p, err := exec.LookPath("docker"); err == nil {

@@ -113,7 +113,7 @@ func (d *Docker) ensureNetwork(ctx context.Context, name string) (Network, error
 		return Network{}, engine.Explain(err)
 	}
 	n.Desktop = isDesktop(info.OperatingSystem)
-	local, err := localIPs()
+	local, err := engine.OwnIPs()
 	if err != nil {
 		return Network{}, fmt.Errorf("list this machine's addresses: %w", err)
 	}
@@ -141,20 +141,6 @@ func hubAddress(desktop bool, gw net.IP, local []net.IP) (hubHost, bindAddr stri
 		}
 	}
 	return desktopHost, "127.0.0.1", false
-}
-
-func localIPs() ([]net.IP, error) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	ips := make([]net.IP, 0, len(addrs))
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			ips = append(ips, n.IP)
-		}
-	}
-	return ips, nil
 }
 
 // LANAddress returns this machine's address on the network of its default

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/classhub/classhub/hub/engine"
+
 	"github.com/docker/docker/api/types/network"
 )
 
@@ -67,7 +69,7 @@ func TestLANAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := localIPs()
+	local, err := engine.OwnIPs()
 	if err != nil {
 		t.Fatal(err)
 	}

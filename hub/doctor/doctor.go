@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
@@ -96,6 +97,15 @@ func Run(ctx context.Context, cfg config.Config) Report {
 	sp := spawner.New(cli, spawner.Options{Config: cfg})
 	info, err := sp.Engine(ctx)
 	if !add(versionCheck(info, err)) {
+		return r
+	}
+	// A swarm the settings need and the engine lacks stops every start:
+	// nothing after this would say more.
+	backendOK := true
+	for _, p := range core.BackendProblems(cfg, info) {
+		backendOK = add(Check{Name: p.Check, Detail: p.Detail, Advice: p.Advice}) && backendOK
+	}
+	if !backendOK {
 		return r
 	}
 	imageOK := add(imageCheck(ctx, cli, cfg.Image))

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -152,8 +153,20 @@ func (h *Lifecycle) Capacity(ctx context.Context) (Capacity, error) {
 			return Capacity{}, err
 		}
 	}
+	cost := EstimateCost(class, recorded, profile)
+	// Swarm services land on any node: the class holds what the nodes do.
+	// Containers run here alone, whatever swarm the engine is in.
+	if noder, ok := h.sizer.(Noder); ok && cfg.Backend == config.BackendSwarm {
+		nodes, err := noder.Nodes(ctx)
+		if err != nil {
+			return Capacity{}, err
+		}
+		if nodes != nil {
+			return PlanNodes(cfg.Image, nodes, hubMemory(), cost, uint64(max(limit, 0)), len(h.running())), nil
+		}
+	}
 	m := Machine{Memory: memory, CPUs: cpus, Hub: hubMemory()}
-	return PlanCapacity(cfg.Image, m, EstimateCost(class, recorded, profile), uint64(max(limit, 0)), len(h.running())), nil
+	return PlanCapacity(cfg.Image, m, cost, uint64(max(limit, 0)), len(h.running())), nil
 }
 
 // StartAllQuestion asks whether to start the n servers Start all would

@@ -21,6 +21,9 @@ type Node struct {
 	// Role is "manager" or "worker"; Leader marks the managers' leader.
 	Role   string `json:"role"`
 	Leader bool   `json:"leader"`
+	// Self marks the node of the engine classhub talks to, where the hub
+	// runs.
+	Self bool `json:"self"`
 	// State is the node's link with the managers: "ready", "down",
 	// "disconnected" or "unknown".
 	State string `json:"state"`
@@ -83,6 +86,7 @@ func (d *Docker) Nodes(ctx context.Context) ([]Node, error) {
 			Availability: string(n.Spec.Availability), Memory: uint64(max(n.Description.Resources.MemoryBytes, 0)),
 			CPUs: int(n.Description.Resources.NanoCPUs / 1e9)}
 		node.Leader = n.ManagerStatus != nil && n.ManagerStatus.Leader
+		node.Self = n.ID == info.Swarm.NodeID
 		at[n.ID] = len(nodes)
 		nodes = append(nodes, node)
 	}

@@ -82,7 +82,7 @@ func TestNodesOfASwarm(t *testing.T) {
 		}
 	}
 	n := nodes[0]
-	if n.ID != info.Swarm.NodeID || n.Hostname != info.Name || n.Role != "manager" || !n.Leader || !n.Usable() {
+	if n.ID != info.Swarm.NodeID || n.Hostname != info.Name || n.Role != "manager" || !n.Leader || !n.Self || !n.Usable() {
 		t.Errorf("node %+v, want this engine's node %s (%s), a ready active leading manager", n, info.Swarm.NodeID, info.Name)
 	}
 	if n.Servers[0] != user || n.Reserved != reserve {

@@ -59,8 +59,9 @@ func PlanNodes(image string, nodes []spawner.Node, hub uint64, cost ServerCost, 
 }
 
 // NodeLines say each node of a swarm in one line, as the dashboard and
-// the admin page list them; nil without a swarm.
-func (c Capacity) NodeLines() []string {
+// the admin page list them; nil without a swarm. A server whose user
+// visible refuses is counted but not named; nil visible names all.
+func (c Capacity) NodeLines(visible func(user string) bool) []string {
 	lines := make([]string, 0, len(c.Nodes))
 	for _, n := range c.Nodes {
 		var b strings.Builder
@@ -73,11 +74,21 @@ func (c Capacity) NodeLines() []string {
 			role += ", the hub's"
 		}
 		fmt.Fprintf(&b, " (%s): %s, %s; ", role, n.State, n.Availability)
-		switch len(n.Servers) {
-		case 0:
+		var named []string
+		for _, u := range n.Servers {
+			if visible == nil || visible(u) {
+				named = append(named, u)
+			}
+		}
+		switch others := len(n.Servers) - len(named); {
+		case len(n.Servers) == 0:
 			b.WriteString("no server")
+		case others == 0:
+			fmt.Fprintf(&b, "%s (%s)", plural(len(n.Servers), "server"), strings.Join(named, ", "))
+		case len(named) == 0:
+			b.WriteString(plural(len(n.Servers), "server"))
 		default:
-			fmt.Fprintf(&b, "%s (%s)", plural(len(n.Servers), "server"), strings.Join(n.Servers, ", "))
+			fmt.Fprintf(&b, "%s (%s and %d more)", plural(len(n.Servers), "server"), strings.Join(named, ", "), others)
 		}
 		fmt.Fprintf(&b, "; about %s of %s free", mibs(n.Free), mibs(n.Memory))
 		if n.Usable() {

@@ -53,7 +53,7 @@ func TestPlanNodesSumsTheUsableNodes(t *testing.T) {
 	if q := c.StartQuestion(90); !strings.Contains(q, "the swarm's 4 machines hold about 83 students") {
 		t.Errorf("StartQuestion = %q", q)
 	}
-	lines := c.NodeLines()
+	lines := c.NodeLines(nil)
 	for i, want := range []string{
 		"lab1 (manager, leader, the hub's): ready, active; 2 servers (alice, bob); about 7.5 GiB of 8.0 GiB free; holds about 27 students.",
 		"lab2 (worker): ready, active; no server; about 16.0 GiB of 16.0 GiB free; holds about 56 students.",
@@ -62,6 +62,23 @@ func TestPlanNodesSumsTheUsableNodes(t *testing.T) {
 	} {
 		if i >= len(lines) || lines[i] != want {
 			t.Errorf("line %d = %q, want %q", i, lines, want)
+		}
+	}
+}
+
+// TestNodeLinesNameOnlyVisibleServers: an instructor of some students
+// sees how many servers a node runs, and the names of theirs alone.
+func TestNodeLinesNameOnlyVisibleServers(t *testing.T) {
+	c := PlanNodes("img", swarmNodes(), 0, ServerCost{Memory: 256 * mib}, 0, 2)
+	for _, tt := range []struct {
+		visible func(string) bool
+		want    string
+	}{
+		{func(u string) bool { return u == "bob" }, "2 servers (bob and 1 more);"},
+		{func(string) bool { return false }, "2 servers;"},
+	} {
+		if line := c.NodeLines(tt.visible)[0]; !strings.Contains(line, tt.want) || strings.Contains(line, "alice") {
+			t.Errorf("line %q, want %q and no alice", line, tt.want)
 		}
 	}
 }
@@ -94,7 +111,7 @@ func TestCapacityOverTheSwarm(t *testing.T) {
 	if c, err = f.hub.Capacity(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if c.Nodes != nil || len(c.NodeLines()) != 0 || !strings.HasPrefix(c.Sentence(), "This laptop holds") {
+	if c.Nodes != nil || len(c.NodeLines(nil)) != 0 || !strings.HasPrefix(c.Sentence(), "This laptop holds") {
 		t.Errorf("no swarm, yet: %+v", c)
 	}
 }

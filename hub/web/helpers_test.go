@@ -25,6 +25,7 @@ import (
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/core/coretest"
 	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/spawner/spawnertest"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -52,6 +53,14 @@ type env struct {
 type fakeSizer struct {
 	mu     sync.Mutex
 	memory uint64
+	// nodes are a swarm's, which the swarm backend counts.
+	nodes []spawner.Node
+}
+
+func (s *fakeSizer) Nodes(context.Context) ([]spawner.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodes, nil
 }
 
 func (s *fakeSizer) setMemory(n uint64) {
@@ -70,15 +79,20 @@ func (s *fakeSizer) ImageFacts(context.Context, string) (string, string, error) 
 	return "sha256:notebook", "classic", nil
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv is a hub with the default settings, each changed by mutate.
+func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Helper()
+	cfg := config.Default()
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, spawner: spawnertest.New(), logs: &strings.Builder{},
 		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)), sizer: &fakeSizer{memory: 8 << 30}}
-	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: e.spawner,
+	e.hub = core.New(core.Options{Config: cfg, Store: st, Spawner: e.spawner,
 		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081, Sizer: e.sizer})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -24,6 +25,24 @@ type NodeCapacity struct {
 	// Students is how many servers the node holds, by the same rule as a
 	// laptop: 0 for a node new servers do not land on.
 	Students int
+}
+
+// PlanFor is the capacity of cfg's servers at cost, running of them now:
+// over the nodes of the swarm sizer reports (when it is a Noder) if the
+// servers are Swarm services, which land on any node; else over m, this
+// machine, where containers run whatever swarm the engine is in.
+func PlanFor(ctx context.Context, cfg config.Config, sizer Sizer, m Machine, cost ServerCost, running int) (Capacity, error) {
+	limit, _ := cfg.MemoryBytes() // Validate checked it
+	if noder, ok := sizer.(Noder); ok && cfg.Backend == config.BackendSwarm {
+		nodes, err := noder.Nodes(ctx)
+		if err != nil {
+			return Capacity{}, err
+		}
+		if nodes != nil {
+			return PlanNodes(cfg.Image, nodes, m.Hub, cost, uint64(max(limit, 0)), running), nil
+		}
+	}
+	return PlanCapacity(cfg.Image, m, cost, uint64(max(limit, 0)), running), nil
 }
 
 // PlanNodes is PlanCapacity over a swarm's nodes: each usable node keeps

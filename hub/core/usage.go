@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -137,7 +136,6 @@ func (h *Lifecycle) Capacity(ctx context.Context) (Capacity, error) {
 		// An image still to be pulled: its profile is unknown.
 		id, profile = "", ""
 	}
-	limit, _ := cfg.MemoryBytes() // Validate checked it
 	samples := h.CachedStats(capacityFresh)
 	var class []spawner.Stats
 	for _, s := range samples {
@@ -153,20 +151,8 @@ func (h *Lifecycle) Capacity(ctx context.Context) (Capacity, error) {
 			return Capacity{}, err
 		}
 	}
-	cost := EstimateCost(class, recorded, profile)
-	// Swarm services land on any node: the class holds what the nodes do.
-	// Containers run here alone, whatever swarm the engine is in.
-	if noder, ok := h.sizer.(Noder); ok && cfg.Backend == config.BackendSwarm {
-		nodes, err := noder.Nodes(ctx)
-		if err != nil {
-			return Capacity{}, err
-		}
-		if nodes != nil {
-			return PlanNodes(cfg.Image, nodes, hubMemory(), cost, uint64(max(limit, 0)), len(h.running())), nil
-		}
-	}
 	m := Machine{Memory: memory, CPUs: cpus, Hub: hubMemory()}
-	return PlanCapacity(cfg.Image, m, cost, uint64(max(limit, 0)), len(h.running())), nil
+	return PlanFor(ctx, cfg, h.sizer, m, EstimateCost(class, recorded, profile), len(h.running()))
 }
 
 // StartAllQuestion asks whether to start the n servers Start all would

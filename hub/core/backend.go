@@ -36,7 +36,7 @@ func BackendProblems(cfg config.Config, eng spawner.EngineInfo) []BackendProblem
 	}
 	if d := cfg.VolumeDriver; d != "" && !hasDriver(eng.VolumeDrivers, d) {
 		have := "only the local driver"
-		if len(eng.VolumeDrivers) > 0 {
+		if len(eng.VolumeDrivers) > 0 && !slices.Equal(eng.VolumeDrivers, []string{"local"}) {
 			have = "these volume drivers: " + strings.Join(eng.VolumeDrivers, ", ")
 		}
 		ps = append(ps, BackendProblem{Check: "volume driver",

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
@@ -60,11 +59,11 @@ func (d *Docker) Nodes(ctx context.Context) ([]Node, error) {
 	if info.Swarm.LocalNodeState != swarm.LocalNodeStateActive || !info.Swarm.ControlAvailable {
 		return nil, nil
 	}
-	list, err := d.cli.NodeList(ctx, types.NodeListOptions{})
+	list, err := d.cli.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list the swarm's nodes: %w", engine.Explain(err))
 	}
-	services, err := d.cli.ServiceList(ctx, types.ServiceListOptions{Filters: filters.NewArgs(
+	services, err := d.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
 		filters.Arg("label", engine.ManagedFilter()), filters.Arg("label", engine.LabelRole+"=server"))})
 	if err != nil {
 		return nil, fmt.Errorf("list classhub's services: %w", engine.Explain(err))
@@ -75,7 +74,7 @@ func (d *Docker) Nodes(ctx context.Context) ([]Node, error) {
 	}
 	var tasks []swarm.Task
 	if len(services) > 0 {
-		if tasks, err = d.cli.TaskList(ctx, types.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))}); err != nil {
+		if tasks, err = d.cli.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))}); err != nil {
 			return nil, fmt.Errorf("list the swarm's tasks: %w", engine.Explain(err))
 		}
 	}

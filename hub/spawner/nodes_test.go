@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -48,7 +47,7 @@ func TestNodesOfASwarm(t *testing.T) {
 			ContainerSpec: &swarm.ContainerSpec{Image: img, Labels: labels},
 			Resources:     &swarm.ResourceRequirements{Reservations: &swarm.Resources{MemoryBytes: reserve}},
 		},
-	}, types.ServiceCreateOptions{})
+	}, swarm.ServiceCreateOptions{})
 	if err != nil {
 		t.Fatalf("create a server's service: %v", err)
 	}

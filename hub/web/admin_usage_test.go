@@ -102,7 +102,14 @@ func TestAdminFeedSendsUsage(t *testing.T) {
 // each node with its servers and free memory, and the capacity over them;
 // with one machine, no list.
 func TestAdminPageListsTheSwarmsNodes(t *testing.T) {
+	nodes := []spawner.Node{
+		{Hostname: "lab1", Role: "manager", Leader: true, Self: true, State: "ready", Availability: "active", Memory: 8 << 30, CPUs: 4,
+			Servers: []string{"alice"}, Reserved: 512 << 20},
+		{Hostname: "lab2", Role: "worker", State: "down", Availability: "active", Memory: 16 << 30, CPUs: 8},
+	}
+	// Containers run on this machine, whatever swarm its engine is in.
 	e, root := adminEnv(t)
+	e.sizer.nodes = nodes
 	if p := root.get("/hub/admin"); strings.Contains(p.Body, `id="nodes"`) || !strings.Contains(p.Body, "This laptop holds") {
 		t.Errorf("one machine, yet the page lists nodes:\n%s", p.Body)
 	}
@@ -110,11 +117,7 @@ func TestAdminPageListsTheSwarmsNodes(t *testing.T) {
 	e = newEnv(t, func(c *config.Config) { c.Backend = config.BackendSwarm })
 	e.addUser("root", "root-password", true)
 	e.addUser("alice", "alice-password", false)
-	e.sizer.nodes = []spawner.Node{
-		{Hostname: "lab1", Role: "manager", Leader: true, Self: true, State: "ready", Availability: "active", Memory: 8 << 30, CPUs: 4,
-			Servers: []string{"alice"}, Reserved: 512 << 20},
-		{Hostname: "lab2", Role: "worker", State: "down", Availability: "active", Memory: 16 << 30, CPUs: 8},
-	}
+	e.sizer.nodes = nodes
 	root = e.loggedIn("root")
 	p := root.get("/hub/admin")
 	wantStatus(t, p, http.StatusOK)

@@ -27,6 +27,8 @@ type Location struct {
 	// SSH says the address is ssh://, which classhub's client cannot
 	// speak to even on this machine.
 	SSH bool
+	// Unknown says the address is none the client speaks.
+	Unknown bool
 }
 
 // Locate says where the engine at host runs, from the address alone: it
@@ -35,8 +37,9 @@ type Location struct {
 // (Docker Desktop's socket included: its VM is this machine's, and
 // spawner.hubAddress meets it through published loopback ports); a TCP
 // address is this machine's when it is loopback, "localhost", one of this
-// machine's own addresses or its host name; anything else is another
-// machine's. host "" is the client's default socket.
+// machine's own addresses or its host name, or names no host; anything
+// else is another machine's, and an address the client does not speak is
+// refused too. host "" is the client's default socket.
 func Locate(host string) Location {
 	ips, _ := OwnIPs()
 	name, _ := os.Hostname()
@@ -51,8 +54,8 @@ func locate(host string, own []net.IP, hostname string) Location {
 	l := Location{Host: host}
 	proto, addr, ok := strings.Cut(host, "://")
 	if !ok {
-		// The client refuses it before dialing; say it is not ours.
-		l.Remote, l.Machine = true, host
+		// The client refuses it before dialing; say what it may be.
+		l.Remote, l.Unknown = true, true
 		return l
 	}
 	switch strings.ToLower(proto) {
@@ -64,7 +67,7 @@ func locate(host string, own []net.IP, hostname string) Location {
 		return l
 	case "tcp", "http", "https":
 	default:
-		l.Remote, l.Machine = true, machineOf(addr)
+		l.Remote, l.Unknown = true, true
 		return l
 	}
 	machine := machineOf(addr)
@@ -95,7 +98,8 @@ func machineOf(addr string) string {
 func isOwn(machine string, own []net.IP, hostname string) bool {
 	m := strings.TrimSuffix(strings.ToLower(machine), ".")
 	if m == "" {
-		return false
+		// tcp://:2375 dials this machine.
+		return true
 	}
 	if ip := net.ParseIP(m); ip != nil {
 		if ip.IsLoopback() {
@@ -139,6 +143,11 @@ func (l Location) Refusal() error {
 	}
 	instead := fmt.Sprintf("run classhub on %s itself (`classhub serve` there, and students join at its address), "+
 		"or unset DOCKER_HOST to use this machine's engine; for several machines, run classhub on a Swarm manager with backend = \"swarm\"", l.Machine)
+	if l.Unknown {
+		return &Error{Advice: fmt.Sprintf("DOCKER_HOST=%s is not an engine address classhub can use: unset it to use this machine's engine, "+
+			"or name its socket (unix:///var/run/docker.sock) or a TCP address on this machine (tcp://127.0.0.1:2375)", l.Host),
+			Err: fmt.Errorf("docker host %s: %w", l.Host, ErrRemote)}
+	}
 	if l.SSH {
 		return &Error{Advice: fmt.Sprintf("DOCKER_HOST=%s names an engine reached over ssh, which classhub cannot use: %s", l.Host, instead),
 			Err: fmt.Errorf("docker host %s: %w", l.Host, ErrRemote)}

@@ -43,12 +43,12 @@ func TestLocate(t *testing.T) {
 		{"tcp://laptop.example.org:2376", true, "laptop.example.org", false}, // a name like this one's, resolved elsewhere
 		{"tcp://host.docker.internal:2375", true, "host.docker.internal", false},
 		{"http://192.0.2.1:2375", true, "192.0.2.1", false},
-		{"tcp://:2375", true, "", false}, // no host at all: nothing says it is here
+		{"tcp://:2375", false, "", false}, // no host: dialed on this machine
 		{"ssh://user@example.invalid", true, "example.invalid", true},
 		{"ssh://user@example.invalid:2222/path", true, "example.invalid", true},
 		{"ssh://localhost", true, "localhost", true}, // here, but not over a socket classhub can use
-		{"fd://3", true, "3", false},
-		{"192.0.2.1:2376", true, "192.0.2.1:2376", false},
+		{"fd://3", true, "", false},                  // a daemon's, not a client's
+		{"192.0.2.1:2376", true, "", false},          // no scheme
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
@@ -67,7 +67,11 @@ func TestLocate(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, ErrRemote) {
 				t.Fatalf("refusal %v is no *Error wrapping ErrRemote", err)
 			}
-			for _, want := range []string{"DOCKER_HOST=" + l.Host, "unset DOCKER_HOST", "classhub serve", `backend = "swarm"`} {
+			wants := []string{"DOCKER_HOST=" + l.Host, "unset DOCKER_HOST", "classhub serve", `backend = "swarm"`}
+			if l.Unknown {
+				wants = []string{"DOCKER_HOST=" + l.Host, "unset it", "tcp://127.0.0.1"}
+			}
+			for _, want := range wants {
 				if !strings.Contains(e.Advice, want) {
 					t.Errorf("advice %q does not say %q", e.Advice, want)
 				}

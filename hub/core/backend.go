@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,4 +82,30 @@ func swarmProblem(eng spawner.EngineInfo) (BackendProblem, bool) {
 // its tag, which settings may leave out.
 func hasDriver(drivers []string, name string) bool {
 	return slices.Contains(drivers, name) || (!strings.Contains(name, ":") && slices.Contains(drivers, name+":latest"))
+}
+
+// EngineReporter reports the engine's facts; the Docker spawner is one.
+type EngineReporter interface {
+	Engine(ctx context.Context) (spawner.EngineInfo, error)
+}
+
+// explainStart gives a failed start the sentence of the backend problem
+// behind it, when the settings need a swarm or a volume driver and the
+// engine, asked now, lacks it: the engine's own error ("This node is not
+// a swarm manager") says nothing of what to do. Other failures pass as
+// they are; the engine is asked only after a start failed.
+func (h *Lifecycle) explainStart(ctx context.Context, err error) error {
+	cfg := h.Config()
+	reporter, ok := h.spawner.(EngineReporter)
+	if err == nil || ctx.Err() != nil || !ok || (cfg.Backend != config.BackendSwarm && cfg.VolumeDriver == "") {
+		return err
+	}
+	eng, ierr := reporter.Engine(ctx)
+	if ierr != nil {
+		return err
+	}
+	if ps := BackendProblems(cfg, eng); len(ps) > 0 {
+		return fmt.Errorf("%w (%w)", ps[0], err)
+	}
+	return err
 }

@@ -1,11 +1,19 @@
 package core
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
+	"github.com/classhub/classhub/hub/store"
 )
 
 func TestBackendProblems(t *testing.T) {
@@ -59,5 +67,54 @@ func TestBackendProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// reportingSpawner is the fake spawner on an engine of given facts.
+type reportingSpawner struct {
+	*spawnertest.Spawner
+	eng atomic.Pointer[spawner.EngineInfo]
+}
+
+func (s *reportingSpawner) Engine(context.Context) (spawner.EngineInfo, error) { return *s.eng.Load(), nil }
+
+// TestAFailedStartSaysTheBackendProblem: a start that fails on an engine
+// in no swarm, with backend = "swarm", says what to do in its progress
+// and its failure, with the engine's own words after; a failure with
+// nothing wrong in the backend is left as it is.
+func TestAFailedStartSaysTheBackendProblem(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sp := &reportingSpawner{Spawner: spawnertest.New()}
+	sp.eng.Store(&spawner.EngineInfo{SwarmState: "inactive"})
+	cfg := config.Default()
+	cfg.Backend = config.BackendSwarm
+	f := &fixture{sp: sp.Spawner, router: spawnertest.NewRouter(), store: st}
+	f.hub = New(Options{Config: cfg, Store: st, Spawner: sp, Router: f.router, Bus: events.NewBus(64), HubPort: 8081,
+		SlowSpawn: 200 * time.Millisecond})
+	t.Cleanup(f.hub.Close)
+	if _, err := f.hub.AddUsers(context.Background(), []string{"alice", "bob"}, false); err != nil {
+		t.Fatal(err)
+	}
+	engineSaid := "Error response from daemon: This node is not a swarm manager."
+	sp.FailWith("alice", errors.New(engineSaid))
+	s, _ := f.startWait(t, "alice")
+	if !strings.HasPrefix(s.Failed, `backend = "swarm", but this engine is in no swarm: make this machine a swarm's first manager with `+"`docker swarm init`") ||
+		!strings.HasSuffix(s.Failed, "("+engineSaid+")") {
+		t.Errorf("alice's failure %q, want the swarm's problem and the engine's words", s.Failed)
+	}
+	evs, _, _ := f.hub.Progress("alice", 0)
+	if last := evs[len(evs)-1]; !last.Failed || !strings.Contains(last.Message, "docker swarm init") {
+		t.Errorf("alice's progress ends %+v, want the swarm's problem", last)
+	}
+
+	// A manager: the failure is the image's, and says so alone.
+	sp.eng.Store(&spawner.EngineInfo{SwarmState: "active", Manager: true})
+	sp.FailWith("bob", errors.New("image classhub/notebook:latest is missing"))
+	if s, _ := f.startWait(t, "bob"); s.Failed != "image classhub/notebook:latest is missing" {
+		t.Errorf("bob's failure %q, want the image's alone", s.Failed)
 	}
 }

@@ -76,7 +76,9 @@ type reportingSpawner struct {
 	eng atomic.Pointer[spawner.EngineInfo]
 }
 
-func (s *reportingSpawner) Engine(context.Context) (spawner.EngineInfo, error) { return *s.eng.Load(), nil }
+func (s *reportingSpawner) Engine(context.Context) (spawner.EngineInfo, error) {
+	return *s.eng.Load(), nil
+}
 
 // TestAFailedStartSaysTheBackendProblem: a start that fails on an engine
 // in no swarm, with backend = "swarm", says what to do in its progress

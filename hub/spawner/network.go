@@ -113,7 +113,7 @@ func (d *Docker) ensureNetwork(ctx context.Context, name string) (Network, error
 		return Network{}, engine.Explain(err)
 	}
 	n.Desktop = isDesktop(info.OperatingSystem)
-	local, err := engine.OwnIPs()
+	local, err := localIPs()
 	if err != nil {
 		return Network{}, fmt.Errorf("list this machine's addresses: %w", err)
 	}
@@ -142,6 +142,9 @@ func hubAddress(desktop bool, gw net.IP, local []net.IP) (hubHost, bindAddr stri
 	}
 	return desktopHost, "127.0.0.1", false
 }
+
+// localIPs lists this machine's addresses; engine.Locate reads the same.
+func localIPs() ([]net.IP, error) { return engine.OwnIPs() }
 
 // LANAddress returns this machine's address on the network of its default
 // route, the address a class uses to reach the hub. It reads the routing

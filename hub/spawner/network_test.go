@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/classhub/classhub/hub/engine"
-
 	"github.com/docker/docker/api/types/network"
 )
 
@@ -69,7 +67,7 @@ func TestLANAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := engine.OwnIPs()
+	local, err := localIPs()
 	if err != nil {
 		t.Fatal(err)
 	}

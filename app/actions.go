@@ -165,19 +165,30 @@ func (u *ui) copyClassLink() {
 	u.notice("Copied the class link " + u.st.ClassURL)
 }
 
-// classPagePath is the hub's page for the projector.
-const classPagePath = "/hub/class"
+// classPagePath is the hub's page for the projector; keptFilesPath
+// lists the files kept of deleted students, with restore and delete.
+const (
+	classPagePath = "/hub/class"
+	keptFilesPath = "/hub/admin/volumes"
+)
 
 // showClassPage opens the class page for the projector (the class link,
-// its QR code, the join code, who has joined) in the browser, logged in
-// as the owner through a single-use login link.
-func (u *ui) showClassPage() {
+// its QR code, the join code, who has joined) in the browser.
+func (u *ui) showClassPage() { u.openHubPage(classPagePath, "Could not show the class page") }
+
+// showKeptFiles opens the page of the files kept of deleted students in
+// the browser, where they are restored to an account or deleted.
+func (u *ui) showKeptFiles() { u.openHubPage(keptFilesPath, "Could not show the kept files") }
+
+// openHubPage opens the hub's page at path in the browser, logged in as
+// the owner through a single-use login link; failing says title.
+func (u *ui) openHubPage(path, title string) {
 	if u.conn == nil {
 		return
 	}
 	owner := u.st.Owner
-	u.background("Could not show the class page", func(ctx context.Context, c Conn) error {
-		link, err := c.LoginLink(ctx, owner, classPagePath)
+	u.background(title, func(ctx context.Context, c Conn) error {
+		link, err := c.LoginLink(ctx, owner, path)
 		if err != nil {
 			return err
 		}

@@ -23,8 +23,8 @@ type DashboardActions struct {
 	// For the class.
 	StartAll, StopAll, AddUsers, ImportRoster, SetupCodes func()
 	// Handout and Collect hand a folder out to every student and gather
-	// it back.
-	Handout, Collect                                func()
+	// it back; KeptFiles shows the files kept of deleted students.
+	Handout, Collect, KeptFiles                     func()
 	CopyClassLink, ClassPage, Settings, Retry, Logs func()
 	// HubLog shows the hub's own log; SaveLogs saves what the log pane
 	// shows, whole, to a file.
@@ -70,7 +70,7 @@ type Dashboard struct {
 	capacity, capacityDetail *widget.Label
 
 	startAll, stopAll, addUsers, importRoster, setupCodes, settings *widget.Button
-	handout, collect                                                *widget.Button
+	handout, collect, keptFiles                                     *widget.Button
 
 	table *widget.Table
 	rows  []UserRow
@@ -166,9 +166,11 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.settings = widget.NewButtonWithIcon(LabelSettings, theme.SettingsIcon(), act.Settings)
 	d.handout = widget.NewButtonWithIcon(LabelHandOutFolder, theme.UploadIcon(), act.Handout)
 	d.collect = widget.NewButtonWithIcon(LabelCollectFolder, theme.DownloadIcon(), act.Collect)
-	toolbar := container.NewHBox(
+	d.keptFiles = widget.NewButtonWithIcon(LabelKeptFiles, theme.HistoryIcon(), act.KeptFiles)
+	// The class's buttons wrap onto a second row in a narrow window.
+	toolbar := container.NewBorder(nil, nil, nil, container.NewVBox(d.settings), container.New(layout.NewRowWrapLayout(),
 		widget.NewLabelWithStyle("Users", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, d.handout, d.collect, layout.NewSpacer(), d.settings)
+		d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, d.handout, d.collect, d.keptFiles))
 
 	d.table = d.newTable()
 
@@ -412,6 +414,7 @@ func (d *Dashboard) Update(s *State) {
 	for _, b := range []*widget.Button{d.startAll, d.stopAll, d.addUsers, d.importRoster, d.setupCodes, d.handout, d.collect} {
 		enable(b, running)
 	}
+	enable(d.keptFiles, running && d.act.KeptFiles != nil)
 	if running && s.Capacity != "" {
 		d.capacity.SetText(s.Capacity)
 		// A swarm's machines under the figures, one a line: the

@@ -19,6 +19,8 @@ import (
 const (
 	LabelHandOutFolder = "Hand out…"
 	LabelCollectFolder = "Collect…"
+	// LabelKeptFiles opens the files kept of deleted students.
+	LabelKeptFiles = "Kept files…"
 )
 
 // folderWait bounds a handout or a collect: a large folder for a large

@@ -96,6 +96,7 @@ func newUI(a fyne.App, d deps) *ui {
 		SetupCodes:    u.confirmSetupCodes,
 		Handout:       u.handoutDialog,
 		Collect:       u.collectDialog,
+		KeptFiles:     u.showKeptFiles,
 		CopyClassLink: u.copyClassLink,
 		ClassPage:     u.showClassPage,
 		Settings:      u.showSettings,

@@ -539,6 +539,18 @@ func TestShowClassPageOpensItLoggedIn(t *testing.T) {
 	}
 }
 
+// The kept files of deleted students are a browser page away from the
+// dashboard, logged in as the class page is.
+func TestKeptFilesOpensTheVolumesPageLoggedIn(t *testing.T) {
+	h := newHarness(t, newFakeHub("teacher"))
+	h.u.showDashboard()
+	test.Tap(button(t, h.u.win.Content(), LabelKeptFiles))
+	h.f.wantCall(t, h.q, `login link teacher next="/hub/admin/volumes"`)
+	if url := <-h.opened; !strings.Contains(url, "/hub/login-link/") {
+		t.Errorf("opened %s, want a login link", url)
+	}
+}
+
 func TestClosingTheDashboardStopsTheStatsTicker(t *testing.T) {
 	h := newHarness(t, newFakeHub("teacher"))
 	u := h.u

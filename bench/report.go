@@ -20,24 +20,26 @@ const Noise = 0.10
 // Report is one run of the suite: every figure, where and with what it was
 // measured, and the comparisons drawn from them.
 type Report struct {
-	Date        time.Time     `json:"date"`
-	Quick       bool          `json:"quick"`
-	Machine     Machine       `json:"machine"`
-	Versions    Versions      `json:"versions"`
-	Contention  Contention    `json:"contention"`
-	Params      Params        `json:"params"`
-	Proxy       []ProxyLevel  `json:"proxy,omitempty"`
-	WebSocket   *WSResult     `json:"websocket,omitempty"`
-	Spawn       *SpawnResult  `json:"spawn,omitempty"`
-	Burst       *BurstResult  `json:"burst,omitempty"`
-	Cold        *ColdResult   `json:"cold_start,omitempty"`
-	Logins      *LoginResult  `json:"logins,omitempty"`
-	Images      []ImageResult `json:"images,omitempty"`
-	Memory      MemResult     `json:"memory"`
-	Comparisons []Comparison  `json:"comparisons"`
-	Failures    []string      `json:"failures,omitempty"`
-	Leftovers   int           `json:"leftover_docker_objects"`
-	WallSeconds float64       `json:"wall_seconds"`
+	Date        time.Time      `json:"date"`
+	Quick       bool           `json:"quick"`
+	Only        []string       `json:"only_scenarios,omitempty"`
+	Machine     Machine        `json:"machine"`
+	Versions    Versions       `json:"versions"`
+	Contention  Contention     `json:"contention"`
+	Params      Params         `json:"params"`
+	Proxy       []ProxyLevel   `json:"proxy,omitempty"`
+	WebSocket   *WSResult      `json:"websocket,omitempty"`
+	Spawn       *SpawnResult   `json:"spawn,omitempty"`
+	Burst       *BurstResult   `json:"burst,omitempty"`
+	Cold        *ColdResult    `json:"cold_start,omitempty"`
+	Logins      *LoginResult   `json:"logins,omitempty"`
+	Images      []ImageResult  `json:"images,omitempty"`
+	Handout     *HandoutResult `json:"handout,omitempty"`
+	Memory      MemResult      `json:"memory"`
+	Comparisons []Comparison   `json:"comparisons"`
+	Failures    []string       `json:"failures,omitempty"`
+	Leftovers   int            `json:"leftover_docker_objects"`
+	WallSeconds float64        `json:"wall_seconds"`
 }
 
 // ProxyLevel is scenario 1 at one concurrency: the same GET straight to
@@ -202,6 +204,12 @@ func (r *Report) Compare() {
 	if g := r.Logins; g != nil {
 		cs = append(cs, compare("7 logins", fmt.Sprintf("%d logins at once, all in", g.Users), "ms", g.ClasshubAllMS, g.FloorAllMS, BaseFloor, true))
 	}
+	if h := r.Handout; h != nil {
+		what := fmt.Sprintf("%s MiB to %d students", num(h.FolderMiB), h.Students)
+		cs = append(cs,
+			compare("9 hand-out", what, "ms", h.ClasshubHandoutMS, h.FloorHandoutMS, BaseFloor, true),
+			compare("9 collect", what, "ms", h.ClasshubCollectMS, h.FloorCollectMS, BaseFloor, true))
+	}
 	m := r.Memory
 	cs = append(cs, compare("6 memory", "idle RSS, hub and proxy", "MiB", mib(m.ClasshubIdle.RSS), mib(m.JupyterHubIdle.RSS), BaseJupyterHub, true))
 	if m.CHPAfterLoad.RSS > 0 && m.ClasshubAfterLoad.RSS > 0 {
@@ -215,7 +223,7 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // Measured reports whether any scenario produced a figure; a run that
 // failed before measuring anything writes no results file.
 func (r *Report) Measured() bool {
-	return len(r.Proxy) > 0 || r.WebSocket != nil || r.Spawn != nil || r.Burst != nil || r.Cold != nil || r.Logins != nil
+	return len(r.Proxy) > 0 || r.WebSocket != nil || r.Spawn != nil || r.Burst != nil || r.Cold != nil || r.Logins != nil || r.Handout != nil
 }
 
 // Losses are the comparisons classhub lost.
@@ -239,6 +247,10 @@ func (r *Report) BaseName() string {
 	name := r.Date.Format("2006-01-02") + "-" + host
 	if r.Quick {
 		name += "-quick"
+	}
+	// A run of some scenarios must not replace the day's whole run.
+	if len(r.Only) > 0 {
+		name += "-only-" + strings.Join(r.Only, "-")
 	}
 	return name
 }
@@ -306,6 +318,10 @@ func (r *Report) overFloor(limit float64) []string {
 				r.Burst.SpawnConcurrency, num(r.Burst.Classhub.P50), num(r.Burst.Floor.P50))
 		case strings.HasPrefix(c.Scenario, "7 logins"):
 			line += ": besides the bcrypt check, each login reads the user and writes a session to SQLite, and the hub's process shares the cores with the bench's"
+		case strings.HasPrefix(c.Scenario, "9 hand-out"):
+			line += ": besides the copy, classhub hashes the folder, stages it once in a volume of its own, and merges it into each student's folder in a container it starts per student, which keeps a file a student changed"
+		case strings.HasPrefix(c.Scenario, "9 collect"):
+			line += ": besides the copy, classhub checks each entry's name and type before it writes it, and writes the manifest"
 		case strings.HasPrefix(c.Scenario, "1 proxy"):
 			line += ": the cost of the proxy's own hop (a second loopback connection, parsing and copying)"
 		}
@@ -324,6 +340,9 @@ func (r *Report) Markdown(w io.Writer) {
 	p("# classhub benchmarks, %s\n\n", r.Date.Format("2006-01-02 15:04 MST"))
 	p("Mode: %s. Every figure is compared with a baseline measured in the same run on the same machine;\n", mode)
 	p("compare ratios across runs, not absolute numbers. Wall time %.0f s.\n\n", r.WallSeconds)
+	if len(r.Only) > 0 {
+		p("Only scenarios %s were run.\n\n", strings.Join(r.Only, ", "))
+	}
 
 	p("## Machine and versions\n\n")
 	p("| | |\n|---|---|\n")
@@ -491,6 +510,16 @@ func (r *Report) Markdown(w io.Writer) {
 			p("| %s | %s | %s | %s | %s |\n", img.Image, img.Profile, num(img.SizeMiB), num(img.StartMS), num(img.IdleMiB))
 		}
 		p("\n")
+	}
+	if h := r.Handout; h != nil {
+		p("## 9. Hand-out and collect\n\n")
+		p("A folder of %s MiB in %d files that do not compress, handed out to %d students with fresh volumes, then\n", num(h.FolderMiB), h.Files, h.Students)
+		p("collected back into a new folder. classhub: `classhub handout DIR --to ...` and `classhub collect DIR --out ...`,\n")
+		p("with no hub running (the same code the dashboard and the admin page run). Floor: per student a volume, a\n")
+		p("container created (never started) that mounts it, and `docker cp` through the Engine API, in and out.\n")
+		p("Both copy %d students at a time, classhub's own bound; both are checked to have moved every byte.\n\n", h.Concurrency)
+		p("| path | hand-out ms | collect ms |\n|---|---:|---:|\n")
+		p("| floor (docker cp) | %s | %s |\n| classhub | %s | %s |\n\n", num(h.FloorHandoutMS), num(h.FloorCollectMS), num(h.ClasshubHandoutMS), num(h.ClasshubCollectMS))
 	}
 	p("Parameters: %s.\n", r.Params)
 }

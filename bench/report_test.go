@@ -52,6 +52,8 @@ func sampleReport() *Report {
 		Cold:  &ColdResult{Trials: 2, Classhub: Dist{P50: 300}, JupyterHub: Dist{P50: 3000}},
 		Logins: &LoginResult{Users: 30, Cost: 10, ClasshubAllMS: 1100, FloorAllMS: 900, PerSecond: 27.3, FloorPerSecond: 33.3,
 			Classhub: Dist{P50: 600, Max: 1100}},
+		Handout: &HandoutResult{Students: 30, FolderMiB: 50, Files: 10, Concurrency: 6,
+			FloorHandoutMS: 19400, ClasshubHandoutMS: 24100, FloorCollectMS: 29900, ClasshubCollectMS: 31000},
 		Memory: MemResult{ClasshubIdle: Mem{RSS: 25 << 20}, JupyterHubIdle: Mem{RSS: 130 << 20},
 			ClasshubAfterLoad: Mem{RSS: 30 << 20}, CHPAfterLoad: Mem{RSS: 60 << 20}},
 	}
@@ -74,6 +76,9 @@ func TestReportFindsLossesAndWritesThem(t *testing.T) {
 		"**Where classhub loses**", "p99 latency: classhub 25.0 ms against configurable-http-proxy's 21.0 ms",
 		"then took a median 800 ms (max 800 ms) more", "for a burst the floor is not a lower bound",
 		"**Where classhub costs more than 25% over the floor**", "the hub then took a median 800 ms more to notice",
+		"## 9. Hand-out and collect", "| floor (docker cp) | 19400 | 29900 |", "| classhub | 24100 | 31000 |",
+		"| 9 hand-out | 50.0 MiB to 30 students | 24100 ms | floor: 19400 ms | 1.24× | overhead 24% |",
+		"| 9 collect | 50.0 MiB to 30 students | 31000 ms | floor: 29900 ms | 1.04× | at the floor (within noise) |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)
@@ -156,5 +161,27 @@ func TestReportExplainsBeatingTheFloor(t *testing.T) {
 	r.Markdown(&b)
 	if !strings.Contains(b.String(), `read it as "at the floor"`) {
 		t.Error("a spawn faster than the floor is not explained")
+	}
+}
+
+// A run of some scenarios is written beside the day's whole run, never
+// over it, and says what it left out.
+func TestReportOfSomeScenarios(t *testing.T) {
+	r := sampleReport()
+	r.Only = []string{"3", "9"}
+	if got := r.BaseName(); got != "2026-11-26-lab-pc-1-only-3-9" {
+		t.Errorf("BaseName = %q", got)
+	}
+	var b strings.Builder
+	r.Markdown(&b)
+	if !strings.Contains(b.String(), "Only scenarios 3, 9 were run.") {
+		t.Error("the page does not say only some scenarios ran")
+	}
+	l := &lab{opts: Options{Only: r.Only}}
+	if !l.wants("9") || !l.wants("1", "3") || l.wants("1", "2") {
+		t.Error("wants does not follow Only")
+	}
+	if l := (&lab{}); !l.wants("7") {
+		t.Error("a run without Only leaves scenario 7 out")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,10 @@ type Params struct {
 	ColdTrials int `json:"cold_trials"`
 	// Logins is the class size of scenario 7.
 	Logins int `json:"login_users"`
+	// HandoutStudents and HandoutMiB size scenario 9: a folder of
+	// HandoutMiB handed out to and collected from HandoutStudents.
+	HandoutStudents int `json:"handout_students"`
+	HandoutMiB      int `json:"handout_mib"`
 	// Deadline bounds the whole run, so a hang cannot outlive CI's patience.
 	Deadline time.Duration `json:"-"`
 }
@@ -63,18 +68,18 @@ type Params struct {
 // QuickParams is `make bench-quick`: a minute or two, for CI.
 func QuickParams() Params {
 	return Params{Levels: []int{1, 10}, LoadDuration: 2 * time.Second, ProxyRounds: 1, Executes: 150, Rounds: 3,
-		SpawnTrials: 1, Burst: 5, ColdTrials: 2, Logins: 10, Deadline: 8 * time.Minute}
+		SpawnTrials: 1, Burst: 5, ColdTrials: 2, Logins: 10, HandoutStudents: 3, HandoutMiB: 5, Deadline: 8 * time.Minute}
 }
 
 // FullParams is `make bench`.
 func FullParams() Params {
 	return Params{Levels: []int{1, 10, 50}, LoadDuration: 4 * time.Second, ProxyRounds: 3, Executes: 1000, Rounds: 4,
-		SpawnTrials: 5, Burst: 30, ColdTrials: 5, Logins: LoginTargetUsers, Deadline: 14 * time.Minute}
+		SpawnTrials: 5, Burst: 30, ColdTrials: 5, Logins: LoginTargetUsers, HandoutStudents: 30, HandoutMiB: 50, Deadline: 16 * time.Minute}
 }
 
 func (p Params) String() string {
-	return fmt.Sprintf("concurrency %v for %s each in %d rounds; %d executes in %d rounds; %d spawn trials; burst of %d; %d cold starts; %d logins",
-		p.Levels, p.LoadDuration, max(p.ProxyRounds, 1), p.Executes, p.Rounds, p.SpawnTrials, p.Burst, p.ColdTrials, p.Logins)
+	return fmt.Sprintf("concurrency %v for %s each in %d rounds; %d executes in %d rounds; %d spawn trials; burst of %d; %d cold starts; %d logins; %d MiB handed out to %d",
+		p.Levels, p.LoadDuration, max(p.ProxyRounds, 1), p.Executes, p.Rounds, p.SpawnTrials, p.Burst, p.ColdTrials, p.Logins, p.HandoutMiB, p.HandoutStudents)
 }
 
 // Options configure Run.
@@ -86,6 +91,9 @@ type Options struct {
 	// Image is the notebook image; it must be in the engine (ClassicImage
 	// unless the run is told otherwise).
 	Image string
+	// Only, when not empty, names the scenarios to run by their numbers
+	// ("9" for the hand-out); the rest are left out of the report.
+	Only []string
 	// WorkDir is where the run's temporary directory is made ("" for the
 	// system's).
 	WorkDir string
@@ -123,7 +131,7 @@ type lab struct {
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	p := opts.Params
 	p.LoadSeconds = p.LoadDuration.Seconds()
-	rep := &Report{Date: time.Now(), Quick: opts.Quick, Machine: ReadMachine(), Params: p,
+	rep := &Report{Date: time.Now(), Quick: opts.Quick, Only: opts.Only, Machine: ReadMachine(), Params: p,
 		Contention: Contention{LoadBefore: LoadAvg()}}
 	began := time.Now()
 	defer func() { rep.WallSeconds = time.Since(began).Seconds() }()
@@ -210,6 +218,9 @@ func (l *lab) prepare(ctx context.Context) error {
 	for i := 1; i <= l.rep.Params.Burst; i++ {
 		students = append(students, l.burstUser(i))
 	}
+	for i := 1; i <= l.rep.Params.HandoutStudents; i++ {
+		students = append(students, l.handoutUser(i))
+	}
 	if _, err := l.ch.CLI(ctx, append([]string{"users", "add"}, students...)...); err != nil {
 		return err
 	}
@@ -264,24 +275,53 @@ func (l *lab) scenarios(ctx context.Context) {
 			l.fail("run", fmt.Errorf("stopped before the last scenario: %w", ctx.Err()))
 		}
 	}()
-	run("5 cold start", l.coldStart)
-	if !run("classhub serve", l.startHub) {
+	if l.wants("5") {
+		run("5 cold start", l.coldStart)
+	}
+	// Through the CLI, while no hub and no server runs: copying is the
+	// disk's work, and nothing else uses it.
+	if l.wants("9") {
+		run("9 handout", l.handouts)
+	}
+	if !l.wants("1", "2", "3", "4", "7", "8") || !run("classhub serve", l.startHub) {
 		return
 	}
 	// Before any server runs, so the logins have the machine to
 	// themselves as in a class's first minute.
-	run("7 logins", l.logins)
-	if run("1 and 2 proxy setup", l.startAlice) {
+	if l.wants("7") {
+		run("7 logins", l.logins)
+	}
+	if l.wants("1", "2") && run("1 and 2 proxy setup", l.startAlice) {
 		run("1 proxy", l.proxyLoad)
 		run("2 websocket", l.websockets)
 		l.memAfterLoad()
 	}
-	if !run("3 and 4 floor setup", l.setupFloor) {
+	if !l.wants("3", "4", "8") || !run("3 and 4 floor setup", l.setupFloor) {
 		return
 	}
-	run("3 spawn", l.spawn)
-	run("4 burst", l.burst)
-	run("8 images", l.images)
+	if l.wants("3") {
+		run("3 spawn", l.spawn)
+	}
+	if l.wants("4") {
+		run("4 burst", l.burst)
+	}
+	if l.wants("8") {
+		run("8 images", l.images)
+	}
+}
+
+// wants reports whether the run includes any of the scenarios numbered
+// nums: every one unless Options.Only names some.
+func (l *lab) wants(nums ...string) bool {
+	if len(l.opts.Only) == 0 {
+		return true
+	}
+	for _, n := range nums {
+		if slices.Contains(l.opts.Only, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // close stops every process and removes every Docker object of the run,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/classhub/classhub/hub"
@@ -52,7 +51,7 @@ func runHandout(ctx context.Context, env Env, g *globals, args []string) error {
 			fmt.Fprintf(env.Stdout, "%s: failed: %v\n", r.User, r.Err)
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "%s: %s\n", r.User, handoutSummary(r))
+		fmt.Fprintf(env.Stdout, "%s: %s\n", r.User, r.Summary())
 		for _, f := range r.Files {
 			switch f.Outcome {
 			case "kept":
@@ -66,23 +65,6 @@ func runHandout(ctx context.Context, env Env, g *globals, args []string) error {
 		return fmt.Errorf("handing out %s failed for %d of %d students (above)", dir, failed, len(rs))
 	}
 	return nil
-}
-
-// handoutSummary counts a student's files by outcome.
-func handoutSummary(r hub.HandoutResult) string {
-	var parts []string
-	for _, o := range []struct{ outcome, say string }{
-		{"copied", "copied"}, {"updated", "updated"}, {"same", "already there"},
-		{"kept", "kept as they changed them"}, {"failed", "failed"},
-	} {
-		if n := r.Count(o.outcome); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, o.say))
-		}
-	}
-	if len(parts) == 0 {
-		return "nothing to do"
-	}
-	return strings.Join(parts, ", ")
 }
 
 func runCollect(ctx context.Context, env Env, g *globals, args []string) error {

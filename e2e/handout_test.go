@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
 
@@ -169,7 +171,7 @@ func TestAdminPageHandsOutAZipAndCollectsOne(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "1 copied, 0 updated") || !strings.Contains(string(page), `data-user="`+amy+`"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "1 copied<") || !strings.Contains(string(page), `id="live"`) || !strings.Contains(string(page), `data-user="`+amy+`"`) {
 		t.Fatalf("hand out: %s\n%s", resp.Status, page)
 	}
 
@@ -195,5 +197,65 @@ func TestAdminPageHandsOutAZipAndCollectsOne(t *testing.T) {
 	}
 	if !got["week1/"+amy+"/intro.ipynb"] || !got["week1/manifest.csv"] {
 		t.Errorf("the collected zip holds %v", got)
+	}
+}
+
+// TestAdminPageLiveRowsInChromium hands a zip out to two students from
+// the admin page in Chromium, then collects it: each student's row shows
+// on the page from the hub's event feed as they are done (recorded as
+// they arrive), the hand-out's final page replaces them with every row,
+// and the collect's rows show while its zip downloads.
+func TestAdminPageLiveRowsInChromium(t *testing.T) {
+	c := newClassroom(t)
+	t.Cleanup(func() { removeKeptHandouts(t, "classhub-e2e-"+c.suffix) })
+	amy, ben, teacher := c.user("amy"), c.user("ben"), c.user("teacher")
+	c.addUsers(amy, ben)
+	teacherPW := c.addUsers(teacher, "--admin")[teacher]
+	c.serve()
+	hubLogOnFailure(t, c)
+
+	zipPath := filepath.Join(t.TempDir(), "week1.zip")
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("week1/intro.ipynb")
+	w.Write([]byte(`{"cells": []}`))
+	zw.Close()
+	if err := os.WriteFile(zipPath, zbuf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, c.browserTrust()...)
+	tb := b.tab(t, teacher)
+	tb.run("open the hand-out page", 2*time.Minute, chromedp.Navigate(c.base+"/hub/admin/handout"))
+	tb.waitPath("the login page comes first", time.Minute, "/hub/login")
+	formLogin(tb, teacher, teacherPW, "handout-00-login")
+	tb.waitPath("the login leads back to the hand-out page", time.Minute, "/hub/admin/handout")
+	// Rows added to the live table are recorded as they come, since the
+	// final page replaces the table.
+	record := `window.liveRows = []; new MutationObserver(ms => ms.forEach(m => m.addedNodes.forEach(n => {
+		if (n.nodeName === "TR" && n.closest("#live-rows")) window.liveRows.push(n.getAttribute("data-user") + ": " + n.textContent.trim());
+	}))).observe(document.body, {childList: true, subtree: true}); true`
+	eval[bool](tb, record)
+	tb.run("choose the zip", time.Minute, chromedp.SetUploadFiles(chromedp.CSS("#zip"), []string{zipPath}))
+	tb.click("Hand out", `#handout-form button[type="submit"]`)
+	tb.waitJS("the final page shows both rows", 3*time.Minute, fmt.Sprintf(
+		`document.querySelector('#handout-results tr[data-user=%q]') !== null && document.querySelector('#handout-results tr[data-user=%q]') !== null`, amy, ben))
+	tb.shot("handout-01-done")
+	if rows := eval[[]string](tb, `window.liveRows`); len(rows) != 2 || !strings.Contains(strings.Join(rows, "\n"), amy+": "+amy+"1 copied") || !strings.Contains(strings.Join(rows, "\n"), ben+": "+ben+"1 copied") {
+		t.Errorf("live rows while handing out: %q", rows)
+	}
+	if loc := tb.location(); !strings.HasSuffix(loc, "/hub/admin/handout") {
+		t.Errorf("the hand-out left the page for %s", loc)
+	}
+
+	// The collect's answer is a download: the page stays and its rows
+	// come from the feed.
+	eval[bool](tb, record)
+	tb.typeInto("#dir", "week1")
+	tb.click("Collect and download", `#collect-form button[type="submit"]`)
+	tb.waitJS("the collect's rows show", 3*time.Minute, `document.querySelectorAll("#live-rows tbody tr").length === 2 && !document.querySelector("#live").hidden`)
+	tb.shot("handout-02-collect")
+	if text := eval[string](tb, `document.querySelector("#live-rows").textContent`); !strings.Contains(text, "1 files") {
+		t.Errorf("the collect's rows: %q", text)
 	}
 }

@@ -34,6 +34,21 @@ type Collected struct {
 	Err     error
 }
 
+// Summary says what c found, in a few words.
+func (c Collected) Summary() string {
+	switch {
+	case c.Err != nil:
+		return c.Err.Error()
+	case c.Missing:
+		return "has no such folder"
+	}
+	s := fmt.Sprintf("%d files, %s", c.Files, bytesText(c.Bytes))
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(" (%d links or special files left out)", c.Skipped)
+	}
+	return s
+}
+
 // ManifestName is the file Collect writes in OUTDIR, one row a student.
 const ManifestName = "manifest.csv"
 
@@ -43,6 +58,10 @@ const ManifestName = "manifest.csv"
 // files and folders are written, each inside out/STUDENT. out must be
 // new or empty, so nothing is mixed with an earlier collect.
 func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, progress Progress) ([]Collected, error) {
+	return collect(ctx, st, f, dir, out, to, func(done, total int, _ Collected) { progress.told(done, total) })
+}
+
+func collect(ctx context.Context, st *store.Store, f Folders, dir, out string, to []string, tell perStudent[Collected]) ([]Collected, error) {
 	if err := FolderName(dir); err != nil {
 		return nil, err
 	}
@@ -50,22 +69,27 @@ func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	if err != nil {
 		return nil, err
 	}
-	if err := emptyDir(out); err != nil {
-		return nil, err
-	}
 	names := make([]string, len(users))
 	byName := map[string]store.User{}
+	accts := map[string]spawner.Account{}
 	for i, u := range users {
-		names[i], byName[u.Name] = u.Name, u
+		names[i], byName[u.Name], accts[u.Name] = u.Name, u, AccountOf(u)
+	}
+	if err := emptyDir(out, false); err != nil {
+		return nil, err
+	}
+	if err := roomFor(ctx, f, dir, out, accts); err != nil {
+		return nil, err
+	}
+	if err := emptyDir(out, true); err != nil {
+		return nil, err
 	}
 	results := make([]Collected, len(users))
 	var done atomic.Int64
-	Each(ctx, names, folderLimit, func(ctx context.Context, name string) error {
+	Each(ctx, names, FolderLimit, func(ctx context.Context, name string) error {
 		i := indexOf(names, name)
 		results[i] = collectOne(ctx, f, byName[name], dir, out)
-		if progress != nil {
-			progress(int(done.Add(1)), len(names))
-		}
+		tell(int(done.Add(1)), len(names), results[i])
 		return results[i].Err
 	})
 	if err := writeManifest(filepath.Join(out, ManifestName), results); err != nil {
@@ -74,14 +98,51 @@ func Collect(ctx context.Context, st *store.Store, f Folders, dir, out string, t
 	return results, nil
 }
 
-// emptyDir makes out, or checks it is an empty folder.
-func emptyDir(out string) error {
+// hostFree is the space free at a folder of this machine, ok false when
+// it cannot be known; tests replace it.
+var hostFree = spawner.DiskFree
+
+// roomFor checks, before anything is written, that the disk out will be
+// on has room for every student's folder dir.
+func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]spawner.Account) error {
+	at := filepath.Clean(out)
+	for {
+		if _, err := os.Stat(at); err == nil || filepath.Dir(at) == at {
+			break
+		}
+		at = filepath.Dir(at)
+	}
+	free, ok := hostFree(at)
+	if !ok {
+		return nil
+	}
+	sizes, err := f.FolderBytes(ctx, dir, accts)
+	if err != nil {
+		return fmt.Errorf("collect %s: %w; nothing was written", dir, err)
+	}
+	var need int64
+	for _, n := range sizes {
+		need += n
+	}
+	if need > free {
+		return fmt.Errorf("collecting %s from %d students needs %s, and the disk %s is on has %s free: free some space or collect into a folder on another disk; nothing was written",
+			dir, len(sizes), bytesText(need), at, bytesText(free))
+	}
+	return nil
+}
+
+// emptyDir checks out is an empty folder, or is not there yet; with
+// create, it makes it then.
+func emptyDir(out string, create bool) error {
 	if out == "" {
 		return errors.New("say where to put the collected folders (--out OUTDIR)")
 	}
 	ents, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		if !create {
+			return nil
+		}
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return fmt.Errorf("make %s: %w", out, err)
 		}

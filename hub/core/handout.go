@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -35,14 +36,17 @@ type Folders interface {
 	Unstage(ctx context.Context, staged string) error
 	Handout(ctx context.Context, staged, user string, acct spawner.Account, dir, stamp string) ([]spawner.FileResult, error)
 	CollectFolder(ctx context.Context, user string, acct spawner.Account, dir string) (io.ReadCloser, error)
+	// FolderBytes is, per user of accts who has folder dir, the bytes of
+	// its files: what collecting it writes.
+	FolderBytes(ctx context.Context, dir string, accts map[string]spawner.Account) (map[string]int64, error)
 	// FreeSpace is the space free where the engine keeps volumes; ok is
 	// false when that cannot be known (an engine on another machine).
 	FreeSpace(ctx context.Context) (free int64, ok bool)
 }
 
-// folderLimit bounds the students handed out to or collected from at
+// FolderLimit bounds the students handed out to or collected from at
 // once: each is a container and a copy, and the disk is shared.
-const folderLimit = 6
+const FolderLimit = 6
 
 // HandoutResult is what a handout did for one student.
 type HandoutResult struct {
@@ -62,8 +66,35 @@ func (r HandoutResult) Count(outcome string) int {
 	return n
 }
 
+// Summary counts r's files by outcome, in a few words.
+func (r HandoutResult) Summary() string {
+	var parts []string
+	for _, o := range []struct{ outcome, say string }{
+		{"copied", "copied"}, {"updated", "updated"}, {"same", "already there"},
+		{"kept", "kept as they changed them"}, {"failed", "failed"},
+	} {
+		if n := r.Count(o.outcome); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, o.say))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Progress is told after each student how many of total are done.
 type Progress func(done, total int)
+
+// perStudent is told after each student what was done for them, and how
+// many of total are done; the running hub publishes it as an event.
+type perStudent[R any] func(done, total int, r R)
+
+func (p Progress) told(done, total int) {
+	if p != nil {
+		p(done, total)
+	}
+}
 
 // FolderName checks the name a folder gets in the work folder: one plain
 // name, as a student sees it in Jupyter's file browser.
@@ -253,6 +284,10 @@ func copyInto(tw *tar.Writer, p string, f handoutFile) error {
 // beside it. It checks everything it can before it changes anything:
 // the folder, the names, and the space free for a copy per student.
 func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, progress Progress) ([]HandoutResult, error) {
+	return handout(ctx, st, f, src, to, func(done, total int, _ HandoutResult) { progress.told(done, total) })
+}
+
+func handout(ctx context.Context, st *store.Store, f Folders, src string, to []string, tell perStudent[HandoutResult]) ([]HandoutResult, error) {
 	src = filepath.Clean(src)
 	dir := filepath.Base(src)
 	if err := FolderName(dir); err != nil {
@@ -297,20 +332,16 @@ func Handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	}
 	results := make([]HandoutResult, len(users))
 	var done atomic.Int64
-	outcomes := Each(ctx, names, folderLimit, func(ctx context.Context, name string) error {
+	Each(ctx, names, FolderLimit, func(ctx context.Context, name string) error {
 		i := indexOf(names, name)
 		rs, err := f.Handout(ctx, staged, name, AccountOf(byName[name]), dir, stamp)
-		results[i] = HandoutResult{User: name, Files: rs, Err: err}
-		if progress != nil {
-			progress(int(done.Add(1)), len(names))
+		if err != nil {
+			err = fmt.Errorf("hand out to %s: %w", name, err)
 		}
+		results[i] = HandoutResult{User: name, Files: rs, Err: err}
+		tell(int(done.Add(1)), len(names), results[i])
 		return err
 	})
-	for i, o := range outcomes {
-		if o.Err != nil {
-			results[i].Err = fmt.Errorf("hand out to %s: %w", o.User, o.Err)
-		}
-	}
 	return results, nil
 }
 
@@ -353,7 +384,14 @@ func (h *Lifecycle) Handout(ctx context.Context, src string, to []string, progre
 	if err != nil {
 		return nil, err
 	}
-	return Handout(ctx, h.store, f, src, to, progress)
+	return handout(ctx, h.store, f, src, to, func(done, total int, r HandoutResult) {
+		e := events.Event{Kind: events.HandoutProgress, User: r.User, Current: int64(done), Total: int64(total), Message: r.Summary()}
+		if r.Err != nil {
+			e.Failed, e.Reason, e.Message = true, events.ReasonFailed, r.Err.Error()
+		}
+		h.bus.Publish(e)
+		progress.told(done, total)
+	})
 }
 
 // Collect is Collect on the running hub's store and engine.
@@ -362,5 +400,12 @@ func (h *Lifecycle) Collect(ctx context.Context, dir, out string, to []string, p
 	if err != nil {
 		return nil, err
 	}
-	return Collect(ctx, h.store, f, dir, out, to, progress)
+	return collect(ctx, h.store, f, dir, out, to, func(done, total int, c Collected) {
+		e := events.Event{Kind: events.CollectProgress, User: c.User, Current: int64(done), Total: int64(total), Message: c.Summary()}
+		if c.Err != nil {
+			e.Failed, e.Reason = true, events.ReasonFailed
+		}
+		h.bus.Publish(e)
+		progress.told(done, total)
+	})
 }

@@ -89,6 +89,20 @@ func (f *fakeFolders) CollectFolder(_ context.Context, user string, _ spawner.Ac
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
+// FolderBytes answers the size of each collect answer's tar, more than
+// its files hold, which the space check takes as it comes.
+func (f *fakeFolders) FolderBytes(_ context.Context, dir string, accts map[string]spawner.Account) (map[string]int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sizes := map[string]int64{}
+	for user := range accts {
+		if b, ok := f.tars[user]; ok {
+			sizes[user] = int64(len(b))
+		}
+	}
+	return sizes, nil
+}
+
 func folder(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "week1")
@@ -273,5 +287,37 @@ func TestCollectWritesOnlyInside(t *testing.T) {
 	}
 	if _, err := Collect(context.Background(), f.store, ff, "../x", filepath.Join(base, "o3"), nil, nil); err == nil {
 		t.Errorf("collect ../x: no error")
+	}
+}
+
+// TestCollectNeedsRoom: a collect into a disk without room for every
+// student's folder says how much it needs, how much is free and where,
+// and writes nothing, not even OUTDIR; with room it runs.
+func TestCollectNeedsRoom(t *testing.T) {
+	f := newFixture(t, "ann", "bob")
+	ff := newFakeFolders()
+	ff.tars["ann"] = hostile(t)
+	ff.tars["bob"] = hostile(t)
+	need := int64(2 * len(ff.tars["ann"]))
+	var asked string
+	free := need - 1
+	hostFree = func(p string) (int64, bool) { asked = p; return free, true }
+	t.Cleanup(func() { hostFree = spawner.DiskFree })
+	base := t.TempDir()
+	out := filepath.Join(base, "new", "out")
+	_, err := Collect(context.Background(), f.store, ff, "week1", out, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "needs "+bytesText(need)) || !strings.Contains(err.Error(), bytesText(free)+" free") ||
+		!strings.Contains(err.Error(), base) || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("collect without room: %v", err)
+	}
+	if asked != base {
+		t.Errorf("free space asked at %q, want the nearest folder that exists, %q", asked, base)
+	}
+	if ents, _ := os.ReadDir(base); len(ents) != 0 {
+		t.Errorf("a refused collect wrote %v", ents)
+	}
+	free = need
+	if rs, err := Collect(context.Background(), f.store, ff, "week1", out, nil, nil); err != nil || len(rs) != 2 || rs[0].Files == 0 {
+		t.Fatalf("collect with just the room: %+v %v", rs, err)
 	}
 }

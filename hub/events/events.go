@@ -29,6 +29,12 @@ const (
 	// ImageChanged reports that servers start from another notebook
 	// image (Image) from now on; Message says what that means for them.
 	ImageChanged Kind = "image-changed"
+	// HandoutProgress and CollectProgress report that handing a folder
+	// out to a student (User), or collecting theirs, is done: Current of
+	// Total students are, Failed says whether theirs failed, and Message
+	// is their result for people.
+	HandoutProgress Kind = "handout-progress"
+	CollectProgress Kind = "collect-progress"
 )
 
 // Phase names the step a server start is at, so that readers follow a

@@ -4,10 +4,10 @@ package spawner
 
 import "syscall"
 
-// diskFree is the space free for an unprivileged writer at dir, when dir
+// DiskFree is the space free for an unprivileged writer at dir, when dir
 // is on this machine and readable (Docker's own root often is not, and
 // is then not known).
-func diskFree(dir string) (int64, bool) {
+func DiskFree(dir string) (int64, bool) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, false

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,7 +154,7 @@ func (d *Docker) FreeSpace(ctx context.Context) (int64, bool) {
 	if err != nil || info.DockerRootDir == "" {
 		return 0, false
 	}
-	return diskFree(info.DockerRootDir)
+	return DiskFree(info.DockerRootDir)
 }
 
 // Keep keeps the staged folder for the students whose volume is made
@@ -224,16 +225,27 @@ func (d *Docker) Handout(ctx context.Context, staged, user string, acct Account,
 	return d.handoutInto(ctx, staged, user, vol, dir, stamp)
 }
 
-func (d *Docker) handoutInto(ctx context.Context, staged, user, vol, dir, stamp string) ([]FileResult, error) {
+// helperImage is the notebook image's ID and the user its folder
+// helpers run as: the image's own, or 1000:100 for an image that runs as
+// root.
+func (d *Docker) helperImage(ctx context.Context) (id, runAs string, err error) {
 	img, err := d.cli.ImageInspect(ctx, d.cfg.Image)
 	if err != nil {
-		return nil, fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))
+		return "", "", fmt.Errorf("the notebook image %s: %w", d.cfg.Image, engine.Explain(err))
 	}
-	runAs := "1000:100"
+	runAs = "1000:100"
 	if img.Config != nil && !runsAsRoot(img.Config.User) {
 		runAs = img.Config.User
 	}
-	out, code, err := d.runFolderHelper(ctx, img.ID, user, runAs, handoutScript, []string{dir, stamp, WorkDir}, []mount.Mount{
+	return img.ID, runAs, nil
+}
+
+func (d *Docker) handoutInto(ctx context.Context, staged, user, vol, dir, stamp string) ([]FileResult, error) {
+	imageID, runAs, err := d.helperImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, code, err := d.runFolderHelper(ctx, imageID, user, runAs, handoutScript, []string{dir, stamp, WorkDir}, []mount.Mount{
 		{Type: mount.TypeVolume, Source: staged, Target: "/from", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
 		// Without NoCopy, a new volume gets the image's work folder (and
 		// its owner), as at a server's first start.
@@ -338,6 +350,69 @@ func (d *Docker) CollectFolder(ctx context.Context, user string, acct Account, d
 		return nil, fmt.Errorf("read %s's folder %s: %w", user, dir, engine.Explain(err))
 	}
 	return &closeFunc{ReadCloser: rc, after: remove}, nil
+}
+
+// folderBytesScript prints, per argument, the bytes under it (files,
+// links as links, and each folder's own block), or "-" when it is not a
+// real folder. du never follows links; what the image's user cannot read
+// is left out.
+const folderBytesScript = `for d; do
+	if [ -d "$d" ] && [ ! -L "$d" ]; then s=$(du -sb -- "$d" 2>/dev/null); echo "${s%%	*}"; else echo -; fi
+done
+exit 0
+`
+
+// folderBytesBatch bounds the volumes one sizing container mounts.
+const folderBytesBatch = 50
+
+// FolderBytes adds up, per user of accts, the bytes in folder dir of
+// their work volume: about what collecting it will write. A user without a
+// volume or the folder is left out. The volumes are mounted read-only,
+// many in one container that is started once, so sizing a class costs
+// one container start, not one a student.
+func (d *Docker) FolderBytes(ctx context.Context, dir string, accts map[string]Account) (map[string]int64, error) {
+	imageID, runAs, err := d.helperImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type target struct{ user, vol string }
+	var todo []target
+	for user, acct := range accts {
+		vol, err := d.volumeForFiles(ctx, user, acct, false)
+		if errors.Is(err, ErrNoFolder) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		todo = append(todo, target{user, vol})
+	}
+	sizes := map[string]int64{}
+	for len(todo) > 0 {
+		batch := todo[:min(len(todo), folderBytesBatch)]
+		todo = todo[len(batch):]
+		var mounts []mount.Mount
+		var args []string
+		for i, t := range batch {
+			at := fmt.Sprintf("/v/%d", i)
+			mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: t.vol, Target: at, ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}})
+			args = append(args, at+"/"+dir)
+		}
+		out, _, err := d.runFolderHelper(ctx, imageID, "", runAs, folderBytesScript, args, mounts)
+		if err != nil {
+			return nil, fmt.Errorf("measure the folders %s: %w", dir, err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != len(batch) {
+			return nil, fmt.Errorf("measure the folders %s: %d answers for %d students", dir, len(lines), len(batch))
+		}
+		for i, t := range batch {
+			if n, err := strconv.ParseInt(lines[i], 10, 64); err == nil {
+				sizes[t.user] = n
+			}
+		}
+	}
+	return sizes, nil
 }
 
 type closeFunc struct {

@@ -180,8 +180,19 @@ func TestHandoutAndCollect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CollectFolder(stopped): %v", err)
 	}
-	io.Copy(io.Discard, rc)
+	n, _ := io.Copy(io.Discard, rc)
 	rc.Close()
+	// Sizing the class's folders before a collect counts the files, links
+	// as links and folders as the blocks they take, and leaves out who
+	// has none.
+	nobody := e.user("nobody")
+	sizes, err := e.d.FolderBytes(e.ctx, "week1", map[string]Account{run: acct(run), stop: acct(stop), nobody: acct(nobody)})
+	if err != nil {
+		t.Fatalf("FolderBytes: %v", err)
+	}
+	if _, ok := sizes[nobody]; ok || sizes[run] < int64(len("mine\ntwo\n")) || sizes[stop] <= 0 || n == 0 {
+		t.Errorf("FolderBytes = %v (the stopped student's tar had %d bytes)", sizes, n)
+	}
 	if _, err := os.Stat(filepath.Join(victim, "victim")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("victim: %v", err)
 	}

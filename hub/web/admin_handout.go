@@ -12,9 +12,13 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/scopes"
+	"github.com/classhub/classhub/hub/sse"
 )
 
 // The admin page hands out a zip file the instructor uploads: a browser
@@ -39,7 +43,7 @@ type handoutData struct {
 }
 
 func (wb *Web) adminHandout(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
+	p, ok := wb.mustAdminOfAll(w, r, handoutRefusal)
 	if !ok {
 		return
 	}
@@ -55,7 +59,7 @@ func (wb *Web) handoutPage(w http.ResponseWriter, p auth.Principal, status int, 
 // adminHandoutPost unpacks the uploaded zip into a folder named for it
 // and hands that out, then shows each student's result.
 func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
+	p, ok := wb.mustAdminOfAll(w, r, handoutRefusal)
 	if !ok {
 		return
 	}
@@ -107,8 +111,7 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 		if res.Err != nil {
 			row.Err = sentence(res.Err.Error())
 		} else {
-			row.Summary = fmt.Sprintf("%d copied, %d updated, %d already there, %d kept as they changed them, %d failed",
-				res.Count("copied"), res.Count("updated"), res.Count("same"), res.Count("kept"), res.Count("failed"))
+			row.Summary = res.Summary()
 			for _, f := range res.Files {
 				switch f.Outcome {
 				case "kept":
@@ -123,10 +126,56 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 	wb.handoutPage(w, p, http.StatusOK, "", d)
 }
 
+// handoutRefusal answers whoever may not hand out or collect.
+const handoutRefusal = "Handing out and collecting folders is for instructors who may manage every user."
+
+// adminHandoutEvents streams, as server-sent events, each student's
+// result of a hand-out or a collect as soon as it is done (the event
+// bus's JSON), so that the hand-out page shows their rows while the
+// others are still copied: the form's answer, the final page or the zip,
+// comes only when all are done. Without JavaScript the page does without
+// it. The page passes its anti-forgery token as ?_xsrf=.
+func (wb *Web) adminHandoutEvents(w http.ResponseWriter, r *http.Request) {
+	p, release, ok := wb.openInstructorStream(w, r, "hand-out page")
+	if !ok {
+		return
+	}
+	defer release()
+	ofAll := func(p auth.Principal) bool { return scopes.Allows(p.Scopes, "admin:users", scopes.Target{}) }
+	if !ofAll(p) {
+		wb.fail(w, r, http.StatusForbidden, handoutRefusal)
+		return
+	}
+	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
+		return e.Kind == events.HandoutProgress || e.Kind == events.CollectProgress
+	})
+	defer sub.Close()
+	shutdown := wb.shutdownSignal(r)
+	stream := sse.Open(w)
+	keep := time.NewTicker(wb.keepAlive)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-shutdown:
+			return
+		case e, ok := <-sub.C:
+			if !ok || stream.Send(e) != nil {
+				return
+			}
+		case <-keep.C:
+			if p, ok := wb.session(r); !ok || !ofAll(p) || stream.KeepAlive() != nil {
+				return
+			}
+		}
+	}
+}
+
 // adminCollect gathers every student's folder and answers with a zip of
 // it. The files are a download, never shown by the hub.
 func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
-	p, ok := wb.mustAdminOfAll(w, r, "Handing out and collecting folders is for instructors who may manage every user.")
+	p, ok := wb.mustAdminOfAll(w, r, handoutRefusal)
 	if !ok || !wb.checkCSRF(w, r, p) {
 		return
 	}

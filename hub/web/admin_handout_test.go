@@ -1,15 +1,24 @@
 package web
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/classhub/classhub/hub/events"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/spawner/spawnertest"
 )
 
 func zipOf(t *testing.T, files map[string]string, links ...string) []byte {
@@ -124,4 +133,108 @@ func TestAdminHandoutPage(t *testing.T) {
 	p = root.post("/hub/admin/collect", url.Values{"_xsrf": {tok}, "dir": {"../x"}})
 	wantStatus(t, p, http.StatusBadRequest)
 	wantBody(t, p, "is not a folder name")
+}
+
+// gatedFolders hands out and collects at once for every student but
+// those with a gate, who wait until it is closed: the test decides who
+// is done when.
+type gatedFolders struct {
+	*spawnertest.Spawner
+	gates map[string]chan struct{}
+}
+
+func (f *gatedFolders) wait(user string) {
+	if g := f.gates[user]; g != nil {
+		<-g
+	}
+}
+
+func (f *gatedFolders) StageFolder(_ context.Context, _ string, r io.Reader) (string, error) {
+	_, err := io.Copy(io.Discard, r)
+	return "staged", err
+}
+func (f *gatedFolders) Keep(context.Context, string) error    { return nil }
+func (f *gatedFolders) Unstage(context.Context, string) error { return nil }
+func (f *gatedFolders) FreeSpace(context.Context) (int64, bool) {
+	return 0, false
+}
+func (f *gatedFolders) FolderBytes(context.Context, string, map[string]spawner.Account) (map[string]int64, error) {
+	return map[string]int64{"alice": 2, "bob": 2}, nil
+}
+func (f *gatedFolders) Handout(_ context.Context, _, user string, _ spawner.Account, _, _ string) ([]spawner.FileResult, error) {
+	f.wait(user)
+	return []spawner.FileResult{{Path: "a.ipynb", Outcome: "copied"}}, nil
+}
+func (f *gatedFolders) CollectFolder(_ context.Context, user string, _ spawner.Account, dir string) (io.ReadCloser, error) {
+	f.wait(user)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: dir + "/a.ipynb", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	tw.Write([]byte("hi"))
+	tw.Close()
+	return io.NopCloser(&buf), nil
+}
+
+// TestAdminHandoutLiveRows: while bob is still being handed out to and
+// collected from, alice's row is already on the hand-out page's feed;
+// the form's answer comes when both are done.
+func TestAdminHandoutLiveRows(t *testing.T) {
+	folders := &gatedFolders{gates: map[string]chan struct{}{}}
+	e := newEnvWith(t, func(s *spawnertest.Spawner) spawner.Spawner { folders.Spawner = s; return folders })
+	e.addUser("root", "root-password", true)
+	e.addUser("alice", "alice-password", false)
+	e.addUser("bob", "bobs-password", false)
+	root := e.loggedIn("root")
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close)
+	tok := root.csrf()
+
+	// The feed is an instructor's who may manage everyone, with the page's token.
+	alice := e.loggedIn("alice")
+	if f := alice.openFeedAt(ts, "/hub/admin/handout/events?_xsrf="+url.QueryEscape(alice.csrf())); f.resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a student opened the hand-out feed: %s", f.resp.Status)
+	}
+	if f := root.openFeedAt(ts, "/hub/admin/handout/events"); f.resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the hand-out feed opened without the page's token: %s", f.resp.Status)
+	}
+
+	for _, run := range []struct {
+		kind events.Kind
+		post func() page
+		want string
+	}{
+		{events.HandoutProgress, func() page {
+			return root.upload("/hub/admin/handout", map[string]string{"_xsrf": tok}, "week1.zip", zipOf(t, map[string]string{"week1/a.ipynb": "a"}))
+		}, "1 copied"},
+		{events.CollectProgress, func() page {
+			return root.post("/hub/admin/collect", url.Values{"_xsrf": {tok}, "dir": {"week1"}})
+		}, "1 files, 2 bytes"},
+	} {
+		f := root.openFeedAt(ts, "/hub/admin/handout/events?_xsrf="+url.QueryEscape(tok))
+		if f.resp.StatusCode != http.StatusOK {
+			t.Fatalf("the hand-out feed answered %s", f.resp.Status)
+		}
+		gate := make(chan struct{})
+		folders.gates["bob"] = gate
+		answered := make(chan page, 1)
+		go func() { answered <- run.post() }()
+		got := f.next()
+		if got.Kind != run.kind || got.User != "alice" || got.Current != 1 || got.Total != 2 || got.Failed || got.Message != run.want {
+			t.Fatalf("first %s row: %+v", run.kind, got)
+		}
+		select {
+		case p := <-answered:
+			t.Fatalf("the form answered %s before bob was done", p.Status)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(gate)
+		if got := f.next(); got.User != "bob" || got.Current != 2 || got.Total != 2 {
+			t.Fatalf("second %s row: %+v", run.kind, got)
+		}
+		p := <-answered
+		wantStatus(t, p, http.StatusOK)
+		if run.kind == events.HandoutProgress {
+			wantBody(t, p, `<tr data-user="alice">`, `<tr data-user="bob">`, "1 copied", `id="live"`, "handout.js")
+		}
+	}
 }

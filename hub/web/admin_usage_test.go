@@ -114,7 +114,7 @@ func TestAdminPageListsTheSwarmsNodes(t *testing.T) {
 		t.Errorf("one machine, yet the page lists nodes:\n%s", p.Body)
 	}
 
-	e = newEnv(t, func(c *config.Config) { c.Backend = config.BackendSwarm })
+	e = newEnvWith(t, nil, func(c *config.Config) { c.Backend = config.BackendSwarm })
 	e.addUser("root", "root-password", true)
 	e.addUser("alice", "alice-password", false)
 	e.sizer.nodes = nodes

@@ -79,8 +79,12 @@ func (s *fakeSizer) ImageFacts(context.Context, string) (string, string, error) 
 	return "sha256:notebook", "classic", nil
 }
 
-// newEnv is a hub with the default settings, each changed by mutate.
-func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv whose hub runs wrap(its fake spawner), for fakes
+// of what the engine does beyond starting servers, with the default
+// settings each changed by mutate.
+func newEnvWith(t *testing.T, wrap func(*spawnertest.Spawner) spawner.Spawner, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	for _, m := range mutate {
@@ -92,7 +96,11 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	}
 	e := &env{t: t, store: st, spawner: spawnertest.New(), logs: &strings.Builder{},
 		clock: testclock.New(time.Date(2025, 3, 10, 9, 0, 0, 0, time.Local)), sizer: &fakeSizer{memory: 8 << 30}}
-	e.hub = core.New(core.Options{Config: cfg, Store: st, Spawner: e.spawner,
+	var sp spawner.Spawner = e.spawner
+	if wrap != nil {
+		sp = wrap(e.spawner)
+	}
+	e.hub = core.New(core.Options{Config: cfg, Store: st, Spawner: sp,
 		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081, Sizer: e.sizer})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)

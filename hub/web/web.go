@@ -242,6 +242,7 @@ func (wb *Web) routes() http.Handler {
 		{"GET /hub/admin/handout", wb.adminHandout},
 		{"POST /hub/admin/handout", wb.adminHandoutPost},
 		{"POST /hub/admin/collect", wb.adminCollect},
+		{"GET /hub/admin/handout/events", wb.adminHandoutEvents},
 		{"GET /hub/admin/logs/{name}", wb.adminServerLog},
 		{"GET /hub/admin/hub-log", wb.adminHubLog},
 		{"GET /hub/class", wb.classPage},

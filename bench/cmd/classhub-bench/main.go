@@ -2,7 +2,7 @@
 // against JupyterHub's own proxy and hub in one run, prints the results
 // table and writes it (Markdown and JSON) to the results directory.
 //
-//	classhub-bench --classhub bin/classhub-nogui [--quick] [--out bench/results]
+//	classhub-bench --classhub bin/classhub-nogui [--quick] [--only 9] [--out bench/results]
 //	classhub-bench --render bench/results/DATE-HOST.json
 //
 // It removes every process, container, volume and network it starts, also
@@ -40,6 +40,9 @@ func run() int {
 	burst := flag.Int("burst", 0, "class size of the burst scenario (default 30, quick 5)")
 	executes := flag.Int("executes", 0, "kernel round trips per path (default 1000, quick 150)")
 	logins := flag.Int("logins", 0, "class size of the login scenario (default 30, quick 10)")
+	handoutStudents := flag.Int("handout-students", 0, "class size of the hand-out scenario (default 30, quick 3)")
+	handoutMiB := flag.Int("handout-mib", 0, "size of the folder the hand-out scenario hands out, in MiB (default 50, quick 5)")
+	only := flag.String("only", "", "run only these scenarios, by number, e.g. 9 or 3,4 (default all)")
 	render := flag.String("render", "", "make the Markdown page of an earlier run again from its JSON, measuring nothing")
 	flag.Parse()
 
@@ -89,6 +92,23 @@ func run() int {
 	if *logins > 0 {
 		p.Logins = *logins
 	}
+	if *handoutStudents > 0 {
+		p.HandoutStudents = *handoutStudents
+	}
+	if *handoutMiB > 0 {
+		p.HandoutMiB = *handoutMiB
+	}
+	var scenarios []string
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 9 {
+			fmt.Fprintf(os.Stderr, "classhub-bench: --only %q: give scenario numbers from 1 to 9 separated by commas\n", *only)
+			return 2
+		}
+		scenarios = append(scenarios, s)
+	}
 
 	// Signals cancel the run; the bench then stops what it started. They
 	// stay caught until it has, so a second Ctrl+C cannot leave servers
@@ -107,7 +127,7 @@ func run() int {
 	}()
 
 	start := time.Now()
-	rep, err := bench.Run(ctx, bench.Options{Params: p, Quick: *quick, Classhub: *classhub, Image: *image, Log: os.Stderr})
+	rep, err := bench.Run(ctx, bench.Options{Params: p, Quick: *quick, Only: scenarios, Classhub: *classhub, Image: *image, Log: os.Stderr})
 	// An interrupted run measured less than it says; it must not replace
 	// the day's results.
 	if !rep.Measured() || interrupted.Load() {

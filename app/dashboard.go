@@ -417,7 +417,9 @@ func (d *Dashboard) Update(s *State) {
 	enable(d.keptFiles, running && d.act.KeptFiles != nil)
 	if running && s.Capacity != "" {
 		d.capacity.SetText(s.Capacity)
-		d.capacityDetail.SetText(s.CapacityDetail)
+		// A swarm's machines under the figures, one a line: the
+		// instructor owns the laptop and sees every student's name.
+		d.capacityDetail.SetText(strings.Join(append([]string{s.CapacityDetail}, s.Nodes...), "\n"))
 	} else {
 		d.capacity.SetText("–")
 		d.capacityDetail.SetText("")

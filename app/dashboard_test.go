@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/doctor"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/spawner"
@@ -128,6 +129,43 @@ func renderDashboard(t *testing.T, s *State) (*Dashboard, fyne.Window) {
 func TestDashboardMarkup(t *testing.T) {
 	_, w := renderDashboard(t, classState())
 	test.AssertRendersToMarkup(t, "dashboard_class.xml", w.Canvas())
+}
+
+// TestDashboardListsTheSwarmsNodes: a swarm's machines, a line each,
+// under the capacity's figures; one machine adds no line.
+func TestDashboardListsTheSwarmsNodes(t *testing.T) {
+	s := classState()
+	d, _ := renderDashboard(t, s)
+	if got := d.capacityDetail.Text; got != s.CapacityDetail {
+		t.Errorf("one machine: detail %q, want %q alone", got, s.CapacityDetail)
+	}
+	s.Capacity = "The swarm's 2 machines hold about 83 students (2 running now)."
+	s.Nodes = []string{"lab1 (manager, leader, the hub's): ready, active; 2 servers (alice, teacher); about 7.5 GiB of 8.0 GiB free; holds about 27 students.",
+		"lab2 (worker): down, active; no server; about 16.0 GiB of 16.0 GiB free; new servers do not land here."}
+	d.Update(s)
+	if want := s.CapacityDetail + "\n" + s.Nodes[0] + "\n" + s.Nodes[1]; d.capacityDetail.Text != want || d.capacity.Text != s.Capacity {
+		t.Errorf("swarm: capacity %q, detail %q, want %q", d.capacity.Text, d.capacityDetail.Text, want)
+	}
+	s.Hub = HubStopped
+	d.Update(s)
+	if d.capacityDetail.Text != "" {
+		t.Errorf("a stopped hub still lists nodes: %q", d.capacityDetail.Text)
+	}
+}
+
+// TestDashboardSaysWhatToDoWithARemoteEngine: the hub refused the engine
+// DOCKER_HOST names on another machine; the banner says what to do
+// instead, from the same doctor check `classhub doctor` prints.
+func TestDashboardSaysWhatToDoWithARemoteEngine(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "tcp://192.0.2.1:2376")
+	refusal := engine.Locate("tcp://192.0.2.1:2376").Refusal()
+	s := &State{Hub: HubError, Problem: refusal.Error(), Image: ImageStatus{Ref: "classhub/notebook:latest"}}
+	s.SetDoctor(doctor.Run(t.Context(), config.Default()))
+	d, _ := renderDashboard(t, s)
+	if !d.banner.Visible() || d.bannerTitle.Text != "classhub could not start" ||
+		!strings.Contains(d.bannerDetail.Text, "To fix it: "+refusal.Error()) {
+		t.Errorf("banner %q: %q, want the refusal's advice", d.bannerTitle.Text, d.bannerDetail.Text)
+	}
 }
 
 func TestDashboardMarkupDockerStopped(t *testing.T) {

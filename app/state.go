@@ -120,6 +120,8 @@ type State struct {
 	// Capacity says how many students the laptop holds, and Detail why;
 	// "" until the first stats round.
 	Capacity, CapacityDetail string
+	// Nodes are a swarm's machines, a line each; none for one machine.
+	Nodes []string
 
 	// Opening is true while "Open my notebook" waits for the server.
 	Opening bool

@@ -83,7 +83,7 @@ func (u *ui) sampleStats() {
 				u.st.SetUsers(list, false)
 			}
 			if cerr == nil {
-				u.st.Capacity, u.st.CapacityDetail = capacity.Sentence(), capacity.Detail()
+				u.st.Capacity, u.st.CapacityDetail, u.st.Nodes = capacity.Sentence(), capacity.Detail(), capacity.NodeLines(nil)
 			}
 			for _, o := range sampled {
 				if r := u.st.Row(o.User); r != nil && r.Phase == ServerReady {

@@ -34,7 +34,7 @@ func runDoctor(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	r := hub.Doctor(ctx, cfg)
 	if r.OK() {
-		r.Checks = append(r.Checks, capacityCheck(ctx, cfg, g.dataDir))
+		r.Checks = append(r.Checks, capacityChecks(ctx, cfg, g.dataDir)...)
 	}
 	r.Print(env.Stdout)
 	if !r.OK() {
@@ -43,13 +43,25 @@ func runDoctor(ctx context.Context, env Env, g *globals, args []string) error {
 	return nil
 }
 
-// capacityCheck says how many students this laptop holds, and why. Not
-// knowing is no failure: the hub runs all the same.
-func capacityCheck(ctx context.Context, cfg config.Config, dataDir string) hub.DoctorCheck {
+// capacityChecks say how many students this laptop (or a swarm's nodes,
+// one line each) holds, and why. Not knowing is no failure: the hub runs
+// all the same; nor is a node down, though students whose servers it
+// holds must wait for it.
+func capacityChecks(ctx context.Context, cfg config.Config, dataDir string) []hub.DoctorCheck {
 	c, err := hub.MachineCapacity(ctx, cfg, dataDir)
 	if err != nil {
-		return hub.DoctorCheck{Name: "capacity", OK: true, Weak: true, Detail: "could not work it out: " + err.Error(),
-			Advice: "run `classhub doctor` again once the engine answers"}
+		return []hub.DoctorCheck{{Name: "capacity", OK: true, Weak: true, Detail: "could not work it out: " + err.Error(),
+			Advice: "run `classhub doctor` again once the engine answers"}}
 	}
-	return hub.DoctorCheck{Name: "capacity", OK: true, Detail: c.Sentence() + " " + c.Detail()}
+	checks := []hub.DoctorCheck{{Name: "capacity", OK: true, Detail: c.Sentence() + " " + c.Detail()}}
+	for i, line := range c.NodeLines(nil) {
+		check := hub.DoctorCheck{Name: "node", OK: true, Detail: line}
+		if !c.Nodes[i].Usable() {
+			check.Weak = true
+			check.Advice = "new servers go to the other nodes; a student whose files are on a volume of this node's local driver cannot start until it is back: " +
+				"`docker node ls` shows it, and `docker node update --availability active " + c.Nodes[i].Hostname + "` makes a drained or paused node take servers again"
+		}
+		checks = append(checks, check)
+	}
+	return checks
 }

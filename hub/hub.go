@@ -161,6 +161,17 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		logEvents(h.slog, h.events)
 	}()
 	h.spawner = spawner.New(docker, spawner.Options{Config: cfg, Bus: bus, Version: opts.Version})
+	// A swarm or volume driver the settings need and the engine lacks
+	// would fail every start: say so now, as `classhub doctor` does.
+	if cfg.Backend == config.BackendSwarm || cfg.VolumeDriver != "" {
+		eng, err := h.spawner.Engine(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ps := core.BackendProblems(cfg, eng); len(ps) > 0 {
+			return nil, ps[0]
+		}
+	}
 	if h.network, err = h.spawner.EnsureNetwork(ctx); err != nil {
 		return nil, err
 	}

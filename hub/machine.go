@@ -134,7 +134,6 @@ func MachineCapacity(ctx context.Context, cfg config.Config, dataDir string) (Ca
 			}
 		}
 	}
-	limit, _ := cfg.MemoryBytes()
 	m := core.Machine{Memory: memory, CPUs: cpus, Hub: core.HubAllowance}
-	return core.PlanCapacity(cfg.Image, m, core.EstimateCost(class, recorded, profile), uint64(max(limit, 0)), len(running)), nil
+	return core.PlanFor(ctx, cfg, sp, m, core.EstimateCost(class, recorded, profile), len(running))
 }

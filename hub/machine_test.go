@@ -59,3 +59,41 @@ func TestMachineCapacityReadsWhatTheHubRecorded(t *testing.T) {
 		t.Errorf("with an idle cost recorded: %+v\n%s", c, c.Detail())
 	}
 }
+
+// TestMachineCapacityOverTheSwarm: with backend = "swarm", `classhub
+// doctor` sizes the swarm's nodes, this engine's among them; with the
+// container backend on the same engine, this machine alone.
+func TestMachineCapacityOverTheSwarm(t *testing.T) {
+	cli := testenv.Docker(t)
+	testenv.Swarm(t, cli)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	info, err := cli.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	c, err := MachineCapacity(ctx, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Nodes != nil || !strings.HasPrefix(c.Sentence(), "This laptop holds") {
+		t.Errorf("the container backend counts nodes: %s", c.Sentence())
+	}
+	cfg.Backend = config.BackendSwarm
+	if c, err = MachineCapacity(ctx, cfg, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	self := -1
+	for i, n := range c.Nodes {
+		if n.Self {
+			self = i
+		}
+	}
+	if self < 0 || c.Nodes[self].ID != info.Swarm.NodeID || !strings.HasPrefix(c.Sentence(), "The swarm's") {
+		t.Fatalf("the swarm's capacity %s lacks this engine's node %s: %+v", c.Sentence(), info.Swarm.NodeID, c.Nodes)
+	}
+	if line := c.NodeLines(nil)[self]; !strings.HasPrefix(line, info.Name+" (manager") || !strings.Contains(line, "free") {
+		t.Errorf("node line %q", line)
+	}
+}

@@ -134,6 +134,9 @@ type Capacity struct {
 	// many servers fit if each used all of it.
 	MemoryLimit uint64
 	AtLimit     int
+	// Nodes are the swarm's machines, which Machine and Reserve sum
+	// (PlanNodes); nil for one machine.
+	Nodes []NodeCapacity
 }
 
 // PlanCapacity works out how many servers of cost fit in m, with running
@@ -160,7 +163,23 @@ func PlanCapacity(image string, m Machine, cost ServerCost, memoryLimit uint64, 
 // Sentence is the capacity in one line, as the dashboard, the admin page
 // and `classhub doctor` say it.
 func (c Capacity) Sentence() string {
-	return fmt.Sprintf("This laptop holds about %s (%d running now).", plural(c.Students, "student"), c.Running)
+	return fmt.Sprintf("%s about %s (%d running now).", c.holder(true), plural(c.Students, "student"), c.Running)
+}
+
+// holder names what holds the servers, with its verb: this laptop, or a
+// swarm's machines.
+func (c Capacity) holder(first bool) string {
+	h := "this laptop holds"
+	switch {
+	case len(c.Nodes) == 1:
+		h = "the swarm's one machine holds"
+	case c.Nodes != nil:
+		h = fmt.Sprintf("the swarm's %d machines hold", len(c.Nodes))
+	}
+	if first {
+		return strings.ToUpper(h[:1]) + h[1:]
+	}
+	return h
 }
 
 // Detail says where the figures come from.
@@ -188,8 +207,14 @@ func (c Capacity) Detail() string {
 	if c.MemoryLimit > 0 && c.Cost.Memory == c.MemoryLimit {
 		fmt.Fprintf(&b, ", capped at memory_limit")
 	}
-	fmt.Fprintf(&b, ". The servers may use %s: the engine's %s less %s kept for the system and %s for the hub.",
-		mibs(c.free()), mibs(c.Machine.Memory), mibs(c.Reserve), mibs(c.Machine.Hub))
+	if c.Nodes != nil {
+		fmt.Fprintf(&b, ". The servers may use %s: the %s of the nodes new servers land on, less %s each keeps for its system (an eighth, at least 1 GiB) and %s for the hub. "+
+			"A node's free memory is its memory less what classhub's servers on it reserve or are limited to: the engine reports no more, so it is approximate.",
+			mibs(c.free()), mibs(c.Machine.Memory), mibs(c.Reserve), mibs(c.Machine.Hub))
+	} else {
+		fmt.Fprintf(&b, ". The servers may use %s: the engine's %s less %s kept for the system and %s for the hub.",
+			mibs(c.free()), mibs(c.Machine.Memory), mibs(c.Reserve), mibs(c.Machine.Hub))
+	}
 	if c.MemoryLimit > 0 {
 		fmt.Fprintf(&b, " If every server used all its memory_limit of %s, %s would fit.", mibs(c.MemoryLimit), plural(c.AtLimit, "server"))
 	}
@@ -217,8 +242,8 @@ func (c Capacity) StartQuestion(n int) string {
 	if n <= 0 || c.Running+n <= c.Students {
 		return ""
 	}
-	return fmt.Sprintf("Start %s? That makes %d running, and this laptop holds about %s (each about %s of the %s the servers may use). "+
-		"Servers past that may be slow or killed for lack of memory.", plural(n, "server"), c.Running+n, plural(c.Students, "student"),
+	return fmt.Sprintf("Start %s? That makes %d running, and %s about %s (each about %s of the %s the servers may use). "+
+		"Servers past that may be slow or killed for lack of memory.", plural(n, "server"), c.Running+n, c.holder(false), plural(c.Students, "student"),
 		mibs(c.Cost.Memory), mibs(c.free()))
 }
 

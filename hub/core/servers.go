@@ -197,6 +197,7 @@ type issuedToken struct {
 
 func (h *Lifecycle) spawn(ctx context.Context, name string, done chan struct{}) {
 	sv, tok, err := h.launch(ctx, name, done)
+	err = h.explainStart(ctx, err)
 	started := time.Now().UTC()
 	h.mu.Lock()
 	st := h.state(name)

@@ -136,7 +136,6 @@ func (h *Lifecycle) Capacity(ctx context.Context) (Capacity, error) {
 		// An image still to be pulled: its profile is unknown.
 		id, profile = "", ""
 	}
-	limit, _ := cfg.MemoryBytes() // Validate checked it
 	samples := h.CachedStats(capacityFresh)
 	var class []spawner.Stats
 	for _, s := range samples {
@@ -153,7 +152,7 @@ func (h *Lifecycle) Capacity(ctx context.Context) (Capacity, error) {
 		}
 	}
 	m := Machine{Memory: memory, CPUs: cpus, Hub: hubMemory()}
-	return PlanCapacity(cfg.Image, m, EstimateCost(class, recorded, profile), uint64(max(limit, 0)), len(h.running())), nil
+	return PlanFor(ctx, cfg, h.sizer, m, EstimateCost(class, recorded, profile), len(h.running()))
 }
 
 // StartAllQuestion asks whether to start the n servers Start all would

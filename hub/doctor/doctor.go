@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/image"
 	"github.com/classhub/classhub/hub/spawner"
@@ -98,6 +99,15 @@ func Run(ctx context.Context, cfg config.Config) Report {
 	if !add(versionCheck(info, err)) {
 		return r
 	}
+	// A swarm the settings need and the engine lacks stops every start:
+	// nothing after this would say more.
+	backendOK := true
+	for _, p := range core.BackendProblems(cfg, info) {
+		backendOK = add(Check{Name: p.Check, Detail: p.Detail, Advice: p.Advice}) && backendOK
+	}
+	if !backendOK {
+		return r
+	}
 	imageOK := add(imageCheck(ctx, cli, cfg.Image))
 	netw, err := sp.EnsureNetwork(ctx)
 	if err != nil {
@@ -134,6 +144,9 @@ func portOf(addr string) string {
 
 func dockerInstalled() Check {
 	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		if err := engine.Locate(host).Refusal(); err != nil {
+			return engineCheck(err)
+		}
 		return Check{Name: "docker", OK: true, Detail: "DOCKER_HOST=" + host}
 	}
 	if p, err := exec.LookPath("docker"); err == nil {

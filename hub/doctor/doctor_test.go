@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -47,6 +48,23 @@ func TestEngineDownFailsWithAdvice(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "cannot run here yet") {
 		t.Errorf("report does not say what failed:\n%s", out.String())
+	}
+}
+
+// TestRemoteEngineFailsFirst: an engine on another machine fails the
+// first check, with what to do instead, and no later check runs.
+func TestRemoteEngineFailsFirst(t *testing.T) {
+	for _, host := range []string{"tcp://192.0.2.1:2376", "ssh://user@example.invalid"} {
+		t.Setenv("DOCKER_HOST", host)
+		r := Run(context.Background(), config.Default())
+		var out bytes.Buffer
+		r.Print(&out)
+		if r.OK() || len(r.Checks) != 1 {
+			t.Fatalf("DOCKER_HOST=%s: want one failed check, got:\n%s", host, out.String())
+		}
+		if c := r.Checks[0]; !errors.Is(engine.Locate(host).Refusal(), engine.ErrRemote) || !strings.Contains(c.Advice, "run classhub on") {
+			t.Errorf("DOCKER_HOST=%s: check %+v does not say what to do instead", host, c)
+		}
 	}
 }
 

@@ -143,19 +143,8 @@ func hubAddress(desktop bool, gw net.IP, local []net.IP) (hubHost, bindAddr stri
 	return desktopHost, "127.0.0.1", false
 }
 
-func localIPs() ([]net.IP, error) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	ips := make([]net.IP, 0, len(addrs))
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			ips = append(ips, n.IP)
-		}
-	}
-	return ips, nil
-}
+// localIPs lists this machine's addresses; engine.Locate reads the same.
+func localIPs() ([]net.IP, error) { return engine.OwnIPs() }
 
 // LANAddress returns this machine's address on the network of its default
 // route, the address a class uses to reach the hub. It reads the routing

@@ -97,6 +97,17 @@ type EngineInfo struct {
 	// pids_limit has no effect.
 	PidsLimit     bool   `json:"pids_limit"`
 	CgroupVersion string `json:"cgroup_version"`
+	// SwarmState is the engine's node's state in a swarm: "inactive"
+	// (in none), "pending", "active", "error" or "locked".
+	SwarmState string `json:"swarm_state"`
+	// SwarmError is what the engine said went wrong with its swarm.
+	SwarmError string `json:"swarm_error,omitempty"`
+	// Manager says the engine's node is a swarm manager, which alone may
+	// create services.
+	Manager bool `json:"manager"`
+	// VolumeDrivers are the volume drivers the engine has, "local" and
+	// any plugin installed and enabled.
+	VolumeDrivers []string `json:"volume_drivers"`
 }
 
 // Engine reports the engine's version and the facts that shape servers.
@@ -112,6 +123,7 @@ func (d *Docker) Engine(ctx context.Context) (EngineInfo, error) {
 	return EngineInfo{
 		Version: v.Version, APIVersion: d.cli.ClientVersion(), OperatingSystem: info.OperatingSystem,
 		Desktop: isDesktop(info.OperatingSystem), SwapLimit: info.SwapLimit, PidsLimit: info.PidsLimit,
-		CgroupVersion: info.CgroupVersion,
+		CgroupVersion: info.CgroupVersion, SwarmState: string(info.Swarm.LocalNodeState), SwarmError: info.Swarm.Error,
+		Manager: info.Swarm.ControlAvailable, VolumeDrivers: info.Plugins.Volume,
 	}, nil
 }

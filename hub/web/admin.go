@@ -100,7 +100,7 @@ func (wb *Web) adminView(r *http.Request, p auth.Principal, q string) (view, adm
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.Capacity = wb.capacityOf(r.Context(), toStart)
+	d.Capacity = wb.capacityOf(r.Context(), p, toStart)
 	return userView(p, "Admin", "admin"), d, nil
 }
 

@@ -46,16 +46,20 @@ func byteSize(n uint64) string {
 type capacityView struct {
 	Sentence, Detail string
 	StartQuestion    string
+	// Nodes are a swarm's machines, a line each; none for one machine.
+	Nodes []string
 }
 
-// capacityOf says the capacity, asking about starting toStart servers;
-// the zero view when the hub cannot measure the machine.
-func (wb *Web) capacityOf(ctx context.Context, toStart int) capacityView {
+// capacityOf says the capacity to p, asking about starting toStart
+// servers; the zero view when the hub cannot measure the machine. The
+// nodes name only the servers p may see.
+func (wb *Web) capacityOf(ctx context.Context, p auth.Principal, toStart int) capacityView {
 	c, err := wb.hub.Capacity(ctx)
 	if err != nil {
 		return capacityView{}
 	}
-	return capacityView{Sentence: c.Sentence(), Detail: c.Detail(), StartQuestion: c.StartQuestion(toStart)}
+	return capacityView{Sentence: c.Sentence(), Detail: c.Detail(), StartQuestion: c.StartQuestion(toStart),
+		Nodes: c.NodeLines(func(user string) bool { return scopes.Allows(p.Scopes, "read:servers", scopes.OnServer(user, "")) })}
 }
 
 // adminUsage is the admin page's live figures, sent on its event feed as
@@ -65,6 +69,7 @@ type adminUsage struct {
 	Servers  map[string]usageCells `json:"servers"`
 	Capacity string                `json:"capacity"`
 	Detail   string                `json:"detail"`
+	Nodes    []string              `json:"nodes"`
 }
 
 // usageFor samples the running servers (those sampled in the last
@@ -76,7 +81,7 @@ func (wb *Web) usageFor(ctx context.Context, p auth.Principal) adminUsage {
 			u.Servers[name] = cellsOf(s)
 		}
 	}
-	c := wb.capacityOf(ctx, 0)
-	u.Capacity, u.Detail = c.Sentence, c.Detail
+	c := wb.capacityOf(ctx, p, 0)
+	u.Capacity, u.Detail, u.Nodes = c.Sentence, c.Detail, c.Nodes
 	return u
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/spawner"
 )
 
@@ -95,4 +96,32 @@ func TestAdminFeedSendsUsage(t *testing.T) {
 	if !strings.Contains(u.Capacity, "(1 running now)") || !strings.Contains(u.Detail, "taken to use about") {
 		t.Errorf("usage capacity %q, %q", u.Capacity, u.Detail)
 	}
+}
+
+// TestAdminPageListsTheSwarmsNodes: with the swarm backend the page lists
+// each node with its servers and free memory, and the capacity over them;
+// with one machine, no list.
+func TestAdminPageListsTheSwarmsNodes(t *testing.T) {
+	nodes := []spawner.Node{
+		{Hostname: "lab1", Role: "manager", Leader: true, Self: true, State: "ready", Availability: "active", Memory: 8 << 30, CPUs: 4,
+			Servers: []string{"alice"}, Reserved: 512 << 20},
+		{Hostname: "lab2", Role: "worker", State: "down", Availability: "active", Memory: 16 << 30, CPUs: 8},
+	}
+	// Containers run on this machine, whatever swarm its engine is in.
+	e, root := adminEnv(t)
+	e.sizer.nodes = nodes
+	if p := root.get("/hub/admin"); strings.Contains(p.Body, `id="nodes"`) || !strings.Contains(p.Body, "This laptop holds") {
+		t.Errorf("one machine, yet the page lists nodes:\n%s", p.Body)
+	}
+
+	e = newEnvWith(t, nil, func(c *config.Config) { c.Backend = config.BackendSwarm })
+	e.addUser("root", "root-password", true)
+	e.addUser("alice", "alice-password", false)
+	e.sizer.nodes = nodes
+	root = e.loggedIn("root")
+	p := root.get("/hub/admin")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, `<ul id="nodes"`, "The swarm&#39;s 2 machines hold about",
+		"<li>lab1 (manager, leader, the hub&#39;s): ready, active; 1 server (alice); about 7.5 GiB of 8.0 GiB free; holds about",
+		"<li>lab2 (worker): down, active; no server; about 16.0 GiB of 16.0 GiB free; new servers do not land here.</li>")
 }

@@ -53,6 +53,14 @@ type env struct {
 type fakeSizer struct {
 	mu     sync.Mutex
 	memory uint64
+	// nodes are a swarm's, which the swarm backend counts.
+	nodes []spawner.Node
+}
+
+func (s *fakeSizer) Nodes(context.Context) ([]spawner.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodes, nil
 }
 
 func (s *fakeSizer) setMemory(n uint64) {
@@ -74,9 +82,14 @@ func (s *fakeSizer) ImageFacts(context.Context, string) (string, string, error) 
 func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
 
 // newEnvWith is newEnv whose hub runs wrap(its fake spawner), for fakes
-// of what the engine does beyond starting servers.
-func newEnvWith(t *testing.T, wrap func(*spawnertest.Spawner) spawner.Spawner) *env {
+// of what the engine does beyond starting servers, with the default
+// settings each changed by mutate.
+func newEnvWith(t *testing.T, wrap func(*spawnertest.Spawner) spawner.Spawner, mutate ...func(*config.Config)) *env {
 	t.Helper()
+	cfg := config.Default()
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	st, err := store.Open(filepath.Join(t.TempDir(), "classhub.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +100,7 @@ func newEnvWith(t *testing.T, wrap func(*spawnertest.Spawner) spawner.Spawner) *
 	if wrap != nil {
 		sp = wrap(e.spawner)
 	}
-	e.hub = core.New(core.Options{Config: config.Default(), Store: st, Spawner: sp,
+	e.hub = core.New(core.Options{Config: cfg, Store: st, Spawner: sp,
 		Router: spawnertest.NewRouter(), Bus: events.NewBus(64), HubPort: 8081, Sizer: e.sizer})
 	if err := e.hub.Boot(context.Background()); err != nil {
 		t.Fatal(err)

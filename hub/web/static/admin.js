@@ -50,7 +50,7 @@
         if (!fresh) return;
         var key = document.activeElement && document.activeElement.getAttribute("data-key");
         table.replaceChild(document.importNode(fresh.tBodies[0], true), table.tBodies[0]);
-        ["summary", "capacity"].forEach(function (id) {
+        ["summary", "capacity", "nodes"].forEach(function (id) {
           var fresh = doc.getElementById(id), old = document.getElementById(id);
           if (fresh && old) old.replaceWith(document.importNode(fresh, true));
         });
@@ -114,6 +114,14 @@
       if (sentence && d.capacity) sentence.textContent = d.capacity;
       var detail = document.getElementById("capacity-detail");
       if (detail && d.detail) detail.textContent = d.detail;
+      var nodes = document.getElementById("nodes");
+      if (nodes && d.nodes) {
+        nodes.replaceChildren.apply(nodes, d.nodes.map(function (line) {
+          var li = document.createElement("li");
+          li.textContent = line;
+          return li;
+        }));
+      }
     });
   }
 

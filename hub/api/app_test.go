@@ -294,3 +294,34 @@ func TestRootNamesTheAppClient(t *testing.T) {
 		t.Errorf("GET /hub/api = %s", body)
 	}
 }
+
+// Where the engine runs in a VM (Docker Desktop), every learner's server
+// publishes its port on the hub machine's 127.0.0.1, where the
+// instructor's browser runs: a link from mallory naming her server's port
+// as the app's loopback redirect would hand the instructor's code, whose
+// verifier mallory made, to her server. The hub sends no code to a port
+// one of its servers listens on.
+func TestAppRedirectNeverToAServersPort(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	e.startServer("alice")
+	teacher := login(t, authn, "teacher")
+	st, err := e.hub.Status(t.Context(), "alice")
+	target, _ := url.Parse(st.Target)
+	if err != nil || target == nil || target.Hostname() != "127.0.0.1" {
+		t.Fatalf("alice's server is not on the loopback: %+v %v", st, err)
+	}
+	_, challenge := pkce("m")
+	q := appQuery(challenge)
+	q.Set("redirect_uri", "http://"+target.Host+"/callback")
+	for _, m := range []string{"GET", "POST"} {
+		rec := appAuthorize(t, a, teacher, m, q)
+		if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
+			t.Errorf("%s with alice's server's port as the app's redirect = %d %q", m, rec.Code, loc)
+		}
+	}
+	if code := appCode(t, a, teacher, challenge); code == "" {
+		t.Error("the app's own loopback port was refused")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -58,8 +60,20 @@ func Normalize(link string) (string, error) {
 			p = p[:i]
 		}
 	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(p, "/"), nil
+	p = strings.TrimRight(p, "/")
+	// A base path is plain segments only: an encoded slash, a backslash or
+	// a dot segment is one the hub's proxy may resolve, with every API
+	// path under it, to a user's server (/user%2Fmallory), which would
+	// then get the app's token by the redirect there.
+	if p != "" && (!basePath.MatchString(p) || path.Clean(p) != p) {
+		return "", fmt.Errorf("%q is not the address of a hub's page: paste the address of the hub's home page, such as https://host:8000/hub/home", link)
+	}
+	return u.Scheme + "://" + u.Host + p, nil
 }
+
+// basePath is a JupyterHub base URL's path ("/jupyter"): segments of
+// letters, digits and -._~, which every client reads the same way.
+var basePath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 
 // User is GET /hub/api/user's answer, as far as the app needs it.
 type User struct {

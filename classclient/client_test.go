@@ -31,6 +31,25 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+// A classmate's link whose path hides /user/NAME/ behind an encoded slash
+// or backslashes: the hub's proxy resolves it, and every API path under
+// it, to NAME's server, by a redirect the client follows with its token.
+// Such a link names no hub.
+func TestNormalizeRefusesPathsTheProxyResolvesToAServer(t *testing.T) {
+	for _, bad := range []string{
+		"http://10.0.0.5:8000/user%252fmallory/",
+		"http://10.0.0.5:8000/user%2Fmallory%2F",
+		`http://10.0.0.5:8000/%5Cuser%5Cmallory%5C`,
+		"http://10.0.0.5:8000/x/..%2Fuser%2Fmallory",
+		"http://10.0.0.5:8000/./%75ser/mallory%2f",
+		"http://10.0.0.5:8000//user%2fmallory",
+	} {
+		if got, err := Normalize(bad); err == nil && strings.Trim(got, "/") != "http://10.0.0.5:8000" {
+			t.Errorf("Normalize(%q) = %q, a hub address the proxy sends to mallory's server", bad, got)
+		}
+	}
+}
+
 func TestWhoamiStartProgressStop(t *testing.T) {
 	f := newFakeHub(t)
 	c := New(f.srv.URL, Token{Secret: "secret-a"})

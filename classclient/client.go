@@ -300,7 +300,7 @@ func (c *Client) send(ctx context.Context, method, path string, body any, accept
 	if c.tok.Secret != "" {
 		req.Header.Set("Authorization", "token "+c.tok.Secret)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -308,6 +308,29 @@ func (c *Client) send(ctx context.Context, method, path string, body any, accept
 		return nil, &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
 	}
 	return resp, nil
+}
+
+// roundTrip sends req with c.HTTP, following a redirect only for a request
+// that carries no secret: Go's client takes the Authorization header, and a
+// 307's body, to another port of the same host, which on a class hub is a
+// learner's own server's origin. A redirect not followed is answered as it
+// came, which classify makes an error.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	hc := *c.HTTP
+	follow := hc.CheckRedirect
+	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if first := via[0]; first.Header.Get("Authorization") != "" || first.Body != nil && first.Body != http.NoBody {
+			return http.ErrUseLastResponse
+		}
+		if follow != nil {
+			return follow(next, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return hc.Do(req)
 }
 
 // netDetail is a network error's text without the request's URL, which
@@ -337,6 +360,8 @@ func (c *Client) classify(resp *http.Response, data []byte) error {
 		return nil
 	case status >= 500:
 		return &Error{Kind: HubFailed, Hub: c.Hub, Status: status, Detail: msg.Message}
+	case status < 400:
+		return &Error{Kind: NotHub, Hub: c.Hub, Status: status, Detail: "it sent the app on to " + resp.Header.Get("Location") + ", which the app does not follow with your token: join with the hub's own address"}
 	case !hubish:
 		return &Error{Kind: NotHub, Hub: c.Hub, Status: status, Detail: fmt.Sprintf("it answered %d with no JupyterHub API", status)}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:

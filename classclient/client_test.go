@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -190,6 +191,48 @@ func TestTokenNeverPrinted(t *testing.T) {
 	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok)} {
 		if strings.Contains(s, "s3cr3t") {
 			t.Errorf("%q shows the secret", s)
+		}
+	}
+}
+
+// A hub's answer that redirects (the proxy sends any /user/NAME/ path to
+// NAME's own port on the same host) never takes the token, nor the code
+// and verifier, along: Go's client forwards Authorization and a 307's body
+// to another port of the same host, here a classmate's server.
+func TestSecretsNeverFollowARedirect(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	classmate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("Authorization")+" "+r.PostForm.Encode())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name": "alice", "access_token": "planted"}`)
+	}))
+	defer classmate.Close()
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := http.StatusFound
+		if r.Method != http.MethodGet {
+			code = http.StatusTemporaryRedirect
+		}
+		http.Redirect(w, r, classmate.URL+r.URL.Path, code)
+	}))
+	defer hub.Close()
+	ctx := context.Background()
+	c := New(hub.URL, Token{Secret: "secret-a", User: "alice"})
+	if _, err := c.Whoami(ctx); err == nil {
+		t.Error("Whoami through a redirect succeeded")
+	}
+	c.Stop(ctx)
+	if _, err := c.exchange(ctx, "the-code", "http://127.0.0.1:5/callback", "the-verifier"); err == nil {
+		t.Error("the code exchange through a redirect succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range seen {
+		if strings.Contains(s, "secret-a") || strings.Contains(s, "the-code") || strings.Contains(s, "the-verifier") {
+			t.Errorf("the classmate's server got %q", s)
 		}
 	}
 }

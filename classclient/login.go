@@ -226,7 +226,7 @@ func (c *Client) exchange(ctx context.Context, code, redirect, verifier string) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return Token{}, &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
 	}

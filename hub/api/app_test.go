@@ -325,3 +325,27 @@ func TestAppRedirectNeverToAServersPort(t *testing.T) {
 		t.Error("the app's own loopback port was refused")
 	}
 }
+
+// A start under way has its port published before the hub routes it: mallory
+// can keep her server from ever answering the hub's readiness check while
+// it answers her /callback. Its port is refused all the same.
+func TestAppRedirectNeverToAStartingServersPort(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	defer e.spawner.Hold("alice")()
+	if st, err := e.hub.Start(t.Context(), "alice"); err != nil || st.Pending == "" {
+		t.Fatalf("alice's held start is not pending: %+v, %v", st, err)
+	}
+	e.spawner.SetRunning("alice") // the container runs; the hub still waits
+	sv, _ := e.spawner.Status(t.Context(), "alice")
+	target, _ := url.Parse(sv.Target)
+	teacher := login(t, authn, "teacher")
+	_, challenge := pkce("m")
+	q := appQuery(challenge)
+	q.Set("redirect_uri", "http://"+target.Host+"/callback")
+	rec := appAuthorize(t, a, teacher, "POST", q)
+	if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
+		t.Errorf("the port of alice's starting server as the app's redirect = %d %q", rec.Code, loc)
+	}
+}

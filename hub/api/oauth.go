@@ -96,7 +96,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	// Never redirect anywhere the client did not register: that would hand
 	// codes to whoever crafted the link. The app registers loopback only.
 	app := client.ID == auth.AppClientID
-	if app && (!auth.AppRedirect(redirectURI) || a.servesRedirect(redirectURI)) || !app && redirectURI != client.RedirectURI {
+	if app && (!auth.AppRedirect(redirectURI) || a.servesRedirect(r, redirectURI)) || !app && redirectURI != client.RedirectURI {
 		a.pages.Refuse(w, r, http.StatusBadRequest, "The link does not lead back to the server it names. Open the server from the hub's home page instead.")
 		return
 	}
@@ -181,9 +181,9 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 // their ports on the hub machine's 127.0.0.1, and a link naming one would
 // hand the code of whoever's browser runs there (the instructor) to that
 // server's owner, who made its verifier.
-func (a *API) servesRedirect(redirectURI string) bool {
+func (a *API) servesRedirect(r *http.Request, redirectURI string) bool {
 	u, err := url.Parse(redirectURI)
-	return err != nil || a.hub.ServesLoopback(u.Host)
+	return err != nil || a.hub.ServesLoopback(r.Context(), u.Host)
 }
 
 func withQuery(u string, v url.Values) string {

@@ -372,3 +372,36 @@ func (c *Client) classify(resp *http.Response, data []byte) error {
 		return &Error{Kind: Other, Hub: c.Hub, Status: status, Detail: fmt.Sprintf("status %d: %s", status, msg.Message)}
 	}
 }
+
+// Discover is the hub's base URL in link (see Normalize), upgraded to
+// https where the hub answers plain HTTP with a redirect to the same
+// address over HTTPS, as classhub's HTTPS listener does: a link typed
+// without https:// would otherwise send the token, or the login's code and
+// verifier, in the clear before the hub redirects them. It asks only
+// GET /hub/api, with no secret; a hub it cannot reach is left as it is,
+// for the next call to report.
+func Discover(ctx context.Context, link string) (string, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return "", err
+	}
+	return New(hub, Token{}).discover(ctx), nil
+}
+
+func (c *Client) discover(ctx context.Context) string {
+	if !strings.HasPrefix(c.Hub, "http://") {
+		return c.Hub
+	}
+	cc := *c
+	cc.tok = Token{}
+	resp, err := cc.send(ctx, http.MethodGet, "/hub/api", nil, "application/json")
+	if err != nil {
+		return c.Hub
+	}
+	resp.Body.Close()
+	https := "https://" + strings.TrimPrefix(c.Hub, "http://")
+	if final := resp.Request.URL; final.Scheme == "https" && strings.TrimSuffix(final.String(), "/hub/api") == https {
+		return https
+	}
+	return c.Hub
+}

@@ -1,6 +1,7 @@
 package classclient
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -236,3 +237,84 @@ func TestSecretsNeverFollowARedirect(t *testing.T) {
 		}
 	}
 }
+
+// A hub that speaks HTTPS only answers plain HTTP on the same port with a
+// redirect (hub/plainhttp.go), which a link without https:// reaches: the
+// client learns the https address before it sends a token, a code or a
+// verifier, which would otherwise cross the network in the clear first.
+func TestDiscoverUpgradesToHTTPSBeforeAnySecret(t *testing.T) {
+	var mu sync.Mutex
+	var plain []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"version": "5.0.0", "desktop_client": "classhub-desktop", "name": "alice"}`)
+	}))
+	srv.StartTLS()
+	defer srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tlsConns := make(chan net.Conn)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(tlsConns)
+				return
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				if b, err := br.Peek(1); err == nil && b[0] == 0x16 {
+					tlsConns <- &peeked{Conn: c, r: br}
+					return
+				}
+				req, err := http.ReadRequest(br)
+				if err == nil {
+					mu.Lock()
+					plain = append(plain, req.Method+" "+req.RequestURI+" "+req.Header.Get("Authorization"))
+					mu.Unlock()
+					fmt.Fprintf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://%s%s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", req.Host, req.URL.RequestURI())
+				}
+				c.Close()
+			}()
+		}
+	}()
+	go (&http.Server{Handler: srv.Config.Handler, TLSConfig: srv.TLS}).ServeTLS(chanListener{tlsConns, l.Addr()}, "", "")
+	addr := l.Addr().String()
+	c := New("http://"+addr, Token{})
+	c.HTTP = srv.Client()
+	if got := c.discover(context.Background()); got != "https://"+addr {
+		t.Fatalf("discover = %q, want https://%s", got, addr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range plain {
+		if !strings.HasPrefix(p, "GET /hub/api ") || !strings.HasSuffix(p, " ") {
+			t.Errorf("sent in the clear: %q", p)
+		}
+	}
+}
+
+type peeked struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peeked) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+type chanListener struct {
+	ch   chan net.Conn
+	addr net.Addr
+}
+
+func (l chanListener) Accept() (net.Conn, error) {
+	c, ok := <-l.ch
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+func (l chanListener) Close() error   { return nil }
+func (l chanListener) Addr() net.Addr { return l.addr }

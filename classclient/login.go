@@ -26,11 +26,11 @@ const AppClientID = "classhub-desktop"
 // keep a port open.
 const LoginTimeout = 5 * time.Minute
 
-// Login logs the app in to the hub of link (see Normalize) through the
+// Login logs the app in to the hub of link (see Discover) through the
 // browser, as native apps do (RFC 8252, with PKCE S256 from RFC 7636); see
 // (*Client).Login.
 func Login(ctx context.Context, link string, open func(url string) error) (Token, error) {
-	hub, err := Normalize(link)
+	hub, err := Discover(ctx, link)
 	if err != nil {
 		return Token{}, err
 	}
@@ -38,9 +38,9 @@ func Login(ctx context.Context, link string, open func(url string) error) (Token
 }
 
 // Paste checks a token the learner pasted from the token page of the hub
-// of link (see Normalize); see (*Client).Paste.
+// of link (see Discover); see (*Client).Paste.
 func Paste(ctx context.Context, link, secret string) (Token, error) {
-	hub, err := Normalize(link)
+	hub, err := Discover(ctx, link)
 	if err != nil {
 		return Token{}, err
 	}

@@ -31,6 +31,7 @@ type fakeHub struct {
 	deleted  []string
 	mint     bool     // answer POST .../tokens
 	noDelete bool     // refuse DELETE .../tokens/ID (403), the token still good
+	iss      string   // the iss authorize answers with; the hub's own URL when ""
 	minted   []string // the scopes the app asked for
 }
 
@@ -173,5 +174,9 @@ func (f *fakeHub) authorize(u string) string {
 	code := fmt.Sprintf("code-%d", len(f.codes)+len(f.redirect))
 	f.codes[code] = q.Get("code_challenge")
 	f.redirect[code] = q.Get("redirect_uri")
-	return q.Get("redirect_uri") + "?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	iss := f.iss
+	if iss == "" {
+		iss = f.srv.URL
+	}
+	return q.Get("redirect_uri") + "?" + url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {iss}}.Encode()
 }

@@ -349,3 +349,19 @@ func TestAppRedirectNeverToAStartingServersPort(t *testing.T) {
 		t.Errorf("the port of alice's starting server as the app's redirect = %d %q", rec.Code, loc)
 	}
 }
+
+// The app's code comes back naming the hub that issued it (RFC 9207), as
+// the browser reached it: the app trades no code that another hub issued
+// to a site standing in for this one.
+func TestAppCodeNamesItsIssuer(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	alice := login(t, authn, "alice")
+	_, challenge := pkce("i")
+	rec := appAuthorize(t, a, alice, "POST", appQuery(challenge))
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("iss") != "http://example.com" {
+		t.Errorf("the app's code answer = %d %q, want iss http://example.com", rec.Code, rec.Header().Get("Location"))
+	}
+}

@@ -173,6 +173,12 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
 	}
+	if app {
+		// The hub names itself as the browser reached it (RFC 9207), so
+		// that the app trades no code this hub issued to a site the
+		// learner was told is their hub and that relays the login here.
+		v.Set("iss", requestBase(r))
+	}
 	http.Redirect(w, r, withQuery(redirectURI, v), http.StatusFound)
 }
 

@@ -12,6 +12,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -60,8 +62,20 @@ func Normalize(link string) (string, error) {
 			p = p[:i]
 		}
 	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(p, "/"), nil
+	p = strings.TrimRight(p, "/")
+	// A base path is plain segments only: an encoded slash, a backslash or
+	// a dot segment is one the hub's proxy may resolve, with every API
+	// path under it, to a user's server (/user%2Fmallory), which would
+	// then get the app's token by the redirect there.
+	if p != "" && (!basePath.MatchString(p) || path.Clean(p) != p) {
+		return "", fmt.Errorf("%q is not the address of a hub's page: paste the address of the hub's home page, such as https://host:8000/hub/home", link)
+	}
+	return u.Scheme + "://" + u.Host + p, nil
 }
+
+// basePath is a JupyterHub base URL's path ("/jupyter"): segments of
+// letters, digits and -._~, which every client reads the same way.
+var basePath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 
 // User is GET /hub/api/user's answer, as far as the app needs it.
 type User struct {
@@ -288,7 +302,7 @@ func (c *Client) send(ctx context.Context, method, path string, body any, accept
 	if c.tok.Secret != "" {
 		req.Header.Set("Authorization", "token "+c.tok.Secret)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -309,6 +323,29 @@ func (c *Client) netError(err error) error {
 		return &Error{Kind: Untrusted, Hub: c.Hub, Detail: netDetail(err), Err: err}
 	}
 	return &Error{Kind: Unreachable, Hub: c.Hub, Detail: netDetail(err), Err: err}
+}
+
+// roundTrip sends req with c.HTTP, following a redirect only for a request
+// that carries no secret: Go's client takes the Authorization header, and a
+// 307's body, to another port of the same host, which on a class hub is a
+// learner's own server's origin. A redirect not followed is answered as it
+// came, which classify makes an error.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	hc := *c.HTTP
+	follow := hc.CheckRedirect
+	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if first := via[0]; first.Header.Get("Authorization") != "" || first.Body != nil && first.Body != http.NoBody {
+			return http.ErrUseLastResponse
+		}
+		if follow != nil {
+			return follow(next, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return hc.Do(req)
 }
 
 // netDetail is a network error's text without the request's URL, which
@@ -338,6 +375,8 @@ func (c *Client) classify(resp *http.Response, data []byte) error {
 		return nil
 	case status >= 500:
 		return &Error{Kind: HubFailed, Hub: c.Hub, Status: status, Detail: msg.Message}
+	case status < 400:
+		return &Error{Kind: NotHub, Hub: c.Hub, Status: status, Detail: "it sent the app on to " + resp.Header.Get("Location") + ", which the app does not follow with your token: join with the hub's own address"}
 	case !hubish:
 		return &Error{Kind: NotHub, Hub: c.Hub, Status: status, Detail: fmt.Sprintf("it answered %d with no JupyterHub API", status)}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
@@ -347,4 +386,37 @@ func (c *Client) classify(resp *http.Response, data []byte) error {
 	default:
 		return &Error{Kind: Other, Hub: c.Hub, Status: status, Detail: fmt.Sprintf("status %d: %s", status, msg.Message)}
 	}
+}
+
+// Discover is the hub's base URL in link (see Normalize), upgraded to
+// https where the hub answers plain HTTP with a redirect to the same
+// address over HTTPS, as classhub's HTTPS listener does: a link typed
+// without https:// would otherwise send the token, or the login's code and
+// verifier, in the clear before the hub redirects them. It asks only
+// GET /hub/api, with no secret; a hub it cannot reach is left as it is,
+// for the next call to report.
+func Discover(ctx context.Context, link string) (string, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return "", err
+	}
+	return New(hub, Token{}).discover(ctx), nil
+}
+
+func (c *Client) discover(ctx context.Context) string {
+	if !strings.HasPrefix(c.Hub, "http://") {
+		return c.Hub
+	}
+	cc := *c
+	cc.tok = Token{}
+	resp, err := cc.send(ctx, http.MethodGet, "/hub/api", nil, "application/json")
+	if err != nil {
+		return c.Hub
+	}
+	resp.Body.Close()
+	https := "https://" + strings.TrimPrefix(c.Hub, "http://")
+	if final := resp.Request.URL; final.Scheme == "https" && strings.TrimSuffix(final.String(), "/hub/api") == https {
+		return https
+	}
+	return c.Hub
 }

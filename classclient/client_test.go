@@ -1,12 +1,14 @@
 package classclient
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -27,6 +29,25 @@ func TestNormalize(t *testing.T) {
 	for _, bad := range []string{"", "ftp://x/", "http://"} {
 		if got, err := Normalize(bad); err == nil {
 			t.Errorf("Normalize(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+// A classmate's link whose path hides /user/NAME/ behind an encoded slash
+// or backslashes: the hub's proxy resolves it, and every API path under
+// it, to NAME's server, by a redirect the client follows with its token.
+// Such a link names no hub.
+func TestNormalizeRefusesPathsTheProxyResolvesToAServer(t *testing.T) {
+	for _, bad := range []string{
+		"http://10.0.0.5:8000/user%252fmallory/",
+		"http://10.0.0.5:8000/user%2Fmallory%2F",
+		`http://10.0.0.5:8000/%5Cuser%5Cmallory%5C`,
+		"http://10.0.0.5:8000/x/..%2Fuser%2Fmallory",
+		"http://10.0.0.5:8000/./%75ser/mallory%2f",
+		"http://10.0.0.5:8000//user%2fmallory",
+	} {
+		if got, err := Normalize(bad); err == nil && strings.Trim(got, "/") != "http://10.0.0.5:8000" {
+			t.Errorf("Normalize(%q) = %q, a hub address the proxy sends to mallory's server", bad, got)
 		}
 	}
 }
@@ -177,3 +198,126 @@ func TestTokenNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// A hub's answer that redirects (the proxy sends any /user/NAME/ path to
+// NAME's own port on the same host) never takes the token, nor the code
+// and verifier, along: Go's client forwards Authorization and a 307's body
+// to another port of the same host, here a classmate's server.
+func TestSecretsNeverFollowARedirect(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	classmate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("Authorization")+" "+r.PostForm.Encode())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name": "alice", "access_token": "planted"}`)
+	}))
+	defer classmate.Close()
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := http.StatusFound
+		if r.Method != http.MethodGet {
+			code = http.StatusTemporaryRedirect
+		}
+		http.Redirect(w, r, classmate.URL+r.URL.Path, code)
+	}))
+	defer hub.Close()
+	ctx := context.Background()
+	c := New(hub.URL, Token{Secret: "secret-a", User: "alice"})
+	if _, err := c.Whoami(ctx); err == nil {
+		t.Error("Whoami through a redirect succeeded")
+	}
+	c.Stop(ctx)
+	if _, err := c.exchange(ctx, "the-code", "http://127.0.0.1:5/callback", "the-verifier"); err == nil {
+		t.Error("the code exchange through a redirect succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range seen {
+		if strings.Contains(s, "secret-a") || strings.Contains(s, "the-code") || strings.Contains(s, "the-verifier") {
+			t.Errorf("the classmate's server got %q", s)
+		}
+	}
+}
+
+// A hub that speaks HTTPS only answers plain HTTP on the same port with a
+// redirect (hub/plainhttp.go), which a link without https:// reaches: the
+// client learns the https address before it sends a token, a code or a
+// verifier, which would otherwise cross the network in the clear first.
+func TestDiscoverUpgradesToHTTPSBeforeAnySecret(t *testing.T) {
+	var mu sync.Mutex
+	var plain []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"version": "5.0.0", "desktop_client": "classhub-desktop", "name": "alice"}`)
+	}))
+	srv.StartTLS()
+	defer srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tlsConns := make(chan net.Conn)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(tlsConns)
+				return
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				if b, err := br.Peek(1); err == nil && b[0] == 0x16 {
+					tlsConns <- &peeked{Conn: c, r: br}
+					return
+				}
+				req, err := http.ReadRequest(br)
+				if err == nil {
+					mu.Lock()
+					plain = append(plain, req.Method+" "+req.RequestURI+" "+req.Header.Get("Authorization"))
+					mu.Unlock()
+					fmt.Fprintf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://%s%s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", req.Host, req.URL.RequestURI())
+				}
+				c.Close()
+			}()
+		}
+	}()
+	go (&http.Server{Handler: srv.Config.Handler, TLSConfig: srv.TLS}).ServeTLS(chanListener{tlsConns, l.Addr()}, "", "")
+	addr := l.Addr().String()
+	c := New("http://"+addr, Token{})
+	c.HTTP = srv.Client()
+	if got := c.discover(context.Background()); got != "https://"+addr {
+		t.Fatalf("discover = %q, want https://%s", got, addr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range plain {
+		if !strings.HasPrefix(p, "GET /hub/api ") || !strings.HasSuffix(p, " ") {
+			t.Errorf("sent in the clear: %q", p)
+		}
+	}
+}
+
+type peeked struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peeked) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+type chanListener struct {
+	ch   chan net.Conn
+	addr net.Addr
+}
+
+func (l chanListener) Accept() (net.Conn, error) {
+	c, ok := <-l.ch
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+func (l chanListener) Close() error   { return nil }
+func (l chanListener) Addr() net.Addr { return l.addr }

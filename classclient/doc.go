@@ -6,6 +6,7 @@
 // The API, in short:
 //
 //	Normalize(link) (hubURL, error)         the hub's base URL from whatever link the learner pastes
+//	Discover(ctx, link) (hubURL, error)     Normalize, then https where the hub's plain HTTP redirects there
 //	New(hubURL, Token) *Client              a client of one hub with one token
 //	(*Client).Whoami(ctx) (User, error)     GET /hub/api/user
 //	(*Client).Server(ctx) (Server, error)   the default server: Stopped, Pending (Phase), Ready; its URL

@@ -30,6 +30,8 @@ type fakeHub struct {
 	status   int               // when set, every API call answers it
 	deleted  []string
 	mint     bool     // answer POST .../tokens
+	noDelete bool     // refuse DELETE .../tokens/ID (403), the token still good
+	iss      string   // the iss authorize answers with; the hub's own URL when ""
 	minted   []string // the scopes the app asked for
 }
 
@@ -138,6 +140,8 @@ func (f *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 			list = append(list, map[string]string{"id": id})
 		}
 		f.json(w, 200, map[string]any{"api_tokens": list})
+	case r.Method == "DELETE" && strings.HasPrefix(r.URL.Path, "/hub/api/users/alice/tokens/") && f.noDelete:
+		f.json(w, 403, map[string]any{"status": 403, "message": "Action is not authorized with current scopes; requires any of [tokens]"})
 	case r.Method == "DELETE" && strings.HasPrefix(r.URL.Path, "/hub/api/users/alice/tokens/"):
 		del := strings.TrimPrefix(r.URL.Path, "/hub/api/users/alice/tokens/")
 		for s, id := range f.tokens {
@@ -170,5 +174,9 @@ func (f *fakeHub) authorize(u string) string {
 	code := fmt.Sprintf("code-%d", len(f.codes)+len(f.redirect))
 	f.codes[code] = q.Get("code_challenge")
 	f.redirect[code] = q.Get("redirect_uri")
-	return q.Get("redirect_uri") + "?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	iss := f.iss
+	if iss == "" {
+		iss = f.srv.URL
+	}
+	return q.Get("redirect_uri") + "?" + url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {iss}}.Encode()
 }

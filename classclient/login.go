@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,11 +27,11 @@ const AppClientID = "classhub-desktop"
 // keep a port open.
 const LoginTimeout = 5 * time.Minute
 
-// Login logs the app in to the hub of link (see Normalize) through the
+// Login logs the app in to the hub of link (see Discover) through the
 // browser, as native apps do (RFC 8252, with PKCE S256 from RFC 7636); see
 // (*Client).Login.
 func Login(ctx context.Context, link string, open func(url string) error) (Token, error) {
-	hub, err := Normalize(link)
+	hub, err := Discover(ctx, link)
 	if err != nil {
 		return Token{}, err
 	}
@@ -38,9 +39,9 @@ func Login(ctx context.Context, link string, open func(url string) error) (Token
 }
 
 // Paste checks a token the learner pasted from the token page of the hub
-// of link (see Normalize); see (*Client).Paste.
+// of link (see Discover); see (*Client).Paste.
 func Paste(ctx context.Context, link, secret string) (Token, error) {
-	hub, err := Normalize(link)
+	hub, err := Discover(ctx, link)
 	if err != nil {
 		return Token{}, err
 	}
@@ -104,7 +105,8 @@ func (c *Client) adopt(ctx context.Context, tok Token) (Token, error) {
 // send the browser back to http://127.0.0.1:PORT/callback. It then trades
 // the code, with the verifier only the app knows, for a token at the hub's
 // token endpoint. An answer whose state is not this login's is refused and
-// the wait goes on. A hub that does not offer the app's client (a stock
+// the wait goes on; a code whose issuer (iss, RFC 9207) is not this hub is
+// never traded. A hub that does not offer the app's client (a stock
 // JupyterHub) is an error of kind NoAppLogin, before any browser opens; a
 // denial, a closed tab (after LoginTimeout, when ctx has no deadline of
 // its own) or a cancelled ctx is one of kind Denied.
@@ -133,7 +135,7 @@ func (c *Client) Login(ctx context.Context, open func(url string) error) (Token,
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 	}
-	type answer struct{ code, err string }
+	type answer struct{ code, err, iss string }
 	answers := make(chan answer, 1)
 	var answered atomic.Bool
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +150,7 @@ func (c *Client) Login(ctx context.Context, open func(url string) error) (Token,
 			donePage(w, http.StatusBadRequest, "This answer does not belong to the login the classhub app started. Go back to the app.")
 			return
 		}
-		a := answer{code: f.Get("code"), err: f.Get("error")}
+		a := answer{code: f.Get("code"), err: f.Get("error"), iss: f.Get("iss")}
 		if a.code == "" && a.err == "" {
 			a.err = "no code"
 		}
@@ -182,6 +184,13 @@ func (c *Client) Login(ctx context.Context, open func(url string) error) (Token,
 	}
 	if a.err != "" {
 		return Token{}, &Error{Kind: Denied, Hub: c.Hub, Detail: "the hub answered " + a.err}
+	}
+	// The hub names itself (RFC 9207): a code from another is one a site
+	// standing in for the hub had the real one issue, and trading it there
+	// would hand that site the code and its verifier.
+	if !sameHub(a.iss, c.Hub) {
+		return Token{}, &Error{Kind: Other, Hub: c.Hub, Detail: "the login was answered by " + strconv.Quote(a.iss) +
+			", not by this address, which stands in for another hub: join with the address of the hub's own page"}
 	}
 	tok, err := c.exchange(ctx, a.code, redirect, verifier)
 	if err != nil {
@@ -226,7 +235,7 @@ func (c *Client) exchange(ctx context.Context, code, redirect, verifier string) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return Token{}, c.netError(err)
 	}
@@ -253,6 +262,27 @@ func (c *Client) exchange(ctx context.Context, code, redirect, verifier string) 
 		tok.Expires = time.Now().Add(time.Duration(out.ExpiresIn) * time.Second)
 	}
 	return tok, nil
+}
+
+// sameHub reports whether iss, the issuer an answer names, is hub: the same
+// scheme, host (in any case) and port (default or not), and path.
+func sameHub(iss, hub string) bool {
+	a, err1 := url.Parse(iss)
+	b, err2 := url.Parse(hub)
+	if err1 != nil || err2 != nil || a.Host == "" || a.Scheme != b.Scheme || !strings.EqualFold(a.Hostname(), b.Hostname()) ||
+		strings.TrimRight(a.Path, "/") != strings.TrimRight(b.Path, "/") {
+		return false
+	}
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "https" {
+			return "443"
+		}
+		return "80"
+	}
+	return port(a) == port(b)
 }
 
 func randomString() string {

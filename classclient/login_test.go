@@ -161,3 +161,43 @@ func TestPasteMintsWhereTheHubTellsNoID(t *testing.T) {
 		t.Errorf("Paste on a hub that tells the id = %+v, %v; want the pasted token kept", tok, err)
 	}
 }
+
+// Mix-up (RFC 9207): a site the learner was told is the hub relays the
+// app's login to the real hub, whose consent page is genuine; the code then
+// comes back naming the real hub as its issuer, and the app trades it, with
+// its verifier, at neither: the relay would redeem them itself.
+func TestLoginRefusesACodeFromAnotherHub(t *testing.T) {
+	f := newFakeHub(t)
+	f.app = true
+	f.iss = "http://10.0.0.5:8000"
+	_, err := Login(context.Background(), f.srv.URL, func(u string) error {
+		go browse(t, f.authorize(u))
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "http://10.0.0.5:8000") {
+		t.Fatalf("Login with a code from another hub = %v", err)
+	}
+	if len(f.codes) != 1 {
+		t.Errorf("the code was sent to the relay: %d codes left", len(f.codes))
+	}
+}
+
+func TestSameHub(t *testing.T) {
+	for _, c := range []struct {
+		iss, hub string
+		same     bool
+	}{
+		{"http://10.0.0.5:8000", "http://10.0.0.5:8000", true},
+		{"https://Lab.Example", "https://lab.example:443", true},
+		{"http://lab.example:80/", "http://lab.example", true},
+		{"http://10.0.0.5:8001", "http://10.0.0.5:8000", false},
+		{"https://10.0.0.5:8000", "http://10.0.0.5:8000", false},
+		{"http://10.0.0.6:8000", "http://10.0.0.5:8000", false},
+		{"", "http://10.0.0.5:8000", false},
+		{"http://10.0.0.5:8000/x", "http://10.0.0.5:8000", false},
+	} {
+		if got := sameHub(c.iss, c.hub); got != c.same {
+			t.Errorf("sameHub(%q, %q) = %v", c.iss, c.hub, got)
+		}
+	}
+}

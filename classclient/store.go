@@ -218,7 +218,15 @@ func (s *Store) Forget(ctx context.Context, name string) (Hub, error) {
 	// forgotten all the same. The revoke runs unlocked: it may be slow.
 	var revokeErr error
 	if err == nil {
-		revokeErr = s.newClient(x.URL, tok).Revoke(ctx)
+		c := s.newClient(x.URL, tok)
+		revokeErr = c.Revoke(ctx)
+		// Refused is a token the hub no longer takes, as good as revoked,
+		// unless the hub still takes it and only refused the deletion.
+		if KindOf(revokeErr) == Refused {
+			if _, werr := c.Whoami(ctx); werr == nil {
+				revokeErr = &Error{Kind: Other, Hub: x.URL, Detail: "the hub refused to delete the token, which still works", Err: revokeErr}
+			}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

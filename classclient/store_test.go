@@ -141,3 +141,28 @@ func noSecretOnDisk(t *testing.T, dir, secret string) {
 		return nil
 	})
 }
+
+// A hub that refuses to delete a token that still works (one pasted
+// without the tokens scope) has not revoked it: forgetting the class says
+// so, instead of telling the learner it is revoked.
+func TestForgetSaysWhenTheHubRefusedToRevoke(t *testing.T) {
+	f := newFakeHub(t)
+	f.tokenID, f.noDelete = true, true
+	s := &Store{Dir: t.TempDir(), Keyring: &memKeyring{m: map[string]string{}}}
+	if err := s.Add(Hub{URL: f.srv.URL, Name: "maths"}, Token{Secret: "secret-a", User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Forget(context.Background(), "maths")
+	if err == nil || !strings.Contains(err.Error(), "could not revoke") {
+		t.Errorf("Forget with the token still good on the hub = %v", err)
+	}
+	// A token the hub no longer takes is as good as revoked.
+	f.tokens["secret-b"] = "b2"
+	if err := s.Add(Hub{URL: f.srv.URL, Name: "maths"}, Token{Secret: "secret-b", User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	delete(f.tokens, "secret-b")
+	if _, err := s.Forget(context.Background(), "maths"); err != nil {
+		t.Errorf("Forget of a token the hub no longer takes = %v", err)
+	}
+}

@@ -159,9 +159,14 @@ func runClass(ctx context.Context, env Env, g *globals, args []string) error {
 }
 
 func classJoin(ctx context.Context, env Env, s *classclient.Store, link, name string, tokenStdin bool, open func(string) error) error {
-	hub, err := classclient.Normalize(link)
-	if err != nil {
+	if _, err := classclient.Normalize(link); err != nil {
 		return usageError{err.Error()}
+	}
+	// The address the token will be kept for, and sent to: https where
+	// the hub answers plain HTTP by sending the app there.
+	hub, err := classclient.Discover(ctx, link)
+	if err != nil {
+		return err
 	}
 	var tok classclient.Token
 	if tokenStdin {

@@ -296,3 +296,74 @@ func TestRootNamesTheAppClient(t *testing.T) {
 		t.Errorf("GET /hub/api = %s", body)
 	}
 }
+
+// Where the engine runs in a VM (Docker Desktop), every learner's server
+// publishes its port on the hub machine's 127.0.0.1, where the
+// instructor's browser runs: a link from mallory naming her server's port
+// as the app's loopback redirect would hand the instructor's code, whose
+// verifier mallory made, to her server. The hub sends no code to a port
+// one of its servers listens on.
+func TestAppRedirectNeverToAServersPort(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	e.startServer("alice")
+	teacher := login(t, authn, "teacher")
+	st, err := e.hub.Status(t.Context(), "alice")
+	target, _ := url.Parse(st.Target)
+	if err != nil || target == nil || target.Hostname() != "127.0.0.1" {
+		t.Fatalf("alice's server is not on the loopback: %+v %v", st, err)
+	}
+	_, challenge := pkce("m")
+	q := appQuery(challenge)
+	q.Set("redirect_uri", "http://"+target.Host+"/callback")
+	for _, m := range []string{"GET", "POST"} {
+		rec := appAuthorize(t, a, teacher, m, q)
+		if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
+			t.Errorf("%s with alice's server's port as the app's redirect = %d %q", m, rec.Code, loc)
+		}
+	}
+	if code := appCode(t, a, teacher, challenge); code == "" {
+		t.Error("the app's own loopback port was refused")
+	}
+}
+
+// A start under way has its port published before the hub routes it: mallory
+// can keep her server from ever answering the hub's readiness check while
+// it answers her /callback. Its port is refused all the same.
+func TestAppRedirectNeverToAStartingServersPort(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	defer e.spawner.Hold("alice")()
+	if st, err := e.hub.Start(t.Context(), "alice"); err != nil || st.Pending == "" {
+		t.Fatalf("alice's held start is not pending: %+v, %v", st, err)
+	}
+	e.spawner.SetRunning("alice") // the container runs; the hub still waits
+	sv, _ := e.spawner.Status(t.Context(), "alice")
+	target, _ := url.Parse(sv.Target)
+	teacher := login(t, authn, "teacher")
+	_, challenge := pkce("m")
+	q := appQuery(challenge)
+	q.Set("redirect_uri", "http://"+target.Host+"/callback")
+	rec := appAuthorize(t, a, teacher, "POST", q)
+	if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
+		t.Errorf("the port of alice's starting server as the app's redirect = %d %q", rec.Code, loc)
+	}
+}
+
+// The app's code comes back naming the hub that issued it (RFC 9207), as
+// the browser reached it: the app trades no code that another hub issued
+// to a site standing in for this one.
+func TestAppCodeNamesItsIssuer(t *testing.T) {
+	e := newEnv(t)
+	authn := &auth.Authenticator{Store: e.store}
+	a := New(Options{Hub: e.hub, Auth: authn})
+	alice := login(t, authn, "alice")
+	_, challenge := pkce("i")
+	rec := appAuthorize(t, a, alice, "POST", appQuery(challenge))
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("iss") != "http://example.com" {
+		t.Errorf("the app's code answer = %d %q, want iss http://example.com", rec.Code, rec.Header().Get("Location"))
+	}
+}

@@ -96,7 +96,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	// Never redirect anywhere the client did not register: that would hand
 	// codes to whoever crafted the link. The app registers loopback only.
 	app := client.ID == auth.AppClientID
-	if app && !auth.AppRedirect(redirectURI) || !app && redirectURI != client.RedirectURI {
+	if app && (!auth.AppRedirect(redirectURI) || a.servesRedirect(r, redirectURI)) || !app && redirectURI != client.RedirectURI {
 		a.pages.Refuse(w, r, http.StatusBadRequest, "The link does not lead back to the server it names. Open the server from the hub's home page instead.")
 		return
 	}
@@ -173,7 +173,23 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
 	}
+	if app {
+		// The hub names itself as the browser reached it (RFC 9207), so
+		// that the app trades no code this hub issued to a site the
+		// learner was told is their hub and that relays the login here.
+		v.Set("iss", requestBase(r))
+	}
 	http.Redirect(w, r, withQuery(redirectURI, v), http.StatusFound)
+}
+
+// servesRedirect reports whether one of the hub's servers listens at the
+// app's loopback redirect: where the engine runs in a VM, servers publish
+// their ports on the hub machine's 127.0.0.1, and a link naming one would
+// hand the code of whoever's browser runs there (the instructor) to that
+// server's owner, who made its verifier.
+func (a *API) servesRedirect(r *http.Request, redirectURI string) bool {
+	u, err := url.Parse(redirectURI)
+	return err != nil || a.hub.ServesLoopback(r.Context(), u.Host)
 }
 
 func withQuery(u string, v url.Values) string {

@@ -74,7 +74,7 @@ func (c *Client) Paste(ctx context.Context, secret string) (Token, error) {
 	}
 	n := tok.User
 	body := map[string]any{"note": MintNote, "scopes": []string{"servers!user=" + n, "read:servers!user=" + n,
-		"access:servers!user=" + n, "tokens!user=" + n}}
+		"tokens!user=" + n}}
 	if err := cc.do(ctx, http.MethodPost, "/hub/api/users/"+url.PathEscape(n)+"/tokens", body, &made); err != nil || made.Token == "" || made.ID == "" {
 		return tok, nil
 	}

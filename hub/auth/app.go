@@ -68,11 +68,11 @@ func VerifierMatches(challenge, verifier string) bool {
 }
 
 // AppScopes is what the app's token for user may do: start, stop and read
-// the state of user's own servers, use their default server, and know who
-// they are. Nothing else, whoever user is: no admin scope even for an
-// admin, no other user, no tokens (but its own deletion, which the API
-// allows every token).
+// the state of user's own servers, and know who they are. Nothing else,
+// whoever user is: no admin scope even for an admin, no other user, no
+// tokens (but its own deletion, which the API allows every token), and no
+// access to the server itself, which the learner's browser opens with its
+// own login, so a leaked app token cannot read their notebooks.
 func AppScopes(user string) []string {
-	return append([]string{"servers!user=" + user, "read:servers!user=" + user, scopes.ServerAccessScope(user, "")},
-		scopes.IdentifyScopes(user)...)
+	return append([]string{"servers!user=" + user, "read:servers!user=" + user}, scopes.IdentifyScopes(user)...)
 }

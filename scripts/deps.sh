@@ -6,6 +6,7 @@
 #   image  mmdebstrap, to build the notebook image from Debian packages
 #   test   Xvfb, D-Bus and Chromium for the GUI and browser tests
 #   bench  wrk and JupyterHub's own hub and proxy, to measure against
+#   windows  the mingw-w64 C compiler, to cross-build the Windows desktop app
 set -euo pipefail
 
 declare -A pkgs=(
@@ -13,6 +14,7 @@ declare -A pkgs=(
   [image]="mmdebstrap"
   [test]="xvfb dbus xdotool x11-utils chromium imagemagick"
   [bench]="wrk node-configurable-http-proxy jupyterhub"
+  [windows]="gcc-mingw-w64-x86-64"
 )
 
 want=()

@@ -177,6 +177,25 @@ func (c *Class) SetError(err error) *Note {
 	return &Note{Title: c.Name + " does not answer", Content: firstLine(err.Error())}
 }
 
+// IconPhase is the phase the tray icon shows: this laptop's hub's, or,
+// while a class hub is current, the learner's server there in the same
+// colours (running when ready, starting while it starts or is checked,
+// error on trouble).
+func (s *State) IconPhase() HubPhase {
+	if s.Class == nil {
+		return s.Hub
+	}
+	switch p := s.Class.Phase; {
+	case p == ClassReady:
+		return HubRunning
+	case p == ClassStarting || p == ClassStopping || p == ClassChecking:
+		return HubStarting
+	case p.Trouble():
+		return HubError
+	}
+	return HubStopped
+}
+
 // classStatus is the tray's first line while a class hub is current.
 func classStatus(c *Class) string {
 	if c.Phase == ClassStarting && c.Progress > 0 {

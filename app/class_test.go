@@ -49,3 +49,22 @@ func TestClassStatusAndNotesForEachAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestTheTrayIconShowsTheCurrentHub(t *testing.T) {
+	tests := []struct {
+		s    State
+		want HubPhase
+	}{
+		{State{Hub: HubRunning}, HubRunning},
+		{State{Hub: HubRunning, Class: &Class{Phase: ClassStopped}}, HubStopped},
+		{State{Hub: HubStopped, Class: &Class{Phase: ClassReady}}, HubRunning},
+		{State{Class: &Class{Phase: ClassStarting}}, HubStarting},
+		{State{Class: &Class{Phase: ClassExpired}}, HubError},
+		{State{Class: &Class{Phase: ClassUnreachable}}, HubError},
+	}
+	for _, tt := range tests {
+		if got := tt.s.IconPhase(); got != tt.want {
+			t.Errorf("%+v: icon %s, want %s", tt.s.Class, got, tt.want)
+		}
+	}
+}

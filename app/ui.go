@@ -195,9 +195,9 @@ func (u *ui) updateTray() {
 	if u.desk == nil {
 		return
 	}
-	if !u.trayIcon || u.trayPhase != u.st.Hub {
-		u.trayIcon, u.trayPhase = true, u.st.Hub
-		u.desk.SetSystemTrayIcon(TrayIcon(u.st.Hub))
+	if p := u.st.IconPhase(); !u.trayIcon || u.trayPhase != p {
+		u.trayIcon, u.trayPhase = true, p
+		u.desk.SetSystemTrayIcon(TrayIcon(p))
 	}
 	m := u.trayMenu()
 	if k := menuKey(m); k != u.trayKey {

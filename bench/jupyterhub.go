@@ -57,6 +57,20 @@ func NewJupyterHub(dir string) (*JupyterHub, error) {
 	return &JupyterHub{Base: "http://127.0.0.1:" + strconv.Itoa(ports[0]), dir: dir}, nil
 }
 
+// AddConfig appends Python lines to the hub's config, for a run that needs
+// more than the bench's (a spawner, a service); call it before Start.
+func (j *JupyterHub) AddConfig(lines string) error {
+	f, err := os.OpenFile(filepath.Join(j.dir, "jupyterhub_config.py"), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("jupyterhub config: %w", err)
+	}
+	if _, err := f.WriteString(lines + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("jupyterhub config: %w", err)
+	}
+	return f.Close()
+}
+
 // Start runs `jupyterhub` (the binary at path) and returns how long it took
 // from starting the process to GET /hub/api answering 200 through its
 // proxy.

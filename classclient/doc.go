@@ -14,7 +14,8 @@
 //	(*Client).Progress(ctx, func(Event))    the start's progress stream, until ready or failed
 //	(*Client).Revoke(ctx) error             deletes the client's own token on the hub
 //	Login(ctx, hubURL, open) (Token, error) the browser login (OAuth 2 for native apps, PKCE S256, loopback redirect)
-//	Paste(ctx, hubURL, secret) (Token, error) a token pasted from HUB/hub/token (stock JupyterHub)
+//	Paste(ctx, hubURL, secret) (Token, error) a token pasted from HUB/hub/token (stock JupyterHub); on a hub
+//	                                        that does not tell a token its id, the app's own token (Minted)
 //	OpenStore(dir) / DefaultStore()         where hubs (hubs.json) and their tokens (keyring, else 0600 file) are kept
 //	(*Store).Hubs / Current / Add / Use / Forget / Client
 //

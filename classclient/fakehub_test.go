@@ -29,6 +29,8 @@ type fakeHub struct {
 	redirect map[string]string // code → redirect_uri
 	status   int               // when set, every API call answers it
 	deleted  []string
+	mint     bool     // answer POST .../tokens
+	minted   []string // the scopes the app asked for
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
@@ -121,6 +123,15 @@ func (f *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 		for _, l := range f.events {
 			fmt.Fprint(w, l)
 		}
+	case r.Method == "POST" && r.URL.Path == "/hub/api/users/alice/tokens" && f.mint:
+		var body struct {
+			Note   string   `json:"note"`
+			Scopes []string `json:"scopes"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		f.minted = body.Scopes
+		f.tokens["secret-minted"] = "m9"
+		f.json(w, 201, map[string]any{"token": "secret-minted", "id": "m9", "note": body.Note, "scopes": body.Scopes})
 	case r.Method == "GET" && r.URL.Path == "/hub/api/users/alice/tokens":
 		var list []map[string]string
 		for _, id := range f.tokens {

@@ -26,28 +26,62 @@ const AppClientID = "classhub-desktop"
 // keep a port open.
 const LoginTimeout = 5 * time.Minute
 
-// Login logs the app in to hubURL through the browser, as native apps do
-// (RFC 8252, with PKCE S256 from RFC 7636); see (*Client).Login.
-func Login(ctx context.Context, hubURL string, open func(url string) error) (Token, error) {
-	return New(hubURL, Token{}).Login(ctx, open)
+// Login logs the app in to the hub of link (see Normalize) through the
+// browser, as native apps do (RFC 8252, with PKCE S256 from RFC 7636); see
+// (*Client).Login.
+func Login(ctx context.Context, link string, open func(url string) error) (Token, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return Token{}, err
+	}
+	return New(hub, Token{}).Login(ctx, open)
 }
 
-// Paste checks a token the learner pasted from the hub's token page; see
-// (*Client).Paste.
-func Paste(ctx context.Context, hubURL, secret string) (Token, error) {
-	return New(hubURL, Token{}).Paste(ctx, secret)
+// Paste checks a token the learner pasted from the token page of the hub
+// of link (see Normalize); see (*Client).Paste.
+func Paste(ctx context.Context, link, secret string) (Token, error) {
+	hub, err := Normalize(link)
+	if err != nil {
+		return Token{}, err
+	}
+	return New(hub, Token{}).Paste(ctx, secret)
 }
 
 // Paste checks secret against the hub and returns it as a Token with its
 // user, scopes and, where the hub tells it, its id. It is how a stock
-// JupyterHub, which has no client for the app, is joined.
+// JupyterHub, which has no client for the app, is joined. A hub that does
+// not tell a token its own id (JupyterHub before 5) could not be asked to
+// revoke it later: there Paste has the hub make the app a token of its own
+// (note "classhub app"), for the user's own servers and tokens only, and
+// returns that one with Minted set; the pasted token is no longer needed.
+// Where the pasted token may not make tokens, it is returned as it is.
 func (c *Client) Paste(ctx context.Context, secret string) (Token, error) {
 	secret = strings.TrimSpace(secret)
 	if secret == "" {
 		return Token{}, &Error{Kind: Other, Hub: c.Hub, Detail: "the pasted token is empty: copy it from " + c.Hub + "/hub/token"}
 	}
-	return c.adopt(ctx, Token{Secret: secret})
+	tok, err := c.adopt(ctx, Token{Secret: secret})
+	if err != nil || tok.ID != "" {
+		return tok, err
+	}
+	cc := *c
+	cc.tok = tok
+	var made struct {
+		Token  string   `json:"token"`
+		ID     string   `json:"id"`
+		Scopes []string `json:"scopes"`
+	}
+	n := tok.User
+	body := map[string]any{"note": MintNote, "scopes": []string{"servers!user=" + n, "read:servers!user=" + n,
+		"access:servers!user=" + n, "tokens!user=" + n}}
+	if err := cc.do(ctx, http.MethodPost, "/hub/api/users/"+url.PathEscape(n)+"/tokens", body, &made); err != nil || made.Token == "" || made.ID == "" {
+		return tok, nil
+	}
+	return Token{Secret: made.Token, ID: made.ID, User: n, Scopes: made.Scopes, Minted: true}, nil
 }
+
+// MintNote is the note on the token Paste has a hub make for the app.
+const MintNote = "classhub app"
 
 // adopt fills tok's user, id and scopes from the hub's answer to it.
 func (c *Client) adopt(ctx context.Context, tok Token) (Token, error) {

@@ -136,3 +136,28 @@ func TestPaste(t *testing.T) {
 		t.Fatalf("Paste of a wrong token = %v, want Refused", err)
 	}
 }
+
+// A hub that does not tell a token its id has the app make its own, for
+// alice's servers and tokens only, which Revoke can then delete.
+func TestPasteMintsWhereTheHubTellsNoID(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeHub(t)
+	f.mint = true
+	f.tokens["secret-b"] = "b2" // two tokens: the list cannot tell which
+	tok, err := Paste(ctx, f.srv.URL, "secret-a")
+	if err != nil || !tok.Minted || tok.Secret != "secret-minted" || tok.ID != "m9" || tok.User != "alice" {
+		t.Fatalf("Paste = %+v, %v", tok, err)
+	}
+	for _, s := range f.minted {
+		if !strings.HasSuffix(s, "!user=alice") {
+			t.Errorf("the app asked for %q", s)
+		}
+	}
+	if err := New(f.srv.URL, tok).Revoke(ctx); err != nil || len(f.deleted) != 1 || f.deleted[0] != "m9" {
+		t.Fatalf("Revoke = %v, deleted %v", err, f.deleted)
+	}
+	f.tokenID = true
+	if tok, err := Paste(ctx, f.srv.URL, "secret-a"); err != nil || tok.Minted || tok.ID != "a1" {
+		t.Errorf("Paste on a hub that tells the id = %+v, %v; want the pasted token kept", tok, err)
+	}
+}

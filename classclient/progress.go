@@ -51,15 +51,7 @@ func (c *Client) Progress(ctx context.Context, fn func(Event)) error {
 		if errors.As(err, &e) && e.Status == http.StatusBadRequest {
 			// Not starting: JupyterHub 3.0 answers 400 for a ready server
 			// as well as for a stopped one.
-			s, serr := c.Server(ctx)
-			if serr != nil {
-				return serr
-			}
-			if s.State == Ready {
-				fn(Event{Progress: 100, Ready: true, URL: s.URL, Message: "Server ready at " + s.URL})
-				return nil
-			}
-			return &Error{Kind: Other, Hub: c.Hub, Status: e.Status, Detail: "your server is not starting: start it first"}
+			return c.readyNow(ctx, fn, &Error{Kind: Other, Hub: c.Hub, Status: e.Status, Detail: "your server is not starting: start it first"})
 		}
 		if err == nil {
 			err = &Error{Kind: NotHub, Hub: c.Hub, Status: resp.StatusCode, Detail: "its progress stream answered no events"}
@@ -108,13 +100,20 @@ func (c *Client) Progress(ctx context.Context, fn func(Event)) error {
 	}
 	// JupyterHub ends the stream without an event when a start is
 	// abandoned; ask where the server is.
+	return c.readyNow(ctx, fn, &Error{Kind: StartFailed, Hub: c.Hub, Detail: "the progress stream ended before the server was ready"})
+}
+
+// readyNow asks where the server is when the stream cannot tell: ready,
+// fn hears one ready event and readyNow returns nil; otherwise it returns
+// notReady.
+func (c *Client) readyNow(ctx context.Context, fn func(Event), notReady error) error {
 	s, err := c.Server(ctx)
 	if err != nil {
 		return err
 	}
-	if s.State == Ready {
-		fn(Event{Progress: 100, Ready: true, URL: s.URL, Message: "Server ready at " + s.URL})
-		return nil
+	if s.State != Ready {
+		return notReady
 	}
-	return &Error{Kind: StartFailed, Hub: c.Hub, Detail: "the progress stream ended before the server was ready"}
+	fn(Event{Progress: 100, Ready: true, URL: s.URL, Message: "Server ready at " + s.URL})
+	return nil
 }

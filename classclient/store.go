@@ -177,16 +177,25 @@ func (s *Store) Add(hub Hub, tok Token) error {
 func (s *Store) Use(name string) (Hub, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, err := s.readHubs()
+	h, x, err := s.find(name)
 	if err != nil {
 		return Hub{}, err
 	}
-	x, ok := h.Find(name)
-	if !ok {
-		return Hub{}, fmt.Errorf("no class called %q: see the list (classhub class list)", name)
-	}
 	h.Current = x.URL
 	return x, writeJSON(s.hubsPath(), h, 0o644)
+}
+
+// find is the list and the hub with that name or URL in it; s.mu is held.
+func (s *Store) find(name string) (Hubs, Hub, error) {
+	h, err := s.readHubs()
+	if err != nil {
+		return Hubs{}, Hub{}, err
+	}
+	x, ok := h.Find(name)
+	if !ok {
+		return Hubs{}, Hub{}, fmt.Errorf("no class called %q: see the list (classhub class list)", name)
+	}
+	return h, x, nil
 }
 
 // Forget revokes the hub's token on the hub, then deletes the token and the
@@ -195,18 +204,19 @@ func (s *Store) Use(name string) (Hub, error) {
 // after, for the caller to say so. The current hub forgotten, none is
 // current.
 func (s *Store) Forget(ctx context.Context, name string) (Hub, error) {
-	h, err := s.Hubs()
-	if err != nil {
+	s.mu.Lock()
+	_, x, err := s.find(name)
+	var tok Token
+	if err == nil {
+		tok, err = s.token(x.URL)
+	}
+	s.mu.Unlock()
+	if x.URL == "" {
 		return Hub{}, err
 	}
-	x, ok := h.Find(name)
-	if !ok {
-		return Hub{}, fmt.Errorf("no class called %q: see the list (classhub class list)", name)
-	}
+	// Without a token kept here there is nothing to revoke; the hub is
+	// forgotten all the same. The revoke runs unlocked: it may be slow.
 	var revokeErr error
-	s.mu.Lock()
-	tok, err := s.token(x.URL)
-	s.mu.Unlock()
 	if err == nil {
 		revokeErr = s.newClient(x.URL, tok).Revoke(ctx)
 	}
@@ -215,7 +225,7 @@ func (s *Store) Forget(ctx context.Context, name string) (Hub, error) {
 	if err := s.deleteToken(x.URL); err != nil {
 		return x, err
 	}
-	h, err = s.readHubs()
+	h, err := s.readHubs()
 	if err != nil {
 		return x, err
 	}

@@ -19,6 +19,10 @@ type Token struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// Expires is when the token stops working; zero for never.
 	Expires time.Time `json:"expires,omitzero"`
+	// Minted is set when Paste had the hub make this token for the app in
+	// place of the pasted one, which the learner may delete on the hub's
+	// token page.
+	Minted bool `json:"minted,omitempty"`
 }
 
 // String names the token without its secret.

@@ -65,6 +65,15 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// exitError is an error with an exit status of its own.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 // Main runs classhub with args (without the program name) and returns the
 // exit status.
 func Main(args []string, env Env) int {
@@ -107,6 +116,9 @@ func Main(args []string, env Env) int {
 		return 2
 	default:
 		fmt.Fprintf(env.Stderr, "classhub %s: %v\n", name, err)
+		if ee := (exitError{}); errors.As(err, &ee) {
+			return ee.code
+		}
 		return 1
 	}
 }

@@ -209,6 +209,16 @@ func printAccount(w io.Writer, did string, a hub.Account) {
 	}
 }
 
+// stdinLine is the first line of stdin, without its line ending: how a
+// script hands over a secret (what) that must not be on the command line.
+func stdinLine(env Env, what string) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the %s from stdin: %w", what, err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
 // readNewPassword asks for a new password twice on a terminal, without
 // echo, or reads one line from stdin when it is not a terminal (a script,
 // a pipe): never from the command line, where other users of the machine
@@ -232,11 +242,10 @@ func readNewPassword(env Env, name string) (string, error) {
 		}
 		return string(first), nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the password from stdin: %w", err)
+	line, err := stdinLine(env, "password")
+	if err != nil {
+		return "", err
 	}
-	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
 		return "", errors.New("no password on stdin: run the command in a terminal, or pipe the password in on one line")
 	}

@@ -66,8 +66,15 @@ func freePort(t *testing.T, ip string) int {
 
 func newClassroom(t *testing.T) *classroom {
 	t.Helper()
+	return newClassroomOf(t, testenv.NotebookImage)
+}
+
+// newClassroomOf is newClassroom whose servers start from image, which
+// the engine must hold.
+func newClassroomOf(t *testing.T, image string) *classroom {
+	t.Helper()
 	cli := testenv.Docker(t)
-	testenv.RequireImage(t, cli, testenv.NotebookImage)
+	testenv.RequireImage(t, cli, image)
 	c := &classroom{t: t, dataDir: t.TempDir(), suffix: fmt.Sprintf("%04d", rand.IntN(10000))}
 	c.listen = fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
 	c.base = "http://" + c.listen
@@ -87,7 +94,7 @@ func newClassroom(t *testing.T) *classroom {
 	// The classic image, which the walks of Notebook 6 drive; useImage
 	// chooses another.
 	cfg := fmt.Sprintf("image = %q\nnetwork = %q\nhub_port = %d\nlisten = %q\nuser_ports = \"%d-%d\"\nmemory_limit = \"1G\"\n",
-		testenv.NotebookImage, network, freePort(t, ""), c.listen, ports, ports+15)
+		image, network, freePort(t, ""), c.listen, ports, ports+15)
 	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@
 # answers. Groups:
 #   build  headers cgo needs to build the desktop app (Fyne on GLFW/X11)
 #   image  mmdebstrap, to build the notebook image from Debian packages
-#   test   Xvfb, D-Bus and Chromium for the GUI and browser tests
+#   test   Xvfb, D-Bus and Chromium for the GUI and browser tests; JupyterHub
+#          3.0 with its proxy and the notebook server it spawns, which the
+#          learner's client is tested against
 #   bench  wrk and JupyterHub's own hub and proxy, to measure against
 #   windows  the mingw-w64 C compiler, to cross-build the Windows desktop app
 set -euo pipefail
@@ -12,7 +14,7 @@ set -euo pipefail
 declare -A pkgs=(
   [build]="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev"
   [image]="mmdebstrap"
-  [test]="xvfb dbus xdotool x11-utils chromium imagemagick"
+  [test]="xvfb dbus xdotool x11-utils chromium imagemagick jupyterhub node-configurable-http-proxy python3-notebook"
   [bench]="wrk node-configurable-http-proxy jupyterhub"
   [windows]="gcc-mingw-w64-x86-64"
 )

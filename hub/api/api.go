@@ -178,7 +178,9 @@ func sameOrigin(next http.Handler) http.Handler {
 }
 
 func (a *API) root(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"version": core.Version})
+	// desktop_client tells the classhub app that it can log in here
+	// through the browser; JupyterHub's answer has only the version.
+	writeJSON(w, http.StatusOK, map[string]string{"version": core.Version, "desktop_client": auth.AppClientID})
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }

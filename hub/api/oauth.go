@@ -30,6 +30,9 @@ type Consent struct {
 	ServerURL string
 	// Scopes is what the server's token for User may do, and nothing else.
 	Scopes []string
+	// App is set when the classhub app on the user's computer asks, for
+	// the user's own server (Owner and ServerURL are then empty).
+	App bool
 	// Form is what the consent form posts back to AuthorizePath, besides
 	// the page's anti-forgery token (_xsrf).
 	Form url.Values
@@ -50,6 +53,10 @@ type Pages interface {
 type jsonPages struct{}
 
 func (jsonPages) Consent(w http.ResponseWriter, r *http.Request, p auth.Principal, c Consent) {
+	if c.App {
+		writeError(w, http.StatusForbidden, "letting the classhub app in as "+c.User+" needs their consent on the hub's page")
+		return
+	}
 	writeError(w, http.StatusForbidden, "letting "+c.Owner+"'s server in as "+c.User+" needs their consent on the hub's page")
 }
 
@@ -87,13 +94,20 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Never redirect anywhere the client did not register: that would hand
-	// codes to whoever crafted the link.
-	if redirectURI != client.RedirectURI {
+	// codes to whoever crafted the link. The app registers loopback only.
+	app := client.ID == auth.AppClientID
+	if app && !auth.AppRedirect(redirectURI) || !app && redirectURI != client.RedirectURI {
 		a.pages.Refuse(w, r, http.StatusBadRequest, "The link does not lead back to the server it names. Open the server from the hub's home page instead.")
 		return
 	}
 	if rt := q.Get("response_type"); rt != "code" {
 		redirectError(w, r, redirectURI, q.Get("state"), "unsupported_response_type")
+		return
+	}
+	// The app has no secret: only the PKCE verifier, which never left it,
+	// shows that the token request comes from whoever asked for the code.
+	if app && !auth.ValidChallenge(q.Get("code_challenge_method"), q.Get("code_challenge")) {
+		redirectError(w, r, redirectURI, q.Get("state"), "invalid_request")
 		return
 	}
 	p, err := a.auth.FromSession(r.Context(), r)
@@ -112,27 +126,44 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.loginURL+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return
 	}
-	if !scopes.Allows(p.Scopes, "access:servers", scopes.OnServer(client.Owner, "")) {
+	grant := append([]string{scopes.ServerAccessScope(client.Owner, "")}, scopes.IdentifyScopes(p.User.Name)...)
+	if app {
+		grant = auth.AppScopes(p.User.Name)
+	} else if !scopes.Allows(p.Scopes, "access:servers", scopes.OnServer(client.Owner, "")) {
 		a.pages.Refuse(w, r, http.StatusForbidden, "You ("+p.User.Name+") may not use "+client.Owner+"'s server.")
 		return
 	}
-	grant := append([]string{scopes.ServerAccessScope(client.Owner, "")}, scopes.IdentifyScopes(p.User.Name)...)
 	if r.Method == http.MethodPost {
 		if !auth.CheckCSRF(r, p.Session) {
 			a.pages.Refuse(w, r, http.StatusForbidden, "This form did not come from this hub's own page, or the page is too old. Open the server again.")
 			return
 		}
-	} else if client.Owner != p.User.Name {
+		if app && q.Get("deny") != "" {
+			redirectError(w, r, redirectURI, q.Get("state"), "access_denied")
+			return
+		}
+	} else if app || client.Owner != p.User.Name {
+		// The app is asked about every time: a link can start its login
+		// from any page, and only the learner knows whether they did.
 		form := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"}}
 		if st := q.Get("state"); st != "" {
 			form.Set("state", st)
 		}
+		if app {
+			form.Set("code_challenge", q.Get("code_challenge"))
+			form.Set("code_challenge_method", q.Get("code_challenge_method"))
+		}
 		a.pages.Consent(w, r, p, Consent{User: p.User.Name, Owner: client.Owner, ServerURL: core.URL(client.Owner),
-			Scopes: grant, Form: form})
+			App: app, Scopes: grant, Form: form})
 		return
 	}
-	code, err := a.store.CreateCode(r.Context(), store.CodeSpec{ClientID: clientID, User: p.User.Name, SessionID: p.Session.ID,
-		RedirectURI: redirectURI, Scopes: grant})
+	spec := store.CodeSpec{ClientID: clientID, User: p.User.Name, SessionID: p.Session.ID, RedirectURI: redirectURI, Scopes: grant}
+	if app {
+		// The app's token outlives the browser's session: logging out of
+		// the hub's pages does not log the app out.
+		spec.SessionID, spec.Challenge = "", q.Get("code_challenge")
+	}
+	code, err := a.store.CreateCode(r.Context(), spec)
 	if err != nil {
 		a.log.Printf("api: authorize: %v", err)
 		a.pages.Refuse(w, r, http.StatusInternalServerError, "The hub could not log you in to the server; its log says why. Try again in a moment.")
@@ -164,6 +195,8 @@ func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, c
 // token is the OAuth2 token endpoint. The notebook server authenticates
 // with its client id and secret (its API token) in the form body and
 // trades the code for an access token owned by the user who logged in.
+// The app (auth.AppClientID) has no secret and presents the code's PKCE
+// verifier instead.
 func (a *API) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
@@ -178,12 +211,20 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 	if u, p, ok := r.BasicAuth(); ok && clientID == "" {
 		clientID, secret = u, p
 	}
-	if _, err := a.store.AuthenticateOAuthClient(r.Context(), clientID, secret); err != nil {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
-		return
+	var secretTok string
+	var tok store.Token
+	var err error
+	if clientID == auth.AppClientID {
+		// A public client: the verifier stands in for the secret.
+		secretTok, tok, err = a.auth.ExchangeCodePKCE(r.Context(), clientID, f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"))
+	} else {
+		if _, aerr := a.store.AuthenticateOAuthClient(r.Context(), clientID, secret); aerr != nil {
+			oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
+			return
+		}
+		secretTok, tok, err = a.auth.ExchangeCode(r.Context(), clientID, f.Get("code"), f.Get("redirect_uri"))
 	}
-	secretTok, tok, err := a.auth.ExchangeCode(r.Context(), clientID, f.Get("code"), f.Get("redirect_uri"))
-	if errors.Is(err, auth.ErrBadCode) {
+	if errors.Is(err, auth.ErrBadCode) || errors.Is(err, auth.ErrBadVerifier) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
 		return
 	}

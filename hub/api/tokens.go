@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -132,10 +133,13 @@ func (a *API) requestedToken(w http.ResponseWriter, r *http.Request, scope strin
 		return store.Token{}, false
 	}
 	name := r.PathValue("name")
-	if !a.allow(w, p, scope, name) {
+	id, err := store.ParseTokenID(r.PathValue("id"))
+	// A token may always delete itself: the app's token, which may not
+	// make or manage tokens, can still be revoked by the app that holds it.
+	self := r.Method == http.MethodDelete && err == nil && p.Token.ID == id && p.Token.User == name && p.User.Name == name
+	if !self && !a.allow(w, p, scope, name) {
 		return store.Token{}, false
 	}
-	id, err := store.ParseTokenID(r.PathValue("id"))
 	var tok store.Token
 	if err == nil {
 		tok, err = a.store.GetToken(r.Context(), name, id)
@@ -163,9 +167,10 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Deleting an OAuth token logs its client out entirely, as in
-	// JupyterHub.
+	// JupyterHub: a server's client is its owner's alone. The app's client
+	// is every learner's, on every computer: only this token goes.
 	var err error
-	if tok.ClientID != "" && tok.Kind == "oauth" {
+	if tok.ClientID != "" && tok.Kind == "oauth" && tok.ClientID != auth.AppClientID {
 		_, err = a.store.DeleteTokensByClient(r.Context(), tok.ClientID)
 	} else {
 		err = a.store.DeleteToken(r.Context(), tok.User, tok.ID)

@@ -197,6 +197,16 @@ CREATE TABLE image_costs (
 	measured INTEGER NOT NULL
 );
 `},
+	// The classhub app on learners' computers logs in as a public OAuth
+	// client (hub/auth's AppClientID): no secret, so its secret_hash is one
+	// no hex digest of a secret can equal, and each of its codes carries
+	// the PKCE challenge its token request must answer.
+	{name: "desktop app client", sql: `
+ALTER TABLE oauth_codes ADD COLUMN code_challenge TEXT NOT NULL DEFAULT '';
+INSERT INTO oauth_clients (id, secret_hash, redirect_uri, description, created)
+	VALUES ('classhub-desktop', '!public client', 'http://127.0.0.1/callback',
+	        'The classhub app on a learner''s computer', CAST(strftime('%s', 'now') AS INTEGER) * 1000000);
+`},
 }
 
 // migrate brings db up to len(steps), one transaction per step, so a step

@@ -33,8 +33,11 @@ type Code struct {
 	SessionID   string
 	RedirectURI string
 	Scopes      []string
-	Created     time.Time
-	ExpiresAt   time.Time
+	// Challenge is the PKCE S256 code challenge the code was issued
+	// with, "" for none.
+	Challenge string
+	Created   time.Time
+	ExpiresAt time.Time
 }
 
 // CodeSpec is what CreateCode needs.
@@ -44,6 +47,9 @@ type CodeSpec struct {
 	SessionID   string
 	RedirectURI string
 	Scopes      []string
+	// Challenge is the PKCE code challenge whose verifier the token
+	// request must present; "" for none.
+	Challenge string
 	// TTL is the code's lifetime; 0 means CodeTTL.
 	TTL time.Duration
 }
@@ -165,10 +171,10 @@ func (s *Store) CreateCode(ctx context.Context, spec CodeSpec) (string, error) {
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO oauth_codes (hash, client_id, user_id, session_id, redirect_uri, scopes, created, expires_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO oauth_codes (hash, client_id, user_id, session_id, redirect_uri, scopes, code_challenge, created, expires_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			hashSecret(code), spec.ClientID, uid, spec.SessionID, spec.RedirectURI, encodeScopes(spec.Scopes),
-			now.UnixMicro(), now.Add(ttl).UnixMicro())
+			spec.Challenge, now.UnixMicro(), now.Add(ttl).UnixMicro())
 		return err
 	})
 	if err != nil {
@@ -191,8 +197,8 @@ func (s *Store) ConsumeCode(ctx context.Context, code, clientID, redirectURI str
 	// of the code cannot be pulled apart.
 	err := s.w.QueryRowContext(ctx,
 		`DELETE FROM oauth_codes WHERE hash = ?
-		 RETURNING client_id, (SELECT name FROM users WHERE id = user_id), session_id, redirect_uri, scopes, created, expires_at`,
-		hashSecret(code)).Scan(&c.ClientID, &c.User, &c.SessionID, &c.RedirectURI, &scopes, &created, &expires)
+		 RETURNING client_id, (SELECT name FROM users WHERE id = user_id), session_id, redirect_uri, scopes, code_challenge, created, expires_at`,
+		hashSecret(code)).Scan(&c.ClientID, &c.User, &c.SessionID, &c.RedirectURI, &scopes, &c.Challenge, &created, &expires)
 	if err != nil {
 		return Code{}, fmt.Errorf("consume OAuth code for client %s: %w", clientID, classify(err))
 	}

@@ -227,3 +227,29 @@ func TestConsumeCodeRace(t *testing.T) {
 		}
 	}
 }
+
+// The desktop app's client exists from the start, has no secret that any
+// presented one matches, and its codes keep their PKCE challenge.
+func TestDesktopAppClient(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	mustUser(t, s, "alice")
+	c, err := s.GetOAuthClient(ctx, "classhub-desktop")
+	if err != nil || c.Owner != "" {
+		t.Fatalf("the desktop client: %+v, %v", c, err)
+	}
+	for _, secret := range []string{"", "!public client", hashSecret("")} {
+		if _, err := s.AuthenticateOAuthClient(ctx, "classhub-desktop", secret); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the public client authenticated with secret %q: %v", secret, err)
+		}
+	}
+	code, err := s.CreateCode(ctx, CodeSpec{ClientID: "classhub-desktop", User: "alice", RedirectURI: "http://127.0.0.1:5000/callback",
+		Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ConsumeCode(ctx, code, "classhub-desktop", "http://127.0.0.1:5000/callback")
+	if err != nil || got.Challenge != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" || got.SessionID != "" {
+		t.Fatalf("ConsumeCode = %+v, %v", got, err)
+	}
+}

@@ -353,3 +353,30 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// The app's consent page asks in words what the app may do, offers Deny,
+// and lets its form end at a loopback address and nowhere else new; a
+// server's consent page does not.
+func TestAppConsentPage(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", "alice-password", false)
+	e.start("alice")
+	alice := e.loggedIn("alice")
+	q := url.Values{"client_id": {auth.AppClientID}, "redirect_uri": {"http://127.0.0.1:5000/callback"}, "response_type": {"code"},
+		"state": {"s"}, "code_challenge": {strings.Repeat("A", 43)}, "code_challenge_method": {"S256"}}
+	p := alice.get(api.AuthorizePath + "?" + q.Encode())
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "The classhub app on your computer wants to start, stop and open your notebook server", `name="deny"`, "Allow",
+		"start and stop your notebook server", `name="code_challenge"`)
+	csp := p.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' http://127.0.0.1:* http://[::1]:*") || p.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("the app's consent page: CSP %q", csp)
+	}
+	if n := e.codes(); n != 0 {
+		t.Errorf("the app's GET issued %d codes", n)
+	}
+	own := alice.get(authorizeURL("alice", "s1"))
+	if strings.Contains(own.Header.Get("Content-Security-Policy"), "127.0.0.1") {
+		t.Errorf("a server's authorize allows the loopback: %q", own.Header.Get("Content-Security-Policy"))
+	}
+}

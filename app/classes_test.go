@@ -48,6 +48,16 @@ func (h *harness) join(t *testing.T, f *fakeClassHub) {
 	})
 }
 
+// awaitState runs UI work until the fake hub's server is in state.
+func (f *fakeClassHub) awaitState(t *testing.T, q *uiQueue, state string) {
+	t.Helper()
+	q.until(t, "the hub's server to be "+state, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.state == state
+	})
+}
+
 // menuLabels lists the tray's items, submenus indented, disabled ones
 // marked.
 func menuLabels(u *ui) []string { return describeMenu(u.trayMenu()) }
@@ -86,11 +96,7 @@ func TestClassStartShowsProgressNotifiesAndOpens(t *testing.T) {
 	h.join(t, f)
 
 	tapItem(t, h.u.trayMenu(), LabelStartMine)
-	h.q.until(t, "the start to reach the hub", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.state == "spawn"
-	})
+	f.awaitState(t, h.q, "spawn")
 	f.step(40, "Pulling the image")
 	h.q.until(t, "40%", func() bool { return menuLabels(h.u)[0] == "Class: starting… 40% (off)" })
 	if item(t, h.u.trayMenu(), LabelCancelStartMine).Disabled {
@@ -115,11 +121,7 @@ func TestOpenMyNotebookOnAClassStartsWaitsAndOpens(t *testing.T) {
 	h.join(t, f)
 
 	tapItem(t, h.u.trayMenu(), LabelOpenNotebook)
-	h.q.until(t, "the start", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.state == "spawn"
-	})
+	f.awaitState(t, h.q, "spawn")
 	if it := item(t, h.u.trayMenu(), "Opening my notebook…"); !it.Disabled {
 		t.Error("Open my notebook stays enabled while it waits")
 	}
@@ -136,11 +138,7 @@ func TestAServerStoppedByTheHubIsCulledOneStoppedHereIsNot(t *testing.T) {
 	name := h.u.st.Class.Name
 	start := func() {
 		tapItem(t, h.u.trayMenu(), LabelStartMine)
-		h.q.until(t, "the start", func() bool {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			return f.state == "spawn"
-		})
+		f.awaitState(t, h.q, "spawn")
 		f.ready()
 		h.q.until(t, "ready", func() bool { return h.u.st.Class.Phase == ClassReady })
 	}

@@ -77,7 +77,8 @@ type Class struct {
 }
 
 // SetServer folds a poll of the server's state into c. A server that went
-// from ready to stopped without this app stopping it was culled (the
+// from ready (perhaps through stopping) to stopped without this app
+// stopping it was culled (the
 // hub's idle culler, or the instructor): that is worth a notification, as
 // is a server becoming ready.
 func (c *Class) SetServer(s classclient.Server) *Note {
@@ -104,7 +105,9 @@ func (c *Class) SetServer(s classclient.Server) *Note {
 	if c.Phase != ClassStarting && c.Phase != ClassFailed {
 		c.Detail = ""
 	}
-	culled := was == ClassReady && c.Phase == ClassStopped && !c.Stopping
+	// The hub's own stop may be seen on its way (JupyterHub 3.0 takes
+	// seconds): stopping is not this app's unless it asked.
+	culled := (was == ClassReady || was == ClassStopping) && c.Phase == ClassStopped && !c.Stopping
 	if c.Phase == ClassStopped {
 		c.Stopping = false
 	}

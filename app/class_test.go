@@ -22,6 +22,7 @@ func TestClassStatusAndNotesForEachAnswer(t *testing.T) {
 		{"first answer stopped", Class{Phase: ClassChecking}, func(c *Class) *Note { return c.SetServer(stopped) }, "Class: stopped", false},
 		{"start becomes ready", Class{Phase: ClassStarting}, func(c *Class) *Note { return c.SetServer(ready) }, "Class: ready", true},
 		{"culled", Class{Phase: ClassReady}, func(c *Class) *Note { return c.SetServer(stopped) }, "Class: stopped", true},
+		{"culled, seen stopping on its way", Class{Phase: ClassStopping}, func(c *Class) *Note { return c.SetServer(stopped) }, "Class: stopped", true},
 		{"stopped here", Class{Phase: ClassStopping, Stopping: true}, func(c *Class) *Note { return c.SetServer(stopped) }, "Class: stopped", false},
 		{"start not taken up yet", Class{Phase: ClassStarting}, func(c *Class) *Note { return c.SetServer(stopped) }, "Class: starting…", false},
 		{"pending spawn", Class{Phase: ClassStopped}, func(c *Class) *Note { return c.SetServer(spawn) }, "Class: starting…", false},

@@ -16,17 +16,13 @@ import (
 )
 
 // TestTrayFollowsAClasshubHub is a learner's laptop: the real binary under
-// Xvfb, its tray read and clicked over D-Bus, with a class joined on a
-// classhub hub (pasted through `classhub class join`, so that the app
-// starts with it current and never opens a hub of its own). The tray
-// shows the learner's server and nothing of the instructor's; Start shows
-// it ready with a notification, Open gives the browser the server, Stop
-// stops it; a stop the app did not ask for (the instructor's) is
-// notified as culled; a revoked token shows "login expired", and Log in
-// again goes through the hub's login and consent pages in Chromium.
+// Xvfb, its tray read and clicked over D-Bus, with a class on a classhub
+// hub (learnerTray.walk: the learner's menu, start, open, stop, culled);
+// then a revoked token shows "login expired", and Log in again goes
+// through the hub's login and consent pages in Chromium.
 func TestTrayFollowsAClasshubHub(t *testing.T) {
-	bin := binary(t)
-	xvfb := testenv.Command(t, "Xvfb")
+	binary(t)
+	testenv.Command(t, "Xvfb")
 	c := newClassroomOf(t, testenv.RequireLabImage(t, testenv.Docker(t)))
 	ann, teacher := c.user("ann"), c.user("teacher")
 	setupCode := c.addUsers(ann)[ann]
@@ -35,69 +31,28 @@ func TestTrayFollowsAClasshubHub(t *testing.T) {
 	hubLogOnFailure(t, c)
 	adminTok := c.token(teacher)
 
-	laptop := t.TempDir()
-	if o, e, code := learner(t, laptop, c.token(ann)+"\n", "class", "join", c.base, "--token-stdin", "--name", "maths"); code != 0 {
-		t.Fatalf("class join --token-stdin: %d %q %q", code, o, e)
-	}
-
-	display := startXvfb(t, xvfb)
-	busAddr := dbustest.SessionBus(t)
-	watcher := newFakeWatcher(t, busAddr)
-	notes := newFakeNotifications(t, busAddr)
-	record := fakeXdgOpen(t)
-	app := startApp(t, bin, laptop, display, busAddr, record.dir)
-	menu := watcher.await(t, app).menu(t)
-
-	layout := menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
-	for _, no := range []string{"Class", "Start all", "Stop all", "Dashboard…", "Settings…", "Delete my container…"} {
-		if _, ok := layout.find(no); ok {
-			t.Errorf("the learner's tray has the instructor's %q:\n%s", no, layout)
+	l := startLearnerTray(t, c.base, c.token(ann), "maths")
+	app, menu := l.app, l.menu
+	l.walk(t, c.base+"/user/"+ann+"/", func() {
+		if resp, body := c.do("DELETE", "/hub/api/users/"+ann+"/server", adminTok, nil); resp.StatusCode >= 300 {
+			t.Fatalf("the instructor stops ann's server: %s %s", resp.Status, body)
 		}
-	}
-	for _, want := range []string{"Open my notebook", "Start my server", "Join a class…", "Hubs", "  This laptop's hub", "  maths"} {
-		if !layout.has(want) && !layout.has(want+" (off)") {
-			t.Errorf("the learner's tray lacks %q:\n%s", want, layout)
-		}
-	}
-
-	start := func() {
-		t.Helper()
-		menu.click(t, menu.layout(t), "Start my server")
-		menu.awaitLabel(t, app, "Class: ready", 5*time.Minute)
-	}
-	start()
-	notes.await(t, app, "Your notebook on maths is ready")
-	menu.click(t, menu.layout(t), "Open my notebook")
-	if got := record.await(t, app, time.Minute); got != c.base+"/user/"+ann+"/" {
-		t.Errorf("Open my notebook gave the browser %q, want %s/user/%s/", got, c.base, ann)
-	}
-	menu.click(t, menu.layout(t), "Stop my server")
-	menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
-
-	start()
-	if resp, body := c.do("DELETE", "/hub/api/users/"+ann+"/server", adminTok, nil); resp.StatusCode >= 300 {
-		t.Fatalf("the instructor stops ann's server: %s %s", resp.Status, body)
-	}
-	menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
-	notes.await(t, app, "Your notebook server on maths was stopped")
-	if n := notes.count("was stopped"); n != 1 {
-		t.Errorf("%d culled notifications, want 1 (the stop from the tray is none)", n)
-	}
+	})
 
 	// The app's token revoked on the hub: the tray says so, and logs in
 	// again through the browser.
-	_, tok, err := classclient.OpenStore(laptop + "/classes").Current()
+	_, tok, err := classclient.OpenStore(l.laptop + "/classes").Current()
 	if err != nil || tok.ID == "" {
 		t.Fatalf("the kept token: %v %v", tok, err)
 	}
 	if resp, body := c.do("DELETE", "/hub/api/users/"+ann+"/tokens/"+tok.ID, adminTok, nil); resp.StatusCode >= 300 {
 		t.Fatalf("revoke the app's token: %s %s", resp.Status, body)
 	}
-	layout = menu.awaitLabel(t, app, "Class: login expired", time.Minute)
+	layout := menu.awaitLabel(t, app, "Class: login expired", time.Minute)
 	menu.click(t, layout, "Log in again…")
 	var authURL string
 	for end := time.Now().Add(time.Minute); authURL == "" && time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		for _, u := range record.urls() {
+		for _, u := range l.record.urls() {
 			if strings.HasPrefix(u, c.base+"/hub/api/oauth2/authorize?") {
 				authURL = u
 			}
@@ -105,7 +60,7 @@ func TestTrayFollowsAClasshubHub(t *testing.T) {
 		app.checkAlive(t)
 	}
 	if authURL == "" {
-		t.Fatalf("Log in again opened no authorization page; the browser got %q", record.urls())
+		t.Fatalf("Log in again opened no authorization page; the browser got %q", l.record.urls())
 	}
 	b := newBrowser(t)
 	st := b.tab(t, ann)
@@ -121,6 +76,102 @@ func TestTrayFollowsAClasshubHub(t *testing.T) {
 		t.Error("the app's output holds its token")
 	}
 	app.stop(t)
+}
+
+// TestTrayFollowsJupyterHub3 is the same laptop with a class on Debian's
+// JupyterHub 3.0, joined with a token from its token page: the tray's
+// client speaks only JupyterHub's API.
+func TestTrayFollowsJupyterHub3(t *testing.T) {
+	binary(t)
+	testenv.Command(t, "Xvfb")
+	j, admin := jupyterHub3(t)
+	if st := jhAPI(t, j.Base, admin, "POST", "/hub/api/users/bea", nil, nil); st != 201 {
+		t.Fatalf("create bea = %d", st)
+	}
+	var made struct {
+		Token string `json:"token"`
+	}
+	if st := jhAPI(t, j.Base, admin, "POST", "/hub/api/users/bea/tokens", map[string]any{"note": "pasted"}, &made); st != 201 {
+		t.Fatalf("bea's token = %d", st)
+	}
+	l := startLearnerTray(t, j.Base, made.Token, "jh3")
+	l.walk(t, j.Base+"/user/bea/", func() {
+		if st := jhAPI(t, j.Base, admin, "DELETE", "/hub/api/users/bea/server", nil, nil); st >= 300 {
+			t.Fatalf("the admin stops bea's server = %d", st)
+		}
+	})
+	if strings.Contains(l.app.output(), made.Token) {
+		t.Error("the app's output holds its token")
+	}
+	l.app.stop(t)
+}
+
+// learnerTray is the real app on a learner's laptop that joined one class
+// with a pasted token (`classhub class join --token-stdin`), so that it
+// starts with the class current and never opens a hub of its own.
+type learnerTray struct {
+	laptop, name string
+	app          *appProc
+	menu         trayMenu
+	notes        *fakeNotifications
+	record       *xdgOpen
+}
+
+func startLearnerTray(t *testing.T, base, token, name string) *learnerTray {
+	t.Helper()
+	l := &learnerTray{laptop: t.TempDir(), name: name}
+	if o, e, code := learner(t, l.laptop, token+"\n", "class", "join", base, "--token-stdin", "--name", name); code != 0 {
+		t.Fatalf("class join --token-stdin: %d %q %q", code, o, e)
+	}
+	display := startXvfb(t, testenv.Command(t, "Xvfb"))
+	busAddr := dbustest.SessionBus(t)
+	watcher := newFakeWatcher(t, busAddr)
+	l.notes = newFakeNotifications(t, busAddr)
+	l.record = fakeXdgOpen(t)
+	l.app = startApp(t, binary(t), l.laptop, display, busAddr, l.record.dir)
+	l.menu = watcher.await(t, l.app).menu(t)
+	return l
+}
+
+// walk checks the learner's menu, then starts the server to ready (with
+// a notification), opens it (the browser gets server), stops it, starts
+// it again and has cull stop it behind the app's back, which is notified
+// once.
+func (l *learnerTray) walk(t *testing.T, server string, cull func()) {
+	t.Helper()
+	app, menu := l.app, l.menu
+	layout := menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
+	for _, no := range []string{"Class", "Start all", "Stop all", "Dashboard…", "Settings…", "Delete my container…"} {
+		if _, ok := layout.find(no); ok {
+			t.Errorf("the learner's tray has the instructor's %q:\n%s", no, layout)
+		}
+	}
+	for _, want := range []string{"Open my notebook", "Start my server", "Join a class…", "Hubs", "  This laptop's hub", "  " + l.name} {
+		if !layout.has(want) && !layout.has(want+" (off)") {
+			t.Errorf("the learner's tray lacks %q:\n%s", want, layout)
+		}
+	}
+	start := func() {
+		t.Helper()
+		menu.click(t, menu.layout(t), "Start my server")
+		menu.awaitLabel(t, app, "Class: ready", 5*time.Minute)
+	}
+	start()
+	l.notes.await(t, app, "Your notebook on "+l.name+" is ready")
+	menu.click(t, menu.layout(t), "Open my notebook")
+	if got := l.record.await(t, app, time.Minute); got != server {
+		t.Errorf("Open my notebook gave the browser %q, want %s", got, server)
+	}
+	menu.click(t, menu.layout(t), "Stop my server")
+	menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
+
+	start()
+	cull()
+	menu.awaitLabel(t, app, "Class: stopped", 2*time.Minute)
+	l.notes.await(t, app, "Your notebook server on "+l.name+" was stopped")
+	if n := l.notes.count("was stopped"); n != 1 {
+		t.Errorf("%d culled notifications, want 1 (the stop from the tray is none)", n)
+	}
 }
 
 // fakeNotifications is the desktop's notification server on the test's

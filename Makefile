@@ -50,7 +50,7 @@ deps-build:
 	@scripts/deps.sh build
 
 deps:
-	@scripts/deps.sh build image test windows
+	@scripts/deps.sh build image test
 
 # windows cross-builds the Windows desktop app with Debian's mingw-w64
 # toolchain, so that the Windows build cannot rot unseen: cgo and Fyne's

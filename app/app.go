@@ -21,6 +21,7 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/classhub/classhub/assets"
+	"github.com/classhub/classhub/classclient"
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 )
@@ -52,6 +53,8 @@ func Run(opts Options) error {
 		quit:        a.Quit,
 		trayHost:    hasTrayHost,
 		hubLog:      func(tail int) (string, error) { return hub.ReadLog(opts.DataDir, tail) },
+		classes:     classclient.OpenStore(filepath.Join(opts.DataDir, "classes")),
+		classPoll:   5 * time.Second,
 	})
 	u.start()
 	a.Run()

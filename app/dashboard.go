@@ -29,6 +29,8 @@ type DashboardActions struct {
 	// HubLog shows the hub's own log; SaveLogs saves what the log pane
 	// shows, whole, to a file.
 	HubLog, SaveLogs func()
+	// JoinClass makes the app a learner's client of a class hub.
+	JoinClass func()
 }
 
 // Labels of the log pane.
@@ -188,9 +190,12 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 
 	split := container.NewVSplit(d.table, logs)
 	split.SetOffset(0.6)
+	// Joining a class hub makes this laptop a learner's: a way out of the
+	// instructor's dashboard, at its foot.
+	join := widget.NewButtonWithIcon(LabelJoinClass, theme.LoginIcon(), act.JoinClass)
 	d.content = container.NewBorder(
 		container.NewVBox(d.banner, status, widget.NewSeparator(), toolbar),
-		d.notice, nil, nil, split)
+		container.NewBorder(nil, nil, nil, join, d.notice), nil, nil, split)
 	return d
 }
 

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/classhub/classhub/classclient"
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/core"
@@ -496,6 +497,8 @@ func startHarness(t *testing.T, f *fakeHub, report doctor.Report, openErrs ...er
 		spawnWait: time.Minute,
 		quit:      func() { h.quits <- struct{}{} },
 		hubLog:    func(tail int) (string, error) { return fakeHubLog(tail), nil },
+		classes:   &classclient.Store{Dir: t.TempDir(), Keyring: &mapKeyring{}},
+		classPoll: classPollTest,
 	})
 	t.Cleanup(func() {
 		h.u.shutdown()
@@ -561,6 +564,8 @@ func describeMenu(m *fyne.Menu) []string {
 				out = append(out, indent+"---")
 			case it.Disabled:
 				out = append(out, indent+it.Label+" (off)")
+			case it.Checked:
+				out = append(out, indent+it.Label+" (on)")
 			default:
 				out = append(out, indent+it.Label)
 			}

@@ -129,6 +129,12 @@ type State struct {
 	Notice       string
 	NoticeFailed bool
 
+	// Class is the class hub the learner joined and uses now (classes.go);
+	// nil while this laptop's own hub is current.
+	Class *Class
+	// Classes are the class hubs joined, for the tray's list of hubs.
+	Classes []ClassEntry
+
 	// Selected is the user whose logs the dashboard shows; "" shows the
 	// hub's own log.
 	Selected string

@@ -16,7 +16,7 @@ func TestTrayMenuForEachState(t *testing.T) {
 		}
 		return []string{"Class", "  http://192.0.2.10:8000/ (off)", "  Copy class link", "  Show class page", "  ---", "  Start all", "  Stop all"}
 	}
-	tail := []string{"Dashboard…", "Settings…", "---", "Quit"}
+	tail := []string{"Join a class…", "Dashboard…", "Settings…", "---", "Quit"}
 	menu := func(head []string, running bool, extra ...string) []string {
 		m := append([]string{}, head...)
 		m = append(m, "---")
@@ -78,6 +78,7 @@ func allActions(log *[]string) TrayActions {
 		OpenNotebook: rec("open"), StartMine: rec("start"), StopMine: rec("stop"), DeleteMine: rec("delete"),
 		CopyClassLink: rec("copy"), ClassPage: rec("class page"), StartAll: rec("start all"), StopAll: rec("stop all"),
 		Dashboard: rec("dashboard"), Settings: rec("settings"), Retry: rec("retry"), Quit: rec("quit"),
+		JoinClass: rec("join"), ForgetClass: rec("forget"), UseHub: func(url string) { rec("use " + url)() },
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"github.com/classhub/classhub/classclient"
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/config"
 )
@@ -37,6 +38,12 @@ type deps struct {
 	// trayHost reports whether a tray shows the app's icon; nil means
 	// yes.
 	trayHost func() bool
+	// classes keeps the class hubs joined and their tokens:
+	// classclient's store in the data dir, which `classhub class` shares.
+	classes *classclient.Store
+	// classPoll is how often the current class hub is asked where the
+	// learner's server is.
+	classPoll time.Duration
 	// hubLog reads the last lines of the hub's log from the data dir
 	// (all of it for 0), whether the hub opened or not: hub.ReadLog.
 	hubLog func(tail int) (string, error)
@@ -75,6 +82,15 @@ type ui struct {
 	statsStop chan struct{}
 	statsBusy bool
 	reloading bool
+
+	// The current class hub (classes.go): classGen counts the hubs made
+	// current, so the answers of an earlier one are dropped.
+	classGen  int
+	classCli  *classclient.Client
+	classStop context.CancelFunc
+	classKick chan struct{}
+	panel     *ClassPanel
+	showing   fyne.CanvasObject
 }
 
 func newUI(a fyne.App, d deps) *ui {
@@ -104,9 +120,15 @@ func newUI(a fyne.App, d deps) *ui {
 		Logs:          u.fetchLogs,
 		HubLog:        func() { u.selectUser("") },
 		SaveLogs:      u.saveLogsDialog,
+		JoinClass:     u.joinDialog,
 	}, d.now)
+	u.panel = NewClassPanel(ClassPanelActions{
+		Open: u.openClass, Start: u.startClass, Stop: u.stopClass, Retry: u.retryClass,
+		Join: u.joinDialog, Forget: u.confirmForget, UseLocal: func() { u.useHub("") },
+	})
 	u.win = a.NewWindow("classhub")
-	u.win.SetContent(u.dash.Content())
+	u.showing = u.dash.Content()
+	u.win.SetContent(u.showing)
 	u.win.Resize(fyne.NewSize(1080, 760))
 	u.win.SetCloseIntercept(u.closeDashboard)
 	return u
@@ -116,26 +138,45 @@ func newUI(a fyne.App, d deps) *ui {
 // background: the person sees classhub start, or why it cannot.
 func (u *ui) start() {
 	u.showDashboard()
-	u.openHub()
+	u.startCurrent()
 }
 
 // shutdown closes the hub after the app quit, leaving servers running
 // unless Quit stopped them.
 func (u *ui) shutdown() {
 	u.stopStats()
+	u.leaveClass()
 	wait := u.closeHub()
 	u.cancel()
 	wait()
 }
 
-// render shows the state everywhere.
+// render shows the state everywhere. The window shows the dashboard of
+// this laptop's hub, or the class panel while a class hub is current.
 func (u *ui) render() {
-	u.dash.Update(&u.st)
+	content := u.dash.Content()
+	if u.st.Class != nil {
+		u.panel.Update(&u.st)
+		content = u.panel.Content()
+	} else {
+		u.dash.Update(&u.st)
+	}
+	if u.showing != content {
+		u.showing = content
+		u.win.SetContent(content)
+	}
 	u.updateTray()
 }
 
 func (u *ui) trayMenu() *fyne.Menu {
+	hubs := TrayActions{JoinClass: u.joinDialog, ForgetClass: u.confirmForget, UseHub: u.useHub, Quit: u.quit}
+	if u.st.Class != nil {
+		hubs.OpenNotebook, hubs.StartMine, hubs.StopMine, hubs.Retry = u.openClass, u.startClass, u.stopClass, u.retryClass
+		return TrayMenu(&u.st, hubs)
+	}
 	return TrayMenu(&u.st, TrayActions{
+		JoinClass:     hubs.JoinClass,
+		UseHub:        hubs.UseHub,
 		OpenNotebook:  u.openNotebook,
 		StartMine:     func() { u.startServer(u.st.Owner) },
 		StopMine:      func() { u.stopServer(u.st.Owner) },
@@ -155,9 +196,9 @@ func (u *ui) updateTray() {
 	if u.desk == nil {
 		return
 	}
-	if !u.trayIcon || u.trayPhase != u.st.Hub {
-		u.trayIcon, u.trayPhase = true, u.st.Hub
-		u.desk.SetSystemTrayIcon(TrayIcon(u.st.Hub))
+	if p := u.st.IconPhase(); !u.trayIcon || u.trayPhase != p {
+		u.trayIcon, u.trayPhase = true, p
+		u.desk.SetSystemTrayIcon(TrayIcon(p))
 	}
 	m := u.trayMenu()
 	if k := menuKey(m); k != u.trayKey {

@@ -8,6 +8,7 @@
 #          3.0 with its proxy and the notebook server it spawns, which the
 #          learner's client is tested against
 #   bench  wrk and JupyterHub's own hub and proxy, to measure against
+#   windows  the mingw-w64 C compiler, to cross-build the Windows desktop app
 set -euo pipefail
 
 declare -A pkgs=(
@@ -15,6 +16,7 @@ declare -A pkgs=(
   [image]="mmdebstrap"
   [test]="xvfb dbus xdotool x11-utils chromium imagemagick jupyterhub node-configurable-http-proxy python3-notebook"
   [bench]="wrk node-configurable-http-proxy jupyterhub"
+  [windows]="gcc-mingw-w64-x86-64"
 )
 
 want=()

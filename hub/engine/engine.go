@@ -58,13 +58,13 @@ func (e *Error) Error() string { return e.Advice }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Connect returns a client for the engine named by DOCKER_HOST (or the
-// default socket), negotiated down to the engine's API version, after
-// checking that the engine answers. An engine on another machine is
+// Connect returns a client for the engine at Host (DOCKER_HOST, or where
+// this OS's engine listens), negotiated down to the engine's API version,
+// after checking that the engine answers. An engine on another machine is
 // refused (Location.Refusal) before anything is sent to it: making a
 // client dials nothing, and the address it will dial is what is located.
 func Connect(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithHost(Host()), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, Explain(fmt.Errorf("docker client: %w", err))
 	}

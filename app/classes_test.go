@@ -1,0 +1,289 @@
+package app
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// classPollTest is how often the tests' tray asks a class hub.
+const classPollTest = 20 * time.Millisecond
+
+// wantOpened is the next page the app opened in the browser.
+func (h *harness) wantOpened(t *testing.T, what string) string {
+	t.Helper()
+	var got string
+	h.q.until(t, what, func() bool {
+		select {
+		case got = <-h.opened:
+			return true
+		default:
+			return false
+		}
+	})
+	return got
+}
+
+// join joins f through the tray's Join a class…, the test being the
+// learner's browser, and waits until its server's state shows.
+func (h *harness) join(t *testing.T, f *fakeClassHub) {
+	t.Helper()
+	h.u.joinClass(f.URL() + "/hub/login?next=%2Fhub%2F")
+	login := h.wantOpened(t, "the browser login")
+	if !strings.HasPrefix(login, f.URL()+"/hub/api/oauth2/authorize?") {
+		t.Fatalf("opened %s, want the hub's authorization page", login)
+	}
+	go browse(t, login)
+	h.q.until(t, "the class to be current", func() bool {
+		c := h.u.st.Class
+		return c != nil && c.URL == f.URL() && c.Phase == ClassStopped
+	})
+}
+
+// awaitState runs UI work until the fake hub's server is in state.
+func (f *fakeClassHub) awaitState(t *testing.T, q *uiQueue, state string) {
+	t.Helper()
+	q.until(t, "the hub's server to be "+state, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.state == state
+	})
+}
+
+// menuLabels lists the tray's items, submenus indented, disabled ones
+// marked.
+func menuLabels(u *ui) []string { return describeMenu(u.trayMenu()) }
+
+func TestJoinAClassThroughTheBrowserShowsOnlyTheLearnersMenu(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+
+	name := strings.TrimPrefix(f.URL(), "http://")
+	want := []string{"Class: stopped (off)", "Open my notebook", "Start my server", "Stop my server (off)", "---",
+		"Join a class…", "Hubs", "  This laptop's hub", "  " + name + " (on)", "  ---", "  Forget this class…", "---", "Quit"}
+	if got := menuLabels(h.u); !slices.Equal(got, want) {
+		t.Errorf("menu:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	h.q.until(t, "this laptop's hub to close", func() bool {
+		h.f.mu.Lock()
+		defer h.f.mu.Unlock()
+		return h.f.closed
+	})
+	if h.u.st.Hub == HubRunning {
+		t.Error("this laptop's hub still shows as running")
+	}
+	// The token is in the keyring, not in a file.
+	if _, err := os.Stat(filepath.Join(h.u.d.classes.Dir, "tokens.json")); err == nil {
+		t.Error("the token was written to tokens.json although the keyring works")
+	}
+	if !containsText(h.u.win.Content(), "Class: stopped") {
+		t.Errorf("the window shows %q, not the class", texts(h.u.win.Content()))
+	}
+}
+
+func TestClassStartShowsProgressNotifiesAndOpens(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+
+	tapItem(t, h.u.trayMenu(), LabelStartMine)
+	f.awaitState(t, h.q, "spawn")
+	f.step(40, "Pulling the image")
+	h.q.until(t, "40%", func() bool { return menuLabels(h.u)[0] == "Class: starting… 40% (off)" })
+	if item(t, h.u.trayMenu(), LabelCancelStartMine).Disabled {
+		t.Error("while starting, the tray offers no cancel")
+	}
+	test.AssertNotificationSent(t, fyne.NewNotification("Your notebook on "+h.u.st.Class.Name+" is ready", "Choose Open my notebook in the classhub menu."), func() {
+		f.ready()
+		h.q.until(t, "ready", func() bool { return h.u.st.Class.Phase == ClassReady })
+	})
+	if got := menuLabels(h.u)[0]; got != "Class: ready (off)" {
+		t.Errorf("status %q", got)
+	}
+	tapItem(t, h.u.trayMenu(), LabelOpenNotebook)
+	if got := h.wantOpened(t, "the notebook"); got != f.URL()+"/user/ada/" {
+		t.Errorf("opened %s, want the server", got)
+	}
+}
+
+func TestOpenMyNotebookOnAClassStartsWaitsAndOpens(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+
+	tapItem(t, h.u.trayMenu(), LabelOpenNotebook)
+	f.awaitState(t, h.q, "spawn")
+	if it := item(t, h.u.trayMenu(), "Opening my notebook…"); !it.Disabled {
+		t.Error("Open my notebook stays enabled while it waits")
+	}
+	f.ready()
+	if got := h.wantOpened(t, "the notebook"); got != f.URL()+"/user/ada/" {
+		t.Errorf("opened %s", got)
+	}
+}
+
+func TestAServerStoppedByTheHubIsCulledOneStoppedHereIsNot(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+	name := h.u.st.Class.Name
+	start := func() {
+		tapItem(t, h.u.trayMenu(), LabelStartMine)
+		f.awaitState(t, h.q, "spawn")
+		f.ready()
+		h.q.until(t, "ready", func() bool { return h.u.st.Class.Phase == ClassReady })
+	}
+
+	start()
+	test.AssertNotificationSent(t, fyne.NewNotification("Your notebook server on "+name+" was stopped",
+		"The class hub stopped it, perhaps after it sat idle. Choose Start my server in the classhub menu to start it again."), func() {
+		f.cull()
+		h.q.until(t, "the cull", func() bool { return h.u.st.Class.Phase == ClassStopped })
+	})
+
+	start()
+	tapItem(t, h.u.trayMenu(), LabelStopMine)
+	h.q.until(t, "the stop", func() bool { return h.u.st.Class.Phase == ClassStopped && !h.u.st.Class.Stopping })
+	test.AssertNotificationSent(t, nil, func() {
+		// Polls after the stop find it stopped: nothing to say.
+		time.Sleep(3 * classPollTest)
+		h.q.drain()
+	})
+	if f.stops != 1 {
+		t.Errorf("%d stops reached the hub, want 1", f.stops)
+	}
+}
+
+func TestAHubInTroubleShowsWhyAndRetries(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+
+	f.set(func(f *fakeClassHub) { f.status = 503 })
+	h.q.until(t, "the trouble", func() bool { return h.u.st.Class.Phase == ClassUnreachable })
+	if got := menuLabels(h.u)[0]; got != "Class: hub unreachable (off)" {
+		t.Errorf("status %q", got)
+	}
+	if !strings.Contains(h.u.st.Class.Detail, "failed with status 503") {
+		t.Errorf("detail %q", h.u.st.Class.Detail)
+	}
+	for _, l := range []string{LabelOpenNotebook, LabelStartMine, LabelStopMine} {
+		if !item(t, h.u.trayMenu(), l).Disabled {
+			t.Errorf("%s is enabled while the hub is in trouble", l)
+		}
+	}
+	f.set(func(f *fakeClassHub) { f.status = 0 })
+	tapItem(t, h.u.trayMenu(), LabelRetry)
+	h.q.until(t, "the hub's answer", func() bool { return h.u.st.Class.Phase == ClassStopped })
+
+	f.srv.Close()
+	h.q.until(t, "unreachable", func() bool { return h.u.st.Class.Phase == ClassUnreachable })
+	if !strings.Contains(h.u.st.Class.Detail, "does not answer") {
+		t.Errorf("detail %q", h.u.st.Class.Detail)
+	}
+}
+
+func TestARevokedLoginSaysSoAndLogsInAgain(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", true)
+	h.join(t, f)
+
+	f.set(func(f *fakeClassHub) { clear(f.tokens) })
+	h.q.until(t, "the refusal", func() bool { return h.u.st.Class.Phase == ClassExpired })
+	if got := menuLabels(h.u)[0]; got != "Class: login expired (off)" {
+		t.Errorf("status %q", got)
+	}
+	tapItem(t, h.u.trayMenu(), LabelLoginAgain)
+	go browse(t, h.wantOpened(t, "the browser login"))
+	h.q.until(t, "the new login", func() bool { return h.u.st.Class.Phase == ClassStopped })
+	if n := len(h.u.st.Classes); n != 1 {
+		t.Errorf("%d classes after logging in again, want 1", n)
+	}
+}
+
+func TestAStockJupyterHubIsJoinedWithAPastedToken(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	f := newFakeClassHub(t, "ada", false)
+
+	h.u.joinClass(f.URL())
+	h.q.until(t, "the question for a token", func() bool {
+		top := h.u.win.Canvas().Overlays().Top()
+		return top != nil && containsText(top, "cannot log this app in through the browser")
+	})
+	d := topDialog(t, h.u.win)
+	test.Tap(button(t, d, LabelTokenPage))
+	if got := h.wantOpened(t, "the token page"); got != f.URL()+"/hub/token" {
+		t.Errorf("opened %s", got)
+	}
+	for _, o := range visible(d) {
+		if e, ok := o.(*widget.Entry); ok && e.Password {
+			e.SetText(f.mint())
+		}
+	}
+	test.Tap(button(t, d, "Join"))
+	h.q.until(t, "the class to be current", func() bool {
+		return h.u.st.Class != nil && h.u.st.Class.Phase == ClassStopped
+	})
+}
+
+func TestABadLinkChangesNothing(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	notHub := newFakeClassHub(t, "ada", true)
+	notHub.srv.Config.Handler = http404{}
+	for _, link := range []string{"", "ftp://host/", notHub.URL(), "http://127.0.0.1:1/"} {
+		h.u.st.Notice = ""
+		h.u.joinClass(link)
+		h.q.until(t, "the failure for "+link, func() bool {
+			return h.u.st.NoticeFailed && strings.HasPrefix(h.u.st.Notice, "Could not join the class")
+		})
+		if h.u.st.Class != nil || len(h.u.st.Classes) != 0 || h.u.st.Hub != HubRunning {
+			t.Errorf("%q changed the hubs: class %+v, classes %v, laptop's hub %s", link, h.u.st.Class, h.u.st.Classes, h.u.st.Hub)
+		}
+	}
+}
+
+func TestForgetRevokesAndSwitchingGoesBetweenHubs(t *testing.T) {
+	h := newHarness(t, newFakeHub("ada"))
+	a := newFakeClassHub(t, "ada", true)
+	b := newFakeClassHub(t, "ada", true)
+	h.join(t, a)
+	h.join(t, b)
+	nameA := strings.TrimPrefix(a.URL(), "http://")
+
+	tapItem(t, h.u.trayMenu(), nameA)
+	h.q.until(t, "class a", func() bool { return h.u.st.Class.URL == a.URL() && h.u.st.Class.Phase == ClassStopped })
+	tapItem(t, h.u.trayMenu(), LabelLocalHub)
+	h.q.until(t, "this laptop's hub", func() bool { return h.u.st.Class == nil && h.u.st.Hub == HubRunning })
+	if it := item(t, h.u.trayMenu(), LabelClass); it == nil {
+		t.Error("the instructor's menu is missing on this laptop's hub")
+	}
+	tapItem(t, h.u.trayMenu(), nameA)
+	h.q.until(t, "class a again", func() bool { return h.u.st.Class != nil && h.u.st.Class.Phase == ClassStopped })
+
+	tapItem(t, h.u.trayMenu(), LabelForget)
+	test.Tap(button(t, topDialog(t, h.u.win), "Yes"))
+	h.q.until(t, "this laptop's hub", func() bool { return h.u.st.Class == nil && h.u.st.Hub == HubRunning })
+	if len(a.revoked) != 1 {
+		t.Errorf("revoked on the hub: %v, want the app's token", a.revoked)
+	}
+	if len(h.u.st.Classes) != 1 || h.u.st.Classes[0].URL != b.URL() {
+		t.Errorf("classes after forgetting a: %v", h.u.st.Classes)
+	}
+}
+
+type http404 struct{}
+
+func (http404) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(404)
+	w.Write([]byte("<h1>Not Found</h1>"))
+}

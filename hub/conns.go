@@ -103,16 +103,32 @@ func hubBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
-			r.Body, r.ContentLength = http.NoBody, 0
+			r = withBody(r, http.NoBody, 0)
 		case r.ContentLength > maxHubBody:
 			w.Header().Set("Connection", "close")
 			http.Error(w, fmt.Sprintf("This request's body is larger than the hub takes (%d KiB); send less.", maxHubBody>>10), http.StatusRequestEntityTooLarge)
 			return
 		default:
-			r.Body = http.MaxBytesReader(w, r.Body, maxHubBody)
+			r = withBody(r, http.MaxBytesReader(w, r.Body, maxHubBody), r.ContentLength)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withBody is a copy of r with body, of length n, as its body. Wrappers
+// of a body hand the handler a copy and leave the server's request alone:
+// once the handler answers, net/http reads that request's Body and
+// ContentLength to read what the handler left of the body, to tell a body
+// closed early or a client waiting for "100 Continue", and so to decide
+// whether the connection may carry another request. Told a GET had no
+// body, it read the body only once it was reading the next request (a
+// panic, "invalid concurrent Body.Read call", that resets the connection)
+// or, for a large one, read the rest as the next request; told of another
+// body, it waited for the body of a refused upload it never asked for.
+func withBody(r *http.Request, body io.ReadCloser, n int64) *http.Request {
+	r = r.WithContext(r.Context())
+	r.Body, r.ContentLength = body, n
+	return r
 }
 
 func (cl connLimits) server(handler http.Handler, logger *log.Logger) *http.Server {
@@ -158,7 +174,7 @@ func (cl connLimits) deadlines(next http.Handler) http.Handler {
 		dw.extend()
 		if r.Body != nil && r.Body != http.NoBody {
 			rc.SetReadDeadline(time.Now().Add(cl.Body))
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: cl.Body, step: cl.BodyStep}
+			r = withBody(r, &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: cl.Body, step: cl.BodyStep}, r.ContentLength)
 		}
 		next.ServeHTTP(dw, r)
 		// The server sends what the handler left buffered after it

@@ -402,15 +402,21 @@ func hubHandlers(t *testing.T) (public, internal http.Handler) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return hubHandlersOn(t, st, log.New(io.Discard, "", 0))
+}
+
+// hubHandlersOn are hubHandlers over st, logging to errorLog.
+func hubHandlersOn(t *testing.T, st *store.Store, errorLog *log.Logger) (public, internal http.Handler) {
+	t.Helper()
 	co := core.New(core.Options{Config: config.Default(), Store: st, Spawner: spawnertest.New(), Router: spawnertest.NewRouter(),
 		Bus: events.NewBus(64), HubPort: 8081})
 	t.Cleanup(co.Close)
-	discard := log.New(io.Discard, "", 0)
 	au := &auth.Authenticator{Store: st}
-	pages := web.New(web.Options{Hub: co, Auth: au, ErrorLog: discard})
-	a := api.New(api.Options{Hub: co, Auth: au, ErrorLog: discard, Pages: pages})
+	pages := web.New(web.Options{Hub: co, Auth: au, ErrorLog: errorLog})
+	a := api.New(api.Options{Hub: co, Auth: au, ErrorLog: errorLog, Pages: pages})
 	mux := http.NewServeMux()
 	mux.Handle("/hub/api/", a.Handler())
+	mux.Handle("/hub/api", a.Handler())
 	mux.Handle("/", pages.Handler())
 	return hubBodies(mux), a.InternalHandler()
 }

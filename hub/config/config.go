@@ -61,6 +61,12 @@ const (
 	ImageModeServer     = "server"
 )
 
+// Backends: how servers run.
+const (
+	BackendContainer = "container"
+	BackendSwarm     = "swarm"
+)
+
 // DefaultImage is the image `classhub image build` produces with no flags:
 // the default profile's, JupyterLab 4 with the scientific stack.
 const DefaultImage = "classhub/notebook:latest"
@@ -93,8 +99,17 @@ type Config struct {
 	// so one fork bomb stops at its own container instead of the laptop;
 	// 0 means none.
 	PidsLimit int64 `toml:"pids_limit"`
-	// Network is the Docker network servers join.
+	// Network is the Docker network servers join. The swarm backend's
+	// overlay network is named after it, with "-swarm" added.
 	Network string `toml:"network"`
+	// Backend is how servers run: BackendContainer (a container on this
+	// engine) or BackendSwarm (a Swarm service, on any node of the swarm
+	// this engine manages).
+	Backend string `toml:"backend"`
+	// VolumeDriver is the volume driver of work volumes (an NFS or other
+	// plugin every node has); empty means "local", which on a swarm keeps
+	// each student's server on the node that holds their files.
+	VolumeDriver string `toml:"volume_driver,omitempty"`
 	// HubPort is the port of the hub's internal API on the Docker bridge.
 	// It is baked into every container's JUPYTERHUB_API_URL, so it stays
 	// fixed across restarts: running servers keep reaching a restarted hub.
@@ -178,6 +193,7 @@ func Default() Config {
 		CPULimit:         1,
 		PidsLimit:        DefaultPidsLimit,
 		Network:          "classhub",
+		Backend:          BackendContainer,
 		HubPort:          8081,
 		UserPorts:        "8100-8399",
 		MaxWebsockets:    64,
@@ -276,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if c.Network == "" {
 		errs = append(errs, errors.New("network is empty: set it, e.g. to \"classhub\""))
+	}
+	if c.Backend != "" && c.Backend != BackendContainer && c.Backend != BackendSwarm {
+		errs = append(errs, fmt.Errorf("backend %q is not one classhub knows: use %q (servers in containers on this engine) or %q (Swarm services)", c.Backend, BackendContainer, BackendSwarm))
 	}
 	if c.HubPort < 0 || c.HubPort > 65535 {
 		errs = append(errs, fmt.Errorf("hub_port %d is not a port: use 1–65535, or 0 to pick a free one", c.HubPort))

@@ -1,0 +1,74 @@
+package testenv
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+
+	"github.com/classhub/classhub/hub/engine"
+)
+
+// swarmMade says this test binary made the engine's swarm, which
+// LeaveSwarm then leaves.
+var (
+	swarmMu   sync.Mutex
+	swarmMade bool
+)
+
+// Swarm makes the engine a manager of a swarm for the swarm backend's
+// tests: when the engine is in no swarm, it makes a single-node one bound
+// to loopback (`docker swarm init --advertise-addr 127.0.0.1`); a swarm
+// that exists is used as it is. A worker node, or a swarm in another
+// state, skips the test (fails it in CI). The package's TestMain calls
+// LeaveSwarm after its tests, which leaves only a swarm Swarm made.
+func Swarm(t testing.TB, cli client.APIClient) {
+	t.Helper()
+	swarmMu.Lock()
+	defer swarmMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := cli.Info(ctx)
+	if err != nil {
+		Unavailable(t, "no Docker engine: %v", engine.Explain(err))
+	}
+	switch info.Swarm.LocalNodeState {
+	case swarm.LocalNodeStateActive:
+		if !info.Swarm.ControlAvailable {
+			Unavailable(t, "the engine is a worker of a swarm; the swarm tests need a manager")
+		}
+		return
+	case swarm.LocalNodeStateInactive:
+	default:
+		Unavailable(t, "the engine's swarm is %s; the swarm tests need an active one or none", info.Swarm.LocalNodeState)
+	}
+	if _, err := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
+		t.Fatalf("make a single-node swarm: %v", err)
+	}
+	swarmMade = true
+}
+
+// LeaveSwarm leaves the swarm Swarm made, if it made one, so the engine is
+// left as it was found. It returns what went wrong, for TestMain to print.
+func LeaveSwarm() error {
+	swarmMu.Lock()
+	defer swarmMu.Unlock()
+	if !swarmMade {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := engine.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if err := cli.SwarmLeave(ctx, true); err != nil {
+		return err
+	}
+	swarmMade = false
+	return nil
+}

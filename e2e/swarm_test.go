@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := testenv.LeaveSwarm(); err != nil {
+		fmt.Fprintf(os.Stderr, "leave the swarm the tests made: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// newSwarmClassroom is a classroom whose hub runs its servers as Swarm
+// services (backend = "swarm"), on a single-node swarm testenv.Swarm makes
+// when the engine is in none. Its services and overlay network are
+// removed by label afterwards.
+func newSwarmClassroom(t *testing.T) *classroom {
+	t.Helper()
+	cli := testenv.Docker(t)
+	testenv.Swarm(t, cli)
+	c := newClassroom(t)
+	appendConfig(t, c, "backend = \"swarm\"\n")
+	t.Cleanup(func() {
+		ctx := context.Background()
+		f := filters.NewArgs(filters.Arg("label", engine.ManagedFilter()))
+		svcs, _ := cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+		for _, s := range svcs {
+			if strings.HasSuffix(s.Spec.Labels[engine.LabelUser], c.suffix) {
+				cli.ServiceRemove(ctx, s.ID)
+			}
+		}
+		// newClassroom's cleanup, which runs next, removes the tasks'
+		// containers and volumes; the overlay goes once they are gone.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			if err := cli.NetworkRemove(ctx, "classhub-e2e-"+c.suffix+"-swarm"); err == nil || strings.Contains(err.Error(), "not found") {
+				return
+			}
+		}
+	})
+	return c
+}
+
+// serviceOf inspects name's server's service; ok is false when it has none.
+func serviceOf(t *testing.T, name string) (swarm.Service, bool) {
+	t.Helper()
+	s, _, err := testenv.Docker(t).ServiceInspectWithRaw(context.Background(), spawner.ContainerName(name), swarm.ServiceInspectOptions{})
+	return s, err == nil
+}
+
+func replicasOf(s swarm.Service) uint64 {
+	if r := s.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		return *r.Replicas
+	}
+	return 0
+}
+
+// TestSwarmClassroom drives a hub with the swarm backend through the same
+// REST API as TestHubServesNotebooksThroughTheProxy: a start makes a
+// service of one replica that answers through the proxy; a stop scales it
+// to zero; the hub killed with -9 and started again routes to the running
+// service it adopts; a delete removes the service and keeps the volume; an
+// idle server is culled.
+func TestSwarmClassroom(t *testing.T) {
+	c := newSwarmClassroom(t)
+	alice, bob, teacher := c.user("alice"), c.user("bob"), c.user("teacher")
+	c.addUsers(alice, bob)
+	c.classhub("users", "add", teacher, "--admin")
+	adminTok, aliceTok := c.token(teacher), c.token(alice)
+	c.serve()
+	hubLogOnFailure(t, c)
+
+	c.startAndWait(adminTok, alice)
+	svc, ok := serviceOf(t, alice)
+	if !ok || replicasOf(svc) != 1 {
+		t.Fatalf("alice's server is not a service of one replica: %+v", svc.Spec.Mode)
+	}
+	aliceOrigin := c.origin(alice)
+	if aliceOrigin == "" {
+		t.Fatal("the hub sends alice nowhere")
+	}
+	status := func() int {
+		resp, _ := c.do("GET", aliceOrigin+"/user/"+alice+"/api/status", aliceTok, nil)
+		return resp.StatusCode
+	}
+	if got := status(); got != 200 {
+		t.Fatalf("alice's server answers %d through the proxy", got)
+	}
+
+	t.Run("stop scales to zero, start scales up", func(t *testing.T) {
+		if resp, body := c.do("DELETE", "/hub/api/users/"+alice+"/server", adminTok, nil); resp.StatusCode != 204 {
+			t.Fatalf("stop: %s %s", resp.Status, body)
+		}
+		if s, ok := serviceOf(t, alice); !ok || replicasOf(s) != 0 {
+			t.Fatalf("after a stop alice's service has %d replicas (exists: %v), want 0", replicasOf(s), ok)
+		}
+		c.startAndWait(adminTok, alice)
+		if s, _ := serviceOf(t, alice); s.ID != svc.ID || replicasOf(s) != 1 {
+			t.Errorf("the start after a stop made service %s with %d replicas, want %s scaled to 1", s.ID, replicasOf(s), svc.ID)
+		}
+		if got := status(); got != 200 {
+			t.Errorf("after the restart alice's server answers %d", got)
+		}
+	})
+
+	t.Run("kill -9 and restart adopts the service", func(t *testing.T) {
+		c.stop(syscall.SIGKILL)
+		c.serve()
+		waitUntil(t, "alice's server to answer through the restarted hub", time.Minute, func() bool { return status() == 200 })
+		_, body := c.do("GET", "/hub/api/users/"+alice, adminTok, nil)
+		if !strings.Contains(string(body), `"ready":true`) {
+			t.Errorf("after a restart the user model says %s, want ready", body)
+		}
+	})
+
+	t.Run("delete removes the service and keeps the volume", func(t *testing.T) {
+		if resp, body := c.do("DELETE", "/hub/api/users/"+alice+"/server", adminTok, map[string]bool{"remove": true}); resp.StatusCode != 204 {
+			t.Fatalf("delete server: %s %s", resp.Status, body)
+		}
+		if _, ok := serviceOf(t, alice); ok {
+			t.Error("alice's service survived delete")
+		}
+		f := filters.NewArgs(filters.Arg("label", engine.LabelUser+"="+alice))
+		if vs, _ := testenv.Docker(t).VolumeList(context.Background(), volume.ListOptions{Filters: f}); len(vs.Volumes) != 1 {
+			t.Errorf("alice has %d work volumes after delete, want 1 kept", len(vs.Volumes))
+		}
+	})
+
+	t.Run("an idle server is culled", func(t *testing.T) {
+		c.stop(syscall.SIGTERM)
+		appendConfig(t, c, "idle_timeout = \"20s\"\n")
+		c.serve()
+		c.startAndWait(adminTok, bob)
+		waitUntil(t, "bob's idle server to be culled", 3*time.Minute, func() bool {
+			s, ok := serviceOf(t, bob)
+			return ok && replicasOf(s) == 0
+		})
+		_, body := c.do("GET", "/hub/api/users/"+bob, adminTok, nil)
+		if strings.Contains(string(body), `"ready":true`) {
+			t.Errorf("the user model still says bob's culled server is ready: %s", body)
+		}
+	})
+}
+
+// TestSwarmBrowser is TestBrowser's walk, to a `!whoami` cell and back,
+// with every server a Swarm service.
+func TestSwarmBrowser(t *testing.T) { walkClassroom(t, newSwarmClassroom(t)) }

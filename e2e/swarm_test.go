@@ -1,20 +1,27 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	dockerimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/internal/freeport"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -161,3 +168,83 @@ func TestSwarmClassroom(t *testing.T) {
 // TestSwarmBrowser is TestBrowser's walk, to a `!whoami` cell and back,
 // with every server a Swarm service.
 func TestSwarmBrowser(t *testing.T) { walkClassroom(t, newSwarmClassroom(t)) }
+
+// TestSwarmHubService runs the hub itself as a Swarm service, as a swarm of
+// several machines needs: `classhub image build-hub` makes its image from a
+// classhub built without cgo, with no registry, and `classhub swarm deploy`
+// runs it on the overlay network with the engine's socket and the data
+// dir mounted; a server started through its published port answers
+// through the proxy, reached over the overlay.
+func TestSwarmHubService(t *testing.T) {
+	cli := testenv.Docker(t)
+	testenv.Swarm(t, cli)
+	ctx := context.Background()
+	if _, _, err := cli.ServiceInspectWithRaw(ctx, spawner.HubServiceName, swarm.ServiceInspectOptions{}); err == nil {
+		testenv.Unavailable(t, "a service %s runs already; this test deploys its own", spawner.HubServiceName)
+	}
+	c := newSwarmClassroom(t)
+	static := filepath.Join(t.TempDir(), "classhub-static")
+	build := exec.Command("go", "build", "-tags", "ci", "-o", static, "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build a classhub without cgo: %v\n%s", err, out)
+	}
+	_, port, _ := strings.Cut(c.listen, ":")
+	ports, err := freeport.Block("", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("image = %q\nnetwork = %q\nbackend = \"swarm\"\nhub_port = %d\nlisten = \"0.0.0.0:%s\"\nuser_ports = \"%d-%d\"\nmemory_limit = \"1G\"\ntls = \"off\"\n",
+		testenv.NotebookImage, "classhub-e2e-"+c.suffix, freePort(t, ""), port, ports, ports+3)
+	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice, teacher := c.user("alice"), c.user("teacher")
+	c.addUsers(alice)
+	c.classhub("users", "add", teacher, "--admin")
+	adminTok, aliceTok := c.token(teacher), c.token(alice)
+
+	tag := "classhub-test/hub:" + c.suffix
+	c.classhub("image", "build-hub", "--binary", static, "--tag", tag)
+	t.Cleanup(func() {
+		cli.ServiceRemove(ctx, spawner.HubServiceName)
+		cli.ImageRemove(ctx, tag, dockerimage.RemoveOptions{Force: true})
+	})
+	c.classhub("swarm", "deploy", "--image", tag)
+	defer func() {
+		if t.Failed() {
+			rc, err := cli.ServiceLogs(ctx, spawner.HubServiceName, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "40"})
+			if err == nil {
+				var b bytes.Buffer
+				stdcopy.StdCopy(&b, &b, rc)
+				rc.Close()
+				t.Logf("the hub service's log:\n%s", b.String())
+			}
+		}
+	}()
+	waitUntil(t, "the hub service to answer on its published port", 2*time.Minute, func() bool {
+		resp, err := c.http.Get(c.base + "/hub/api")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	c.startAndWait(adminTok, alice)
+	origin := c.origin(alice)
+	if origin == "" {
+		t.Fatal("the hub service sends alice nowhere")
+	}
+	resp, body := c.do("GET", origin+"/user/"+alice+"/api/status", aliceTok, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("alice's server answers %s %s through the hub service's proxy", resp.Status, body)
+	}
+	svc, ok := serviceOf(t, alice)
+	if !ok {
+		t.Fatal("alice's server is no service")
+	}
+	tasks, _ := cli.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID), filters.Arg("desired-state", "running"))})
+	if len(tasks) != 1 || len(tasks[0].NetworksAttachments) == 0 {
+		t.Fatalf("alice's service has tasks %+v, want one on the overlay", tasks)
+	}
+}

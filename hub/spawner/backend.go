@@ -37,8 +37,9 @@ type backend interface {
 	// creator holds the name.
 	create(ctx context.Context, sp spec) (string, error)
 	// start makes a created or stopped server run and returns once it
-	// runs (not yet answers).
-	start(ctx context.Context, id string) error
+	// runs (not yet answers); say reports what the engine shows of the
+	// way there (a service's task being scheduled and prepared).
+	start(ctx context.Context, id string, say func(string)) error
 	unpause(ctx context.Context, id string) error
 	// stop stops a server and keeps it; a missing one is no error.
 	stop(ctx context.Context, id string) error
@@ -95,7 +96,7 @@ func (b containers) create(ctx context.Context, sp spec) (string, error) {
 	return resp.ID, nil
 }
 
-func (b containers) start(ctx context.Context, id string) error {
+func (b containers) start(ctx context.Context, id string, _ func(string)) error {
 	return b.d.cli.ContainerStart(ctx, id, container.StartOptions{})
 }
 

@@ -346,7 +346,7 @@ func (b *services) update(ctx context.Context, id string, fn func(*swarm.Service
 
 // start scales the service to one (or, when its task ended, asks for a new
 // one) and waits until the task runs.
-func (b *services) start(ctx context.Context, id string) error {
+func (b *services) start(ctx context.Context, id string, say func(string)) error {
 	svc, _, err := b.d.cli.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return err
@@ -367,12 +367,12 @@ func (b *services) start(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("update service %s: %w", svc.Spec.Name, err)
 	}
-	return b.waitTask(ctx, svc, tasks)
+	return b.waitTask(ctx, svc, tasks, say)
 }
 
 // waitTask waits until a task newer than those in before, or one of them
 // still meant to run, runs; a task that fails is the start's error.
-func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swarm.Task) error {
+func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swarm.Task, say func(string)) error {
 	old := map[string]bool{}
 	for _, t := range before {
 		if t.DesiredState != swarm.TaskStateRunning {
@@ -380,6 +380,7 @@ func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swa
 		}
 	}
 	delay := 50 * time.Millisecond
+	said := ""
 	for {
 		tasks, err := b.tasks(ctx, svc.ID)
 		if err != nil {
@@ -388,6 +389,10 @@ func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swa
 		for _, t := range tasks {
 			if old[t.ID] || t.DesiredState != swarm.TaskStateRunning {
 				continue
+			}
+			if now := taskProgress(t); now != said {
+				said = now
+				say(now)
 			}
 			switch t.Status.State {
 			case swarm.TaskStateRunning:
@@ -403,6 +408,22 @@ func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swa
 		}
 		delay = min(2*delay, time.Second)
 	}
+}
+
+// taskProgress says, for a start's progress, where the swarm is with a
+// task: which node it chose and what that node is doing ("preparing" is
+// the node checking the image, which it never pulls).
+func taskProgress(t swarm.Task) string {
+	msg := "Swarm: " + string(t.Status.State)
+	if t.NodeID != "" {
+		msg += " on node " + t.NodeID
+	}
+	if t.Status.Err != "" {
+		msg += " (" + t.Status.Err + ")"
+	} else if t.Status.Message != "" {
+		msg += " (" + t.Status.Message + ")"
+	}
+	return msg
 }
 
 // taskWhy is a task's own words for where it is.

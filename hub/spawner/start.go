@@ -263,6 +263,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 	if sp.freshVolume {
 		d.applyKept(ctx, sp, rep)
 	}
+	say := func(msg string) { rep.progress(user, 50, events.PhaseStarting, msg) }
 	startFailed := false
 	pause := 50 * time.Millisecond
 	for attempt := 0; attempt < 10; attempt++ {
@@ -290,7 +291,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 				return info, err
 			}
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
-			if err := d.run.start(ctx, id); err != nil {
+			if err := d.run.start(ctx, id, say); err != nil {
 				return info, startError(sp, err)
 			}
 			return d.inspect(ctx, id)
@@ -317,7 +318,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			}
 		case stepStart:
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
-			err := d.run.start(ctx, info.ID)
+			err := d.run.start(ctx, info.ID, say)
 			if err == nil {
 				return d.inspect(ctx, info.ID)
 			}

@@ -116,6 +116,8 @@ type lab struct {
 	aliceIP                string
 	aliceOrigin            string // her server's own origin on classhub
 	closed                 bool
+	// madeSwarm: scenario 9 made the engine's swarm, which close leaves.
+	madeSwarm bool
 }
 
 // Run runs every scenario and returns the report, also when some failed
@@ -281,6 +283,7 @@ func (l *lab) scenarios(ctx context.Context) {
 	}
 	run("3 spawn", l.spawn)
 	run("4 burst", l.burst)
+	run("9 swarm", l.swarmScenario)
 	run("8 images", l.images)
 }
 
@@ -307,8 +310,18 @@ func (l *lab) close() {
 		l.stub.Close()
 	}
 	if l.docker != nil && l.suffix != "" {
+		if l.rep.Swarm != nil && l.rep.Swarm.Skipped == "" {
+			if err := removeServices(ctx, l.docker, l.suffix, l.swarmNet()+"-swarm"); err != nil {
+				l.fail("cleanup", err)
+			}
+		}
 		if err := removeRun(ctx, l.docker, l.suffix, l.netw); err != nil {
 			l.fail("cleanup", err)
+		}
+		if l.madeSwarm {
+			if err := l.docker.SwarmLeave(ctx, true); err != nil {
+				l.fail("cleanup", fmt.Errorf("leave the swarm the bench made: %w", err))
+			}
 		}
 		n, err := leftovers(ctx, l.docker, l.suffix, l.netw)
 		l.rep.Leftovers = n

@@ -52,6 +52,16 @@ func (d *Docker) inspect(ctx context.Context, id string) (container.InspectRespo
 	return info, nil
 }
 
+// HostConfig is how the server id is confined and limited, as Weaknesses
+// reads it; for a Swarm service, what its spec expresses of a container's.
+func (d *Docker) HostConfig(ctx context.Context, id string) (*container.HostConfig, error) {
+	info, err := d.inspect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return info.HostConfig, nil
+}
+
 // targetOf is where the hub reaches a running server: a port published on
 // loopback when there is one, else the container's IP on the network.
 func targetOf(info container.InspectResponse, netName string) (string, error) {

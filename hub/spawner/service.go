@@ -406,7 +406,7 @@ func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swa
 			return fmt.Errorf("the swarm has not run %s's task yet (%s): %w", svc.Spec.Name, pendingWhy(tasks), ctx.Err())
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, time.Second)
+		delay = min(2*delay, 250*time.Millisecond)
 	}
 }
 

@@ -60,7 +60,10 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	ins, err := b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
 	if cerrdefs.IsNotFound(err) {
 		_, err = b.d.cli.NetworkCreate(ctx, name, network.CreateOptions{
-			Driver:     "overlay",
+			Driver: "overlay",
+			// Servers' traffic between nodes carries their tokens and
+			// the students' cookies over the LAN: IPsec, by the engine.
+			Options:    map[string]string{"encrypted": ""},
 			Scope:      "swarm",
 			Attachable: true,
 			Labels:     b.d.labels(RoleNetwork, ""),

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 )
 
@@ -102,6 +103,22 @@ func TestSwarmLifecycle(t *testing.T) {
 	}
 	if got := httpStatus(t, s.Target+s.Prefix+"api"); got != 200 {
 		t.Fatalf("GET %sapi from the hub's host = %d, want 200", s.Prefix, got)
+	}
+	// What Swarm cannot express shows as a weakness, and nothing else.
+	hc, err := e.d.HostConfig(e.ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weak []string
+	for _, w := range Weaknesses(hc) {
+		weak = append(weak, w.What)
+	}
+	want := []string(nil)
+	if versions.LessThan(e.cli.ClientVersion(), "1.46") {
+		want = []string{"no-new-privileges off, so setuid programs work"}
+	}
+	if !slices.Equal(weak, want) {
+		t.Errorf("Weaknesses of the service = %q, want %q", weak, want)
 	}
 	svc := e.service(ContainerName(alice))
 	if s.ID != svc.ID {

@@ -127,30 +127,7 @@ func (l *lab) swarmScenario(ctx context.Context) error {
 
 	burst := users[res.Trials:]
 	start := time.Now()
-	readyAt := make([]time.Duration, len(burst))
-	errs := parallel(len(burst), func(i int) error {
-		created, err := sw.StartServer(ctx, tok, burst[i])
-		if created {
-			readyAt[i] = time.Since(start)
-		}
-		return err
-	})
-	ready := map[string]time.Duration{}
-	var pending []string
-	for i, d := range readyAt {
-		if d > 0 {
-			ready[burst[i]] = d
-		} else {
-			pending = append(pending, burst[i])
-		}
-	}
-	if errs == nil && len(pending) > 0 {
-		var late map[string]time.Duration
-		late, err = sw.WaitReady(ctx, tok, pending, start, 100*time.Millisecond, spawnLimit*2)
-		for k, v := range late {
-			ready[k] = v
-		}
-	}
+	ready, errs, err := startClass(ctx, sw, tok, burst)
 	l.log("9 swarm burst: %d services ready in %s", len(ready), time.Since(start).Round(time.Millisecond))
 	stopErrs := parallel(len(burst), func(i int) error { return sw.StopServer(ctx, tok, burst[i]) })
 	if err := errors.Join(errs, err, stopErrs); err != nil {

@@ -25,14 +25,7 @@ import (
 	"github.com/classhub/classhub/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := testenv.LeaveSwarm(); err != nil {
-		fmt.Fprintf(os.Stderr, "leave the swarm the tests made: %v\n", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunLeavingSwarm(m)) }
 
 // newSwarmClassroom is a classroom whose hub runs its servers as Swarm
 // services (backend = "swarm"), on a single-node swarm testenv.Swarm makes

@@ -2,7 +2,6 @@ package spawner
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -20,14 +19,7 @@ import (
 	"github.com/docker/docker/client"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := testenv.LeaveSwarm(); err != nil {
-		fmt.Fprintf(os.Stderr, "leave the swarm the tests made: %v\n", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunLeavingSwarm(m)) }
 
 // newSwarmEnv is newTestEnv for the swarm backend, on a single-node swarm
 // testenv.Swarm makes when the engine is in none. The stand-in hub runs on

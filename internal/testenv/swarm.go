@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +51,18 @@ func Swarm(t testing.TB, cli client.APIClient) {
 		t.Fatalf("make a single-node swarm: %v", err)
 	}
 	swarmMade = true
+}
+
+// RunLeavingSwarm is a TestMain's m.Run for a package that calls Swarm:
+// afterwards it leaves the swarm Swarm made, if it made one, and fails the
+// run when it cannot.
+func RunLeavingSwarm(m *testing.M) int {
+	code := m.Run()
+	if err := LeaveSwarm(); err != nil {
+		fmt.Fprintf(os.Stderr, "leave the swarm the tests made: %v\n", err)
+		code = 1
+	}
+	return code
 }
 
 // LeaveSwarm leaves the swarm Swarm made, if it made one, so the engine is

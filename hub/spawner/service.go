@@ -403,7 +403,9 @@ func (b *services) waitTask(ctx context.Context, svc swarm.Service, before []swa
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the swarm has not run %s's task yet (%s): %w", svc.Spec.Name, pendingWhy(tasks), ctx.Err())
+			// Not wrapped: the task's state says more than the start's
+			// generic timeout would.
+			return fmt.Errorf("the swarm has not run %s's task yet (%s; %v): a task pending for \"no suitable node\" waits for the node its files are on; otherwise the nodes may be overloaded, try again", svc.Spec.Name, pendingWhy(tasks), ctx.Err())
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 250*time.Millisecond)

@@ -201,7 +201,16 @@ func TestSwarmHubService(t *testing.T) {
 	c.classhub("image", "build-hub", "--binary", static, "--tag", tag)
 	t.Cleanup(func() {
 		cli.ServiceRemove(ctx, spawner.HubServiceName)
-		cli.ImageRemove(ctx, tag, dockerimage.RemoveOptions{Force: true})
+		// The image goes once no container of the service holds it.
+		f := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+spawner.HubServiceName))
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			if cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f}); err == nil && len(cs) == 0 {
+				break
+			}
+		}
+		if _, err := cli.ImageRemove(ctx, tag, dockerimage.RemoveOptions{Force: true}); err != nil {
+			t.Errorf("remove the hub's test image %s: %v", tag, err)
+		}
 	})
 	c.classhub("swarm", "deploy", "--image", tag)
 	defer func() {

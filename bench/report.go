@@ -35,6 +35,7 @@ type Report struct {
 	Logins      *LoginResult   `json:"logins,omitempty"`
 	Images      []ImageResult  `json:"images,omitempty"`
 	Handout     *HandoutResult `json:"handout,omitempty"`
+	Swarm       *SwarmResult   `json:"swarm,omitempty"`
 	Memory      MemResult      `json:"memory"`
 	Comparisons []Comparison   `json:"comparisons"`
 	Failures    []string       `json:"failures,omitempty"`
@@ -520,6 +521,32 @@ func (r *Report) Markdown(w io.Writer) {
 		p("Both copy %d students at a time, classhub's own bound; both are checked to have moved every byte.\n\n", h.Concurrency)
 		p("| path | hand-out ms | collect ms |\n|---|---:|---:|\n")
 		p("| floor (docker cp) | %s | %s |\n| classhub | %s | %s |\n\n", num(h.FloorHandoutMS), num(h.FloorCollectMS), num(h.ClasshubHandoutMS), num(h.ClasshubCollectMS))
+	}
+	if w := r.Swarm; w != nil {
+		p("## 10. Swarm backend: spawn and burst\n\n")
+		if w.Skipped != "" {
+			p("**Skipped**: %s.\n\n", w.Skipped)
+		} else {
+			p("A second classhub with `backend = \"swarm\"` (each server a Swarm service of one replica), same machine and run\n")
+			p("as sections 3 and 4; the hub runs on this node's host, so its services are pinned here.")
+			if w.MadeSwarm {
+				p(" The engine was in no swarm: the bench made a single-node one and left it afterwards.")
+			}
+			p("\n\n| path | median ms | min ms | max ms |\n|---|---:|---:|---:|\n")
+			if s := r.Spawn; s != nil {
+				p("| container backend: one spawn, ready in the API | %s | %s | %s |\n", num(s.Classhub.P50), num(s.Classhub.Min), num(s.Classhub.Max))
+			}
+			p("| swarm backend: one spawn, ready in the API (%d trials) | %s | %s | %s |\n", w.Trials, num(w.Spawn.P50), num(w.Spawn.Min), num(w.Spawn.Max))
+			if b := r.Burst; b != nil {
+				p("| container backend: burst of %d, each user's wait | %s | %s | %s |\n", b.Users, num(b.Classhub.P50), num(b.Classhub.Min), num(b.Classhub.Max))
+			}
+			p("| swarm backend: burst of %d, each user's wait | %s | %s | %s |\n\n", w.Users, num(w.Burst.P50), num(w.Burst.Min), num(w.Burst.Max))
+			if b := r.Burst; b != nil {
+				p("Whole class ready: container backend %s ms, swarm backend %s ms.\n\n", num(b.ClasshubAllMS), num(w.BurstAllMS))
+			} else {
+				p("Whole class ready: swarm backend %s ms.\n\n", num(w.BurstAllMS))
+			}
+		}
 	}
 	p("Parameters: %s.\n", r.Params)
 }

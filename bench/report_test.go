@@ -185,3 +185,25 @@ func TestReportOfSomeScenarios(t *testing.T) {
 		t.Error("a run without Only leaves scenario 7 out")
 	}
 }
+
+// TestReportShowsSwarmNextToContainers: scenario 10's figures sit beside
+// the container backend's; a skipped scenario 10 says so and why, and
+// shows no figures that could pass for measured.
+func TestReportShowsSwarmNextToContainers(t *testing.T) {
+	r := &Report{Spawn: &SpawnResult{Classhub: Dist{P50: 1500}}, Burst: &BurstResult{Users: 5, ClasshubAllMS: 4000},
+		Swarm: &SwarmResult{Trials: 1, Users: 5, MadeSwarm: true, Spawn: Dist{P50: 2500, Min: 2500, Max: 2500}, BurstAllMS: 7000}}
+	var b strings.Builder
+	r.Markdown(&b)
+	md := b.String()
+	for _, want := range []string{"## 10. Swarm backend", "container backend: one spawn", "swarm backend: one spawn, ready in the API (1 trials) | 2500", "container backend 4000 ms, swarm backend 7000 ms", "made a single-node one"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	r.Swarm = &SwarmResult{Skipped: "the engine is not a swarm manager (swarm state pending)"}
+	b.Reset()
+	r.Markdown(&b)
+	if md := b.String(); !strings.Contains(md, "**Skipped**: the engine is not a swarm manager") || strings.Contains(md, "swarm backend: one spawn") {
+		t.Errorf("a skipped scenario 10 must say so and show no figures:\n%s", md)
+	}
+}

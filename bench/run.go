@@ -124,6 +124,8 @@ type lab struct {
 	aliceIP                string
 	aliceOrigin            string // her server's own origin on classhub
 	closed                 bool
+	// madeSwarm: scenario 10 made the engine's swarm, which close leaves.
+	madeSwarm bool
 }
 
 // Run runs every scenario and returns the report, also when some failed
@@ -296,7 +298,7 @@ func (l *lab) scenarios(ctx context.Context) {
 		run("2 websocket", l.websockets)
 		l.memAfterLoad()
 	}
-	if !l.wants("3", "4", "8") || !run("3 and 4 floor setup", l.setupFloor) {
+	if !l.wants("3", "4", "8", "10") || !run("3 and 4 floor setup", l.setupFloor) {
 		return
 	}
 	if l.wants("3") {
@@ -304,6 +306,9 @@ func (l *lab) scenarios(ctx context.Context) {
 	}
 	if l.wants("4") {
 		run("4 burst", l.burst)
+	}
+	if l.wants("10") {
+		run("10 swarm", l.swarmScenario)
 	}
 	if l.wants("8") {
 		run("8 images", l.images)
@@ -347,8 +352,18 @@ func (l *lab) close() {
 		l.stub.Close()
 	}
 	if l.docker != nil && l.suffix != "" {
+		if l.rep.Swarm != nil && l.rep.Swarm.Skipped == "" {
+			if err := removeServices(ctx, l.docker, l.suffix, l.swarmNet()+"-swarm"); err != nil {
+				l.fail("cleanup", err)
+			}
+		}
 		if err := removeRun(ctx, l.docker, l.suffix, l.netw); err != nil {
 			l.fail("cleanup", err)
+		}
+		if l.madeSwarm {
+			if err := l.docker.SwarmLeave(ctx, true); err != nil {
+				l.fail("cleanup", fmt.Errorf("leave the swarm the bench made: %w", err))
+			}
 		}
 		n, err := leftovers(ctx, l.docker, l.suffix, l.netw)
 		l.rep.Leftovers = n

@@ -138,33 +138,8 @@ func (l *lab) burst(ctx context.Context) error {
 		users[i] = l.burstUser(i + 1)
 	}
 
-	// A POST answered 201 was ready when it returned; only the ones still
-	// pending (202) are polled for, so a fast server is not timed as late
-	// as the slowest POST.
 	start := time.Now()
-	readyAt := make([]time.Duration, n)
-	errs := parallel(n, func(i int) error {
-		created, err := l.ch.StartServer(ctx, l.admin, users[i])
-		if created {
-			readyAt[i] = time.Since(start)
-		}
-		return err
-	})
-	ready := map[string]time.Duration{}
-	var pending []string
-	for i, d := range readyAt {
-		if d > 0 {
-			ready[users[i]] = d
-		} else {
-			pending = append(pending, users[i])
-		}
-	}
-	var err error
-	if errs == nil && len(pending) > 0 {
-		var late map[string]time.Duration
-		late, err = l.ch.WaitReady(ctx, l.admin, pending, start, 100*time.Millisecond, spawnLimit*2)
-		maps.Copy(ready, late)
-	}
+	ready, errs, err := startClass(ctx, l.ch, l.admin, users)
 	all := time.Since(start)
 	l.log("4 burst: classhub, %d servers ready in %s", len(ready), all.Round(time.Millisecond))
 	if errs == nil && err == nil {
@@ -204,6 +179,38 @@ func (l *lab) burst(ctx context.Context) error {
 	res.FloorAllMS = ms(slices.Max(each))
 	res.Floor = Summarize(each)
 	return nil
+}
+
+// startClass starts users' servers on ch at once and returns when each
+// was ready, from the first POST. A POST answered 201 was ready when it
+// returned; only the ones still pending (202) are polled for, so a fast
+// server is not timed as late as the slowest POST. errs joins the POSTs'
+// errors, err the wait's.
+func startClass(ctx context.Context, ch *Classhub, token string, users []string) (ready map[string]time.Duration, errs, err error) {
+	start := time.Now()
+	readyAt := make([]time.Duration, len(users))
+	errs = parallel(len(users), func(i int) error {
+		created, err := ch.StartServer(ctx, token, users[i])
+		if created {
+			readyAt[i] = time.Since(start)
+		}
+		return err
+	})
+	ready = map[string]time.Duration{}
+	var pending []string
+	for i, d := range readyAt {
+		if d > 0 {
+			ready[users[i]] = d
+		} else {
+			pending = append(pending, users[i])
+		}
+	}
+	if errs == nil && len(pending) > 0 {
+		var late map[string]time.Duration
+		late, err = ch.WaitReady(ctx, token, pending, start, 100*time.Millisecond, spawnLimit*2)
+		maps.Copy(ready, late)
+	}
+	return ready, errs, err
 }
 
 // parallel runs f(0..n-1) at once and joins their errors.

@@ -15,14 +15,17 @@ import (
 func init() {
 	register("image", command{
 		summary: "build the notebook image from Debian packages, no registry needed",
-		usage:   "image build [--profile scipy|lab|classic] [--packages \"P ...\"] [--tag T]",
+		usage:   "image build [--profile scipy|lab|classic] [--packages \"P ...\"] [--tag T] | image build-hub [--tag T] [--binary FILE]",
 		run:     runImage,
 	})
 }
 
 func runImage(ctx context.Context, env Env, g *globals, args []string) error {
+	if len(args) > 0 && args[0] == "build-hub" {
+		return runBuildHub(ctx, env, g, args[1:])
+	}
 	if len(args) == 0 || args[0] != "build" {
-		return usageError{"say what to do with the image: `classhub image build`"}
+		return usageError{"say what to do with the image: `classhub image build` (the notebook image) or `classhub image build-hub` (the hub's own, for a swarm)"}
 	}
 	fs := g.flags("image build", env)
 	tag := fs.String("tag", config.DefaultImage, "name for the built image")
@@ -110,4 +113,31 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// runBuildHub makes the hub's own image from this classhub binary (or
+// --binary), for running the hub as a Swarm service.
+func runBuildHub(ctx context.Context, env Env, g *globals, args []string) error {
+	fs := g.flags("image build-hub", env)
+	tag := fs.String("tag", hub.HubImage, "name for the hub's image")
+	binary := fs.String("binary", "", "a classhub built without cgo (default: this one)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	exe := *binary
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("find this classhub binary: %w: name one with --binary", err)
+		}
+	}
+	id, err := hub.BuildHubImage(ctx, exe, *tag, Version)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Built %s (%s) from %s\n", *tag, shortID(id), exe)
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "run the hub without the desktop app",
-		usage:   "serve [--listen ADDR] [--image IMAGE] [--image-mode auto|jupyterhub|server] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--materials DIR] [--config FILE]",
+		usage:   "serve [--listen ADDR] [--backend container|swarm] [--image IMAGE] [--image-mode auto|jupyterhub|server] [--tls auto|files|off] [--tls-cert FILE --tls-key FILE] [--materials DIR] [--config FILE]",
 		run:     runServe,
 	})
 }
@@ -40,6 +40,7 @@ func loadConfig(g *globals, file string, override func(*config.Config)) (config.
 func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fs := g.flags("serve", env)
 	listen := fs.String("listen", "", "public address (default 0.0.0.0:8000 in class mode, 127.0.0.1:8000 for one person)")
+	backend := fs.String("backend", "", `how servers run: "container" (on this Docker engine) or "swarm" (Swarm services on the swarm this engine manages; default from the config file)`)
 	img := fs.String("image", "", "notebook image (default from the config file)")
 	imgMode := fs.String("image-mode", "", `how the image runs a server: "auto" (find out from the image), "jupyterhub" (it has jupyterhub-singleuser) or "server" (a plain Jupyter server; default from the config file)`)
 	tlsMode := fs.String("tls", "", `HTTPS: "auto" (a certificate from classhub's own authority), "files" (--tls-cert and --tls-key) or "off" (default from the config file: auto unless the hub listens on loopback only)`)
@@ -59,6 +60,7 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	cfg, err := loadConfig(g, file, func(c *config.Config) {
 		setIf(fs, "listen", &c.Listen, *listen)
+		setIf(fs, "backend", &c.Backend, *backend)
 		setIf(fs, "image", &c.Image, *img)
 		setIf(fs, "image-mode", &c.ImageMode, *imgMode)
 		setIf(fs, "tls-cert", &c.TLSCert, *tlsCert)
@@ -89,6 +91,9 @@ func runServe(ctx context.Context, env Env, g *globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "  class link:       %s\n", h.ClassURL())
 	fmt.Fprintf(env.Stdout, "  listening on:     %s\n", h.PublicAddr())
 	fmt.Fprintf(env.Stdout, "  for containers:   %s (network %s)\n", h.InternalAddr(), h.Network().Name)
+	if cfg.Backend == config.BackendSwarm {
+		fmt.Fprintf(env.Stdout, "  backend:          swarm services%s\n", swarmLine(h.Network()))
+	}
 	fmt.Fprintf(env.Stdout, "  image:            %s\n", cfg.Image)
 	if cfg.Materials != "" {
 		fmt.Fprintf(env.Stdout, "  materials:        %s, read-only at %s in every server\n", cfg.Materials, hub.MaterialsDir)
@@ -137,4 +142,12 @@ func setIf(fs *flag.FlagSet, name string, dst *string, v string) {
 			*dst = v
 		}
 	})
+}
+
+// swarmLine says where the swarm backend's servers run.
+func swarmLine(n hub.Network) string {
+	if n.PinNode != "" {
+		return fmt.Sprintf(", all on this node (%s): the hub runs outside the swarm's network (see `classhub image build-hub`)", n.PinNode)
+	}
+	return ", on any node of the swarm"
 }

@@ -60,8 +60,10 @@ type progressState struct {
 // `!whoami` in a new notebook, stops and starts her server and finds the
 // notebook again; an instructor imports a roster and starts everyone from
 // the admin page. Each step leaves a screenshot in the artifacts folder.
-func TestBrowser(t *testing.T) {
-	c := newClassroom(t)
+func TestBrowser(t *testing.T) { walkClassroom(t, newClassroom(t)) }
+
+// walkClassroom is TestBrowser's walk through c, whatever runs its servers.
+func walkClassroom(t *testing.T, c *classroom) {
 	c.useHTTPS()
 	student, teacher := c.user("student"), c.user("teacher")
 	code := c.addUsers(student)[student]

@@ -38,6 +38,9 @@ type (
 // DefaultImageProfile is the profile built when none is named.
 const DefaultImageProfile = image.DefaultProfile
 
+// HubImage is the default tag of the hub's own image (classhub image build-hub).
+const HubImage = image.HubImage
+
 // ImageBuildCommand is the command that builds the image ref from Debian
 // packages, with the profile and tag it names.
 func ImageBuildCommand(ref string) string { return image.BuildCommand(ref) }
@@ -62,6 +65,33 @@ func BuildImage(ctx context.Context, opts ImageOptions) (string, error) {
 	}
 	defer docker.Close()
 	return image.Build(ctx, docker, opts)
+}
+
+// BuildHubImage makes the hub's own image from the classhub binary exe
+// (see image.BuildHub) and returns its ID.
+func BuildHubImage(ctx context.Context, exe, tag, version string) (string, error) {
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer docker.Close()
+	return image.BuildHub(ctx, docker, exe, tag, version)
+}
+
+// DeployHub runs the hub as a Swarm service from the image ref (see
+// spawner.DeployHub), with dataDir, this machine's, as its data dir, and
+// returns the service's ID.
+func DeployHub(ctx context.Context, cfg config.Config, dataDir, ref string) (string, error) {
+	docker, err := engine.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer docker.Close()
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", err
+	}
+	return spawner.New(docker, spawner.Options{Config: cfg}).DeployHub(ctx, spawner.HubService{Image: ref, DataDir: abs, DataMount: image.HubDataDir})
 }
 
 // LocalImages lists the engine's images that carry a notebook server, for

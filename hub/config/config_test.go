@@ -293,3 +293,24 @@ func TestPidsLimit(t *testing.T) {
 		t.Fatalf("Load(pids_limit = 1000) = %d, %v", c.PidsLimit, err)
 	}
 }
+
+// TestBackendSetting: "container" (also what an older file without the
+// key means) and "swarm" are backends; anything else is refused with the
+// choices named.
+func TestBackendSetting(t *testing.T) {
+	for _, b := range []string{"", BackendContainer, BackendSwarm} {
+		c := Default()
+		c.Backend = b
+		if err := c.Validate(); err != nil {
+			t.Errorf("backend %q: %v", b, err)
+		}
+	}
+	c := Default()
+	c.Backend = "kubernetes"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"swarm"`) || !strings.Contains(err.Error(), `"container"`) {
+		t.Errorf("backend kubernetes: %v, want a refusal naming the backends", err)
+	}
+	if Default().Backend != BackendContainer {
+		t.Errorf("the default backend is %q", Default().Backend)
+	}
+}

@@ -93,11 +93,5 @@ func runningServerChecks(ctx context.Context, sp *spawner.Docker, cli *client.Cl
 	if err != nil {
 		return []Check{{Name: "servers", OK: true, Weak: true, Detail: err.Error(), Advice: "run `classhub doctor` again to see how running servers are confined"}}
 	}
-	return serverChecks(servers, func(id string) (*container.HostConfig, error) {
-		info, err := cli.ContainerInspect(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return info.HostConfig, nil
-	})
+	return serverChecks(servers, func(id string) (*container.HostConfig, error) { return sp.HostConfig(ctx, id) })
 }

@@ -323,6 +323,12 @@ func importTar(ctx context.Context, docker Importer, tarball string, prof Profil
 		return "", fmt.Errorf("import into Docker: %w", engine.Explain(err))
 	}
 	defer rc.Close()
+	return readImportID(rc)
+}
+
+// readImportID reads the engine's answer to an image import and returns
+// the new image's ID.
+func readImportID(rc io.Reader) (string, error) {
 	var id string
 	dec := json.NewDecoder(rc)
 	for {

@@ -24,18 +24,18 @@ func serverFilter() filters.Args {
 // name is not the one classhub gives that user, are not classhub's to run
 // and are left out.
 func (d *Docker) List(ctx context.Context) ([]Server, error) {
-	cs, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: serverFilter()})
+	cs, err := d.run.list(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", engine.Explain(err))
 	}
-	netName := d.config().Network
+	netName := d.run.networkName(d.config())
 	var out []Server
 	for _, c := range cs {
-		user := c.Labels[engine.LabelUser]
-		if user == "" || !hasName(c.Names, ContainerName(user)) {
+		user := c.user
+		if !c.named {
 			continue
 		}
-		info, err := d.cli.ContainerInspect(ctx, c.ID)
+		info, err := d.run.inspect(ctx, c.id)
 		if cerrdefs.IsNotFound(err) {
 			continue // removed meanwhile
 		}
@@ -75,7 +75,7 @@ func (d *Docker) Adopt(ctx context.Context) ([]Server, error) {
 		if !ul.tryLock() {
 			continue // an operation on this user will deal with it
 		}
-		err := d.removeContainer(ctx, s.ID)
+		err := d.run.remove(ctx, s.ID)
 		ul.unlock()
 		if err != nil {
 			return nil, fmt.Errorf("adopt: %w", err)

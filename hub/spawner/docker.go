@@ -48,6 +48,7 @@ type Options struct {
 // Docker is the Spawner for a Docker engine.
 type Docker struct {
 	cli         client.APIClient
+	run         backend // how servers run: containers or services
 	bus         *events.Bus
 	version     string
 	poll        time.Duration
@@ -122,6 +123,7 @@ func New(cli client.APIClient, opts Options) *Docker {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+	d.run = newBackend(d, opts.Config)
 	if d.poll <= 0 {
 		d.poll = 15 * time.Second
 	}

@@ -21,7 +21,7 @@ import (
 // user's, is an error and is left alone.
 func (d *Docker) inspectOwned(ctx context.Context, user string) (info container.InspectResponse, found bool, err error) {
 	name := ContainerName(user)
-	info, err = d.cli.ContainerInspect(ctx, name)
+	info, err = d.run.inspect(ctx, name)
 	if cerrdefs.IsNotFound(err) {
 		return info, false, nil
 	}
@@ -45,11 +45,21 @@ func (d *Docker) inspectOwned(ctx context.Context, user string) (info container.
 }
 
 func (d *Docker) inspect(ctx context.Context, id string) (container.InspectResponse, error) {
-	info, err := d.cli.ContainerInspect(ctx, id)
+	info, err := d.run.inspect(ctx, id)
 	if err != nil {
 		return info, fmt.Errorf("inspect container %s: %w", id, engine.Explain(err))
 	}
 	return info, nil
+}
+
+// HostConfig is how the server id is confined and limited, as Weaknesses
+// reads it; for a Swarm service, what its spec expresses of a container's.
+func (d *Docker) HostConfig(ctx context.Context, id string) (*container.HostConfig, error) {
+	info, err := d.inspect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return info.HostConfig, nil
 }
 
 // targetOf is where the hub reaches a running server: a port published on
@@ -154,7 +164,7 @@ func (d *Docker) status(ctx context.Context, user string) (Server, error) {
 	if !found {
 		return serverFrom(user, container.InspectResponse{}, ""), nil
 	}
-	return serverFrom(user, info, d.config().Network), nil
+	return serverFrom(user, info, d.run.networkName(d.config())), nil
 }
 
 // Logs returns the last tail lines (all when tail <= 0) the user's server
@@ -179,7 +189,7 @@ func (d *Docker) logs(ctx context.Context, id string, tail int) (string, error) 
 	if tail > 0 {
 		t = strconv.Itoa(tail)
 	}
-	rc, err := d.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: t})
+	rc, err := d.run.logs(ctx, id, t)
 	if err != nil {
 		return "", engine.Explain(err)
 	}

@@ -21,7 +21,7 @@ func (d *Docker) Stop(ctx context.Context, user string) error {
 		}
 		if info.State.Running {
 			d.transition(d.publish, user, StateStopping, info.ID, "Stopping")
-			if err := d.stopContainer(ctx, info.ID); err != nil {
+			if err := d.run.stop(ctx, info.ID); err != nil {
 				return err
 			}
 		}
@@ -38,11 +38,11 @@ func (d *Docker) Delete(ctx context.Context, user string) error {
 		if found {
 			if info.State.Running {
 				d.transition(d.publish, user, StateStopping, info.ID, "Stopping")
-				if err := d.stopContainer(ctx, info.ID); err != nil {
+				if err := d.run.stop(ctx, info.ID); err != nil {
 					return err
 				}
 			}
-			if err := d.removeContainer(ctx, info.ID); err != nil {
+			if err := d.run.remove(ctx, info.ID); err != nil {
 				return err
 			}
 		}
@@ -155,13 +155,4 @@ func (d *Docker) waitGone(ctx context.Context, id string) error {
 		}
 		delay = min(delay*2, 2*time.Second)
 	}
-}
-
-func (d *Docker) stopContainer(ctx context.Context, id string) error {
-	secs := int(d.stopTimeout.Round(time.Second) / time.Second)
-	err := d.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs})
-	if err != nil && !cerrdefs.IsNotFound(err) {
-		return engine.Explain(err)
-	}
-	return nil
 }

@@ -39,6 +39,10 @@ type Network struct {
 	ContainerIPsRoutable bool `json:"container_ips_routable"`
 	// Desktop says the engine reported itself as Docker Desktop.
 	Desktop bool `json:"desktop"`
+	// PinNode, for the swarm backend with the hub on a node's host, is
+	// the node every server runs on: the hub reaches them through that
+	// node's docker_gwbridge.
+	PinNode string `json:"pin_node,omitempty"`
 }
 
 // EnsureNetwork creates the configured network if it is missing (a bridge
@@ -48,11 +52,11 @@ type Network struct {
 func (d *Docker) EnsureNetwork(ctx context.Context) (Network, error) {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
-	name := d.config().Network
+	name := d.run.networkName(d.config())
 	if d.net != nil && d.net.Name == name {
 		return *d.net, nil
 	}
-	n, err := d.ensureNetwork(ctx, name)
+	n, err := d.run.ensureNetwork(ctx, name)
 	if err != nil {
 		return Network{}, fmt.Errorf("network %s: %w", name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docker/docker/api/types/container"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -39,8 +40,10 @@ func (d *Docker) waitReady(ctx context.Context, rep report, user, image, id, url
 			return nil
 		}
 		last = err
-		info, ierr := d.cli.ContainerInspect(ctx, id)
-		if ierr == nil && info.State != nil && !info.State.Running {
+		// Exited, not merely "not running": a service's task may still be
+		// on its way.
+		info, ierr := d.run.inspect(ctx, id)
+		if ierr == nil && info.State != nil && (info.State.Status == container.StateExited || info.State.Status == container.StateDead) {
 			why := fmt.Sprintf("exit code %d", info.State.ExitCode)
 			if info.State.OOMKilled {
 				why += ", out of memory: raise memory_limit"

@@ -3,6 +3,11 @@
 // volume, on a dedicated bridge network where servers cannot reach each
 // other but can reach the hub.
 //
+// With the swarm backend (backend.go, service.go) each server is instead a
+// Swarm service of one replica on an attachable overlay network; the rest
+// of the package sees a service as the container its task runs, so both
+// backends share one reconcile, fingerprint, adoption and Watch.
+//
 // Operations on one user are serialized; different users proceed in
 // parallel through a bounded pool, and a class arriving at once queues
 // visibly (SpawnProgress events say "queued, N ahead") instead of failing.

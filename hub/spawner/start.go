@@ -160,6 +160,7 @@ func (d *Docker) specFor(cfg config.Config, netw Network, imageID string, m imag
 		s.host.Mounts = append(s.host.Mounts, materialsMount(cfg.Materials))
 	}
 	harden(s.host, cfg)
+	d.run.confine(s.host)
 	if !netw.ContainerIPsRoutable {
 		s.host.PortBindings = nat.PortMap{port: {{HostIP: "127.0.0.1"}}}
 		s.host.ExtraHosts = []string{desktopHost + ":host-gateway"}
@@ -236,7 +237,7 @@ func (d *Docker) start(ctx context.Context, req StartRequest, rep report) (Serve
 		// A server that never answered is stopped, not left half alive;
 		// its container stays for its logs.
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), d.stopTimeout+10*time.Second)
-		d.stopContainer(sctx, info.ID)
+		d.run.stop(sctx, info.ID)
 		scancel()
 		return Server{}, err
 	}
@@ -262,6 +263,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 	if sp.freshVolume {
 		d.applyKept(ctx, sp, rep)
 	}
+	say := func(msg string) { rep.progress(user, 50, events.PhaseStarting, msg) }
 	startFailed := false
 	pause := 50 * time.Millisecond
 	for attempt := 0; attempt < 10; attempt++ {
@@ -289,13 +291,13 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 				return info, err
 			}
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
-			if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+			if err := d.run.start(ctx, id, say); err != nil {
 				return info, startError(sp, err)
 			}
 			return d.inspect(ctx, id)
 		case stepUnpause, stepUse:
 			if act.step == stepUnpause {
-				if err := d.cli.ContainerUnpause(ctx, info.ID); err != nil {
+				if err := d.run.unpause(ctx, info.ID); err != nil {
 					return info, fmt.Errorf("unpause %s: %w", sp.name, engine.Explain(err))
 				}
 			}
@@ -307,20 +309,20 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			if act.notice != "" {
 				d.notice(user, act.notice)
 			}
-			if err := d.removeContainer(ctx, info.ID); err != nil {
+			if err := d.run.remove(ctx, info.ID); err != nil {
 				return info, err
 			}
 		case stepWaitGone:
-			if err := d.waitGone(ctx, info.ID); err != nil {
+			if err := d.run.waitGone(ctx, info.ID); err != nil {
 				return info, err
 			}
 		case stepStart:
 			rep.progress(user, 45, events.PhaseStarting, "Starting the container")
-			err := d.cli.ContainerStart(ctx, info.ID, container.StartOptions{})
+			err := d.run.start(ctx, info.ID, say)
 			if err == nil {
 				return d.inspect(ctx, info.ID)
 			}
-			if now, ierr := d.cli.ContainerInspect(ctx, info.ID); ierr == nil && now.State != nil && now.State.Running {
+			if now, ierr := d.run.inspect(ctx, info.ID); ierr == nil && now.State != nil && now.State.Running {
 				continue // someone else started it meanwhile
 			}
 			if ctx.Err() != nil || startFailed {
@@ -328,7 +330,7 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			}
 			startFailed = true
 			d.notice(user, fmt.Sprintf("Recreated %s's server because its container would not start (%v). The files in %s are kept.", user, err, WorkDir))
-			if err := d.removeContainer(ctx, info.ID); err != nil {
+			if err := d.run.remove(ctx, info.ID); err != nil {
 				return info, err
 			}
 		}
@@ -356,10 +358,10 @@ func tokenMatches(info container.InspectResponse, sp spec) bool {
 }
 
 func (d *Docker) create(ctx context.Context, sp spec) (string, error) {
-	resp, err := d.cli.ContainerCreate(ctx, sp.cfg, sp.host, sp.netcfg, nil, sp.name)
+	id, err := d.run.create(ctx, sp)
 	switch {
 	case err == nil:
-		return resp.ID, nil
+		return id, nil
 	case cerrdefs.IsConflict(err):
 		return "", errRetry // someone made it meanwhile: look again
 	case cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "network"):
@@ -391,7 +393,12 @@ func (d *Docker) ensureVolume(ctx context.Context, user string) (fresh bool, err
 	name := VolumeName(user)
 	v, err := d.cli.VolumeInspect(ctx, name)
 	if cerrdefs.IsNotFound(err) {
-		v, err = d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: d.labels(RoleWork, user)})
+		labels := d.labels(RoleWork, user)
+		driver, derr := d.volumeDriver(ctx, labels)
+		if derr != nil {
+			return false, fmt.Errorf("volume %s: %w", name, derr)
+		}
+		v, err = d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: driver, Labels: labels})
 		fresh = true
 	}
 	if err != nil {

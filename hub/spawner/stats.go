@@ -19,7 +19,7 @@ func (d *Docker) Stats(ctx context.Context, user string) (Stats, error) {
 	if !found || !info.State.Running {
 		return Stats{}, fmt.Errorf("stats %s: %w", user, ErrNotRunning)
 	}
-	resp, err := d.cli.ContainerStats(ctx, info.ID, false)
+	resp, err := d.run.stats(ctx, info.ID)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats %s: %w", user, engine.Explain(err))
 	}

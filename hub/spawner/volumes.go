@@ -111,7 +111,7 @@ func (d *Docker) volumeFor(ctx context.Context, req StartRequest, imageID string
 	if found {
 		// Its mount changes, so it would be replaced anyway; it must go
 		// before the old volume can.
-		if err := d.removeContainer(ctx, info.ID); err != nil {
+		if err := d.run.remove(ctx, info.ID); err != nil {
 			return "", false, err
 		}
 	}
@@ -187,8 +187,12 @@ func (d *Docker) legacyVolume(ctx context.Context, user string, acct Account) (V
 func (d *Docker) createAccountVolume(ctx context.Context, name, user, key string) error {
 	labels := d.labels(RoleWork, user)
 	labels[engine.LabelAccount] = key
+	driver, err := d.volumeDriver(ctx, labels)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", name, err)
+	}
 	// The engine returns an existing volume of that name as it is.
-	v, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: labels})
+	v, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: driver, Labels: labels})
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", name, engine.Explain(err))
 	}

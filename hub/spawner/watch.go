@@ -7,7 +7,6 @@ import (
 
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
-	"github.com/docker/docker/api/types/container"
 	dockerevents "github.com/docker/docker/api/types/events"
 )
 
@@ -85,7 +84,7 @@ func (d *Docker) onEvent(ctx context.Context, m dockerevents.Message, rep report
 // differs from what the hub knows. It returns whether the engine is lost,
 // announcing the change.
 func (d *Docker) resync(ctx context.Context, lost bool, rep report) bool {
-	cs, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: serverFilter()})
+	cs, err := d.run.list(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return lost
@@ -100,9 +99,8 @@ func (d *Docker) resync(ctx context.Context, lost bool, rep report) bool {
 	}
 	seen := map[string]observed{}
 	for _, c := range cs {
-		user := c.Labels[engine.LabelUser]
-		if user != "" && hasName(c.Names, ContainerName(user)) {
-			seen[user] = observed{state: stateOf(c.State), id: c.ID}
+		if c.named {
+			seen[c.user] = observed{state: c.state, id: c.id}
 		}
 	}
 	d.knownMu.Lock()

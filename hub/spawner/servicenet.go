@@ -1,0 +1,167 @@
+package spawner
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/engine"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// gwBridge is the bridge every swarm node gives its tasks for traffic
+// leaving the overlay; its inter-container traffic is off.
+const gwBridge = "docker_gwbridge"
+
+// LabelNode is, on a work volume the swarm backend made with the local
+// driver, the ID of the swarm node that holds it: its student's server
+// runs there.
+const LabelNode = "org.classhub.node"
+
+// ErrNoSwarm is matched by the swarm backend's refusals to run on an
+// engine that is in no swarm, or only a worker of one.
+var ErrNoSwarm = fmt.Errorf("not a swarm manager")
+
+// SwarmManager checks that the engine can run the swarm backend: it is a
+// manager of an active swarm. It returns the node's ID.
+func SwarmManager(info swarm.Info) (string, error) {
+	switch {
+	case info.LocalNodeState != swarm.LocalNodeStateActive:
+		return "", fmt.Errorf("the settings say backend = %q but this Docker engine is in no swarm (%s): run `docker swarm init` here, or join it to your swarm as a manager, or set backend = %q: %w",
+			config.BackendSwarm, info.LocalNodeState, config.BackendContainer, ErrNoSwarm)
+	case !info.ControlAvailable:
+		return "", fmt.Errorf("this Docker engine is a worker of its swarm, and only a manager can run services: run classhub on a manager node (`docker node ls` there lists them) or promote this one (`docker node promote %s` on a manager): %w",
+			info.NodeID, ErrNoSwarm)
+	}
+	return info.NodeID, nil
+}
+
+// ensureNetwork makes the attachable overlay network the servers join
+// (labelled as classhub's) and works out how hub and servers meet. When
+// the hub runs in a container on that overlay (a service made from
+// `classhub image build-hub`), it binds its overlay address and reaches
+// tasks on every node at theirs. When it runs on a manager's host, which
+// has no address on any overlay, it meets its servers on that node's
+// docker_gwbridge instead, as the container backend does on its bridge,
+// and every server is pinned to that node (Network.PinNode).
+func (b *services) ensureNetwork(ctx context.Context, name string) (Network, error) {
+	info, err := b.d.cli.Info(ctx)
+	if err != nil {
+		return Network{}, engine.Explain(err)
+	}
+	nodeID, err := SwarmManager(info.Swarm)
+	if err != nil {
+		return Network{}, err
+	}
+	ins, err := b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
+	if cerrdefs.IsNotFound(err) {
+		_, err = b.d.cli.NetworkCreate(ctx, name, network.CreateOptions{
+			Driver: "overlay",
+			// Servers' traffic between nodes carries their tokens and
+			// the students' cookies over the LAN: IPsec, by the engine.
+			Options:    map[string]string{"encrypted": ""},
+			Scope:      "swarm",
+			Attachable: true,
+			Labels:     b.d.labels(RoleNetwork, ""),
+		})
+		if err != nil && !cerrdefs.IsConflict(err) {
+			return Network{}, engine.Explain(err)
+		}
+		// A manager answers for a network it just made before it knows
+		// its driver: look until it does.
+		for range 50 {
+			ins, err = b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
+			if err != nil || ins.Driver != "" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err != nil {
+		return Network{}, engine.Explain(err)
+	}
+	if ins.Labels[engine.LabelManaged] != "true" {
+		return Network{}, fmt.Errorf("a Docker network named %s exists but classhub did not create it: remove it (`docker network rm %s`) or set another network name in the settings: %w", name, name, ErrNotManaged)
+	}
+	if ins.Driver != "overlay" || !ins.Attachable {
+		return Network{}, fmt.Errorf("network %s is not an attachable overlay (driver %s): stop classhub's servers and remove it (`docker network rm %s`) so classhub recreates it", name, ins.Driver, name)
+	}
+	n := Network{Name: ins.Name, ID: ins.ID, ContainerIPsRoutable: true}
+	var subnet *net.IPNet
+	for _, c := range ins.IPAM.Config {
+		if _, s, err := net.ParseCIDR(c.Subnet); err == nil && s.IP.To4() != nil {
+			subnet, n.Subnet, n.Gateway = s, s.String(), c.Gateway
+			break
+		}
+	}
+	if subnet == nil {
+		return Network{}, fmt.Errorf("network %s has no IPv4 subnet: remove it (`docker network rm %s`) so classhub recreates it", name, name)
+	}
+	local, err := localIPs()
+	if err != nil {
+		return Network{}, fmt.Errorf("list this machine's addresses: %w", err)
+	}
+	for _, ip := range local {
+		if subnet.Contains(ip) {
+			n.HubHost, n.BindAddr = ip.String(), ip.String()
+			return n, nil
+		}
+	}
+	gw, err := b.d.cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+	if err != nil {
+		return Network{}, fmt.Errorf("this node's %s, where a hub outside the swarm meets its servers: %w", gwBridge, engine.Explain(err))
+	}
+	for _, c := range gw.IPAM.Config {
+		ip := net.ParseIP(c.Gateway)
+		for _, l := range local {
+			if ip != nil && ip.To4() != nil && l.Equal(ip) {
+				n.HubHost, n.BindAddr, n.PinNode = ip.String(), ip.String(), nodeID
+				return n, nil
+			}
+		}
+	}
+	return Network{}, fmt.Errorf("the hub is neither on network %s nor on this node's %s, so no server could reach it: run the hub on a manager node, or as a service (see `classhub image build-hub`)", name, gwBridge)
+}
+
+// volumeNode is the node a server must run on to find its work volume:
+// none with a volume driver, which every node reaches; else the node the
+// hub made the volume on, which is this one.
+func (d *Docker) volumeNode(ctx context.Context, vol string, cfg config.Config) (string, error) {
+	if cfg.VolumeDriver != "" {
+		return "", nil
+	}
+	v, err := d.cli.VolumeInspect(ctx, vol)
+	if err != nil {
+		return "", fmt.Errorf("volume %s: %w", vol, engine.Explain(err))
+	}
+	if node := v.Labels[LabelNode]; node != "" {
+		return node, nil
+	}
+	info, err := d.cli.Info(ctx)
+	if err != nil {
+		return "", engine.Explain(err)
+	}
+	return info.Swarm.NodeID, nil
+}
+
+// volumeDriver is the driver of a new work volume, volume_driver or
+// "local"; for a local volume of the swarm backend it records in labels
+// the node that holds it (this one), where its student's server must run.
+func (d *Docker) volumeDriver(ctx context.Context, labels map[string]string) (string, error) {
+	cfg := d.config()
+	if cfg.VolumeDriver != "" {
+		return cfg.VolumeDriver, nil
+	}
+	if cfg.Backend == config.BackendSwarm {
+		info, err := d.cli.Info(ctx)
+		if err != nil {
+			return "", engine.Explain(err)
+		}
+		labels[LabelNode] = info.Swarm.NodeID
+	}
+	return "local", nil
+}

@@ -103,8 +103,8 @@ func run() int {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 9 {
-			fmt.Fprintf(os.Stderr, "classhub-bench: --only %q: give scenario numbers from 1 to 9 separated by commas\n", *only)
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 10 {
+			fmt.Fprintf(os.Stderr, "classhub-bench: --only %q: give scenario numbers from 1 to 10 separated by commas\n", *only)
 			return 2
 		}
 		scenarios = append(scenarios, s)

@@ -87,6 +87,11 @@ func (u *ui) useHub(url string) {
 		if u.st.Class == nil {
 			return
 		}
+		// Kept, so that the next start opens this laptop's hub too.
+		if _, err := u.d.classes.Use(""); err != nil {
+			u.showError("Could not switch to this laptop's hub", err)
+			return
+		}
 		u.leaveClass()
 		u.openHub()
 		return

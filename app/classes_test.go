@@ -266,6 +266,9 @@ func TestForgetRevokesAndSwitchingGoesBetweenHubs(t *testing.T) {
 	if it := item(t, h.u.trayMenu(), LabelClass); it == nil {
 		t.Error("the instructor's menu is missing on this laptop's hub")
 	}
+	if hs, err := h.u.d.classes.Hubs(); err != nil || hs.Current != "" {
+		t.Errorf("the store's current class is %q (%v): the next start would open it, not this laptop's hub", hs.Current, err)
+	}
 	tapItem(t, h.u.trayMenu(), nameA)
 	h.q.until(t, "class a again", func() bool { return h.u.st.Class != nil && h.u.st.Class.Phase == ClassStopped })
 

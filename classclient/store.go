@@ -173,10 +173,19 @@ func (s *Store) Add(hub Hub, tok Token) error {
 	return writeJSON(s.hubsPath(), h, 0o644)
 }
 
-// Use makes the hub with that name or URL current.
+// Use makes the hub with that name or URL current; "" makes none
+// current (this computer's own hub), which the next start keeps.
 func (s *Store) Use(name string) (Hub, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if name == "" {
+		h, err := s.readHubs()
+		if err != nil {
+			return Hub{}, err
+		}
+		h.Current = ""
+		return Hub{}, writeJSON(s.hubsPath(), h, 0o644)
+	}
 	h, x, err := s.find(name)
 	if err != nil {
 		return Hub{}, err

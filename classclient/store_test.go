@@ -109,6 +109,16 @@ func TestStoreAddUseForget(t *testing.T) {
 	if _, err := s.Use("history"); err == nil {
 		t.Error("Use of an unknown class is no error")
 	}
+	// None current (this computer's own hub) is kept as such.
+	if _, err := s.Use(""); err != nil {
+		t.Fatal(err)
+	}
+	if hs, err := (&Store{Dir: s.Dir, Keyring: s.Keyring}).Hubs(); err != nil || hs.Current != "" || len(hs.List) != 2 {
+		t.Errorf("hubs after Use(\"\") = %+v, %v; want both kept, none current", hs, err)
+	}
+	if _, err := s.Use("maths"); err != nil {
+		t.Fatal(err)
+	}
 	// Forgetting revokes on the hub, then forgets here.
 	if _, err := s.Forget(ctx, "maths"); err != nil {
 		t.Fatal(err)

@@ -112,6 +112,8 @@ check:
 	@echo "== gofmt"
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo "== the hub, CLI and learner's client build for Windows and macOS (the desktop's cgo build for Windows is make windows)"
+	for os in windows darwin; do CGO_ENABLED=0 GOOS=$$os $(GO) build ./hub/... ./cli/... ./classclient/... ./internal/... || exit 1; done
 	@echo "== staticcheck"
 	CGO_ENABLED=0 $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) -tags ci ./...
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"syscall"
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
@@ -70,8 +69,8 @@ func (d *Docker) DeployHub(ctx context.Context, hs HubService) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("deploy the hub: %w", engine.Explain(err))
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat(engineSocket, &st); err != nil {
+	gid, err := socketGroup(engineSocket)
+	if err != nil {
 		return "", fmt.Errorf("deploy the hub: the engine's socket %s: %w: the hub in a service drives the swarm through it", engineSocket, err)
 	}
 	ports := []swarm.PortConfig{{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(pub), PublishedPort: uint32(pub), PublishMode: swarm.PortConfigPublishModeHost}}
@@ -85,8 +84,8 @@ func (d *Docker) DeployHub(ctx context.Context, hs HubService) (string, error) {
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:  img.ID,
 				Labels: d.labels(RoleHub, ""),
-				User:   fmt.Sprintf("%d:%d", syscall.Getuid(), syscall.Getgid()),
-				Groups: []string{strconv.Itoa(int(st.Gid))},
+				User:   deployUser(),
+				Groups: []string{strconv.Itoa(int(gid))},
 				Mounts: []mount.Mount{
 					{Type: mount.TypeBind, Source: engineSocket, Target: engineSocket},
 					{Type: mount.TypeBind, Source: hs.DataDir, Target: hs.DataMount},

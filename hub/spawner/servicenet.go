@@ -111,9 +111,9 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 			return n, nil
 		}
 	}
-	gw, err := b.d.cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+	gw, err := b.gatewayBridge(ctx)
 	if err != nil {
-		return Network{}, fmt.Errorf("this node's %s, where a hub outside the swarm meets its servers: %w", gwBridge, engine.Explain(err))
+		return Network{}, err
 	}
 	for _, c := range gw.IPAM.Config {
 		ip := net.ParseIP(c.Gateway)
@@ -126,6 +126,34 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	}
 	return Network{}, fmt.Errorf("the hub is neither on network %s nor on this node's %s, so no server could reach it: run the hub on a manager node, or as a service (see `classhub image build-hub`)", name, gwBridge)
 }
+
+// gatewayBridge inspects this node's docker_gwbridge, where a hub outside
+// the swarm meets its servers. The engine makes it a moment after `docker
+// swarm init`, so a hub started at once waits for it. One with
+// inter-container traffic on (made by hand before the swarm) would let
+// every student's server reach every other's: it is refused.
+func (b *services) gatewayBridge(ctx context.Context) (network.Inspect, error) {
+	var gw network.Inspect
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		gw, err = b.d.cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+		if !cerrdefs.IsNotFound(err) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		return network.Inspect{}, fmt.Errorf("this node's %s, where a hub outside the swarm meets its servers: %w", gwBridge, engine.Explain(err))
+	}
+	if gw.Options[iccOption] != "false" {
+		return network.Inspect{}, fmt.Errorf("this node's %s lets containers connect to each other (%s is not false), so every student's server could reach every other's: make this node leave the swarm, remove %s and create it again with -o %s=false before it rejoins (Docker's guide to docker_gwbridge shows the command): %w",
+			gwBridge, iccOption, gwBridge, iccOption, ErrGatewayICC)
+	}
+	return gw, nil
+}
+
+// ErrGatewayICC is matched by the refusal of a docker_gwbridge whose
+// inter-container traffic is on.
+var ErrGatewayICC = fmt.Errorf("docker_gwbridge has inter-container traffic on")
 
 // volumeNode is the node a server must run on to find its work volume:
 // none with a volume driver, which every node reaches; else the node the

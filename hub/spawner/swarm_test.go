@@ -2,6 +2,7 @@ package spawner
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -253,5 +254,32 @@ func TestSwarmRefusals(t *testing.T) {
 	}
 	if id, err := SwarmManager(swarm.Info{LocalNodeState: swarm.LocalNodeStateActive, ControlAvailable: true, NodeID: "n1"}); err != nil || id != "n1" {
 		t.Errorf("a manager: %q, %v", id, err)
+	}
+}
+
+// gwClient is an engine whose docker_gwbridge is gw.
+type gwClient struct {
+	client.APIClient
+	gw network.Inspect
+}
+
+func (c gwClient) NetworkInspect(context.Context, string, network.InspectOptions) (network.Inspect, error) {
+	return c.gw, nil
+}
+
+// TestSwarmGatewayICC: a docker_gwbridge that lets containers talk to each
+// other (one made by hand before the swarm) is refused, since every server
+// a hub on the host runs has an address on it; the engine's own is used.
+func TestSwarmGatewayICC(t *testing.T) {
+	for _, opts := range []map[string]string{nil, {iccOption: "true"}} {
+		b := &services{d: New(gwClient{gw: network.Inspect{Name: gwBridge, Options: opts}}, Options{Config: config.Default()})}
+		_, err := b.gatewayBridge(context.Background())
+		if !errors.Is(err, ErrGatewayICC) || !strings.Contains(err.Error(), "-o "+iccOption+"=false") {
+			t.Errorf("docker_gwbridge with options %v: %v, want a refusal that says how to recreate it", opts, err)
+		}
+	}
+	b := &services{d: New(gwClient{gw: network.Inspect{Name: gwBridge, Options: map[string]string{iccOption: "false"}}}, Options{Config: config.Default()})}
+	if _, err := b.gatewayBridge(context.Background()); err != nil {
+		t.Errorf("the engine's docker_gwbridge: %v", err)
 	}
 }

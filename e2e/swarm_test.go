@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	dockerimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.RunLeavingSwarm(m)) }
 
 // newSwarmClassroom is a classroom whose hub runs its servers as Swarm
 // services (backend = "swarm"), on a single-node swarm testenv.Swarm makes
-// when the engine is in none. Its services and overlay network are
+// when the engine is in none. Its services and overlay networks are
 // removed by label afterwards.
 func newSwarmClassroom(t *testing.T) *classroom {
 	t.Helper()
@@ -47,10 +48,20 @@ func newSwarmClassroom(t *testing.T) *classroom {
 			}
 		}
 		// newClassroom's cleanup, which runs next, removes the tasks'
-		// containers and volumes; the overlay goes once they are gone.
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			if err := cli.NetworkRemove(ctx, "classhub-e2e-"+c.suffix+"-swarm"); err == nil || strings.Contains(err.Error(), "not found") {
-				return
+		// containers and volumes; the overlays (the hub's and each
+		// server's own) go once they are gone.
+		nets := []string{"classhub-e2e-" + c.suffix + "-swarm"}
+		own, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+		for _, n := range own {
+			if strings.HasSuffix(n.Labels[engine.LabelUser], c.suffix) {
+				nets = append(nets, n.ID)
+			}
+		}
+		for _, n := range nets {
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+				if err := cli.NetworkRemove(ctx, n); err == nil || strings.Contains(err.Error(), "not found") {
+					break
+				}
 			}
 		}
 	})

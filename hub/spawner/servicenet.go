@@ -79,7 +79,7 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	}
 	for _, ip := range local {
 		if subnet.Contains(ip) {
-			n.HubHost, n.BindAddr = ip.String(), ip.String()
+			n.HubHost, n.BindAddr, n.Shared = ip.String(), ip.String(), true
 			return n, nil
 		}
 	}

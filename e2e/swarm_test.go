@@ -223,7 +223,9 @@ func TestSwarmHubService(t *testing.T) {
 			t.Errorf("remove the hub's test image %s: %v", tag, err)
 		}
 	})
-	c.classhub("swarm", "deploy", "--image", tag)
+	if out := c.classhub("swarm", "deploy", "--image", tag); !strings.Contains(out, "can connect to another's") {
+		t.Errorf("swarm deploy does not say that the servers share the hub's overlay:\n%s", out)
+	}
 	defer func() {
 		if t.Failed() {
 			rc, err := cli.ServiceLogs(ctx, spawner.HubServiceName, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "40"})

@@ -39,5 +39,6 @@ func runSwarm(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "The hub runs as service %s (%s) on this node, from %s with its data in %s.\n", "classhub-hub", shortID(id), *ref, g.dataDir)
 	fmt.Fprintln(env.Stdout, "Its log: `docker service logs -f classhub-hub`; to stop it: `docker service rm classhub-hub` (servers keep running).")
+	fmt.Fprintln(env.Stdout, "Weaker than the hub on this node's host: its servers share its overlay network, so a student's server can connect to another's (each still needs its own login). With `classhub serve --backend swarm` here instead, each server has an overlay of its own.")
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	dockerimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.RunLeavingSwarm(m)) }
 
 // newSwarmClassroom is a classroom whose hub runs its servers as Swarm
 // services (backend = "swarm"), on a single-node swarm testenv.Swarm makes
-// when the engine is in none. Its services and overlay network are
+// when the engine is in none. Its services and overlay networks are
 // removed by label afterwards.
 func newSwarmClassroom(t *testing.T) *classroom {
 	t.Helper()
@@ -47,10 +48,20 @@ func newSwarmClassroom(t *testing.T) *classroom {
 			}
 		}
 		// newClassroom's cleanup, which runs next, removes the tasks'
-		// containers and volumes; the overlay goes once they are gone.
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			if err := cli.NetworkRemove(ctx, "classhub-e2e-"+c.suffix+"-swarm"); err == nil || strings.Contains(err.Error(), "not found") {
-				return
+		// containers and volumes; the overlays (the hub's and each
+		// server's own) go once they are gone.
+		nets := []string{"classhub-e2e-" + c.suffix + "-swarm"}
+		own, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+		for _, n := range own {
+			if strings.HasSuffix(n.Labels[engine.LabelUser], c.suffix) {
+				nets = append(nets, n.ID)
+			}
+		}
+		for _, n := range nets {
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+				if err := cli.NetworkRemove(ctx, n); err == nil || strings.Contains(err.Error(), "not found") {
+					break
+				}
 			}
 		}
 	})
@@ -162,20 +173,20 @@ func TestSwarmClassroom(t *testing.T) {
 // with every server a Swarm service.
 func TestSwarmBrowser(t *testing.T) { walkClassroom(t, newSwarmClassroom(t)) }
 
-// TestSwarmHubService runs the hub itself as a Swarm service, as a swarm of
-// several machines needs: `classhub image build-hub` makes its image from a
-// classhub built without cgo, with no registry, and `classhub swarm deploy`
-// runs it on the overlay network with the engine's socket and the data
-// dir mounted; a server started through its published port answers
-// through the proxy, reached over the overlay.
-func TestSwarmHubService(t *testing.T) {
+// newHubService is a swarm classroom whose hub runs as a Swarm service:
+// `classhub image build-hub` makes its image from a classhub built without
+// cgo, with no registry, and `classhub swarm deploy` runs it on the overlay
+// network with the engine's socket and the data dir mounted. The students
+// are added; it returns the teacher's token and theirs, in order, once the
+// hub answers on its published port.
+func newHubService(t *testing.T, students ...string) (c *classroom, adminTok string, toks []string) {
 	cli := testenv.Docker(t)
 	testenv.Swarm(t, cli)
 	ctx := context.Background()
 	if _, _, err := cli.ServiceInspectWithRaw(ctx, spawner.HubServiceName, swarm.ServiceInspectOptions{}); err == nil {
 		testenv.Unavailable(t, "a service %s runs already; this test deploys its own", spawner.HubServiceName)
 	}
-	c := newSwarmClassroom(t)
+	c = newSwarmClassroom(t)
 	static := filepath.Join(t.TempDir(), "classhub-static")
 	build := exec.Command("go", "build", "-tags", "ci", "-o", static, "..")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -192,10 +203,15 @@ func TestSwarmHubService(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(c.dataDir, "classhub.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	alice, teacher := c.user("alice"), c.user("teacher")
-	c.addUsers(alice)
+	teacher := c.user("teacher")
+	for _, s := range students {
+		c.addUsers(c.user(s))
+	}
 	c.classhub("users", "add", teacher, "--admin")
-	adminTok, aliceTok := c.token(teacher), c.token(alice)
+	adminTok = c.token(teacher)
+	for _, s := range students {
+		toks = append(toks, c.token(c.user(s)))
+	}
 
 	tag := "classhub-test/hub:" + c.suffix
 	c.classhub("image", "build-hub", "--binary", static, "--tag", tag)
@@ -212,8 +228,10 @@ func TestSwarmHubService(t *testing.T) {
 			t.Errorf("remove the hub's test image %s: %v", tag, err)
 		}
 	})
-	c.classhub("swarm", "deploy", "--image", tag)
-	defer func() {
+	if out := c.classhub("swarm", "deploy", "--image", tag); !strings.Contains(out, "can connect to another's") {
+		t.Errorf("swarm deploy does not say that the servers share the hub's overlay:\n%s", out)
+	}
+	t.Cleanup(func() {
 		if t.Failed() {
 			rc, err := cli.ServiceLogs(ctx, spawner.HubServiceName, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "40"})
 			if err == nil {
@@ -223,7 +241,7 @@ func TestSwarmHubService(t *testing.T) {
 				t.Logf("the hub service's log:\n%s", b.String())
 			}
 		}
-	}()
+	})
 	waitUntil(t, "the hub service to answer on its published port", 2*time.Minute, func() bool {
 		resp, err := c.http.Get(c.base + "/hub/api")
 		if err != nil {
@@ -232,6 +250,16 @@ func TestSwarmHubService(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
+	return c, adminTok, toks
+}
+
+// TestSwarmHubService runs the hub itself as a Swarm service, as a swarm of
+// several machines needs (see newHubService): a server started through its
+// published port answers through the proxy, reached over the overlay.
+func TestSwarmHubService(t *testing.T) {
+	c, adminTok, toks := newHubService(t, "alice")
+	cli, ctx := testenv.Docker(t), context.Background()
+	alice, aliceTok := c.user("alice"), toks[0]
 	c.startAndWait(adminTok, alice)
 	origin := c.origin(alice)
 	if origin == "" {

@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg config.Config) Report {
 		add(Check{Name: "network", Detail: err.Error(), Advice: "remove or rename the conflicting network, or set `network` in the config"})
 		return r
 	}
-	add(Check{Name: "network", OK: true, Detail: fmt.Sprintf("%s (%s, servers cannot reach each other)", netw.Name, netw.Subnet)})
+	add(networkCheck(netw))
 	add(Check{Name: "hub address", OK: true, Detail: fmt.Sprintf("containers call the hub at %s; it listens on %s", netw.HubHost, netw.BindAddr)})
 	if imageOK {
 		add(probeCheck(ctx, sp, netw))
@@ -132,6 +132,17 @@ func Run(ctx context.Context, cfg config.Config) Report {
 			Advice: "connect the laptop to the class network (Wi-Fi or cable) so students can reach it"})
 	}
 	return r
+}
+
+// networkCheck says whether students' servers can connect to each other
+// on netw.
+func networkCheck(netw spawner.Network) Check {
+	if netw.Shared {
+		return Check{Name: "network", OK: true, Weak: true,
+			Detail: fmt.Sprintf("%s (%s): the hub's service and every server share this overlay, so a student's server can connect to another's (each still needs its own login)", netw.Name, netw.Subnet),
+			Advice: "for a class whose servers all run on one node, run the hub on that node's host (`classhub serve --backend swarm`): each server then has an overlay of its own"}
+	}
+	return Check{Name: "network", OK: true, Detail: fmt.Sprintf("%s (%s, servers cannot reach each other)", netw.Name, netw.Subnet)}
 }
 
 func portOf(addr string) string {

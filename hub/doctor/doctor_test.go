@@ -15,6 +15,7 @@ import (
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
+	"github.com/classhub/classhub/hub/spawner"
 	"github.com/classhub/classhub/internal/testenv"
 )
 
@@ -94,5 +95,20 @@ func TestRealEnginePasses(t *testing.T) {
 	}
 	if testing.Verbose() {
 		os.Stdout.Write(out.Bytes())
+	}
+}
+
+// TestSharedOverlayIsWeak: a network the servers share without isolation
+// (the hub as a Swarm service) is a weak line that says what isolates them;
+// the others are plain ok lines.
+func TestSharedOverlayIsWeak(t *testing.T) {
+	c := networkCheck(spawner.Network{Name: "classhub-swarm", Subnet: "10.0.1.0/24", Shared: true})
+	if !c.OK || !c.Weak || !strings.Contains(c.Detail, "can connect to another's") || !strings.Contains(c.Advice, "overlay of its own") {
+		t.Errorf("shared overlay: %+v", c)
+	}
+	for _, n := range []spawner.Network{{Name: "classhub"}, {Name: "classhub-swarm", PinNode: "n1"}} {
+		if c := networkCheck(n); !c.OK || c.Weak {
+			t.Errorf("%+v: %+v", n, c)
+		}
 	}
 }

@@ -25,8 +25,10 @@ import (
 // from; the service itself runs the image's ID, so no node ever pulls.
 const LabelImage = "org.classhub.image"
 
-// services runs each server as a Swarm service of one replica, on the
-// overlay network classhub makes. A stop scales the service to zero and
+// services runs each server as a Swarm service of one replica: on an
+// overlay of its own when the hub runs on a node's host (see ownNetwork),
+// on the overlay classhub makes for hub and servers when the hub is a
+// service on it. A stop scales the service to zero and
 // keeps it, as a stop keeps a container: the next start is one update,
 // and a stopped server keeps its fingerprint, token and placement, so
 // reconcile decides for services exactly as for containers. Delete removes
@@ -52,6 +54,13 @@ func (b *services) create(ctx context.Context, sp spec) (string, error) {
 	spec, err := b.serviceSpec(ctx, sp, netw)
 	if err != nil {
 		return "", err
+	}
+	if netw.PinNode != "" {
+		own, err := b.ownNetwork(ctx, sp)
+		if err != nil {
+			return "", err
+		}
+		spec.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: own}}
 	}
 	// QueryRegistry false: the image is named by its ID, and nothing is
 	// ever pulled (there may be no registry at all).
@@ -495,13 +504,22 @@ func (b *services) waitStopped(ctx context.Context, id string) error {
 }
 
 // remove removes the service and waits until its containers on this node
-// are gone, so its volume can go next.
+// are gone, so its volume can go next, and then its user's own overlay.
 func (b *services) remove(ctx context.Context, id string) error {
+	var nets []string
+	if svc, _, err := b.d.cli.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{}); err == nil {
+		for _, n := range svc.Spec.TaskTemplate.Networks {
+			nets = append(nets, n.Target)
+		}
+	}
 	err := b.d.cli.ServiceRemove(ctx, id)
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove service %s: %w", id, engine.Explain(err))
 	}
-	return b.waitGone(ctx, id)
+	if err := b.waitGone(ctx, id); err != nil {
+		return err
+	}
+	return b.removeOwnNetworks(ctx, nets)
 }
 
 func (b *services) waitGone(ctx context.Context, id string) error {

@@ -40,14 +40,15 @@ func SwarmManager(info swarm.Info) (string, error) {
 	return info.NodeID, nil
 }
 
-// ensureNetwork makes the attachable overlay network the servers join
+// ensureNetwork makes the attachable overlay network a hub service joins
 // (labelled as classhub's) and works out how hub and servers meet. When
 // the hub runs in a container on that overlay (a service made from
-// `classhub image build-hub`), it binds its overlay address and reaches
-// tasks on every node at theirs. When it runs on a manager's host, which
-// has no address on any overlay, it meets its servers on that node's
-// docker_gwbridge instead, as the container backend does on its bridge,
-// and every server is pinned to that node (Network.PinNode).
+// `classhub image build-hub`), it binds its overlay address, its servers
+// join that overlay too, and it reaches tasks on every node at theirs.
+// When it runs on a manager's host, which has no address on any overlay,
+// it meets its servers on that node's docker_gwbridge instead, as the
+// container backend does on its bridge, every server is pinned to that
+// node (Network.PinNode) and runs on an overlay of its own (ownNetwork).
 func (b *services) ensureNetwork(ctx context.Context, name string) (Network, error) {
 	info, err := b.d.cli.Info(ctx)
 	if err != nil {
@@ -57,38 +58,9 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	if err != nil {
 		return Network{}, err
 	}
-	ins, err := b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
-	if cerrdefs.IsNotFound(err) {
-		_, err = b.d.cli.NetworkCreate(ctx, name, network.CreateOptions{
-			Driver: "overlay",
-			// Servers' traffic between nodes carries their tokens and
-			// the students' cookies over the LAN: IPsec, by the engine.
-			Options:    map[string]string{"encrypted": ""},
-			Scope:      "swarm",
-			Attachable: true,
-			Labels:     b.d.labels(RoleNetwork, ""),
-		})
-		if err != nil && !cerrdefs.IsConflict(err) {
-			return Network{}, engine.Explain(err)
-		}
-		// A manager answers for a network it just made before it knows
-		// its driver: look until it does.
-		for range 50 {
-			ins, err = b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
-			if err != nil || ins.Driver != "" {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	ins, err := b.overlay(ctx, name, "")
 	if err != nil {
-		return Network{}, engine.Explain(err)
-	}
-	if ins.Labels[engine.LabelManaged] != "true" {
-		return Network{}, fmt.Errorf("a Docker network named %s exists but classhub did not create it: remove it (`docker network rm %s`) or set another network name in the settings: %w", name, name, ErrNotManaged)
-	}
-	if ins.Driver != "overlay" || !ins.Attachable {
-		return Network{}, fmt.Errorf("network %s is not an attachable overlay (driver %s): stop classhub's servers and remove it (`docker network rm %s`) so classhub recreates it", name, ins.Driver, name)
+		return Network{}, err
 	}
 	n := Network{Name: ins.Name, ID: ins.ID, ContainerIPsRoutable: true}
 	var subnet *net.IPNet
@@ -107,13 +79,13 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	}
 	for _, ip := range local {
 		if subnet.Contains(ip) {
-			n.HubHost, n.BindAddr = ip.String(), ip.String()
+			n.HubHost, n.BindAddr, n.Shared = ip.String(), ip.String(), true
 			return n, nil
 		}
 	}
-	gw, err := b.d.cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+	gw, err := b.gatewayBridge(ctx)
 	if err != nil {
-		return Network{}, fmt.Errorf("this node's %s, where a hub outside the swarm meets its servers: %w", gwBridge, engine.Explain(err))
+		return Network{}, err
 	}
 	for _, c := range gw.IPAM.Config {
 		ip := net.ParseIP(c.Gateway)
@@ -126,6 +98,117 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	}
 	return Network{}, fmt.Errorf("the hub is neither on network %s nor on this node's %s, so no server could reach it: run the hub on a manager node, or as a service (see `classhub image build-hub`)", name, gwBridge)
 }
+
+// overlay inspects the attachable overlay network name, labelled as
+// classhub's (for user, when not ""), and makes it when it is missing.
+func (b *services) overlay(ctx context.Context, name, user string) (network.Inspect, error) {
+	ins, err := b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
+	if cerrdefs.IsNotFound(err) {
+		_, err = b.d.cli.NetworkCreate(ctx, name, network.CreateOptions{
+			Driver: "overlay",
+			// Servers' traffic between nodes carries their tokens and
+			// the students' cookies over the LAN: IPsec, by the engine.
+			Options:    map[string]string{"encrypted": ""},
+			Scope:      "swarm",
+			Attachable: true,
+			Labels:     b.d.labels(RoleNetwork, user),
+		})
+		if err != nil && !cerrdefs.IsConflict(err) {
+			return network.Inspect{}, engine.Explain(err)
+		}
+		// A manager answers for a network it just made before it knows
+		// its driver: look until it does.
+		for range 50 {
+			ins, err = b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
+			if err != nil || ins.Driver != "" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err != nil {
+		return network.Inspect{}, engine.Explain(err)
+	}
+	if ins.Labels[engine.LabelManaged] != "true" || ins.Labels[engine.LabelUser] != user {
+		return network.Inspect{}, fmt.Errorf("a Docker network named %s exists but classhub did not create it: remove it (`docker network rm %s`) or set another network name in the settings: %w", name, name, ErrNotManaged)
+	}
+	if ins.Driver != "overlay" || !ins.Attachable {
+		return network.Inspect{}, fmt.Errorf("network %s is not an attachable overlay (driver %s): stop classhub's servers and remove it (`docker network rm %s`) so classhub recreates it", name, ins.Driver, name)
+	}
+	return ins, nil
+}
+
+// ownNetwork is the overlay a server of a hub on a node's host runs on,
+// its user's alone: a task on an overlay can connect to every other task
+// on it, and an overlay has no switch that stops it. The hub does not
+// join it; it meets the server on docker_gwbridge, whose inter-container
+// traffic is off, so no server reaches another's by any address.
+func (b *services) ownNetwork(ctx context.Context, sp spec) (string, error) {
+	name := sp.name + ownSuffix
+	if _, err := b.overlay(ctx, name, sp.user); err != nil {
+		return "", fmt.Errorf("%s's network %s: %w", sp.user, name, err)
+	}
+	return name, nil
+}
+
+// ownSuffix names a server's own overlay after its service.
+const ownSuffix = "-net"
+
+// removeOwnNetworks removes the overlays of the service's user among
+// targets (network IDs from its spec) once its tasks have left them; the
+// shared overlay stays.
+func (b *services) removeOwnNetworks(ctx context.Context, targets []string) error {
+	for _, id := range targets {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			ins, err := b.d.cli.NetworkInspect(ctx, id, network.InspectOptions{})
+			if cerrdefs.IsNotFound(err) {
+				break
+			}
+			if err != nil {
+				return engine.Explain(err)
+			}
+			if ins.Labels[engine.LabelManaged] != "true" || ins.Labels[engine.LabelUser] == "" {
+				break
+			}
+			err = b.d.cli.NetworkRemove(ctx, ins.ID)
+			if err == nil || cerrdefs.IsNotFound(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("remove network %s: %w", ins.Name, engine.Explain(err))
+			}
+		}
+	}
+	return nil
+}
+
+// gatewayBridge inspects this node's docker_gwbridge, where a hub outside
+// the swarm meets its servers. The engine makes it a moment after `docker
+// swarm init`, so a hub started at once waits for it. One with
+// inter-container traffic on (made by hand before the swarm) would let
+// every student's server reach every other's: it is refused.
+func (b *services) gatewayBridge(ctx context.Context) (network.Inspect, error) {
+	var gw network.Inspect
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		gw, err = b.d.cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+		if !cerrdefs.IsNotFound(err) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		return network.Inspect{}, fmt.Errorf("this node's %s, where a hub outside the swarm meets its servers: %w", gwBridge, engine.Explain(err))
+	}
+	if gw.Options[iccOption] != "false" {
+		return network.Inspect{}, fmt.Errorf("this node's %s lets containers connect to each other (%s is not false), so every student's server could reach every other's: make this node leave the swarm, remove %s and create it again with -o %s=false before it rejoins (Docker's guide to docker_gwbridge shows the command): %w",
+			gwBridge, iccOption, gwBridge, iccOption, ErrGatewayICC)
+	}
+	return gw, nil
+}
+
+// ErrGatewayICC is matched by the refusal of a docker_gwbridge whose
+// inter-container traffic is on.
+var ErrGatewayICC = fmt.Errorf("docker_gwbridge has inter-container traffic on")
 
 // volumeNode is the node a server must run on to find its work volume:
 // none with a volume driver, which every node reaches; else the node the

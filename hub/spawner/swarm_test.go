@@ -2,8 +2,11 @@ package spawner
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +37,8 @@ func newSwarmEnv(t *testing.T, mutate ...func(*config.Config)) *testEnv {
 }
 
 // cleanupServices removes the services classhub made for users whose
-// names start with prefix, and the overlay network netName; t.Cleanup runs
+// names start with prefix, their own overlays, and the overlay network
+// netName; t.Cleanup runs
 // it before newTestEnv's cleanupByLabel, which removes their containers
 // and volumes.
 func cleanupServices(t *testing.T, cli *client.Client, prefix, netName string) {
@@ -52,19 +56,31 @@ func cleanupServices(t *testing.T, cli *client.Client, prefix, netName string) {
 			}
 		}
 	}
-	// The overlay goes once the tasks' endpoints have left it.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		n, err := cli.NetworkInspect(ctx, netName, network.InspectOptions{})
-		if err != nil || n.Labels[engine.LabelManaged] != "true" {
-			return
+	nets := []string{netName}
+	own, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", engine.ManagedFilter()))})
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+	}
+	for _, n := range own {
+		if strings.HasPrefix(n.Labels[engine.LabelUser], prefix) {
+			nets = append(nets, n.ID)
 		}
-		err = cli.NetworkRemove(ctx, n.ID)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("cleanup network %s: %v", netName, err)
-			return
+	}
+	// An overlay goes once the tasks' endpoints have left it.
+	for _, name := range nets {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+			n, err := cli.NetworkInspect(ctx, name, network.InspectOptions{})
+			if err != nil || n.Labels[engine.LabelManaged] != "true" {
+				break
+			}
+			err = cli.NetworkRemove(ctx, n.ID)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("cleanup network %s: %v", name, err)
+				break
+			}
 		}
 	}
 }
@@ -253,5 +269,116 @@ func TestSwarmRefusals(t *testing.T) {
 	}
 	if id, err := SwarmManager(swarm.Info{LocalNodeState: swarm.LocalNodeStateActive, ControlAvailable: true, NodeID: "n1"}); err != nil || id != "n1" {
 		t.Errorf("a manager: %q, %v", id, err)
+	}
+}
+
+// taskContainer is the ID of the container that runs the service's task on
+// this node.
+func (e *testEnv) taskContainer(serviceID string) string {
+	e.t.Helper()
+	tasks, err := e.cli.TaskList(e.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", serviceID))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	t := newestTask(tasks)
+	if t == nil || t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ContainerID == "" {
+		e.t.Fatalf("service %s runs no container here: %+v", serviceID, t)
+	}
+	return t.Status.ContainerStatus.ContainerID
+}
+
+// TestSwarmICC: on the swarm backend too, one student's server gets no
+// answer from another's port 8888, by any address the engine gave it (on
+// an overlay, on docker_gwbridge) or by its service's name, while both
+// reach the hub and the hub reaches both: each is on an overlay of its
+// own, which Delete removes.
+func TestSwarmICC(t *testing.T) {
+	e := newSwarmEnv(t)
+	a := e.start(e.user("ann"), "tok-a")
+	bUser := e.user("ben")
+	b := e.start(bUser, "tok-b")
+	aC, bC := e.taskContainer(a.ID), e.taskContainer(b.ID)
+	var bAddrs []string
+	for name, ep := range e.inspect(bC).NetworkSettings.Networks {
+		if ep.IPAddress == "" {
+			t.Fatalf("ben's task has no address on %s", name)
+		}
+		bAddrs = append(bAddrs, ep.IPAddress)
+	}
+	if len(bAddrs) == 0 {
+		t.Fatal("ben's task has no address")
+	}
+	bAddrs = append(bAddrs, ContainerName(bUser))
+	// An HTTP exchange, not a bare connect: a sandbox's user-mode network
+	// may accept a connection to any address off the machine.
+	get := func(url string) []string {
+		return []string{"python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", url}
+	}
+	// Control: from ann's container, her own server answers on the
+	// same port, and the hub answers.
+	if out, code := execIn(t, e.cli, aC, get("http://127.0.0.1:"+strconv.Itoa(ServerPort)+a.Prefix+"api")...); code != 0 || !strings.Contains(out, `"version"`) {
+		t.Fatalf("ann's own server does not answer in her container: %s", out)
+	}
+	if out, code := execIn(t, e.cli, aC, "python3", "-c", "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)", e.net.HubHost, strconv.Itoa(e.hub.port)); code != 0 {
+		t.Fatalf("ann's server cannot reach the hub: %s", out)
+	}
+	for _, addr := range bAddrs {
+		url := "http://" + net.JoinHostPort(addr, strconv.Itoa(ServerPort)) + b.Prefix + "api"
+		if out, code := execIn(t, e.cli, aC, get(url)...); code == 0 || strings.Contains(out, `"version"`) {
+			t.Errorf("ann's server got an answer from ben's at %s: %s", url, out)
+		}
+	}
+	for _, s := range []Server{a, b} {
+		if code := httpStatus(t, s.Target+s.Prefix+"api"); code != 200 {
+			t.Errorf("the hub got %d from %s's server", code, s.User)
+		}
+	}
+	// Each server is on an overlay of its own, which goes with it.
+	nets := e.service(ContainerName(a.User)).Spec.TaskTemplate.Networks
+	if len(nets) != 1 {
+		t.Fatalf("ann's service is on networks %+v, want her own alone", nets)
+	}
+	own, err := e.cli.NetworkInspect(e.ctx, nets[0].Target, network.InspectOptions{})
+	var on []string
+	for id := range own.Containers {
+		if !strings.HasPrefix(id, "lb-") { // the overlay's load balancer
+			on = append(on, id)
+		}
+	}
+	if err != nil || own.Labels[engine.LabelUser] != a.User || own.Labels[engine.LabelManaged] != "true" || !slices.Equal(on, []string{aC}) {
+		t.Fatalf("ann's network %s: labels %v, containers %v, %v; want classhub's for her, with her task %s alone", own.Name, own.Labels, on, err, aC)
+	}
+	if err := e.d.Delete(e.ctx, a.User); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cli.NetworkInspect(e.ctx, own.ID, network.InspectOptions{}); err == nil {
+		t.Errorf("ann's network %s is still there after Delete", own.Name)
+	}
+}
+
+// gwClient is an engine whose docker_gwbridge is gw.
+type gwClient struct {
+	client.APIClient
+	gw network.Inspect
+}
+
+func (c gwClient) NetworkInspect(context.Context, string, network.InspectOptions) (network.Inspect, error) {
+	return c.gw, nil
+}
+
+// TestSwarmGatewayICC: a docker_gwbridge that lets containers talk to each
+// other (one made by hand before the swarm) is refused, since every server
+// a hub on the host runs has an address on it; the engine's own is used.
+func TestSwarmGatewayICC(t *testing.T) {
+	for _, opts := range []map[string]string{nil, {iccOption: "true"}} {
+		b := &services{d: New(gwClient{gw: network.Inspect{Name: gwBridge, Options: opts}}, Options{Config: config.Default()})}
+		_, err := b.gatewayBridge(context.Background())
+		if !errors.Is(err, ErrGatewayICC) || !strings.Contains(err.Error(), "-o "+iccOption+"=false") {
+			t.Errorf("docker_gwbridge with options %v: %v, want a refusal that says how to recreate it", opts, err)
+		}
+	}
+	b := &services{d: New(gwClient{gw: network.Inspect{Name: gwBridge, Options: map[string]string{iccOption: "false"}}}, Options{Config: config.Default()})}
+	if _, err := b.gatewayBridge(context.Background()); err != nil {
+		t.Errorf("the engine's docker_gwbridge: %v", err)
 	}
 }

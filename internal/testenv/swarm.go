@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
@@ -15,11 +17,18 @@ import (
 )
 
 // swarmMade says this test binary made the engine's swarm, which
-// LeaveSwarm then leaves.
+// LeaveSwarm then leaves; gwMade, that the swarm made the engine's
+// docker_gwbridge too, which outlives the swarm and LeaveSwarm removes.
 var (
 	swarmMu   sync.Mutex
 	swarmMade bool
+	gwMade    bool
 )
+
+// gwBridge is the bridge a swarm gives its nodes' tasks for traffic leaving
+// their overlays; the engine makes it at `swarm init` and keeps it after
+// `swarm leave`.
+const gwBridge = "docker_gwbridge"
 
 // Swarm makes the engine a manager of a swarm for the swarm backend's
 // tests: when the engine is in no swarm, it makes a single-node one bound
@@ -47,6 +56,8 @@ func Swarm(t testing.TB, cli client.APIClient) {
 	default:
 		Unavailable(t, "the engine's swarm is %s; the swarm tests need an active one or none", info.Swarm.LocalNodeState)
 	}
+	_, err = cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+	gwMade = cerrdefs.IsNotFound(err)
 	if _, err := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
 		t.Fatalf("make a single-node swarm: %v", err)
 	}
@@ -84,5 +95,19 @@ func LeaveSwarm() error {
 		return err
 	}
 	swarmMade = false
-	return nil
+	if !gwMade {
+		return nil
+	}
+	// The bridge goes once the engine has let go of the ingress sandbox
+	// that used it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := cli.NetworkRemove(ctx, gwBridge)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			gwMade = false
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("remove %s, which the swarm made: %w", gwBridge, err)
+		}
+	}
 }

@@ -34,8 +34,16 @@ type Client struct {
 
 // New is a client of hubURL (see Normalize) acting with tok.
 func New(hubURL string, tok Token) *Client {
-	return &Client{Hub: strings.TrimRight(hubURL, "/"), HTTP: &http.Client{}, tok: tok}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = AnswerTimeout
+	return &Client{Hub: strings.TrimRight(hubURL, "/"), HTTP: &http.Client{Transport: t}, tok: tok}
 }
+
+// AnswerTimeout is how long a hub may take to begin its answer: one that
+// took the connection and never answers is unreachable, not a tray stuck
+// on "checking…". It bounds only the wait for the headers, so a progress
+// stream may last as long as the start.
+const AnswerTimeout = 30 * time.Second
 
 // Token is the token the client acts with.
 func (c *Client) Token() Token { return c.tok }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestNormalize(t *testing.T) {
@@ -321,3 +322,22 @@ func (l chanListener) Accept() (net.Conn, error) {
 }
 func (l chanListener) Close() error   { return nil }
 func (l chanListener) Addr() net.Addr { return l.addr }
+
+// A hub that takes the connection and never answers is unreachable after
+// AnswerTimeout, not a wait without end; a stream is not cut by it.
+func TestASilentHubIsUnreachable(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	c := New(srv.URL, Token{Secret: "s", User: "ann"})
+	tr := c.HTTP.Transport.(*http.Transport)
+	if tr.ResponseHeaderTimeout != AnswerTimeout {
+		t.Fatalf("ResponseHeaderTimeout = %v, want AnswerTimeout", tr.ResponseHeaderTimeout)
+	}
+	tr.ResponseHeaderTimeout = 100 * time.Millisecond
+	_, err := c.Server(context.Background())
+	if KindOf(err) != Unreachable {
+		t.Errorf("Server of a silent hub = %v (kind %v), want Unreachable", err, KindOf(err))
+	}
+}

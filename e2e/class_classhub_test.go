@@ -85,7 +85,9 @@ func TestLearnerJoinsAClasshubHub(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(o), "\n")
 	t.Logf("classhub: class start to ready in %v, %d progress lines", time.Since(started).Round(time.Millisecond), len(lines)-1)
-	if len(lines) < 3 || !strings.Contains(o, "100% ") {
+	// A start of a few seconds may have only its last step left by the
+	// time the stream is read; a slow one prints each (48–70 lines here).
+	if len(lines) < 2 || !strings.Contains(o, "100% ") {
 		t.Errorf("class start showed no progress: %q", o)
 	}
 	if o, _, _ := learner(t, laptop, "", "class", "status"); !strings.Contains(o, "server: ready at "+c.base+"/user/"+ann+"/") {

@@ -87,6 +87,11 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	if err != nil {
 		return Network{}, err
 	}
+	// Listed again: a bridge the engine made while gatewayBridge waited
+	// (just after `docker swarm init`) was not among them before.
+	if local, err = localIPs(); err != nil {
+		return Network{}, fmt.Errorf("list this machine's addresses: %w", err)
+	}
 	for _, c := range gw.IPAM.Config {
 		ip := net.ParseIP(c.Gateway)
 		for _, l := range local {

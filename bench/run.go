@@ -124,8 +124,9 @@ type lab struct {
 	aliceIP                string
 	aliceOrigin            string // her server's own origin on classhub
 	closed                 bool
-	// madeSwarm: scenario 10 made the engine's swarm, which close leaves.
-	madeSwarm bool
+	// madeSwarm: scenario 10 made the engine's swarm, which close leaves;
+	// madeGateway: that swarm made docker_gwbridge, which close removes.
+	madeSwarm, madeGateway bool
 }
 
 // Run runs every scenario and returns the report, also when some failed
@@ -361,8 +362,8 @@ func (l *lab) close() {
 			l.fail("cleanup", err)
 		}
 		if l.madeSwarm {
-			if err := l.docker.SwarmLeave(ctx, true); err != nil {
-				l.fail("cleanup", fmt.Errorf("leave the swarm the bench made: %w", err))
+			if err := engine.LeaveSwarm(ctx, l.docker, l.madeGateway); err != nil {
+				l.fail("cleanup", fmt.Errorf("the swarm the bench made: %w", err))
 			}
 		}
 		n, err := leftovers(ctx, l.docker, l.suffix, l.netw)

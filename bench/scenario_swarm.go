@@ -12,6 +12,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
@@ -56,6 +57,8 @@ func (l *lab) swarmScenario(ctx context.Context) error {
 	}
 	switch st := info.Swarm.LocalNodeState; {
 	case st == swarm.LocalNodeStateInactive:
+		_, err := l.docker.NetworkInspect(ctx, "docker_gwbridge", network.InspectOptions{})
+		l.madeGateway = cerrdefs.IsNotFound(err)
 		if _, err := l.docker.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
 			return fmt.Errorf("make a single-node swarm: %w", err)
 		}

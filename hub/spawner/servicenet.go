@@ -15,7 +15,7 @@ import (
 
 // gwBridge is the bridge every swarm node gives its tasks for traffic
 // leaving the overlay; its inter-container traffic is off.
-const gwBridge = "docker_gwbridge"
+const gwBridge = engine.GatewayBridge
 
 // LabelNode is, on a work volume the swarm backend made with the local
 // driver, the ID of the swarm node that holds it: its student's server

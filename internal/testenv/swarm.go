@@ -91,23 +91,9 @@ func LeaveSwarm() error {
 		return err
 	}
 	defer cli.Close()
-	if err := cli.SwarmLeave(ctx, true); err != nil {
+	if err := engine.LeaveSwarm(ctx, cli, gwMade); err != nil {
 		return err
 	}
-	swarmMade = false
-	if !gwMade {
-		return nil
-	}
-	// The bridge goes once the engine has let go of the ingress sandbox
-	// that used it.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		err := cli.NetworkRemove(ctx, gwBridge)
-		if err == nil || cerrdefs.IsNotFound(err) {
-			gwMade = false
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("remove %s, which the swarm made: %w", gwBridge, err)
-		}
-	}
+	swarmMade, gwMade = false, false
+	return nil
 }

@@ -21,10 +21,11 @@ func tokenID(t *testing.T, a *API, tok string) string {
 	return m.TokenID
 }
 
-// A token may delete itself, and nothing else through that rule: alice's
-// server, which holds its own token and the OAuth token of every visitor,
-// cannot delete the instructor's app token, API token or their login to
-// another server, whichever token it presents and whoever's name it puts
+// A token may delete itself, and nothing else through that rule: neither
+// alice's server, which holds its own token and the OAuth token of every
+// visitor, nor the instructor's app token, which may not manage tokens,
+// can delete the instructor's other tokens (app, API token, login to
+// another server), whichever token it presents and whoever's name it puts
 // in the path; deleting the visitor's token it was handed logs out only
 // the logins to alice's own server.
 func TestTokenSelfDeletionReachesNoOtherToken(t *testing.T) {
@@ -45,8 +46,12 @@ func TestTokenSelfDeletionReachesNoOtherToken(t *testing.T) {
 	}
 	visitID, serverID := tokenID(t, a, visit), tokenID(t, a, aliceServer)
 
-	for _, attacker := range []struct{ what, tok string }{{"alice's server", aliceServer}, {"the visitor's token", visit}} {
+	attackers := []struct{ what, tok string }{{"alice's server", aliceServer}, {"the visitor's token", visit}, {"the instructor's app", app}}
+	for _, attacker := range attackers {
 		for what, id := range ids {
+			if id == ids["app"] && attacker.tok == app {
+				continue // its own deletion, allowed
+			}
 			for _, name := range []string{"teacher", "alice"} {
 				path := "/hub/api/users/" + name + "/tokens/" + id
 				if status, body := do(t, a.Handler(), cred{token: attacker.tok}, "DELETE", path, ""); status < 400 {
@@ -56,7 +61,7 @@ func TestTokenSelfDeletionReachesNoOtherToken(t *testing.T) {
 		}
 		// Another token's id under the attacker's own name, or the
 		// attacker's id under another name.
-		other := map[string]string{"alice's server": visitID, "the visitor's token": serverID}[attacker.what]
+		other := map[string]string{"alice's server": visitID, "the visitor's token": serverID, "the instructor's app": visitID}[attacker.what]
 		for _, path := range []string{"/hub/api/users/alice/tokens/" + other, "/hub/api/users/teacher/tokens/" + other} {
 			if status, body := do(t, a.Handler(), cred{token: attacker.tok}, "DELETE", path, ""); status < 400 {
 				t.Errorf("%s: DELETE %s = %d %s", attacker.what, path, status, body)

@@ -315,12 +315,16 @@ func TestAppRedirectNeverToAServersPort(t *testing.T) {
 		t.Fatalf("alice's server is not on the loopback: %+v %v", st, err)
 	}
 	_, challenge := pkce("m")
-	q := appQuery(challenge)
-	q.Set("redirect_uri", "http://"+target.Host+"/callback")
-	for _, m := range []string{"GET", "POST"} {
-		rec := appAuthorize(t, a, teacher, m, q)
-		if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
-			t.Errorf("%s with alice's server's port as the app's redirect = %d %q", m, rec.Code, loc)
+	// The other loopback spelling reaches the port too where the engine
+	// publishes on both families.
+	for _, host := range []string{target.Host, "[::1]:" + target.Port()} {
+		q := appQuery(challenge)
+		q.Set("redirect_uri", "http://"+host+"/callback")
+		for _, m := range []string{"GET", "POST"} {
+			rec := appAuthorize(t, a, teacher, m, q)
+			if loc := rec.Header().Get("Location"); loc != "" || rec.Code != http.StatusBadRequest {
+				t.Errorf("%s with alice's server's port (%s) as the app's redirect = %d %q", m, host, rec.Code, loc)
+			}
 		}
 	}
 	if code := appCode(t, a, teacher, challenge); code == "" {

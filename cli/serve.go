@@ -149,5 +149,5 @@ func swarmLine(n hub.Network) string {
 	if n.PinNode != "" {
 		return fmt.Sprintf(", all on this node (%s): the hub runs outside the swarm's network (see `classhub image build-hub`)", n.PinNode)
 	}
-	return ", on any node of the swarm"
+	return fmt.Sprintf(", on any node of the swarm, up to %d at once (its seats)", len(n.Seats))
 }

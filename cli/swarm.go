@@ -11,7 +11,7 @@ import (
 func init() {
 	register("swarm", command{
 		summary: "run the hub itself as a Swarm service, so servers on every node of the swarm reach it",
-		usage:   "swarm deploy [--image IMAGE] [--config FILE]",
+		usage:   "swarm deploy [--image IMAGE] [--seats N] [--config FILE]",
 		run:     runSwarm,
 	})
 }
@@ -22,6 +22,7 @@ func runSwarm(ctx context.Context, env Env, g *globals, args []string) error {
 	}
 	fs := g.flags("swarm deploy", env)
 	ref := fs.String("image", hub.HubImage, "the hub's image, from `classhub image build-hub`")
+	seats := fs.Int("seats", 0, fmt.Sprintf("how many servers can run at once, each on a network it shares with the hub alone (default: as many as before, or %d; never fewer)", hub.DefaultSeats))
 	cfgFile := fs.String("config", "", "config file (default DATA_DIR/classhub.toml)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -33,12 +34,12 @@ func runSwarm(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := hub.DeployHub(ctx, cfg, g.dataDir, *ref)
+	id, n, err := hub.DeployHub(ctx, cfg, g.dataDir, *ref, *seats)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "The hub runs as service %s (%s) on this node, from %s with its data in %s.\n", "classhub-hub", shortID(id), *ref, g.dataDir)
-	fmt.Fprintln(env.Stdout, "Its log: `docker service logs -f classhub-hub`; to stop it: `docker service rm classhub-hub` (servers keep running).")
-	fmt.Fprintln(env.Stdout, "Weaker than the hub on this node's host: its servers share its overlay network, so a student's server can connect to another's (each still needs its own login). With `classhub serve --backend swarm` here instead, each server has an overlay of its own.")
+	fmt.Fprintf(env.Stdout, "The hub runs as service %s (%s) on this node, from %s with its data in %s.\n", hub.HubServiceName, shortID(id), *ref, g.dataDir)
+	fmt.Fprintf(env.Stdout, "It has %d seats: up to %d servers run at once, each on a network it shares with the hub alone, so no student's server can reach another's. `classhub swarm deploy --seats N` adds more.\n", n, n)
+	fmt.Fprintf(env.Stdout, "Its log: `docker service logs -f %s`; to stop it: `docker service rm %s` (servers keep running).\n", hub.HubServiceName, hub.HubServiceName)
 	return nil
 }

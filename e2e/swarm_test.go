@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,12 +51,13 @@ func newSwarmClassroom(t *testing.T) *classroom {
 			}
 		}
 		// newClassroom's cleanup, which runs next, removes the tasks'
-		// containers and volumes; the overlays (the hub's and each
-		// server's own) go once they are gone.
-		nets := []string{"classhub-e2e-" + c.suffix + "-swarm"}
+		// containers and volumes; the overlays (the hub's, its seats and
+		// each server's own) go once they are gone.
+		shared := "classhub-e2e-" + c.suffix + "-swarm"
+		nets := []string{shared}
 		own, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
 		for _, n := range own {
-			if strings.HasSuffix(n.Labels[engine.LabelUser], c.suffix) {
+			if strings.HasSuffix(n.Labels[engine.LabelUser], c.suffix) || strings.HasPrefix(n.Name, shared+"-seat-") {
 				nets = append(nets, n.ID)
 			}
 		}
@@ -179,7 +183,7 @@ func TestSwarmBrowser(t *testing.T) { walkClassroom(t, newSwarmClassroom(t)) }
 // network with the engine's socket and the data dir mounted. The students
 // are added; it returns the teacher's token and theirs, in order, once the
 // hub answers on its published port.
-func newHubService(t *testing.T, students ...string) (c *classroom, adminTok string, toks []string) {
+func newHubService(t *testing.T, seats int, students ...string) (c *classroom, adminTok string, toks []string) {
 	cli := testenv.Docker(t)
 	testenv.Swarm(t, cli)
 	ctx := context.Background()
@@ -228,8 +232,8 @@ func newHubService(t *testing.T, students ...string) (c *classroom, adminTok str
 			t.Errorf("remove the hub's test image %s: %v", tag, err)
 		}
 	})
-	if out := c.classhub("swarm", "deploy", "--image", tag); !strings.Contains(out, "can connect to another's") {
-		t.Errorf("swarm deploy does not say that the servers share the hub's overlay:\n%s", out)
+	if out := c.classhub("swarm", "deploy", "--image", tag, "--seats", strconv.Itoa(seats)); !strings.Contains(out, fmt.Sprintf("It has %d seats", seats)) {
+		t.Errorf("swarm deploy does not say how many seats the hub has:\n%s", out)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -254,27 +258,158 @@ func newHubService(t *testing.T, students ...string) (c *classroom, adminTok str
 }
 
 // TestSwarmHubService runs the hub itself as a Swarm service, as a swarm of
-// several machines needs (see newHubService): a server started through its
-// published port answers through the proxy, reached over the overlay.
+// several machines needs (see newHubService), with two seats: a server
+// started through its published port answers through the proxy, reached
+// over its seat; one student's server gets no answer from another's; a
+// third start, with both seats held, fails saying what to do and leaves
+// the two servers running; a stop frees a seat for it, and the stopped
+// server's next start moves to the seat another stop frees.
 func TestSwarmHubService(t *testing.T) {
-	c, adminTok, toks := newHubService(t, "alice")
-	cli, ctx := testenv.Docker(t), context.Background()
-	alice, aliceTok := c.user("alice"), toks[0]
-	c.startAndWait(adminTok, alice)
-	origin := c.origin(alice)
-	if origin == "" {
-		t.Fatal("the hub service sends alice nowhere")
+	c, adminTok, toks := newHubService(t, 2, "ann", "ben", "cat")
+	cli := testenv.Docker(t)
+	ann, ben, cat := c.user("ann"), c.user("ben"), c.user("cat")
+	annTok, benTok := toks[0], toks[1]
+	c.startAndWait(adminTok, ann)
+	c.startAndWait(adminTok, ben)
+	answers := func(name, tok string) bool {
+		origin := c.origin(name)
+		if origin == "" {
+			return false
+		}
+		resp, _ := c.do("GET", origin+"/user/"+name+"/api/status", tok, nil)
+		return resp.StatusCode == 200
 	}
-	resp, body := c.do("GET", origin+"/user/"+alice+"/api/status", aliceTok, nil)
-	if resp.StatusCode != 200 {
-		t.Fatalf("alice's server answers %s %s through the hub service's proxy", resp.Status, body)
+	if !answers(ann, annTok) || !answers(ben, benTok) {
+		t.Fatal("ann's and ben's servers do not both answer through the hub service's proxy")
 	}
-	svc, ok := serviceOf(t, alice)
-	if !ok {
-		t.Fatal("alice's server is no service")
+	annSeat, benSeat := seatOfServer(t, ann), seatOfServer(t, ben)
+	if annSeat == benSeat || !strings.Contains(annSeat, "-seat-") || !strings.Contains(benSeat, "-seat-") {
+		t.Fatalf("ann's server is on %q and ben's on %q: want a seat each", annSeat, benSeat)
 	}
-	tasks, _ := cli.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID), filters.Arg("desired-state", "running"))})
-	if len(tasks) != 1 || len(tasks[0].NetworksAttachments) == 0 {
-		t.Fatalf("alice's service has tasks %+v, want one on the overlay", tasks)
+
+	t.Run("no server reaches another's", func(t *testing.T) {
+		annTask, benTask := runningTask(t, ann), runningTask(t, ben)
+		hosts := []string{spawner.ContainerName(ben)}
+		for _, a := range benTask.NetworksAttachments {
+			for _, addr := range a.Addresses {
+				if ip, _, err := net.ParseCIDR(addr); err == nil {
+					hosts = append(hosts, ip.String())
+				}
+			}
+		}
+		// An HTTP exchange, not a bare connect: a sandbox's user-mode
+		// network may accept a connection to any address off the machine.
+		for _, h := range hosts {
+			url := "http://" + net.JoinHostPort(h, strconv.Itoa(spawner.ServerPort)) + "/user/" + ben + "/api"
+			out, code := execInContainer(t, cli, annTask.Status.ContainerStatus.ContainerID, "python3", "-c",
+				"import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", url)
+			if code == 0 || strings.Contains(out, `"version"`) {
+				t.Errorf("ann's server got an answer from ben's at %s: %s", url, out)
+			}
+		}
+		// The hub, on both seats, does not route between them.
+		hub := runningTaskOf(t, spawner.HubServiceName)
+		if ins, err := cli.ContainerInspect(context.Background(), hub.Status.ContainerStatus.ContainerID); err != nil ||
+			ins.HostConfig.Sysctls["net.ipv4.ip_forward"] != "0" || ins.HostConfig.Sysctls["net.ipv6.conf.all.forwarding"] != "0" {
+			t.Errorf("the hub's container may forward between seats: %v %v", ins.HostConfig, err)
+		}
+		// The control: ann's server does reach the hub, by its name.
+		url := "http://" + spawner.HubServiceName + ":" + hubPortOf(t, c) + "/hub/api"
+		if out, code := execInContainer(t, cli, annTask.Status.ContainerStatus.ContainerID, "python3", "-c",
+			"import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", url); code != 0 || !strings.Contains(out, `"version"`) {
+			t.Errorf("ann's server does not reach the hub at %s: %s", url, out)
+		}
+	})
+
+	t.Run("a start with every seat held fails and harms nobody", func(t *testing.T) {
+		// The refusal comes at once, so the request answers it, as
+		// JupyterHub answers a spawn that fails before its slow-spawn
+		// timeout; a later one would end the progress stream.
+		resp, body := c.do("POST", "/hub/api/users/"+cat+"/server", adminTok, nil)
+		why := string(body)
+		switch resp.StatusCode {
+		case 500:
+		case 201, 202:
+			ev := progressUntilDone(t, c, cat, adminTok)
+			if !ev.Failed {
+				t.Fatalf("cat's start with both seats held ends %+v", ev)
+			}
+			why = ev.Message
+		default:
+			t.Fatalf("start cat: %s %s", resp.Status, body)
+		}
+		if !strings.Contains(why, "all 2 of the hub's seats") || !strings.Contains(why, "--seats 4") {
+			t.Errorf("cat's start with both seats held fails with %q, want one that says to stop a server or add seats", why)
+		}
+		if !answers(ann, annTok) || !answers(ben, benTok) {
+			t.Error("a start refused for want of a seat disturbed ann's or ben's server")
+		}
+		// doctor on the hub's node says where the service is, and that
+		// no seat is free.
+		out, errOut, _ := run(t, nil, "doctor", "--data-dir", c.dataDir)
+		if !strings.Contains(out, "2 of its 2 seats are held") || !strings.Contains(out, "--seats 4") {
+			t.Errorf("doctor does not say that both of the hub service's seats are held:\n%s%s", out, errOut)
+		}
+	})
+
+	t.Run("a stop frees its seat, and the stopped server moves", func(t *testing.T) {
+		c.stopAndWait(adminTok, ann)
+		c.startAndWait(adminTok, cat)
+		if got := seatOfServer(t, cat); got != annSeat {
+			t.Errorf("cat's server is on %q, want %q, the seat ann's stop freed", got, annSeat)
+		}
+		c.stopAndWait(adminTok, ben)
+		c.startAndWait(adminTok, ann)
+		if got := seatOfServer(t, ann); got != benSeat {
+			t.Errorf("ann's server is on %q, want %q: cat holds her old seat, ben's stop freed his", got, benSeat)
+		}
+		if !answers(ann, annTok) {
+			t.Error("ann's server on its new seat does not answer through the proxy")
+		}
+	})
+}
+
+// seatOfServer is the name of the network name's running server is on.
+func seatOfServer(t *testing.T, name string) string {
+	t.Helper()
+	task := runningTask(t, name)
+	if len(task.NetworksAttachments) != 1 {
+		t.Fatalf("%s's task is on %d networks, want its seat alone", name, len(task.NetworksAttachments))
 	}
+	return task.NetworksAttachments[0].Network.Spec.Name
+}
+
+// runningTask is the running task of name's server's service.
+func runningTask(t *testing.T, name string) swarm.Task {
+	t.Helper()
+	return runningTaskOf(t, spawner.ContainerName(name))
+}
+
+// runningTaskOf is the running task of the service named service.
+func runningTaskOf(t *testing.T, service string) swarm.Task {
+	t.Helper()
+	svc, _, err := testenv.Docker(t).ServiceInspectWithRaw(context.Background(), service, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatalf("service %s: %v", service, err)
+	}
+	f := filters.NewArgs(filters.Arg("service", svc.ID), filters.Arg("desired-state", "running"))
+	tasks, _ := testenv.Docker(t).TaskList(context.Background(), swarm.TaskListOptions{Filters: f})
+	if len(tasks) != 1 || tasks[0].Status.ContainerStatus == nil {
+		t.Fatalf("service %s has tasks %+v, want one running here", service, tasks)
+	}
+	return tasks[0]
+}
+
+// hubPortOf is the hub_port of c's settings.
+func hubPortOf(t *testing.T, c *classroom) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.dataDir, "classhub.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^hub_port = (\d+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no hub_port in %s", b)
+	}
+	return string(m[1])
 }

@@ -41,6 +41,14 @@ const DefaultImageProfile = image.DefaultProfile
 // HubImage is the default tag of the hub's own image (classhub image build-hub).
 const HubImage = image.HubImage
 
+// HubServiceName is the name of the service `classhub swarm deploy` runs
+// the hub as.
+const HubServiceName = spawner.HubServiceName
+
+// DefaultSeats is how many servers a hub service runs at once when its
+// deploy asks for no number (see spawner.Seat).
+const DefaultSeats = spawner.DefaultSeats
+
 // ImageBuildCommand is the command that builds the image ref from Debian
 // packages, with the profile and tag it names.
 func ImageBuildCommand(ref string) string { return image.BuildCommand(ref) }
@@ -79,19 +87,21 @@ func BuildHubImage(ctx context.Context, exe, tag, version string) (string, error
 }
 
 // DeployHub runs the hub as a Swarm service from the image ref (see
-// spawner.DeployHub), with dataDir, this machine's, as its data dir, and
-// returns the service's ID.
-func DeployHub(ctx context.Context, cfg config.Config, dataDir, ref string) (string, error) {
+// spawner.DeployHub) with at least seats seats (0: those it has, or
+// spawner.DefaultSeats), with dataDir, this machine's, as its data dir,
+// and returns the service's ID and how many seats it has.
+func DeployHub(ctx context.Context, cfg config.Config, dataDir, ref string, seats int) (string, int, error) {
 	docker, err := engine.Connect(ctx)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer docker.Close()
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return spawner.New(docker, spawner.Options{Config: cfg}).DeployHub(ctx, spawner.HubService{Image: ref, DataDir: abs, DataMount: image.HubDataDir})
+	id, have, err := spawner.New(docker, spawner.Options{Config: cfg}).DeployHub(ctx, spawner.HubService{Image: ref, DataDir: abs, DataMount: image.HubDataDir, Seats: seats})
+	return id, len(have), err
 }
 
 // LocalImages lists the engine's images that carry a notebook server, for

@@ -137,7 +137,13 @@ type Capacity struct {
 	// Nodes are the swarm's machines, which Machine and Reserve sum
 	// (PlanNodes); nil for one machine.
 	Nodes []NodeCapacity
+	// Seats is how many servers the hub as a Swarm service runs at once
+	// (see Seater), which Students never exceeds; 0 for no bound.
+	Seats int
 }
+
+// seatBound says the hub's seats, not memory, bound the class.
+func (c Capacity) seatBound() bool { return c.Seats > 0 && c.Students == c.Seats }
 
 // PlanCapacity works out how many servers of cost fit in m, with running
 // servers running now, each capped at memoryLimit (0: none).
@@ -163,6 +169,9 @@ func PlanCapacity(image string, m Machine, cost ServerCost, memoryLimit uint64, 
 // Sentence is the capacity in one line, as the dashboard, the admin page
 // and `classhub doctor` say it.
 func (c Capacity) Sentence() string {
+	if c.seatBound() {
+		return fmt.Sprintf("%s %s, as many as the hub's seats (%d running now).", c.holder(true), plural(c.Students, "student"), c.Running)
+	}
 	return fmt.Sprintf("%s about %s (%d running now).", c.holder(true), plural(c.Students, "student"), c.Running)
 }
 
@@ -241,6 +250,10 @@ func (c Capacity) free() uint64 {
 func (c Capacity) StartQuestion(n int) string {
 	if n <= 0 || c.Running+n <= c.Students {
 		return ""
+	}
+	if c.seatBound() {
+		return fmt.Sprintf("Start %s? That makes %d running, and the hub has %s: the starts past them fail until a server stops (`classhub swarm deploy --seats N` on the hub's node adds more).",
+			plural(n, "server"), c.Running+n, plural(c.Seats, "seat"))
 	}
 	return fmt.Sprintf("Start %s? That makes %d running, and %s about %s (each about %s of the %s the servers may use). "+
 		"Servers past that may be slow or killed for lack of memory.", plural(n, "server"), c.Running+n, c.holder(false), plural(c.Students, "student"),

@@ -27,10 +27,18 @@ type NodeCapacity struct {
 	Students int
 }
 
+// Seater says how many servers can run at once for want of anything but
+// memory: the hub as a Swarm service meets each on a seat of its own. 0
+// is no bound.
+type Seater interface {
+	Seats() int
+}
+
 // PlanFor is the capacity of cfg's servers at cost, running of them now:
 // over the nodes of the swarm sizer reports (when it is a Noder) if the
-// servers are Swarm services, which land on any node; else over m, this
-// machine, where containers run whatever swarm the engine is in.
+// servers are Swarm services, which land on any node, and no more than
+// its seats (when it is a Seater); else over m, this machine, where
+// containers run whatever swarm the engine is in.
 func PlanFor(ctx context.Context, cfg config.Config, sizer Sizer, m Machine, cost ServerCost, running int) (Capacity, error) {
 	limit, _ := cfg.MemoryBytes() // Validate checked it
 	if noder, ok := sizer.(Noder); ok && cfg.Backend == config.BackendSwarm {
@@ -39,10 +47,22 @@ func PlanFor(ctx context.Context, cfg config.Config, sizer Sizer, m Machine, cos
 			return Capacity{}, err
 		}
 		if nodes != nil {
-			return PlanNodes(cfg.Image, nodes, m.Hub, cost, uint64(max(limit, 0)), running), nil
+			c := PlanNodes(cfg.Image, nodes, m.Hub, cost, uint64(max(limit, 0)), running)
+			if s, ok := sizer.(Seater); ok {
+				c.seat(s.Seats())
+			}
+			return c, nil
 		}
 	}
 	return PlanCapacity(cfg.Image, m, cost, uint64(max(limit, 0)), running), nil
+}
+
+// seat bounds the class at the hub's seats, when it has any.
+func (c *Capacity) seat(seats int) {
+	if seats > 0 {
+		c.Seats = seats
+		c.Students = min(c.Students, seats)
+	}
 }
 
 // PlanNodes is PlanCapacity over a swarm's nodes: each usable node keeps

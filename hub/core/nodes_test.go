@@ -115,3 +115,43 @@ func TestCapacityOverTheSwarm(t *testing.T) {
 		t.Errorf("no swarm, yet: %+v", c)
 	}
 }
+
+// fakeSeater is a swarm with a hub service of seats seats.
+type fakeSeater struct {
+	fakeNoder
+	seats int
+}
+
+func (f fakeSeater) Seats() int { return f.seats }
+
+// TestCapacityBoundBySeats: the hub as a Swarm service runs no more
+// servers at once than its seats, whatever memory the nodes have, and
+// says so; more seats than memory allows change nothing.
+func TestCapacityBoundBySeats(t *testing.T) {
+	f := newFixture(t, "alice")
+	f.hub.mu.Lock()
+	f.hub.cfg.Backend = config.BackendSwarm
+	f.hub.mu.Unlock()
+	noder := fakeNoder{fakeSizer: fakeSizer{memory: 8 * gib, cpus: 4, imageID: "sha256:cur", profile: "classic"}, nodes: swarmNodes()}
+	ctx := context.Background()
+	f.hub.sizer = noder
+	free, err := f.hub.Capacity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hub.sizer = fakeSeater{fakeNoder: noder, seats: 2}
+	c, err := f.hub.Capacity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if free.Students <= 2 || c.Students != 2 || !strings.Contains(c.Sentence(), "2 students, as many as the hub's seats") {
+		t.Errorf("2 seats, memory for %d: %d students, %q", free.Students, c.Students, c.Sentence())
+	}
+	if q := c.StartQuestion(3); !strings.Contains(q, "the hub has 2 seats") || !strings.Contains(q, "--seats") {
+		t.Errorf("starting past the seats asks %q", q)
+	}
+	f.hub.sizer = fakeSeater{fakeNoder: noder, seats: free.Students + 10}
+	if c, err = f.hub.Capacity(ctx); err != nil || c.Students != free.Students || strings.Contains(c.Sentence(), "seats") {
+		t.Errorf("more seats than memory allows: %+v, %v", c, err)
+	}
+}

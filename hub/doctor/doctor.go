@@ -108,6 +108,11 @@ func Run(ctx context.Context, cfg config.Config) Report {
 	if !backendOK {
 		return r
 	}
+	if cfg.Backend == config.BackendSwarm {
+		if st, ok, err := sp.HubState(ctx); err != nil || ok {
+			add(hubServiceCheck(st, err))
+		}
+	}
 	imageOK := add(imageCheck(ctx, cli, cfg.Image))
 	netw, err := sp.EnsureNetwork(ctx)
 	if err != nil {
@@ -137,12 +142,41 @@ func Run(ctx context.Context, cfg config.Config) Report {
 // networkCheck says whether students' servers can connect to each other
 // on netw.
 func networkCheck(netw spawner.Network) Check {
-	if netw.Shared {
-		return Check{Name: "network", OK: true, Weak: true,
-			Detail: fmt.Sprintf("%s (%s): the hub's service and every server share this overlay, so a student's server can connect to another's (each still needs its own login)", netw.Name, netw.Subnet),
-			Advice: "for a class whose servers all run on one node, run the hub on that node's host (`classhub serve --backend swarm`): each server then has an overlay of its own"}
+	if len(netw.Seats) > 0 {
+		return Check{Name: "network", OK: true,
+			Detail: fmt.Sprintf("%s (%s): the hub's service meets each running server on a seat of its own, %d seats (servers cannot reach each other)", netw.Name, netw.Subnet, len(netw.Seats))}
 	}
 	return Check{Name: "network", OK: true, Detail: fmt.Sprintf("%s (%s, servers cannot reach each other)", netw.Name, netw.Subnet)}
+}
+
+// hubServiceCheck says where the hub's service is, when one is deployed:
+// the rest of the report is this node's, not the service's.
+func hubServiceCheck(st spawner.HubState, err error) Check {
+	c := Check{Name: "hub service"}
+	switch {
+	case err != nil:
+		c.Detail, c.Advice = err.Error(), "`docker service ps "+spawner.HubServiceName+"` shows its tasks"
+	case st.State != "running":
+		c.Detail = fmt.Sprintf("%s is deployed but its task is %s", spawner.HubServiceName, orNone(st.State))
+		if st.Err != "" {
+			c.Detail += ": " + st.Err
+		}
+		c.Advice = "`docker service ps --no-trunc " + spawner.HubServiceName + "` and `docker service logs " + spawner.HubServiceName + "` say why; `classhub swarm deploy` runs it again"
+	default:
+		c.OK = true
+		c.Detail = fmt.Sprintf("%s runs on node %s: %d of its %d seats are held by running servers (the lines below are this node's, as if the hub ran on its host)", spawner.HubServiceName, st.Node, st.Held, st.Seats)
+		if st.Held == st.Seats {
+			c.Weak, c.Advice = true, fmt.Sprintf("no seat is free, so no more servers can start: `classhub swarm deploy --seats %d` adds more", min(2*st.Seats, spawner.MaxSeats))
+		}
+	}
+	return c
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not made yet"
+	}
+	return s
 }
 
 func portOf(addr string) string {

@@ -98,17 +98,35 @@ func TestRealEnginePasses(t *testing.T) {
 	}
 }
 
-// TestSharedOverlayIsWeak: a network the servers share without isolation
-// (the hub as a Swarm service) is a weak line that says what isolates them;
-// the others are plain ok lines.
-func TestSharedOverlayIsWeak(t *testing.T) {
-	c := networkCheck(spawner.Network{Name: "classhub-swarm", Subnet: "10.0.1.0/24", Shared: true})
-	if !c.OK || !c.Weak || !strings.Contains(c.Detail, "can connect to another's") || !strings.Contains(c.Advice, "overlay of its own") {
-		t.Errorf("shared overlay: %+v", c)
+// TestNetworkLines: every backend's network is a plain ok line that says
+// servers cannot reach each other; the hub as a Swarm service says how
+// many seats it meets them on.
+func TestNetworkLines(t *testing.T) {
+	c := networkCheck(spawner.Network{Name: "classhub-swarm", Subnet: "10.0.1.0/24", Seats: make([]spawner.Seat, 40)})
+	if !c.OK || c.Weak || !strings.Contains(c.Detail, "40 seats") || !strings.Contains(c.Detail, "cannot reach each other") {
+		t.Errorf("hub as a service: %+v", c)
 	}
 	for _, n := range []spawner.Network{{Name: "classhub"}, {Name: "classhub-swarm", PinNode: "n1"}} {
-		if c := networkCheck(n); !c.OK || c.Weak {
+		if c := networkCheck(n); !c.OK || c.Weak || !strings.Contains(c.Detail, "cannot reach each other") {
 			t.Errorf("%+v: %+v", n, c)
 		}
+	}
+}
+
+// TestHubServiceLines: a deployed hub service is an ok line with its seats,
+// weak when every seat is held, and a FAIL that says where to look when its
+// task does not run.
+func TestHubServiceLines(t *testing.T) {
+	if c := hubServiceCheck(spawner.HubState{State: "running", Node: "n1", Seats: 40, Held: 3}, nil); !c.OK || c.Weak || !strings.Contains(c.Detail, "3 of its 40 seats") {
+		t.Errorf("running: %+v", c)
+	}
+	if c := hubServiceCheck(spawner.HubState{State: "running", Seats: 2, Held: 2}, nil); !c.OK || !c.Weak || !strings.Contains(c.Advice, "--seats 4") {
+		t.Errorf("every seat held: %+v", c)
+	}
+	if c := hubServiceCheck(spawner.HubState{State: "rejected", Err: "No such image"}, nil); c.OK || !strings.Contains(c.Detail, "rejected: No such image") || !strings.Contains(c.Advice, "docker service ps") {
+		t.Errorf("rejected: %+v", c)
+	}
+	if c := hubServiceCheck(spawner.HubState{}, nil); c.OK || !strings.Contains(c.Detail, "not made yet") {
+		t.Errorf("no task: %+v", c)
 	}
 }

@@ -63,6 +63,8 @@ type Docker struct {
 	netMu sync.Mutex
 	net   *Network // the network made ready, nil until then
 
+	seatMu sync.Mutex // held from a seat's choice until its service holds it
+
 	pool  *pool
 	users userLocks
 	pulls flight

@@ -43,11 +43,10 @@ type Network struct {
 	// the node every server runs on: the hub reaches them through that
 	// node's docker_gwbridge.
 	PinNode string `json:"pin_node,omitempty"`
-	// Shared says the servers share this network with nothing that stops
-	// them connecting to each other: the swarm backend with the hub as a
-	// service, whose overlay hub and servers all join. Each server still
-	// refuses anyone without its own login.
-	Shared bool `json:"shared,omitempty"`
+	// Seats, for the swarm backend with the hub as a service, are the
+	// overlays the hub meets its running servers on, one server each
+	// (seats.go); servers never join the network named Name then.
+	Seats []Seat `json:"seats,omitempty"`
 }
 
 // EnsureNetwork creates the configured network if it is missing (a bridge

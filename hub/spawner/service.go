@@ -27,9 +27,8 @@ const LabelImage = "org.classhub.image"
 
 // services runs each server as a Swarm service of one replica: on an
 // overlay of its own when the hub runs on a node's host (see ownNetwork),
-// on the overlay classhub makes for hub and servers when the hub is a
-// service on it. A stop scales the service to zero and
-// keeps it, as a stop keeps a container: the next start is one update,
+// on a seat it shares with the hub alone when the hub is a service (see
+// seats.go). A stop scales the service to zero and keeps it, as a stop keeps a container: the next start is one update,
 // and a stopped server keeps its fingerprint, token and placement, so
 // reconcile decides for services exactly as for containers. Delete removes
 // the service. (JupyterHub's SwarmSpawner removes the service at each
@@ -61,6 +60,21 @@ func (b *services) create(ctx context.Context, sp spec) (string, error) {
 			return "", err
 		}
 		spec.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: own}}
+	}
+	if len(netw.Seats) > 0 {
+		// Held from the choice until the service that holds the seat
+		// exists, so two starts never choose the same one.
+		b.d.seatMu.Lock()
+		defer b.d.seatMu.Unlock()
+		held, err := b.heldSeats(ctx, "")
+		if err != nil {
+			return "", err
+		}
+		seat, err := pickSeat(netw.Seats, held, "")
+		if err != nil {
+			return "", err
+		}
+		spec.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: seat.ID}}
 	}
 	// QueryRegistry false: the image is named by its ID, and nothing is
 	// ever pulled (there may be no registry at all).
@@ -300,8 +314,9 @@ func (b *services) viewOf(ctx context.Context, svc swarm.Service, t *swarm.Task,
 	return info
 }
 
-// taskAddress is where the hub reaches a running task: its address on the
-// overlay when the hub is on the overlay too, else (the hub runs on this
+// taskAddress is where the hub reaches a running task: its address on its
+// seat (or on the hub's overlay, for a server made before seats) when the
+// hub is a service, else (the hub runs on this
 // node's host, and its servers are pinned here) its address on this
 // node's docker_gwbridge.
 func (b *services) taskAddress(ctx context.Context, t *swarm.Task, netName string) string {
@@ -324,7 +339,8 @@ func (b *services) taskAddress(ctx context.Context, t *swarm.Task, netName strin
 		return ""
 	}
 	for _, a := range t.NetworksAttachments {
-		if a.Network.Spec.Name != netName {
+		onSeat := slices.ContainsFunc(n.Seats, func(s Seat) bool { return s.is(a.Network.ID) })
+		if !onSeat && a.Network.Spec.Name != netName {
 			continue
 		}
 		for _, addr := range a.Addresses {
@@ -364,19 +380,54 @@ func (b *services) start(ctx context.Context, id string, say func(string)) error
 	if err != nil {
 		return err
 	}
-	switch st := taskStatus(svc, newestTask(tasks)); {
-	case replicas(svc) == 0:
-		err = b.update(ctx, id, func(s *swarm.ServiceSpec) {
+	if replicas(svc) == 0 || taskStatus(svc, newestTask(tasks)) == container.StateExited {
+		if err := b.wake(ctx, svc, say); err != nil {
+			return err
+		}
+	}
+	return b.waitTask(ctx, svc, tasks, say)
+}
+
+// wake asks the swarm for a task of svc: scaled to one, or, when its task
+// ended, a new one; with the hub as a service, on a seat nobody else
+// holds.
+func (b *services) wake(ctx context.Context, svc swarm.Service, say func(string)) error {
+	netw, err := b.d.EnsureNetwork(ctx)
+	if err != nil {
+		return err
+	}
+	var seat *Seat
+	if len(netw.Seats) > 0 {
+		b.d.seatMu.Lock()
+		defer b.d.seatMu.Unlock()
+		held, err := b.heldSeats(ctx, svc.ID)
+		if err != nil {
+			return err
+		}
+		s, err := pickSeat(netw.Seats, held, seatOf(svc.Spec))
+		if err != nil {
+			return err
+		}
+		if !s.is(seatOf(svc.Spec)) {
+			seat = &s
+			say("Seat: " + s.Name)
+		}
+	}
+	err = b.update(ctx, svc.ID, func(s *swarm.ServiceSpec) {
+		if replicas(svc) == 0 {
 			one := uint64(1)
 			s.Mode.Replicated.Replicas = &one
-		})
-	case st == container.StateExited:
-		err = b.update(ctx, id, func(s *swarm.ServiceSpec) { s.TaskTemplate.ForceUpdate++ })
-	}
+		} else {
+			s.TaskTemplate.ForceUpdate++
+		}
+		if seat != nil {
+			s.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: seat.ID}}
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("update service %s: %w", svc.Spec.Name, err)
 	}
-	return b.waitTask(ctx, svc, tasks, say)
+	return nil
 }
 
 // waitTask waits until a task newer than those in before, or one of them

@@ -42,10 +42,10 @@ func SwarmManager(info swarm.Info) (string, error) {
 
 // ensureNetwork makes the attachable overlay network a hub service joins
 // (labelled as classhub's) and works out how hub and servers meet. When
-// the hub runs in a container on that overlay (a service made from
-// `classhub image build-hub`), it binds its overlay address, its servers
-// join that overlay too, and it reaches tasks on every node at theirs.
-// When it runs on a manager's host, which has no address on any overlay,
+// the hub runs in a container on that overlay (the service `classhub swarm
+// deploy` makes), no server joins that overlay: each running server has a
+// seat of its own, an overlay it shares with the hub alone (seats.go), and
+// the hub reaches tasks on every node at their seat's address. When it runs on a manager's host, which has no address on any overlay,
 // it meets its servers on that node's docker_gwbridge instead, as the
 // container backend does on its bridge, every server is pinned to that
 // node (Network.PinNode) and runs on an overlay of its own (ownNetwork).
@@ -58,7 +58,7 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	if err != nil {
 		return Network{}, err
 	}
-	ins, err := b.overlay(ctx, name, "")
+	ins, err := b.overlay(ctx, name, RoleNetwork, "", nil)
 	if err != nil {
 		return Network{}, err
 	}
@@ -79,7 +79,16 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 	}
 	for _, ip := range local {
 		if subnet.Contains(ip) {
-			n.HubHost, n.BindAddr, n.Shared = ip.String(), ip.String(), true
+			svc, seats, err := b.ownService(ctx, name)
+			if err != nil {
+				return Network{}, err
+			}
+			// Servers call the hub by its service's name, which each
+			// resolves on its own seat to the hub's address there; the
+			// hub listens on all of its container's addresses, seats
+			// included (none is on the LAN: its public ports are
+			// published by the engine).
+			n.HubHost, n.BindAddr, n.Seats = svc.Spec.Name, "0.0.0.0", seats
 			return n, nil
 		}
 	}
@@ -105,10 +114,15 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 }
 
 // overlay inspects the attachable overlay network name, labelled as
-// classhub's (for user, when not ""), and makes it when it is missing.
-func (b *services) overlay(ctx context.Context, name, user string) (network.Inspect, error) {
+// classhub's with role (for user, when not "", and with the extra labels),
+// and makes it when it is missing.
+func (b *services) overlay(ctx context.Context, name, role, user string, extra map[string]string) (network.Inspect, error) {
 	ins, err := b.d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
 	if cerrdefs.IsNotFound(err) {
+		labels := b.d.labels(role, user)
+		for k, v := range extra {
+			labels[k] = v
+		}
 		_, err = b.d.cli.NetworkCreate(ctx, name, network.CreateOptions{
 			Driver: "overlay",
 			// Servers' traffic between nodes carries their tokens and
@@ -116,7 +130,7 @@ func (b *services) overlay(ctx context.Context, name, user string) (network.Insp
 			Options:    map[string]string{"encrypted": ""},
 			Scope:      "swarm",
 			Attachable: true,
-			Labels:     b.d.labels(RoleNetwork, user),
+			Labels:     labels,
 		})
 		if err != nil && !cerrdefs.IsConflict(err) {
 			return network.Inspect{}, engine.Explain(err)
@@ -134,7 +148,7 @@ func (b *services) overlay(ctx context.Context, name, user string) (network.Insp
 	if err != nil {
 		return network.Inspect{}, engine.Explain(err)
 	}
-	if ins.Labels[engine.LabelManaged] != "true" || ins.Labels[engine.LabelUser] != user {
+	if ins.Labels[engine.LabelManaged] != "true" || ins.Labels[engine.LabelRole] != role || ins.Labels[engine.LabelUser] != user {
 		return network.Inspect{}, fmt.Errorf("a Docker network named %s exists but classhub did not create it: remove it (`docker network rm %s`) or set another network name in the settings: %w", name, name, ErrNotManaged)
 	}
 	if ins.Driver != "overlay" || !ins.Attachable {
@@ -150,7 +164,7 @@ func (b *services) overlay(ctx context.Context, name, user string) (network.Insp
 // traffic is off, so no server reaches another's by any address.
 func (b *services) ownNetwork(ctx context.Context, sp spec) (string, error) {
 	name := sp.name + ownSuffix
-	if _, err := b.overlay(ctx, name, sp.user); err != nil {
+	if _, err := b.overlay(ctx, name, RoleNetwork, sp.user, nil); err != nil {
 		return "", fmt.Errorf("%s's network %s: %w", sp.user, name, err)
 	}
 	return name, nil

@@ -1,7 +1,8 @@
 // Package sse writes server-sent events: the one way the hub streams to
 // browsers and API clients, used by the REST API's spawn progress and the
 // admin page's live rows. What to send and when to stop stays with each
-// handler; this package owns the wire format.
+// handler; this package owns the wire format (sse.go) and the loop of a
+// stream that follows a subscription (follow.go).
 package sse
 
 import (

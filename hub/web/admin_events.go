@@ -1,8 +1,8 @@
 package web
 
 import (
+	"errors"
 	"net/http"
-	"time"
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/events"
@@ -39,42 +39,31 @@ func (wb *Web) adminEvents(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 	shutdown := wb.shutdownSignal(r)
 	stream := sse.Open(w)
-	keep := time.NewTicker(wb.keepAlive)
-	defer keep.Stop()
-	usage := time.NewTicker(wb.usageEvery)
-	defer usage.Stop()
 	if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
 		return
 	}
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-shutdown:
-			return
-		case e, ok := <-sub.C:
-			if !ok {
-				return
-			}
-			if stream.Send(e) != nil {
-				return
-			}
-		case <-usage.C:
-			if p, ok := wb.session(r); !ok || !isAdmin(p) {
-				return
-			}
-			if stream.SendEvent("usage", wb.usageFor(r.Context(), p)) != nil {
-				return
-			}
-		case <-keep.C:
-			// Logged out, reset or no longer an admin: stop telling.
-			if p, ok := wb.session(r); !ok || !isAdmin(p) {
-				return
-			}
-			if stream.KeepAlive() != nil {
-				return
-			}
+	usage := func() error {
+		p, ok := wb.session(r)
+		if !ok || !isAdmin(p) {
+			return errLoginEnded
 		}
+		return stream.SendEvent("usage", wb.usageFor(r.Context(), p))
+	}
+	sse.Follow(r.Context(), stream, sse.Loop{Shutdown: shutdown, KeepAlive: wb.keepAlive, Alive: wb.stillAdmin(r),
+		Every: wb.usageEvery, Tick: usage},
+		sub.C, func(e events.Event) error { return stream.Send(e) })
+}
+
+// errLoginEnded ends a stream whose login has ended.
+var errLoginEnded = errors.New("the login has ended")
+
+// stillAdmin reports, when called, whether the login r was made with is
+// still an instructor's: when it has been logged out or reset, or is no
+// longer an instructor's, an instructor page's stream stops telling.
+func (wb *Web) stillAdmin(r *http.Request) func() bool {
+	return func() bool {
+		p, ok := wb.session(r)
+		return ok && isAdmin(p)
 	}
 }
 

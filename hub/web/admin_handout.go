@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
@@ -152,24 +151,12 @@ func (wb *Web) adminHandoutEvents(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 	shutdown := wb.shutdownSignal(r)
 	stream := sse.Open(w)
-	keep := time.NewTicker(wb.keepAlive)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-shutdown:
-			return
-		case e, ok := <-sub.C:
-			if !ok || stream.Send(e) != nil {
-				return
-			}
-		case <-keep.C:
-			if p, ok := wb.session(r); !ok || !ofAll(p) || stream.KeepAlive() != nil {
-				return
-			}
-		}
+	alive := func() bool {
+		p, ok := wb.session(r)
+		return ok && ofAll(p)
 	}
+	sse.Follow(r.Context(), stream, sse.Loop{Shutdown: shutdown, KeepAlive: wb.keepAlive, Alive: alive},
+		sub.C, func(e events.Event) error { return stream.Send(e) })
 }
 
 // adminCollect gathers every student's folder and answers with a zip of

@@ -103,10 +103,6 @@ func (wb *Web) classEvents(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 	shutdown := wb.shutdownSignal(r)
 	stream := sse.Open(w)
-	keep := time.NewTicker(wb.keepAlive)
-	defer keep.Stop()
-	poll := time.NewTicker(wb.classPoll)
-	defer poll.Stop()
 	var last *classCounts
 	send := func() error {
 		c, err := wb.hub.Class(r.Context())
@@ -123,27 +119,7 @@ func (wb *Web) classEvents(w http.ResponseWriter, r *http.Request) {
 	if send() != nil {
 		return
 	}
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-shutdown:
-			return
-		case _, ok := <-sub.C:
-			if !ok || send() != nil {
-				return
-			}
-		case <-poll.C:
-			if send() != nil {
-				return
-			}
-		case <-keep.C:
-			if p, ok := wb.session(r); !ok || !isAdmin(p) {
-				return
-			}
-			if stream.KeepAlive() != nil {
-				return
-			}
-		}
-	}
+	sse.Follow(r.Context(), stream, sse.Loop{Shutdown: shutdown, KeepAlive: wb.keepAlive, Alive: wb.stillAdmin(r),
+		Every: wb.classPoll, Tick: send},
+		sub.C, func(events.Event) error { return send() })
 }

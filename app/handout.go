@@ -130,7 +130,7 @@ func HandoutReport(rs []hub.HandoutResult) string {
 			fmt.Fprintf(&b, "%s: failed: %v\n", r.User, r.Err)
 			continue
 		}
-		fmt.Fprintf(&b, "%s: %d copied, %d updated, %d already there, %d kept\n", r.User, r.Count("copied"), r.Count("updated"), r.Count("same"), r.Count("kept"))
+		fmt.Fprintf(&b, "%s: %s\n", r.User, r.Summary())
 		for _, f := range r.Files {
 			switch f.Outcome {
 			case "kept":

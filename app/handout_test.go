@@ -16,7 +16,9 @@ func TestHandOutAndCollectShowEachStudent(t *testing.T) {
 	u.handOut("/home/teacher/week1")
 	f.wantCall(t, q, "handout week1")
 	q.until(t, "the handout's report", func() bool { return shown(u.win, "alice: 1 copied") })
-	for _, want := range []string{"kept b.ipynb, which they changed; the new version is b (handout 2026-12-06).ipynb", "failing: failed: hand out to failing: disk full"} {
+	// The counts are the hub's own sentence, as the CLI and the hand-out
+	// page say it.
+	for _, want := range []string{"alice: 1 copied, 1 kept as they changed them\n", "kept b.ipynb, which they changed; the new version is b (handout 2026-12-06).ipynb", "failing: failed: hand out to failing: disk full"} {
 		if !shown(u.win, want) {
 			t.Errorf("the report does not say %q", want)
 		}

@@ -66,7 +66,9 @@ func (r HandoutResult) Count(outcome string) int {
 	return n
 }
 
-// Summary counts r's files by outcome, in a few words.
+// Summary counts r's files by outcome, in a few words: the line the CLI,
+// the hand-out page and the app show for a student, and the message of
+// their hand-out progress event.
 func (r HandoutResult) Summary() string {
 	var parts []string
 	for _, o := range []struct{ outcome, say string }{

@@ -321,3 +321,27 @@ func TestCollectNeedsRoom(t *testing.T) {
 		t.Fatalf("collect with just the room: %+v %v", rs, err)
 	}
 }
+
+func TestHandoutSummary(t *testing.T) {
+	files := func(outcomes ...string) []spawner.FileResult {
+		var fs []spawner.FileResult
+		for i, o := range outcomes {
+			fs = append(fs, spawner.FileResult{Path: fmt.Sprintf("f%d.ipynb", i), Outcome: o})
+		}
+		return fs
+	}
+	for _, c := range []struct {
+		files []spawner.FileResult
+		want  string
+	}{
+		{nil, "nothing to do"},
+		{files("copied", "copied"), "2 copied"},
+		// In a fixed order, whatever the files' order; none for what is none.
+		{files("failed", "same", "kept", "updated", "copied", "same"), "1 copied, 1 updated, 2 already there, 1 kept as they changed them, 1 failed"},
+		{files("same"), "1 already there"},
+	} {
+		if got := (HandoutResult{User: "ann", Files: c.files}).Summary(); got != c.want {
+			t.Errorf("%v: %q, want %q", c.files, got, c.want)
+		}
+	}
+}

@@ -263,7 +263,9 @@ func newHubService(t *testing.T, seats int, students ...string) (c *classroom, a
 // over its seat; one student's server gets no answer from another's; a
 // third start, with both seats held, fails saying what to do and leaves
 // the two servers running; a stop frees a seat for it, and the stopped
-// server's next start moves to the seat another stop frees.
+// server's next start moves to the seat another stop frees; the hub's
+// task killed with -9, the swarm's next one adopts the servers where they
+// are.
 func TestSwarmHubService(t *testing.T) {
 	c, adminTok, toks := newHubService(t, 2, "ann", "ben", "cat")
 	cli := testenv.Docker(t)
@@ -365,6 +367,26 @@ func TestSwarmHubService(t *testing.T) {
 		}
 		if !answers(ann, annTok) {
 			t.Error("ann's server on its new seat does not answer through the proxy")
+		}
+	})
+
+	t.Run("the hub's task killed, the next one adopts the servers on their seats", func(t *testing.T) {
+		hub := runningTaskOf(t, spawner.HubServiceName)
+		if err := cli.ContainerKill(context.Background(), hub.Status.ContainerStatus.ContainerID, "KILL"); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the swarm to run the hub again and ann's server to answer through it", 3*time.Minute, func() bool {
+			return answers(ann, annTok)
+		})
+		if got := runningTaskOf(t, spawner.HubServiceName); got.ID == hub.ID {
+			t.Errorf("the hub's task %s still runs after kill -9", got.ID)
+		}
+		_, body := c.do("GET", "/hub/api/users/"+cat, adminTok, nil)
+		if !strings.Contains(string(body), `"ready":true`) {
+			t.Errorf("after the hub's restart the user model says %s, want cat's server ready", body)
+		}
+		if got := seatOfServer(t, ann); got != benSeat {
+			t.Errorf("ann's server moved to %q in the hub's restart, want %q", got, benSeat)
 		}
 	})
 }

@@ -127,35 +127,29 @@ func (b *services) ownService(ctx context.Context, shared string) (swarm.Service
 }
 
 // heldSeats is the networks that servers other than except's hold: those
-// of every service that wants a task, and those a task of any service is
-// still on (a stopped server's task may take its grace period to go).
+// of every service that wants a task, and those any task but the hub's is
+// still on: a stopped server's task may take its grace period to go, and
+// so may a removed service's (a replace removes a running server), which
+// no service lists any more.
 func (b *services) heldSeats(ctx context.Context, except string) (map[string]bool, error) {
 	svcs, err := b.d.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: serverFilter()})
 	if err != nil {
 		return nil, engine.Explain(err)
 	}
 	held := map[string]bool{}
-	f := filters.NewArgs()
 	for _, s := range svcs {
-		if s.ID == except {
-			continue
-		}
-		f.Add("service", s.ID)
-		if replicas(s) > 0 {
+		if s.ID != except && replicas(s) > 0 {
 			for _, a := range s.Spec.TaskTemplate.Networks {
 				held[a.Target] = true
 			}
 		}
 	}
-	if f.Len() == 0 {
-		return held, nil
-	}
-	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{})
 	if err != nil {
 		return nil, engine.Explain(err)
 	}
 	for _, t := range tasks {
-		if taskGone(t) {
+		if taskGone(t) || (except != "" && t.ServiceID == except) || hubTask(t) {
 			continue
 		}
 		for _, a := range t.NetworksAttachments {
@@ -163,6 +157,12 @@ func (b *services) heldSeats(ctx context.Context, except string) (map[string]boo
 		}
 	}
 	return held, nil
+}
+
+// hubTask says the task runs the hub's service, which is on every seat.
+func hubTask(t swarm.Task) bool {
+	cs := t.Spec.ContainerSpec
+	return cs != nil && cs.Labels[engine.LabelManaged] == "true" && cs.Labels[engine.LabelRole] == RoleHub
 }
 
 // taskGone says the task's container has stopped or never will run.

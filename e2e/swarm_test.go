@@ -367,6 +367,29 @@ func TestSwarmHubService(t *testing.T) {
 			t.Error("ann's server on its new seat does not answer through the proxy")
 		}
 	})
+
+	t.Run("a server that exits frees its seat", func(t *testing.T) {
+		// A student's server may end itself (or its memory limit may
+		// kill it): the hub then shows it stopped, so nobody can stop it
+		// to free its seat, nor would idle culling.
+		catTask := runningTask(t, cat)
+		execInContainer(t, cli, catTask.Status.ContainerStatus.ContainerID, "python3", "-c",
+			"import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) not in (1, os.getpid()):\n        try: os.kill(int(p), signal.SIGKILL)\n        except OSError: pass")
+		waitUntil(t, "the hub to see cat's server gone", time.Minute, func() bool {
+			_, body := c.do("GET", "/hub/api/users/"+cat, adminTok, nil)
+			return strings.Contains(string(body), `"server":null`)
+		})
+		resp, body := c.do("POST", "/hub/api/users/"+ben+"/server", adminTok, nil)
+		if resp.StatusCode != 201 && resp.StatusCode != 202 {
+			t.Fatalf("ben's start after cat's server exited: %s %s", resp.Status, body)
+		}
+		if ev := progressUntilDone(t, c, ben, adminTok); ev.Failed {
+			t.Fatalf("ben's start after cat's server exited: %s", ev.Message)
+		}
+		if got := seatOfServer(t, ben); got != annSeat {
+			t.Errorf("ben's server is on %q, want %q, the seat cat's server left", got, annSeat)
+		}
+	})
 }
 
 // seatOfServer is the name of the network name's running server is on.

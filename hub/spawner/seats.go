@@ -127,26 +127,31 @@ func (b *services) ownService(ctx context.Context, shared string) (swarm.Service
 }
 
 // heldSeats is the networks that servers other than except's hold: those
-// of every service that wants a task, and those any task but the hub's is
-// still on: a stopped server's task may take its grace period to go, and
-// so may a removed service's (a replace removes a running server), which
-// no service lists any more.
+// of every service that wants a task, unless the task it asked for ended
+// (see ended), and those any task but the hub's is still on: a stopped
+// server's task may take its grace period to go, and so may a removed
+// service's (a replace removes a running server), which no service lists
+// any more.
 func (b *services) heldSeats(ctx context.Context, except string) (map[string]bool, error) {
 	svcs, err := b.d.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: serverFilter()})
 	if err != nil {
 		return nil, engine.Explain(err)
 	}
+	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{})
+	if err != nil {
+		return nil, engine.Explain(err)
+	}
+	byService := map[string][]swarm.Task{}
+	for _, t := range tasks {
+		byService[t.ServiceID] = append(byService[t.ServiceID], t)
+	}
 	held := map[string]bool{}
 	for _, s := range svcs {
-		if s.ID != except && replicas(s) > 0 {
+		if s.ID != except && replicas(s) > 0 && !ended(s, byService[s.ID]) {
 			for _, a := range s.Spec.TaskTemplate.Networks {
 				held[a.Target] = true
 			}
 		}
-	}
-	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{})
-	if err != nil {
-		return nil, engine.Explain(err)
 	}
 	for _, t := range tasks {
 		if taskGone(t) || (except != "" && t.ServiceID == except) || hubTask(t) {
@@ -157,6 +162,19 @@ func (b *services) heldSeats(ctx context.Context, except string) (map[string]boo
 		}
 	}
 	return held, nil
+}
+
+// ended says the task the service's spec asked for has ended and no other
+// comes (its restart policy is none): a server that exited, or that its
+// memory limit killed, which the hub shows as stopped and nobody would
+// think of stopping, holds no seat. Every wake changes the spec's
+// ForceUpdate, so a task from before it is never taken for the one it
+// asked for.
+func ended(s swarm.Service, tasks []swarm.Task) bool {
+	rp := s.Spec.TaskTemplate.RestartPolicy
+	t := newestTask(tasks)
+	return rp != nil && rp.Condition == swarm.RestartPolicyConditionNone &&
+		t != nil && taskGone(*t) && t.Spec.ForceUpdate == s.Spec.TaskTemplate.ForceUpdate
 }
 
 // hubTask says the task runs the hub's service, which is on every seat.

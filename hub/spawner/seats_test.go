@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/engine"
@@ -113,5 +114,35 @@ func TestSeatsGatewayICC(t *testing.T) {
 	n, err := b.ensureNetwork(context.Background(), "n-swarm")
 	if err != nil || len(n.Seats) != 1 || n.HubHost != HubServiceName {
 		t.Errorf("the engine's docker_gwbridge: %+v, %v; want the hub's one seat", n, err)
+	}
+}
+
+// TestEnded: a service's seat is free once the task its spec asked for
+// ended, and not before: not while a wake's task is still to come (the
+// newest task is from before the wake's ForceUpdate), nor with none yet,
+// nor with a restart policy that brings another.
+func TestEnded(t *testing.T) {
+	svc := func(force uint64, cond swarm.RestartPolicyCondition) swarm.Service {
+		return swarm.Service{Spec: swarm.ServiceSpec{TaskTemplate: swarm.TaskSpec{ForceUpdate: force, RestartPolicy: &swarm.RestartPolicy{Condition: cond}}}}
+	}
+	task := func(force uint64, state swarm.TaskState, at int) swarm.Task {
+		return swarm.Task{Meta: swarm.Meta{CreatedAt: time.Unix(int64(at), 0)}, Spec: swarm.TaskSpec{ForceUpdate: force}, Status: swarm.TaskStatus{State: state}}
+	}
+	none := swarm.RestartPolicyConditionNone
+	for _, tc := range []struct {
+		name  string
+		svc   swarm.Service
+		tasks []swarm.Task
+		want  bool
+	}{
+		{"its task failed", svc(2, none), []swarm.Task{task(1, swarm.TaskStateShutdown, 1), task(2, swarm.TaskStateFailed, 2)}, true},
+		{"its task runs", svc(2, none), []swarm.Task{task(2, swarm.TaskStateRunning, 2)}, false},
+		{"a wake's task is to come", svc(3, none), []swarm.Task{task(2, swarm.TaskStateFailed, 2)}, false},
+		{"no task yet", svc(0, none), nil, false},
+		{"another comes", svc(2, swarm.RestartPolicyConditionAny), []swarm.Task{task(2, swarm.TaskStateFailed, 2)}, false},
+	} {
+		if got := ended(tc.svc, tc.tasks); got != tc.want {
+			t.Errorf("%s: ended = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

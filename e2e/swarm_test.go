@@ -389,6 +389,20 @@ func TestSwarmHubService(t *testing.T) {
 		if got := seatOfServer(t, ben); got != annSeat {
 			t.Errorf("ben's server is on %q, want %q, the seat cat's server left", got, annSeat)
 		}
+		// cat's start now, with both seats held, is refused, and her
+		// server, which exited, is kept, not recreated.
+		before, _ := serviceOf(t, cat)
+		resp, body = c.do("POST", "/hub/api/users/"+cat+"/server", adminTok, nil)
+		why := string(body)
+		if resp.StatusCode == 201 || resp.StatusCode == 202 {
+			why = progressUntilDone(t, c, cat, adminTok).Message
+		}
+		if !strings.Contains(why, "all 2 of the hub's seats") {
+			t.Errorf("cat's start with both seats held: %s %s", resp.Status, why)
+		}
+		if after, ok := serviceOf(t, cat); !ok || after.ID != before.ID {
+			t.Errorf("cat's start refused for want of a seat replaced her server's service %s (now %s, %v)", before.ID, after.ID, ok)
+		}
 	})
 }
 

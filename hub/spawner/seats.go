@@ -7,9 +7,10 @@ package spawner
 // network (`docker network connect` answers "not found") nor adds one to a
 // service without restarting its task; so `classhub swarm deploy` makes
 // the seats up front and attaches the hub to all of them, and each start
-// gives its server a seat no other server holds. A stopped server's seat
-// is free for the next start; its own next start takes it back when it is
-// still free, and moves to another when not.
+// gives its server a seat no other server holds. A stopped server's seat,
+// or that of one which exited, is free for the next start once its
+// container is gone; its own next start takes it back when it is still
+// free, and moves to another when not.
 
 import (
 	"context"

@@ -170,12 +170,14 @@ func (b *services) heldSeats(ctx context.Context, except string) (map[string]boo
 // memory limit killed, which the hub shows as stopped and nobody would
 // think of stopping, holds no seat. Every wake changes the spec's
 // ForceUpdate, so a task from before it is never taken for the one it
-// asked for.
+// asked for. An orphaned task has not ended: its node is out of reach,
+// and its container may still run there.
 func ended(s swarm.Service, tasks []swarm.Task) bool {
 	rp := s.Spec.TaskTemplate.RestartPolicy
 	t := newestTask(tasks)
 	return rp != nil && rp.Condition == swarm.RestartPolicyConditionNone &&
-		t != nil && taskGone(*t) && t.Spec.ForceUpdate == s.Spec.TaskTemplate.ForceUpdate
+		t != nil && taskGone(*t) && t.Status.State != swarm.TaskStateOrphaned &&
+		t.Spec.ForceUpdate == s.Spec.TaskTemplate.ForceUpdate
 }
 
 // hubTask says the task runs the hub's service, which is on every seat.

@@ -139,6 +139,7 @@ func TestEnded(t *testing.T) {
 		{"its task runs", svc(2, none), []swarm.Task{task(2, swarm.TaskStateRunning, 2)}, false},
 		{"a wake's task is to come", svc(3, none), []swarm.Task{task(2, swarm.TaskStateFailed, 2)}, false},
 		{"no task yet", svc(0, none), nil, false},
+		{"its node is out of reach", svc(2, none), []swarm.Task{task(2, swarm.TaskStateOrphaned, 2)}, false},
 		{"another comes", svc(2, swarm.RestartPolicyConditionAny), []swarm.Task{task(2, swarm.TaskStateFailed, 2)}, false},
 	} {
 		if got := ended(tc.svc, tc.tasks); got != tc.want {

@@ -265,7 +265,8 @@ func newHubService(t *testing.T, seats int, students ...string) (c *classroom, a
 // the two servers running; a stop frees a seat for it, and the stopped
 // server's next start moves to the seat another stop frees; the hub's
 // task killed with -9, the swarm's next one adopts the servers where they
-// are.
+// are; a server that exits frees its seat, and a start refused for want
+// of one keeps its student's service.
 func TestSwarmHubService(t *testing.T) {
 	c, adminTok, toks := newHubService(t, 2, "ann", "ben", "cat")
 	cli := testenv.Docker(t)
@@ -387,6 +388,43 @@ func TestSwarmHubService(t *testing.T) {
 		}
 		if got := seatOfServer(t, ann); got != benSeat {
 			t.Errorf("ann's server moved to %q in the hub's restart, want %q", got, benSeat)
+		}
+	})
+
+	t.Run("a server that exits frees its seat", func(t *testing.T) {
+		// A student's server may end itself (or its memory limit may
+		// kill it): the hub then shows it stopped, so nobody can stop it
+		// to free its seat, nor would idle culling.
+		catTask := runningTask(t, cat)
+		execInContainer(t, cli, catTask.Status.ContainerStatus.ContainerID, "python3", "-c",
+			"import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) not in (1, os.getpid()):\n        try: os.kill(int(p), signal.SIGKILL)\n        except OSError: pass")
+		waitUntil(t, "the hub to see cat's server gone", time.Minute, func() bool {
+			_, body := c.do("GET", "/hub/api/users/"+cat, adminTok, nil)
+			return strings.Contains(string(body), `"server":null`)
+		})
+		resp, body := c.do("POST", "/hub/api/users/"+ben+"/server", adminTok, nil)
+		if resp.StatusCode != 201 && resp.StatusCode != 202 {
+			t.Fatalf("ben's start after cat's server exited: %s %s", resp.Status, body)
+		}
+		if ev := progressUntilDone(t, c, ben, adminTok); ev.Failed {
+			t.Fatalf("ben's start after cat's server exited: %s", ev.Message)
+		}
+		if got := seatOfServer(t, ben); got != annSeat {
+			t.Errorf("ben's server is on %q, want %q, the seat cat's server left", got, annSeat)
+		}
+		// cat's start now, with both seats held, is refused, and her
+		// server, which exited, is kept, not recreated.
+		before, _ := serviceOf(t, cat)
+		resp, body = c.do("POST", "/hub/api/users/"+cat+"/server", adminTok, nil)
+		why := string(body)
+		if resp.StatusCode == 201 || resp.StatusCode == 202 {
+			why = progressUntilDone(t, c, cat, adminTok).Message
+		}
+		if !strings.Contains(why, "all 2 of the hub's seats") {
+			t.Errorf("cat's start with both seats held: %s %s", resp.Status, why)
+		}
+		if after, ok := serviceOf(t, cat); !ok || after.ID != before.ID {
+			t.Errorf("cat's start refused for want of a seat replaced her server's service %s (now %s, %v)", before.ID, after.ID, ok)
 		}
 	})
 }

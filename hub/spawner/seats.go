@@ -7,9 +7,10 @@ package spawner
 // network (`docker network connect` answers "not found") nor adds one to a
 // service without restarting its task; so `classhub swarm deploy` makes
 // the seats up front and attaches the hub to all of them, and each start
-// gives its server a seat no other server holds. A stopped server's seat
-// is free for the next start; its own next start takes it back when it is
-// still free, and moves to another when not.
+// gives its server a seat no other server holds. A stopped server's seat,
+// or that of one which exited, is free for the next start once its
+// container is gone; its own next start takes it back when it is still
+// free, and moves to another when not.
 
 import (
 	"context"
@@ -127,35 +128,34 @@ func (b *services) ownService(ctx context.Context, shared string) (swarm.Service
 }
 
 // heldSeats is the networks that servers other than except's hold: those
-// of every service that wants a task, and those a task of any service is
-// still on (a stopped server's task may take its grace period to go).
+// of every service that wants a task, unless the task it asked for ended
+// (see ended), and those any task but the hub's is still on: a stopped
+// server's task may take its grace period to go, and so may a removed
+// service's (a replace removes a running server), which no service lists
+// any more.
 func (b *services) heldSeats(ctx context.Context, except string) (map[string]bool, error) {
 	svcs, err := b.d.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: serverFilter()})
 	if err != nil {
 		return nil, engine.Explain(err)
 	}
+	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{})
+	if err != nil {
+		return nil, engine.Explain(err)
+	}
+	byService := map[string][]swarm.Task{}
+	for _, t := range tasks {
+		byService[t.ServiceID] = append(byService[t.ServiceID], t)
+	}
 	held := map[string]bool{}
-	f := filters.NewArgs()
 	for _, s := range svcs {
-		if s.ID == except {
-			continue
-		}
-		f.Add("service", s.ID)
-		if replicas(s) > 0 {
+		if s.ID != except && replicas(s) > 0 && !ended(s, byService[s.ID]) {
 			for _, a := range s.Spec.TaskTemplate.Networks {
 				held[a.Target] = true
 			}
 		}
 	}
-	if f.Len() == 0 {
-		return held, nil
-	}
-	tasks, err := b.d.cli.TaskList(ctx, swarm.TaskListOptions{Filters: f})
-	if err != nil {
-		return nil, engine.Explain(err)
-	}
 	for _, t := range tasks {
-		if taskGone(t) {
+		if taskGone(t) || (except != "" && t.ServiceID == except) || hubTask(t) {
 			continue
 		}
 		for _, a := range t.NetworksAttachments {
@@ -163,6 +163,27 @@ func (b *services) heldSeats(ctx context.Context, except string) (map[string]boo
 		}
 	}
 	return held, nil
+}
+
+// ended says the task the service's spec asked for has ended and no other
+// comes (its restart policy is none): a server that exited, or that its
+// memory limit killed, which the hub shows as stopped and nobody would
+// think of stopping, holds no seat. Every wake changes the spec's
+// ForceUpdate, so a task from before it is never taken for the one it
+// asked for. An orphaned task has not ended: its node is out of reach,
+// and its container may still run there.
+func ended(s swarm.Service, tasks []swarm.Task) bool {
+	rp := s.Spec.TaskTemplate.RestartPolicy
+	t := newestTask(tasks)
+	return rp != nil && rp.Condition == swarm.RestartPolicyConditionNone &&
+		t != nil && taskGone(*t) && t.Status.State != swarm.TaskStateOrphaned &&
+		t.Spec.ForceUpdate == s.Spec.TaskTemplate.ForceUpdate
+}
+
+// hubTask says the task runs the hub's service, which is on every seat.
+func hubTask(t swarm.Task) bool {
+	cs := t.Spec.ContainerSpec
+	return cs != nil && cs.Labels[engine.LabelManaged] == "true" && cs.Labels[engine.LabelRole] == RoleHub
 }
 
 // taskGone says the task's container has stopped or never will run.

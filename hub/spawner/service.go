@@ -417,9 +417,10 @@ func (b *services) wake(ctx context.Context, svc swarm.Service, say func(string)
 		if replicas(svc) == 0 {
 			one := uint64(1)
 			s.Mode.Replicated.Replicas = &one
-		} else {
-			s.TaskTemplate.ForceUpdate++
 		}
+		// A new task either way; a new ForceUpdate too, which tells
+		// heldSeats the task asked for from those that ended before.
+		s.TaskTemplate.ForceUpdate++
 		if seat != nil {
 			s.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: seat.ID}}
 		}

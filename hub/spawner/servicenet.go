@@ -83,6 +83,12 @@ func (b *services) ensureNetwork(ctx context.Context, name string) (Network, err
 			if err != nil {
 				return Network{}, err
 			}
+			// Each server's task has an address on its node's
+			// docker_gwbridge too, beside its seat, and with local
+			// volumes every server runs on the hub's node.
+			if _, err := b.gatewayBridge(ctx); err != nil {
+				return Network{}, err
+			}
 			// Servers call the hub by its service's name, which each
 			// resolves on its own seat to the hub's address there; the
 			// hub listens on all of its container's addresses, seats

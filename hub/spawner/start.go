@@ -325,7 +325,9 @@ func (d *Docker) ensureRunning(ctx context.Context, sp spec, rep report) (contai
 			if now, ierr := d.run.inspect(ctx, info.ID); ierr == nil && now.State != nil && now.State.Running {
 				continue // someone else started it meanwhile
 			}
-			if ctx.Err() != nil || startFailed {
+			// A start refused for want of a seat is no broken
+			// container: recreating it would only be refused again.
+			if ctx.Err() != nil || startFailed || errors.Is(err, ErrNoSeat) {
 				return info, startError(sp, err)
 			}
 			startFailed = true

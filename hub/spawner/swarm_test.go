@@ -15,6 +15,7 @@ import (
 	"github.com/classhub/classhub/hub/engine"
 	"github.com/classhub/classhub/hub/events"
 	"github.com/classhub/classhub/internal/testenv"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -380,5 +381,60 @@ func TestSwarmGatewayICC(t *testing.T) {
 	b := &services{d: New(gwClient{gw: network.Inspect{Name: gwBridge, Options: map[string]string{iccOption: "false"}}}, Options{Config: config.Default()})}
 	if _, err := b.gatewayBridge(context.Background()); err != nil {
 		t.Errorf("the engine's docker_gwbridge: %v", err)
+	}
+}
+
+// TestSwarmSeatHeldAfterRemove: a server whose service is removed while
+// its task still runs (a replace removes a running server, whose container
+// then has its stop grace period to go, and a student's server may ignore
+// SIGTERM) still holds its network until the container is gone: a seat
+// handed to another server meanwhile would put the two on one network.
+func TestSwarmSeatHeldAfterRemove(t *testing.T) {
+	e := newSwarmEnv(t)
+	b := &services{d: e.d}
+	user := e.user("ann")
+	img, err := e.cli.ImageInspect(e.ctx, testImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := e.d.labels(RoleServer, user)
+	grace := time.Minute
+	one := uint64(1)
+	resp, err := e.cli.ServiceCreate(e.ctx, swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: ContainerName(user), Labels: labels},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{Image: img.ID, Labels: labels, StopGracePeriod: &grace,
+				Command: []string{"python3", "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"}},
+			Placement: &swarm.Placement{Constraints: []string{"node.role==manager"}},
+			Networks:  []swarm.NetworkAttachmentConfig{{Target: e.net.Name}},
+		},
+		Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+	}, swarm.ServiceCreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ctr string
+	for deadline := time.Now().Add(time.Minute); ctr == ""; time.Sleep(200 * time.Millisecond) {
+		tasks, _ := b.tasks(e.ctx, resp.ID)
+		if tk := newestTask(tasks); tk != nil && tk.Status.State == swarm.TaskStateRunning && tk.Status.ContainerStatus != nil {
+			ctr = tk.Status.ContainerStatus.ContainerID
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the test's service does not run: %+v", tk)
+		}
+	}
+	t.Cleanup(func() { e.cli.ContainerRemove(context.Background(), ctr, container.RemoveOptions{Force: true}) })
+	if err := e.cli.ServiceRemove(e.ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the swarm has marked the task for removal
+	held, err := b.heldSeats(e.ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins := e.inspect(ctr); ins.State == nil || !ins.State.Running {
+		t.Fatalf("the removed service's container is no longer running, so this test shows nothing: %+v", ins.State)
+	}
+	if !held[e.net.ID] {
+		t.Errorf("network %s is free while a removed service's container still runs on it", e.net.Name)
 	}
 }

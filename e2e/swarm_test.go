@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -376,8 +377,22 @@ func TestSwarmHubService(t *testing.T) {
 		if err := cli.ContainerKill(context.Background(), hub.Status.ContainerStatus.ContainerID, "KILL"); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the swarm to run the hub again and ann's server to answer through it", 3*time.Minute, func() bool {
-			return answers(ann, annTok)
+		// Plain requests until it is back: c.do fails the test on a
+		// refused connection.
+		get := func(url, tok string) bool {
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Authorization", "token "+tok)
+			resp, err := c.http.Do(req)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200
+		}
+		waitUntil(t, "the swarm to run the hub again", 3*time.Minute, func() bool { return get(c.base+"/hub/api", "") })
+		waitUntil(t, "ann's server to answer through the hub's next task", time.Minute, func() bool {
+			origin := c.origin(ann)
+			return origin != "" && get(origin+"/user/"+ann+"/api/status", annTok)
 		})
 		if got := runningTaskOf(t, spawner.HubServiceName); got.ID == hub.ID {
 			t.Errorf("the hub's task %s still runs after kill -9", got.ID)

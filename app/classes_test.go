@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/classhub/classhub/classclient/classclienttest"
 )
 
 // classPollTest is how often the tests' tray asks a class hub.
@@ -32,30 +34,51 @@ func (h *harness) wantOpened(t *testing.T, what string) string {
 	return got
 }
 
+// newClassHub is a class hub for user: classhub with app, which logs the
+// app in through the browser; without, a stock JupyterHub 5, whose tokens
+// come from its token page. Both tell a token its id.
+func newClassHub(t *testing.T, user string, app bool) *classclienttest.Hub {
+	f := classclienttest.New(t, user)
+	f.TellTokenIDs(true)
+	f.OfferApp(app)
+	return f
+}
+
+// browse is the learner's browser: it follows the hub's login to the
+// app's loopback address.
+func browse(t *testing.T, u string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Errorf("browser: %v", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("browser: %s answered %s", u, resp.Status)
+	}
+}
+
 // join joins f through the tray's Join a class…, the test being the
 // learner's browser, and waits until its server's state shows.
-func (h *harness) join(t *testing.T, f *fakeClassHub) {
+func (h *harness) join(t *testing.T, f *classclienttest.Hub) {
 	t.Helper()
-	h.u.joinClass(f.URL() + "/hub/login?next=%2Fhub%2F")
+	h.u.joinClass(f.URL + "/hub/login?next=%2Fhub%2F")
 	login := h.wantOpened(t, "the browser login")
-	if !strings.HasPrefix(login, f.URL()+"/hub/api/oauth2/authorize?") {
+	if !strings.HasPrefix(login, f.URL+"/hub/api/oauth2/authorize?") {
 		t.Fatalf("opened %s, want the hub's authorization page", login)
 	}
 	go browse(t, login)
 	h.q.until(t, "the class to be current", func() bool {
 		c := h.u.st.Class
-		return c != nil && c.URL == f.URL() && c.Phase == ClassStopped
+		return c != nil && c.URL == f.URL && c.Phase == ClassStopped
 	})
 }
 
-// awaitState runs UI work until the fake hub's server is in state.
-func (f *fakeClassHub) awaitState(t *testing.T, q *uiQueue, state string) {
+// awaitState runs UI work until f's server is in state.
+func awaitState(t *testing.T, q *uiQueue, f *classclienttest.Hub, state classclienttest.State) {
 	t.Helper()
-	q.until(t, "the hub's server to be "+state, func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.state == state
-	})
+	q.until(t, "the hub's server to be "+string(state), func() bool { return f.State() == state })
 }
 
 // menuLabels lists the tray's items, submenus indented, disabled ones
@@ -64,10 +87,10 @@ func menuLabels(u *ui) []string { return describeMenu(u.trayMenu()) }
 
 func TestJoinAClassThroughTheBrowserShowsOnlyTheLearnersMenu(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 
-	name := strings.TrimPrefix(f.URL(), "http://")
+	name := strings.TrimPrefix(f.URL, "http://")
 	want := []string{"Class: stopped (off)", "Open my notebook", "Start my server", "Stop my server (off)", "---",
 		"Join a class…", "Hubs", "  This laptop's hub", "  " + name + " (on)", "  ---", "  Forget this class…", "---", "Quit"}
 	if got := menuLabels(h.u); !slices.Equal(got, want) {
@@ -92,61 +115,61 @@ func TestJoinAClassThroughTheBrowserShowsOnlyTheLearnersMenu(t *testing.T) {
 
 func TestClassStartShowsProgressNotifiesAndOpens(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 
 	tapItem(t, h.u.trayMenu(), LabelStartMine)
-	f.awaitState(t, h.q, "spawn")
-	f.step(40, "Pulling the image")
+	awaitState(t, h.q, f, classclienttest.Starting)
+	f.Step(40, "Pulling the image")
 	h.q.until(t, "40%", func() bool { return menuLabels(h.u)[0] == "Class: starting… 40% (off)" })
 	if item(t, h.u.trayMenu(), LabelCancelStartMine).Disabled {
 		t.Error("while starting, the tray offers no cancel")
 	}
 	test.AssertNotificationSent(t, fyne.NewNotification("Your notebook on "+h.u.st.Class.Name+" is ready", "Choose Open my notebook in the classhub menu."), func() {
-		f.ready()
+		f.Ready()
 		h.q.until(t, "ready", func() bool { return h.u.st.Class.Phase == ClassReady })
 	})
 	if got := menuLabels(h.u)[0]; got != "Class: ready (off)" {
 		t.Errorf("status %q", got)
 	}
 	tapItem(t, h.u.trayMenu(), LabelOpenNotebook)
-	if got := h.wantOpened(t, "the notebook"); got != f.URL()+"/user/ada/" {
+	if got := h.wantOpened(t, "the notebook"); got != f.URL+"/user/ada/" {
 		t.Errorf("opened %s, want the server", got)
 	}
 }
 
 func TestOpenMyNotebookOnAClassStartsWaitsAndOpens(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 
 	tapItem(t, h.u.trayMenu(), LabelOpenNotebook)
-	f.awaitState(t, h.q, "spawn")
+	awaitState(t, h.q, f, classclienttest.Starting)
 	if it := item(t, h.u.trayMenu(), "Opening my notebook…"); !it.Disabled {
 		t.Error("Open my notebook stays enabled while it waits")
 	}
-	f.ready()
-	if got := h.wantOpened(t, "the notebook"); got != f.URL()+"/user/ada/" {
+	f.Ready()
+	if got := h.wantOpened(t, "the notebook"); got != f.URL+"/user/ada/" {
 		t.Errorf("opened %s", got)
 	}
 }
 
 func TestAServerStoppedByTheHubIsCulledOneStoppedHereIsNot(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 	name := h.u.st.Class.Name
 	start := func() {
 		tapItem(t, h.u.trayMenu(), LabelStartMine)
-		f.awaitState(t, h.q, "spawn")
-		f.ready()
+		awaitState(t, h.q, f, classclienttest.Starting)
+		f.Ready()
 		h.q.until(t, "ready", func() bool { return h.u.st.Class.Phase == ClassReady })
 	}
 
 	start()
 	test.AssertNotificationSent(t, fyne.NewNotification("Your notebook server on "+name+" was stopped",
 		"The class hub stopped it, perhaps after it sat idle. Choose Start my server in the classhub menu to start it again."), func() {
-		f.cull()
+		f.SetState(classclienttest.Stopped) // as the hub's idle culler does
 		h.q.until(t, "the cull", func() bool { return h.u.st.Class.Phase == ClassStopped })
 	})
 
@@ -158,17 +181,17 @@ func TestAServerStoppedByTheHubIsCulledOneStoppedHereIsNot(t *testing.T) {
 		time.Sleep(3 * classPollTest)
 		h.q.drain()
 	})
-	if f.stops != 1 {
-		t.Errorf("%d stops reached the hub, want 1", f.stops)
+	if n := f.Stops(); n != 1 {
+		t.Errorf("%d stops reached the hub, want 1", n)
 	}
 }
 
 func TestAHubInTroubleShowsWhyAndRetries(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 
-	f.set(func(f *fakeClassHub) { f.status = 503 })
+	f.Fail(503)
 	h.q.until(t, "the trouble", func() bool { return h.u.st.Class.Phase == ClassUnreachable })
 	if got := menuLabels(h.u)[0]; got != "Class: hub unreachable (off)" {
 		t.Errorf("status %q", got)
@@ -181,11 +204,11 @@ func TestAHubInTroubleShowsWhyAndRetries(t *testing.T) {
 			t.Errorf("%s is enabled while the hub is in trouble", l)
 		}
 	}
-	f.set(func(f *fakeClassHub) { f.status = 0 })
+	f.Fail(0)
 	tapItem(t, h.u.trayMenu(), LabelRetry)
 	h.q.until(t, "the hub's answer", func() bool { return h.u.st.Class.Phase == ClassStopped })
 
-	f.srv.Close()
+	f.Close()
 	h.q.until(t, "unreachable", func() bool { return h.u.st.Class.Phase == ClassUnreachable })
 	if !strings.Contains(h.u.st.Class.Detail, "does not answer") {
 		t.Errorf("detail %q", h.u.st.Class.Detail)
@@ -194,10 +217,10 @@ func TestAHubInTroubleShowsWhyAndRetries(t *testing.T) {
 
 func TestARevokedLoginSaysSoAndLogsInAgain(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", true)
+	f := newClassHub(t, "ada", true)
 	h.join(t, f)
 
-	f.set(func(f *fakeClassHub) { clear(f.tokens) })
+	f.DropTokens()
 	h.q.until(t, "the refusal", func() bool { return h.u.st.Class.Phase == ClassExpired })
 	if got := menuLabels(h.u)[0]; got != "Class: login expired (off)" {
 		t.Errorf("status %q", got)
@@ -212,21 +235,21 @@ func TestARevokedLoginSaysSoAndLogsInAgain(t *testing.T) {
 
 func TestAStockJupyterHubIsJoinedWithAPastedToken(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	f := newFakeClassHub(t, "ada", false)
+	f := newClassHub(t, "ada", false)
 
-	h.u.joinClass(f.URL())
+	h.u.joinClass(f.URL)
 	h.q.until(t, "the question for a token", func() bool {
 		top := h.u.win.Canvas().Overlays().Top()
 		return top != nil && containsText(top, "cannot log this app in through the browser")
 	})
 	d := topDialog(t, h.u.win)
 	test.Tap(button(t, d, LabelTokenPage))
-	if got := h.wantOpened(t, "the token page"); got != f.URL()+"/hub/token" {
+	if got := h.wantOpened(t, "the token page"); got != f.URL+"/hub/token" {
 		t.Errorf("opened %s", got)
 	}
 	for _, o := range visible(d) {
 		if e, ok := o.(*widget.Entry); ok && e.Password {
-			e.SetText(f.mint())
+			e.SetText(f.TokenPage())
 		}
 	}
 	test.Tap(button(t, d, "Join"))
@@ -237,9 +260,9 @@ func TestAStockJupyterHubIsJoinedWithAPastedToken(t *testing.T) {
 
 func TestABadLinkChangesNothing(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	notHub := newFakeClassHub(t, "ada", true)
-	notHub.srv.Config.Handler = http404{}
-	for _, link := range []string{"", "ftp://host/", notHub.URL(), "http://127.0.0.1:1/"} {
+	notHub := newClassHub(t, "ada", true)
+	notHub.Config.Handler = http404{}
+	for _, link := range []string{"", "ftp://host/", notHub.URL, "http://127.0.0.1:1/"} {
 		h.u.st.Notice = ""
 		h.u.joinClass(link)
 		h.q.until(t, "the failure for "+link, func() bool {
@@ -253,14 +276,14 @@ func TestABadLinkChangesNothing(t *testing.T) {
 
 func TestForgetRevokesAndSwitchingGoesBetweenHubs(t *testing.T) {
 	h := newHarness(t, newFakeHub("ada"))
-	a := newFakeClassHub(t, "ada", true)
-	b := newFakeClassHub(t, "ada", true)
+	a := newClassHub(t, "ada", true)
+	b := newClassHub(t, "ada", true)
 	h.join(t, a)
 	h.join(t, b)
-	nameA := strings.TrimPrefix(a.URL(), "http://")
+	nameA := strings.TrimPrefix(a.URL, "http://")
 
 	tapItem(t, h.u.trayMenu(), nameA)
-	h.q.until(t, "class a", func() bool { return h.u.st.Class.URL == a.URL() && h.u.st.Class.Phase == ClassStopped })
+	h.q.until(t, "class a", func() bool { return h.u.st.Class.URL == a.URL && h.u.st.Class.Phase == ClassStopped })
 	tapItem(t, h.u.trayMenu(), LabelLocalHub)
 	h.q.until(t, "this laptop's hub", func() bool { return h.u.st.Class == nil && h.u.st.Hub == HubRunning })
 	if it := item(t, h.u.trayMenu(), LabelClass); it == nil {
@@ -275,10 +298,10 @@ func TestForgetRevokesAndSwitchingGoesBetweenHubs(t *testing.T) {
 	tapItem(t, h.u.trayMenu(), LabelForget)
 	test.Tap(button(t, topDialog(t, h.u.win), "Yes"))
 	h.q.until(t, "this laptop's hub", func() bool { return h.u.st.Class == nil && h.u.st.Hub == HubRunning })
-	if len(a.revoked) != 1 {
-		t.Errorf("revoked on the hub: %v, want the app's token", a.revoked)
+	if r := a.Revoked(); len(r) != 1 {
+		t.Errorf("revoked on the hub: %v, want the app's token", r)
 	}
-	if len(h.u.st.Classes) != 1 || h.u.st.Classes[0].URL != b.URL() {
+	if len(h.u.st.Classes) != 1 || h.u.st.Classes[0].URL != b.URL {
 		t.Errorf("classes after forgetting a: %v", h.u.st.Classes)
 	}
 }

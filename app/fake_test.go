@@ -460,6 +460,39 @@ func fakeHubLog(tail int) string {
 	return fmt.Sprintf("the hub's last %d lines\n", tail)
 }
 
+// mapKeyring is a keyring in memory.
+type mapKeyring struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *mapKeyring) Get(s, u string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[s+"\x00"+u]
+	if !ok {
+		return "", fmt.Errorf("not found")
+	}
+	return v, nil
+}
+
+func (k *mapKeyring) Set(s, u, p string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[string]string{}
+	}
+	k.m[s+"\x00"+u] = p
+	return nil
+}
+
+func (k *mapKeyring) Delete(s, u string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, s+"\x00"+u)
+	return nil
+}
+
 // newHarness starts the UI over a fake hub and waits until it runs, or
 // until the first opens failed with openErrs.
 func newHarness(t *testing.T, f *fakeHub, openErrs ...error) *harness {

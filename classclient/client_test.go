@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/classhub/classhub/classclient/classclienttest"
 )
 
 func TestNormalize(t *testing.T) {
@@ -53,9 +55,17 @@ func TestNormalizeRefusesPathsTheProxyResolvesToAServer(t *testing.T) {
 	}
 }
 
+// newFakeHub is a hub for alice that takes one token, secret-a (id a1), as
+// if pasted from its token page.
+func newFakeHub(t *testing.T) *classclienttest.Hub {
+	f := classclienttest.New(t, "alice")
+	f.AddToken("secret-a", "a1")
+	return f
+}
+
 func TestWhoamiStartProgressStop(t *testing.T) {
 	f := newFakeHub(t)
-	c := New(f.srv.URL, Token{Secret: "secret-a"})
+	c := New(f.URL, Token{Secret: "secret-a"})
 	ctx := context.Background()
 	u, err := c.Whoami(ctx)
 	if err != nil || u.Name != "alice" || u.Admin {
@@ -70,21 +80,21 @@ func TestWhoamiStartProgressStop(t *testing.T) {
 	if s, err := c.Server(ctx); err != nil || s.State != Pending || s.Pending != "spawn" {
 		t.Fatalf("Server = %+v, %v; want pending spawn", s, err)
 	}
-	f.events = []string{
+	f.Send(
 		": keep-alive\n\n",
 		"data: {\"progress\": 10, \"message\": \"Pulling\", \"phase\": \"pull\"}\n\n",
 		"data: {\"progress\": 50, \"message\": \"Starting\"}\n\n",
 		"data: {\"progress\": 100, \"ready\": true, \"message\": \"Server ready\", \"url\": \"/user/alice/\"}\n\n",
-	}
+	)
 	var got []Event
 	if err := c.Progress(ctx, func(e Event) { got = append(got, e) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].Phase != "pull" || got[0].Progress != 10 || !got[2].Ready || got[2].URL != f.srv.URL+"/user/alice/" {
+	if len(got) != 3 || got[0].Phase != "pull" || got[0].Progress != 10 || !got[2].Ready || got[2].URL != f.URL+"/user/alice/" {
 		t.Fatalf("events = %+v", got)
 	}
-	f.running = "ready"
-	if s, err := c.Server(ctx); err != nil || s.State != Ready || s.URL != f.srv.URL+"/user/alice/" {
+	f.SetState(classclienttest.Ready)
+	if s, err := c.Server(ctx); err != nil || s.State != Ready || s.URL != f.URL+"/user/alice/" {
 		t.Fatalf("Server = %+v, %v; want ready at the hub's /user/alice/", s, err)
 	}
 	// A ready server: Start is no error, Progress says ready at once.
@@ -108,9 +118,9 @@ func TestWhoamiStartProgressStop(t *testing.T) {
 
 func TestProgressFailed(t *testing.T) {
 	f := newFakeHub(t)
-	f.running = "pending"
-	f.events = []string{"data: {\"progress\": 100, \"failed\": true, \"message\": \"Start cancelled\", \"reason\": \"cancelled\"}\n\n"}
-	err := New(f.srv.URL, Token{Secret: "secret-a", User: "alice"}).Progress(context.Background(), func(Event) {})
+	f.SetState(classclienttest.Starting)
+	f.Send("data: {\"progress\": 100, \"failed\": true, \"message\": \"Start cancelled\", \"reason\": \"cancelled\"}\n\n")
+	err := New(f.URL, Token{Secret: "secret-a", User: "alice"}).Progress(context.Background(), func(Event) {})
 	if KindOf(err) != StartFailed || !strings.Contains(err.Error(), "cancelled") {
 		t.Fatalf("Progress = %v, want StartFailed saying cancelled", err)
 	}
@@ -127,7 +137,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := "http://" + l.Addr().String()
 	l.Close()
-	selfSigned := httptest.NewTLSServer(f.srv.Config.Handler)
+	selfSigned := httptest.NewTLSServer(f.Config.Handler)
 	t.Cleanup(selfSigned.Close)
 
 	for _, tc := range []struct {
@@ -140,8 +150,8 @@ func TestErrorsAreClassified(t *testing.T) {
 		{"not a hub", New(html.URL, Token{Secret: "secret-a"}), nil, NotHub, "Check the class link"},
 		{"unreachable", New(closed, Token{Secret: "secret-a"}), nil, Unreachable, "retry"},
 		{"untrusted certificate", New(selfSigned.URL, Token{Secret: "secret-a"}), nil, Untrusted, "/hub/certificate"},
-		{"revoked", New(f.srv.URL, Token{Secret: "secret-gone"}), nil, Refused, "Join the class again"},
-		{"5xx", New(f.srv.URL, Token{Secret: "secret-a"}), func() { f.status = 503 }, HubFailed, "Retry in a moment"},
+		{"revoked", New(f.URL, Token{Secret: "secret-gone"}), nil, Refused, "Join the class again"},
+		{"5xx", New(f.URL, Token{Secret: "secret-a"}), func() { f.Fail(503) }, HubFailed, "Retry in a moment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.setup != nil {
@@ -162,31 +172,31 @@ func TestRevoke(t *testing.T) {
 	ctx := context.Background()
 	t.Run("id from whoami", func(t *testing.T) {
 		f := newFakeHub(t)
-		f.tokenID = true
-		f.tokens["secret-b"] = "b2"
-		if err := New(f.srv.URL, Token{Secret: "secret-b"}).Revoke(ctx); err != nil {
+		f.TellTokenIDs(true)
+		f.AddToken("secret-b", "b2")
+		if err := New(f.URL, Token{Secret: "secret-b"}).Revoke(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if len(f.deleted) != 1 || f.deleted[0] != "b2" {
-			t.Fatalf("deleted %v, want [b2]", f.deleted)
+		if len(f.Revoked()) != 1 || f.Revoked()[0] != "b2" {
+			t.Fatalf("deleted %v, want [b2]", f.Revoked())
 		}
-		_, err := New(f.srv.URL, Token{Secret: "secret-b"}).Whoami(ctx)
+		_, err := New(f.URL, Token{Secret: "secret-b"}).Whoami(ctx)
 		if KindOf(err) != Refused {
 			t.Fatalf("a revoked token: %v, want Refused", err)
 		}
 	})
 	t.Run("the only token in the list", func(t *testing.T) {
 		f := newFakeHub(t)
-		if err := New(f.srv.URL, Token{Secret: "secret-a"}).Revoke(ctx); err != nil || len(f.deleted) != 1 {
-			t.Fatalf("Revoke = %v, deleted %v", err, f.deleted)
+		if err := New(f.URL, Token{Secret: "secret-a"}).Revoke(ctx); err != nil || len(f.Revoked()) != 1 {
+			t.Fatalf("Revoke = %v, deleted %v", err, f.Revoked())
 		}
 	})
 	t.Run("one of several, unnamed", func(t *testing.T) {
 		f := newFakeHub(t)
-		f.tokens["secret-b"] = "b2"
-		err := New(f.srv.URL, Token{Secret: "secret-a"}).Revoke(ctx)
-		if err == nil || !strings.Contains(err.Error(), "/hub/token") || len(f.deleted) != 0 {
-			t.Fatalf("Revoke = %v, deleted %v; want no guess and a pointer to the token page", err, f.deleted)
+		f.AddToken("secret-b", "b2")
+		err := New(f.URL, Token{Secret: "secret-a"}).Revoke(ctx)
+		if err == nil || !strings.Contains(err.Error(), "/hub/token") || len(f.Revoked()) != 0 {
+			t.Fatalf("Revoke = %v, deleted %v; want no guess and a pointer to the token page", err, f.Revoked())
 		}
 	})
 }

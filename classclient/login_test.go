@@ -25,10 +25,11 @@ func browse(t *testing.T, u string) (int, string) {
 
 func TestLogin(t *testing.T) {
 	f := newFakeHub(t)
-	f.app, f.tokenID = true, true
+	f.OfferApp(true)
+	f.TellTokenIDs(true)
 	page := make(chan string, 1)
-	tok, err := Login(context.Background(), f.srv.URL, func(u string) error {
-		if !strings.HasPrefix(u, f.srv.URL+"/hub/api/oauth2/authorize?") {
+	tok, err := Login(context.Background(), f.URL, func(u string) error {
+		if !strings.HasPrefix(u, f.URL+"/hub/api/oauth2/authorize?") {
 			t.Errorf("opened %s, not the hub's authorize endpoint", u)
 		}
 		q, _ := url.ParseQuery(u[strings.Index(u, "?")+1:])
@@ -38,13 +39,13 @@ func TestLogin(t *testing.T) {
 		if len(q.Get("state")) < 40 || len(q.Get("code_challenge")) != 43 {
 			t.Errorf("state %q or challenge %q too short", q.Get("state"), q.Get("code_challenge"))
 		}
-		go func() { _, p := browse(t, f.authorize(u)); page <- p }()
+		go func() { _, p := browse(t, f.Authorize(u)); page <- p }()
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Secret != "secret-oauth" || tok.User != "alice" || tok.ID != "o7" || tok.Expires.IsZero() {
+	if tok.Secret != "secret-o1" || tok.User != "alice" || tok.ID != "o1" || tok.Expires.IsZero() {
 		t.Fatalf("token = %+v", tok)
 	}
 	if p := <-page; !strings.Contains(p, "You can close this tab") {
@@ -57,24 +58,22 @@ func TestLogin(t *testing.T) {
 // and the real answer still accepted.
 func TestLoginRefusesAnotherState(t *testing.T) {
 	f := newFakeHub(t)
-	f.app = true
+	f.OfferApp(true)
 	exchanged := 0
-	tok, err := Login(context.Background(), f.srv.URL, func(u string) error {
+	tok, err := Login(context.Background(), f.URL, func(u string) error {
 		go func() {
-			real := f.authorize(u)
+			real := f.Authorize(u)
 			pu, _ := url.Parse(real)
 			forged := pu.Scheme + "://" + pu.Host + pu.Path + "?" + url.Values{"code": {"code-attacker"}, "state": {"guess"}}.Encode()
 			if st, _ := browse(t, forged); st != http.StatusBadRequest {
 				t.Errorf("a forged answer got %d, want 400", st)
 			}
-			f.mu.Lock()
-			exchanged = len(f.codes)
-			f.mu.Unlock()
+			exchanged = f.Codes()
 			browse(t, real)
 		}()
 		return nil
 	})
-	if err != nil || tok.Secret != "secret-oauth" {
+	if err != nil || tok.Secret != "secret-o1" {
 		t.Fatalf("Login = %+v, %v", tok, err)
 	}
 	if exchanged != 1 {
@@ -84,10 +83,10 @@ func TestLoginRefusesAnotherState(t *testing.T) {
 
 func TestLoginWrongVerifierIsRefused(t *testing.T) {
 	f := newFakeHub(t)
-	f.app = true
-	_, err := Login(context.Background(), f.srv.URL, func(u string) error {
+	f.OfferApp(true)
+	_, err := Login(context.Background(), f.URL, func(u string) error {
 		u = strings.Replace(u, "code_challenge=", "code_challenge=x", 1) // the hub keeps another challenge
-		go browse(t, f.authorize(u))
+		go browse(t, f.Authorize(u))
 		return nil
 	})
 	if KindOf(err) != Refused {
@@ -98,8 +97,8 @@ func TestLoginWrongVerifierIsRefused(t *testing.T) {
 func TestLoginStockJupyterHub(t *testing.T) {
 	f := newFakeHub(t)
 	opened := false
-	_, err := Login(context.Background(), f.srv.URL, func(string) error { opened = true; return nil })
-	if KindOf(err) != NoAppLogin || !strings.Contains(err.Error(), f.srv.URL+"/hub/token") {
+	_, err := Login(context.Background(), f.URL, func(string) error { opened = true; return nil })
+	if KindOf(err) != NoAppLogin || !strings.Contains(err.Error(), f.URL+"/hub/token") {
 		t.Fatalf("Login = %v, want NoAppLogin pointing at the token page", err)
 	}
 	if opened {
@@ -109,8 +108,8 @@ func TestLoginStockJupyterHub(t *testing.T) {
 
 func TestLoginDeniedAndCancelled(t *testing.T) {
 	f := newFakeHub(t)
-	f.app = true
-	_, err := Login(context.Background(), f.srv.URL, func(u string) error {
+	f.OfferApp(true)
+	_, err := Login(context.Background(), f.URL, func(u string) error {
 		q, _ := url.ParseQuery(u[strings.Index(u, "?")+1:])
 		go browse(t, q.Get("redirect_uri")+"?"+url.Values{"error": {"access_denied"}, "state": {q.Get("state")}}.Encode())
 		return nil
@@ -120,7 +119,7 @@ func TestLoginDeniedAndCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err = Login(ctx, f.srv.URL, func(string) error { return nil })
+	_, err = Login(ctx, f.URL, func(string) error { return nil })
 	if KindOf(err) != Denied {
 		t.Fatalf("Login with no answer = %v, want Denied", err)
 	}
@@ -128,11 +127,11 @@ func TestLoginDeniedAndCancelled(t *testing.T) {
 
 func TestPaste(t *testing.T) {
 	f := newFakeHub(t)
-	tok, err := Paste(context.Background(), f.srv.URL, " secret-a\n")
+	tok, err := Paste(context.Background(), f.URL, " secret-a\n")
 	if err != nil || tok.User != "alice" || tok.Secret != "secret-a" {
 		t.Fatalf("Paste = %+v, %v", tok, err)
 	}
-	if _, err := Paste(context.Background(), f.srv.URL, "nope"); KindOf(err) != Refused {
+	if _, err := Paste(context.Background(), f.URL, "nope"); KindOf(err) != Refused {
 		t.Fatalf("Paste of a wrong token = %v, want Refused", err)
 	}
 }
@@ -142,22 +141,22 @@ func TestPaste(t *testing.T) {
 func TestPasteMintsWhereTheHubTellsNoID(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeHub(t)
-	f.mint = true
-	f.tokens["secret-b"] = "b2" // two tokens: the list cannot tell which
-	tok, err := Paste(ctx, f.srv.URL, "secret-a")
-	if err != nil || !tok.Minted || tok.Secret != "secret-minted" || tok.ID != "m9" || tok.User != "alice" {
+	f.MintTokens(true)
+	f.AddToken("secret-b", "b2") // two tokens: the list cannot tell which
+	tok, err := Paste(ctx, f.URL, "secret-a")
+	if err != nil || !tok.Minted || tok.Secret != "secret-m1" || tok.ID != "m1" || tok.User != "alice" {
 		t.Fatalf("Paste = %+v, %v", tok, err)
 	}
-	for _, s := range f.minted {
+	for _, s := range f.MintedScopes() {
 		if !strings.HasSuffix(s, "!user=alice") {
 			t.Errorf("the app asked for %q", s)
 		}
 	}
-	if err := New(f.srv.URL, tok).Revoke(ctx); err != nil || len(f.deleted) != 1 || f.deleted[0] != "m9" {
-		t.Fatalf("Revoke = %v, deleted %v", err, f.deleted)
+	if err := New(f.URL, tok).Revoke(ctx); err != nil || len(f.Revoked()) != 1 || f.Revoked()[0] != "m1" {
+		t.Fatalf("Revoke = %v, deleted %v", err, f.Revoked())
 	}
-	f.tokenID = true
-	if tok, err := Paste(ctx, f.srv.URL, "secret-a"); err != nil || tok.Minted || tok.ID != "a1" {
+	f.TellTokenIDs(true)
+	if tok, err := Paste(ctx, f.URL, "secret-a"); err != nil || tok.Minted || tok.ID != "a1" {
 		t.Errorf("Paste on a hub that tells the id = %+v, %v; want the pasted token kept", tok, err)
 	}
 }
@@ -168,17 +167,17 @@ func TestPasteMintsWhereTheHubTellsNoID(t *testing.T) {
 // its verifier, at neither: the relay would redeem them itself.
 func TestLoginRefusesACodeFromAnotherHub(t *testing.T) {
 	f := newFakeHub(t)
-	f.app = true
-	f.iss = "http://10.0.0.5:8000"
-	_, err := Login(context.Background(), f.srv.URL, func(u string) error {
-		go browse(t, f.authorize(u))
+	f.OfferApp(true)
+	f.NameIssuer("http://10.0.0.5:8000")
+	_, err := Login(context.Background(), f.URL, func(u string) error {
+		go browse(t, f.Authorize(u))
 		return nil
 	})
 	if err == nil || !strings.Contains(err.Error(), "http://10.0.0.5:8000") {
 		t.Fatalf("Login with a code from another hub = %v", err)
 	}
-	if len(f.codes) != 1 {
-		t.Errorf("the code was sent to the relay: %d codes left", len(f.codes))
+	if f.Codes() != 1 {
+		t.Errorf("the code was sent to the relay: %d codes left", f.Codes())
 	}
 }
 

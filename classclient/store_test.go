@@ -81,13 +81,13 @@ func TestStoreFallsBackToA0600File(t *testing.T) {
 func TestStoreAddUseForget(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeHub(t)
-	f.tokenID = true
-	f.tokens["secret-b"] = "b2"
+	f.TellTokenIDs(true)
+	f.AddToken("secret-b", "b2")
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	gone := "http://" + l.Addr().String()
 	l.Close()
 	s := &Store{Dir: t.TempDir(), Keyring: &memKeyring{m: map[string]string{}}}
-	if err := s.Add(Hub{URL: f.srv.URL, Name: "maths"}, Token{Secret: "secret-b", User: "alice"}); err != nil {
+	if err := s.Add(Hub{URL: f.URL, Name: "maths"}, Token{Secret: "secret-b", User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Add(Hub{URL: gone, Name: "physics"}, Token{Secret: "secret-c", User: "alice"}); err != nil {
@@ -103,7 +103,7 @@ func TestStoreAddUseForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, h, err := s.Client()
-	if err != nil || h.Name != "maths" || c.Hub != f.srv.URL {
+	if err != nil || h.Name != "maths" || c.Hub != f.URL {
 		t.Fatalf("Client = %v, %+v, %v", c, h, err)
 	}
 	if _, err := s.Use("history"); err == nil {
@@ -123,8 +123,8 @@ func TestStoreAddUseForget(t *testing.T) {
 	if _, err := s.Forget(ctx, "maths"); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.deleted) != 1 || f.deleted[0] != "b2" {
-		t.Errorf("the hub deleted %v, want [b2]", f.deleted)
+	if len(f.Revoked()) != 1 || f.Revoked()[0] != "b2" {
+		t.Errorf("the hub deleted %v, want [b2]", f.Revoked())
 	}
 	// An unreachable hub is forgotten here all the same, with a sentence.
 	_, err = s.Forget(ctx, gone)
@@ -157,9 +157,10 @@ func noSecretOnDisk(t *testing.T, dir, secret string) {
 // so, instead of telling the learner it is revoked.
 func TestForgetSaysWhenTheHubRefusedToRevoke(t *testing.T) {
 	f := newFakeHub(t)
-	f.tokenID, f.noDelete = true, true
+	f.TellTokenIDs(true)
+	f.RefuseRevoke(true)
 	s := &Store{Dir: t.TempDir(), Keyring: &memKeyring{m: map[string]string{}}}
-	if err := s.Add(Hub{URL: f.srv.URL, Name: "maths"}, Token{Secret: "secret-a", User: "alice"}); err != nil {
+	if err := s.Add(Hub{URL: f.URL, Name: "maths"}, Token{Secret: "secret-a", User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Forget(context.Background(), "maths")
@@ -167,11 +168,11 @@ func TestForgetSaysWhenTheHubRefusedToRevoke(t *testing.T) {
 		t.Errorf("Forget with the token still good on the hub = %v", err)
 	}
 	// A token the hub no longer takes is as good as revoked.
-	f.tokens["secret-b"] = "b2"
-	if err := s.Add(Hub{URL: f.srv.URL, Name: "maths"}, Token{Secret: "secret-b", User: "alice"}); err != nil {
+	f.AddToken("secret-b", "b2")
+	if err := s.Add(Hub{URL: f.URL, Name: "maths"}, Token{Secret: "secret-b", User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	delete(f.tokens, "secret-b")
+	f.DropToken("secret-b")
 	if _, err := s.Forget(context.Background(), "maths"); err != nil {
 		t.Errorf("Forget of a token the hub no longer takes = %v", err)
 	}

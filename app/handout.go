@@ -154,7 +154,7 @@ func CollectReport(rs []hub.Collected, out string) string {
 		case r.Missing:
 			fmt.Fprintf(&b, "%s: has no such folder\n", r.User)
 		default:
-			fmt.Fprintf(&b, "%s: %d files, %s\n", r.User, r.Files, Bytes(uint64(r.Bytes)))
+			fmt.Fprintf(&b, "%s: %d files, %s\n", r.User, r.Files, hub.Bytes(uint64(r.Bytes)))
 		}
 	}
 	return b.String()

@@ -101,7 +101,7 @@ func runCollect(ctx context.Context, env Env, g *globals, args []string) error {
 			missing++
 			fmt.Fprintf(env.Stdout, "%s: has no folder %s\n", r.User, dir)
 		default:
-			line := fmt.Sprintf("%s: %d files, %s", r.User, r.Files, sizeText(r.Bytes))
+			line := fmt.Sprintf("%s: %d files, %s", r.User, r.Files, hub.Bytes(uint64(r.Bytes)))
 			if !r.LastModified.IsZero() {
 				line += ", last changed " + r.LastModified.Local().Format("2006-01-02 15:04")
 			}
@@ -127,14 +127,4 @@ func progressLine(w io.Writer, what string) hub.Progress {
 		defer mu.Unlock()
 		fmt.Fprintf(w, "[%s] %d/%d %s\n", bar(done*100/total, 20), done, total, what)
 	}
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -42,7 +42,7 @@ func (c Collected) Summary() string {
 	case c.Missing:
 		return "has no such folder"
 	}
-	s := fmt.Sprintf("%d files, %s", c.Files, bytesText(c.Bytes))
+	s := fmt.Sprintf("%d files, %s", c.Files, Bytes(uint64(c.Bytes)))
 	if c.Skipped > 0 {
 		s += fmt.Sprintf(" (%d links or special files left out)", c.Skipped)
 	}
@@ -126,7 +126,7 @@ func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]s
 	}
 	if need > free {
 		return fmt.Errorf("collecting %s from %d students needs %s, and the disk %s is on has %s free: free some space or collect into a folder on another disk; nothing was written",
-			dir, len(sizes), bytesText(need), at, bytesText(free))
+			dir, len(sizes), Bytes(uint64(need)), at, Bytes(uint64(free)))
 	}
 	return nil
 }

@@ -306,7 +306,7 @@ func TestCollectNeedsRoom(t *testing.T) {
 	base := t.TempDir()
 	out := filepath.Join(base, "new", "out")
 	_, err := Collect(context.Background(), f.store, ff, "week1", out, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "needs "+bytesText(need)) || !strings.Contains(err.Error(), bytesText(free)+" free") ||
+	if err == nil || !strings.Contains(err.Error(), "needs "+Bytes(uint64(need))) || !strings.Contains(err.Error(), Bytes(uint64(free))+" free") ||
 		!strings.Contains(err.Error(), base) || !strings.Contains(err.Error(), "nothing was written") {
 		t.Fatalf("collect without room: %v", err)
 	}

@@ -208,7 +208,7 @@ func TestAdminHandoutLiveRows(t *testing.T) {
 		}, "1 copied"},
 		{events.CollectProgress, func() page {
 			return root.post("/hub/admin/collect", url.Values{"_xsrf": {tok}, "dir": {"week1"}})
-		}, "1 files, 2 bytes"},
+		}, "1 files, 2 B"},
 	} {
 		f := root.openFeedAt(ts, "/hub/admin/handout/events?_xsrf="+url.QueryEscape(tok))
 		if f.resp.StatusCode != http.StatusOK {

@@ -319,7 +319,7 @@ func cellText(r UserRow, col int, owner string, now time.Time) string {
 		if !r.HasStats {
 			return "–"
 		}
-		return Bytes(r.Stats.MemoryBytes) + " / " + Bytes(r.Stats.MemoryLimit)
+		return hub.Bytes(r.Stats.MemoryBytes) + " / " + hub.Bytes(r.Stats.MemoryLimit)
 	}
 	return ""
 }
@@ -339,19 +339,6 @@ func Ago(now, t time.Time) string {
 		return fmt.Sprintf("%d h ago", int(d/time.Hour))
 	}
 	return t.Local().Format("2 Jan 15:04")
-}
-
-// Bytes formats n in binary units, as Docker's limits are written.
-func Bytes(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // Update renders s.

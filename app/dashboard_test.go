@@ -34,14 +34,6 @@ func TestAgo(t *testing.T) {
 	}
 }
 
-func TestBytes(t *testing.T) {
-	for n, want := range map[uint64]string{512: "512 B", 2048: "2 KiB", 300 << 20: "300 MiB", 3 << 29: "1.5 GiB"} {
-		if got := Bytes(n); got != want {
-			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestCellText(t *testing.T) {
 	ready := UserRow{Name: "alice", Phase: ServerReady, LastActivity: testNow.Add(-2 * time.Minute),
 		Stats: spawner.Stats{CPUPercent: 4.6, MemoryBytes: 120 << 20, MemoryLimit: 2 << 30}, HasStats: true}

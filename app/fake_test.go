@@ -698,7 +698,7 @@ func (f *fakeHub) Collect(ctx context.Context, dir, out string, to []string, pro
 	f.record("collect %s", dir)
 	var rs []hub.Collected
 	for i, name := range f.students() {
-		rs = append(rs, hub.Collected{User: name, Files: 2, Bytes: 2048, Missing: name == "failing"})
+		rs = append(rs, hub.Collected{User: name, Dir: dir, Files: 2, Bytes: 2048, Missing: name == "failing"})
 		progress(i+1, len(f.students()))
 	}
 	return rs, nil

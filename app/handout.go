@@ -60,7 +60,7 @@ func (u *ui) collectInto(dir, out string) {
 		if err != nil {
 			return "", err
 		}
-		return CollectReport(rs, out), nil
+		return CollectReport(rs, dir, out), nil
 	})
 }
 
@@ -143,19 +143,18 @@ func HandoutReport(rs []hub.HandoutResult) string {
 	return b.String()
 }
 
-// CollectReport says what a collect found of each student's folder.
-func CollectReport(rs []hub.Collected, out string) string {
+// CollectReport says what a collect of dir into out found of each
+// student's folder: the hub's sentence for the whole, as the CLI ends
+// with it, then each student's, as the CLI and the hand-out page say it.
+func CollectReport(rs []hub.Collected, dir, out string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Into %s (with %s):\n", out, hub.CollectManifest)
+	fmt.Fprintf(&b, "%s\n", hub.CollectSummary(dir, out, rs))
 	for _, r := range rs {
-		switch {
-		case r.Err != nil:
+		if r.Err != nil {
 			fmt.Fprintf(&b, "%s: failed: %v\n", r.User, r.Err)
-		case r.Missing:
-			fmt.Fprintf(&b, "%s: has no such folder\n", r.User)
-		default:
-			fmt.Fprintf(&b, "%s: %d files, %s\n", r.User, r.Files, Bytes(uint64(r.Bytes)))
+			continue
 		}
+		fmt.Fprintf(&b, "%s: %s\n", r.User, r.Summary())
 	}
 	return b.String()
 }

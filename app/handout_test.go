@@ -26,7 +26,11 @@ func TestHandOutAndCollectShowEachStudent(t *testing.T) {
 	u.collectInto("week1", "/tmp/out")
 	f.wantCall(t, q, "collect week1")
 	q.until(t, "the collect's report", func() bool { return shown(u.win, "alice: 2 files, 2 KiB") })
-	if !shown(u.win, "failing: has no such folder") {
-		t.Errorf("the report does not name who has no folder")
+	// The whole and each student's line are the hub's sentences, as the
+	// CLI says them.
+	for _, want := range []string{"collected week1 from 1 of 2 students into /tmp/out (manifest: /tmp/out/manifest.csv)\n", "failing: has no folder week1\n"} {
+		if !shown(u.win, want) {
+			t.Errorf("the report does not say %q", want)
+		}
 	}
 }

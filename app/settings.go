@@ -296,12 +296,12 @@ func (s *Settings) describeImage() {
 	hint := ""
 	switch {
 	case local && img.Profile != "":
-		hint = fmt.Sprintf("%s, %s", img.Profile, Bytes(uint64(img.Size)))
+		hint = fmt.Sprintf("%s, %s", img.Profile, hub.Bytes(uint64(img.Size)))
 		if p, err := hub.LookupImageProfile(img.Profile); err == nil {
-			hint = fmt.Sprintf("%s (%s, %s)", p.Summary, img.Profile, Bytes(uint64(img.Size)))
+			hint = fmt.Sprintf("%s (%s, %s)", p.Summary, img.Profile, hub.Bytes(uint64(img.Size)))
 		}
 	case local:
-		hint = fmt.Sprintf("in the engine, %s", Bytes(uint64(img.Size)))
+		hint = fmt.Sprintf("in the engine, %s", hub.Bytes(uint64(img.Size)))
 	case ref != "" && s.images != nil:
 		hint = "not in the engine: it is pulled when a server first starts (`classhub image build` makes classhub's own)"
 	}

@@ -91,27 +91,16 @@ func runCollect(ctx context.Context, env Env, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	failed, missing := 0, 0
+	failed := 0
 	for _, r := range rs {
-		switch {
-		case r.Err != nil:
+		if r.Err != nil {
 			failed++
 			fmt.Fprintf(env.Stdout, "%s: failed: %v\n", r.User, r.Err)
-		case r.Missing:
-			missing++
-			fmt.Fprintf(env.Stdout, "%s: has no folder %s\n", r.User, dir)
-		default:
-			line := fmt.Sprintf("%s: %d files, %s", r.User, r.Files, sizeText(r.Bytes))
-			if !r.LastModified.IsZero() {
-				line += ", last changed " + r.LastModified.Local().Format("2006-01-02 15:04")
-			}
-			if r.Skipped > 0 {
-				line += fmt.Sprintf(" (%d links or special files left out)", r.Skipped)
-			}
-			fmt.Fprintln(env.Stdout, line)
+			continue
 		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", r.User, r.Summary())
 	}
-	fmt.Fprintf(env.Stdout, "collected %s from %d of %d students into %s (manifest: %s)\n", dir, len(rs)-failed-missing, len(rs), *out, filepath.Join(*out, hub.CollectManifest))
+	fmt.Fprintln(env.Stdout, hub.CollectSummary(dir, *out, rs))
 	if failed > 0 {
 		return fmt.Errorf("collecting %s failed for %d of %d students (above)", dir, failed, len(rs))
 	}
@@ -127,14 +116,4 @@ func progressLine(w io.Writer, what string) hub.Progress {
 		defer mu.Unlock()
 		fmt.Fprintf(w, "[%s] %d/%d %s\n", bar(done*100/total, 20), done, total, what)
 	}
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -40,6 +40,10 @@ func (a *Accounts) Collect(ctx context.Context, dir, out string, to []string, cf
 // CollectManifest is the manifest's name in a collect's OUTDIR.
 const CollectManifest = core.ManifestName
 
+// CollectSummary says what a collect of dir into out came to, in one
+// sentence; see core.CollectSummary.
+func CollectSummary(dir, out string, rs []Collected) string { return core.CollectSummary(dir, out, rs) }
+
 // Handout copies the folder src into work/NAME of each student of to
 // (everyone when empty), running servers or not; see core.Handout.
 func (h *Hub) Handout(ctx context.Context, src string, to []string, progress Progress) ([]HandoutResult, error) {

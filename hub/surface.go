@@ -109,6 +109,10 @@ func Each(ctx context.Context, names []string, limit int, fn func(ctx context.Co
 // not, so a full name is refused rather than made two users.
 func SplitNames(text string) []string { return core.SplitNames(text) }
 
+// Bytes writes n bytes for people, as every size the hub shows is
+// written; see core.Bytes.
+func Bytes(n uint64) string { return core.Bytes(n) }
+
 // Accounts and what people are handed to log in the first time.
 type (
 	// Account is a user as created or reset, with the credential to

@@ -194,12 +194,12 @@ func (c Capacity) holder(first bool) string {
 // Detail says where the figures come from.
 func (c Capacity) Detail() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Each server with a running kernel is taken to use about %s: ", mibs(c.Cost.Memory))
+	fmt.Fprintf(&b, "Each server with a running kernel is taken to use about %s: ", Bytes(c.Cost.Memory))
 	switch c.Cost.Source {
 	case CostClass:
 		fmt.Fprintf(&b, "the mean of the %s of %s running now", plural(c.Cost.Servers, "server"), c.Image)
 	case CostRecorded:
-		fmt.Fprintf(&b, "an idle server of %s used %s on this laptop, and a kernel adds about %s", c.Image, mibs(c.Cost.Idle), mibs(kernelCost))
+		fmt.Fprintf(&b, "an idle server of %s used %s on this laptop, and a kernel adds about %s", c.Image, Bytes(c.Cost.Idle), Bytes(kernelCost))
 	default:
 		what := "the " + c.Cost.Profile + " profile"
 		if c.Cost.Profile == "" {
@@ -209,9 +209,9 @@ func (c Capacity) Detail() string {
 	}
 	switch {
 	case c.Cost.Source != CostClass && c.Cost.Servers == 1:
-		fmt.Fprintf(&b, " (the server running now uses %s)", mibs(c.Cost.ClassMemory))
+		fmt.Fprintf(&b, " (the server running now uses %s)", Bytes(c.Cost.ClassMemory))
 	case c.Cost.Source != CostClass && c.Cost.Servers > 1:
-		fmt.Fprintf(&b, " (the %d servers running now use %s on average)", c.Cost.Servers, mibs(c.Cost.ClassMemory))
+		fmt.Fprintf(&b, " (the %d servers running now use %s on average)", c.Cost.Servers, Bytes(c.Cost.ClassMemory))
 	}
 	if c.MemoryLimit > 0 && c.Cost.Memory == c.MemoryLimit {
 		fmt.Fprintf(&b, ", capped at memory_limit")
@@ -219,13 +219,13 @@ func (c Capacity) Detail() string {
 	if c.Nodes != nil {
 		fmt.Fprintf(&b, ". The servers may use %s: the %s of the nodes new servers land on, less %s each keeps for its system (an eighth, at least 1 GiB) and %s for the hub. "+
 			"A node's free memory is its memory less what classhub's servers on it reserve or are limited to: the engine reports no more, so it is approximate.",
-			mibs(c.free()), mibs(c.Machine.Memory), mibs(c.Reserve), mibs(c.Machine.Hub))
+			Bytes(c.free()), Bytes(c.Machine.Memory), Bytes(c.Reserve), Bytes(c.Machine.Hub))
 	} else {
 		fmt.Fprintf(&b, ". The servers may use %s: the engine's %s less %s kept for the system and %s for the hub.",
-			mibs(c.free()), mibs(c.Machine.Memory), mibs(c.Reserve), mibs(c.Machine.Hub))
+			Bytes(c.free()), Bytes(c.Machine.Memory), Bytes(c.Reserve), Bytes(c.Machine.Hub))
 	}
 	if c.MemoryLimit > 0 {
-		fmt.Fprintf(&b, " If every server used all its memory_limit of %s, %s would fit.", mibs(c.MemoryLimit), plural(c.AtLimit, "server"))
+		fmt.Fprintf(&b, " If every server used all its memory_limit of %s, %s would fit.", Bytes(c.MemoryLimit), plural(c.AtLimit, "server"))
 	}
 	switch {
 	case c.Cost.Servers > 0:
@@ -257,15 +257,7 @@ func (c Capacity) StartQuestion(n int) string {
 	}
 	return fmt.Sprintf("Start %s? That makes %d running, and %s about %s (each about %s of the %s the servers may use). "+
 		"Servers past that may be slow or killed for lack of memory.", plural(n, "server"), c.Running+n, c.holder(false), plural(c.Students, "student"),
-		mibs(c.Cost.Memory), mibs(c.free()))
-}
-
-// mibs writes a number of bytes for people: MiB below 1 GiB, else GiB.
-func mibs(n uint64) string {
-	if n >= 1<<30 {
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	}
-	return fmt.Sprintf("%d MiB", (n+mib/2)/mib)
+		Bytes(c.Cost.Memory), Bytes(c.free()))
 }
 
 func plural(n int, unit string) string {

@@ -21,7 +21,9 @@ import (
 
 // Collected is what a collect found of one student's folder.
 type Collected struct {
-	User  string
+	User string
+	// Dir is the folder collected, as named in the student's work/.
+	Dir   string
 	Files int
 	Bytes int64
 	// LastModified is the newest file's time, zero when none.
@@ -34,19 +36,41 @@ type Collected struct {
 	Err     error
 }
 
-// Summary says what c found, in a few words.
+// Summary says what c found, in a few words: the line the CLI and the
+// app show for a student after their name, and the message of their
+// collect progress event, which the hand-out page shows. A failure is its
+// error alone; each says it failed in its own way (a word, a badge).
 func (c Collected) Summary() string {
 	switch {
 	case c.Err != nil:
 		return c.Err.Error()
 	case c.Missing:
-		return "has no such folder"
+		return "has no folder " + c.Dir
 	}
-	s := fmt.Sprintf("%d files, %s", c.Files, bytesText(c.Bytes))
-	if c.Skipped > 0 {
+	s := plural(c.Files, "file") + ", " + Bytes(uint64(c.Bytes))
+	if !c.LastModified.IsZero() {
+		s += ", last changed " + c.LastModified.Local().Format("2006-01-02 15:04")
+	}
+	switch {
+	case c.Skipped == 1:
+		s += " (1 link or special file left out)"
+	case c.Skipped > 1:
 		s += fmt.Sprintf(" (%d links or special files left out)", c.Skipped)
 	}
 	return s
+}
+
+// CollectSummary says what a collect of dir into out came to, in one
+// sentence after each student's line: how many students' folders were
+// gathered, of how many, and where the manifest is.
+func CollectSummary(dir, out string, rs []Collected) string {
+	got := 0
+	for _, r := range rs {
+		if r.Err == nil && !r.Missing {
+			got++
+		}
+	}
+	return fmt.Sprintf("collected %s from %d of %s into %s (manifest: %s)", dir, got, plural(len(rs), "student"), out, filepath.Join(out, ManifestName))
 }
 
 // ManifestName is the file Collect writes in OUTDIR, one row a student.
@@ -126,7 +150,7 @@ func roomFor(ctx context.Context, f Folders, dir, out string, accts map[string]s
 	}
 	if need > free {
 		return fmt.Errorf("collecting %s from %d students needs %s, and the disk %s is on has %s free: free some space or collect into a folder on another disk; nothing was written",
-			dir, len(sizes), bytesText(need), at, bytesText(free))
+			dir, len(sizes), Bytes(uint64(need)), at, Bytes(uint64(free)))
 	}
 	return nil
 }
@@ -156,7 +180,7 @@ func emptyDir(out string, create bool) error {
 }
 
 func collectOne(ctx context.Context, f Folders, u store.User, dir, out string) Collected {
-	c := Collected{User: u.Name}
+	c := Collected{User: u.Name, Dir: dir}
 	// Usernames are safe names already; never trust that for a path.
 	if !filepath.IsLocal(u.Name) || strings.ContainsAny(u.Name, `/\`) {
 		c.Err = fmt.Errorf("collect from %s: the name cannot be a folder name", u.Name)

@@ -307,7 +307,7 @@ func handout(ctx context.Context, st *store.Store, f Folders, src string, to []s
 	need := size * int64(len(users)+1)
 	if avail, ok := f.FreeSpace(ctx); ok && need > avail {
 		return nil, fmt.Errorf("handing out %s (%s) to %d students needs up to %s, and the disk Docker keeps volumes on has %s free: free some space or hand out less; nothing was done",
-			src, bytesText(size), len(users), bytesText(need), bytesText(avail))
+			src, Bytes(uint64(size)), len(users), Bytes(uint64(need)), Bytes(uint64(avail)))
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(packFolder(pw, src, files)) }()
@@ -354,18 +354,6 @@ func indexOf(names []string, name string) int {
 		}
 	}
 	return -1
-}
-
-func bytesText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // ErrNoFolders is matched when the hub's spawner cannot reach students'

@@ -306,7 +306,7 @@ func TestCollectNeedsRoom(t *testing.T) {
 	base := t.TempDir()
 	out := filepath.Join(base, "new", "out")
 	_, err := Collect(context.Background(), f.store, ff, "week1", out, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "needs "+bytesText(need)) || !strings.Contains(err.Error(), bytesText(free)+" free") ||
+	if err == nil || !strings.Contains(err.Error(), "needs "+Bytes(uint64(need))) || !strings.Contains(err.Error(), Bytes(uint64(free))+" free") ||
 		!strings.Contains(err.Error(), base) || !strings.Contains(err.Error(), "nothing was written") {
 		t.Fatalf("collect without room: %v", err)
 	}
@@ -343,5 +343,36 @@ func TestHandoutSummary(t *testing.T) {
 		if got := (HandoutResult{User: "ann", Files: c.files}).Summary(); got != c.want {
 			t.Errorf("%v: %q, want %q", c.files, got, c.want)
 		}
+	}
+}
+
+func TestCollectedSummary(t *testing.T) {
+	changed := time.Date(2026, 12, 7, 9, 30, 0, 0, time.Local)
+	for _, c := range []struct {
+		c    Collected
+		want string
+	}{
+		{Collected{User: "ann", Dir: "week1", Files: 1, Bytes: 2}, "1 file, 2 B"},
+		{Collected{User: "ann", Dir: "week1", Files: 3, Bytes: 3 << 19, LastModified: changed}, "3 files, 1 MiB, last changed 2026-12-07 09:30"},
+		{Collected{User: "ann", Dir: "week1", Files: 2, Bytes: 2048, Skipped: 1}, "2 files, 2 KiB (1 link or special file left out)"},
+		{Collected{User: "ann", Dir: "week1", Files: 2, Bytes: 2048, Skipped: 3}, "2 files, 2 KiB (3 links or special files left out)"},
+		{Collected{User: "ann", Dir: "week1", Missing: true}, "has no folder week1"},
+		// A failure is its error; the CLI and the app say "failed", the
+		// page a badge.
+		{Collected{User: "ann", Dir: "week1", Err: errors.New("collect from ann: disk full")}, "collect from ann: disk full"},
+	} {
+		if got := c.c.Summary(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.c, got, c.want)
+		}
+	}
+
+	rs := []Collected{{User: "ann", Files: 1}, {User: "bob", Missing: true}, {User: "cy", Err: errors.New("no")}}
+	out := filepath.Join("tmp", "out")
+	want := "collected week1 from 1 of 3 students into " + out + " (manifest: " + filepath.Join(out, "manifest.csv") + ")"
+	if got := CollectSummary("week1", out, rs); got != want {
+		t.Errorf("CollectSummary: %q, want %q", got, want)
+	}
+	if got := CollectSummary("week1", out, rs[:1]); !strings.Contains(got, "from 1 of 1 student into") {
+		t.Errorf("CollectSummary of one: %q", got)
 	}
 }

@@ -129,7 +129,7 @@ func (c Capacity) NodeLines(visible func(user string) bool) []string {
 		default:
 			fmt.Fprintf(&b, "%s (%s and %d more)", plural(len(n.Servers), "server"), strings.Join(named, ", "), others)
 		}
-		fmt.Fprintf(&b, "; about %s of %s free", mibs(n.Free), mibs(n.Memory))
+		fmt.Fprintf(&b, "; about %s of %s free", Bytes(n.Free), Bytes(n.Memory))
 		if n.Usable() {
 			fmt.Fprintf(&b, "; holds about %s.", plural(n.Students, "student"))
 		} else {

@@ -169,7 +169,7 @@ func (f *gatedFolders) CollectFolder(_ context.Context, user string, _ spawner.A
 	f.wait(user)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: dir + "/a.ipynb", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	tw.WriteHeader(&tar.Header{Name: dir + "/a.ipynb", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg, ModTime: time.Date(2026, 12, 7, 9, 30, 0, 0, time.Local)})
 	tw.Write([]byte("hi"))
 	tw.Close()
 	return io.NopCloser(&buf), nil
@@ -206,9 +206,10 @@ func TestAdminHandoutLiveRows(t *testing.T) {
 		{events.HandoutProgress, func() page {
 			return root.upload("/hub/admin/handout", map[string]string{"_xsrf": tok}, "week1.zip", zipOf(t, map[string]string{"week1/a.ipynb": "a"}))
 		}, "1 copied"},
+		// The hub's sentence for alice, as the CLI and the app say it.
 		{events.CollectProgress, func() page {
 			return root.post("/hub/admin/collect", url.Values{"_xsrf": {tok}, "dir": {"week1"}})
-		}, "1 files, 2 bytes"},
+		}, "1 file, 2 B, last changed 2026-12-07 09:30"},
 	} {
 		f := root.openFeedAt(ts, "/hub/admin/handout/events?_xsrf="+url.QueryEscape(tok))
 		if f.resp.StatusCode != http.StatusOK {

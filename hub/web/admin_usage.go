@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/spawner"
 )
@@ -27,18 +28,7 @@ func cellsOf(s spawner.Stats) usageCells {
 	if s.CPUPercent < 10 {
 		cpu = fmt.Sprintf("%.1f%%", s.CPUPercent)
 	}
-	return usageCells{CPU: cpu, Memory: byteSize(s.MemoryBytes) + " / " + byteSize(s.MemoryLimit)}
-}
-
-// byteSize writes n bytes for people, as the dashboard does.
-func byteSize(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
+	return usageCells{CPU: cpu, Memory: core.Bytes(s.MemoryBytes) + " / " + core.Bytes(s.MemoryLimit)}
 }
 
 // capacityView is the admin page's line on how many students the laptop

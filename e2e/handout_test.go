@@ -255,7 +255,7 @@ func TestAdminPageLiveRowsInChromium(t *testing.T) {
 	tb.click("Collect and download", `#collect-form button[type="submit"]`)
 	tb.waitJS("the collect's rows show", 3*time.Minute, `document.querySelectorAll("#live-rows tbody tr").length === 2 && !document.querySelector("#live").hidden`)
 	tb.shot("handout-02-collect")
-	if text := eval[string](tb, `document.querySelector("#live-rows").textContent`); !strings.Contains(text, "1 files") {
+	if text := eval[string](tb, `document.querySelector("#live-rows").textContent`); !strings.Contains(text, "1 file, 13 B") {
 		t.Errorf("the collect's rows: %q", text)
 	}
 }

@@ -121,14 +121,23 @@ check:
 	CGO_ENABLED=0 $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) -tags ci ./...
 
 # unit runs the hub's tests with the race detector and everything else
-# plainly; Docker tests run against the real engine and fail, not skip,
-# under CI=true.
+# plainly, the two side by side (each mostly waits on the engine and the
+# browser); Docker tests run against the real engine and fail, not skip,
+# under CI=true. Both sets have swarm tests, so with-swarm.sh gives them one
+# swarm, made and left around both, which neither then leaves under the
+# other.
 unit:
+	@scripts/with-swarm.sh $(PARALLEL) unit-hub unit-rest
+
+.PHONY: unit-hub unit-rest
+unit-hub:
 	@echo "== hub tests (-race)"
 	$(GO) test -race -count=1 -timeout 25m ./hub/...
-	@echo "== cli, internal and binary tests"
+
+unit-rest:
+	@echo "== cli, learner's client, internal and binary tests"
 	CLASSHUB_BIN=$(CURDIR)/$(BIN) CLASSHUB_WINDOWS_BIN=$(CURDIR)/$(WINDOWS_BIN) \
-	  $(GO) test -count=1 -timeout 20m ./cli/... ./internal/... ./assets/... ./e2e/...
+	  $(GO) test -count=1 -timeout 20m ./cli/... ./classclient/... ./internal/... ./assets/... ./e2e/...
 
 # app-test runs the Fyne UI tests headless with the software test driver.
 # The real binary's tray and dashboard are tested under Xvfb by

@@ -110,7 +110,7 @@ func Open(path string) (*Store, error) {
 
 	ctx := context.Background()
 	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := waitBusy(func() error { return s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode) }); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open classhub database %s: %w", abs, err)
 	}
@@ -118,7 +118,7 @@ func Open(path string) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open classhub database %s: journal mode is %q, not wal; keep the data folder on a local disk, not a network share", abs, mode)
 	}
-	if err := migrate(ctx, s.w, migrations); err != nil {
+	if err := waitBusy(func() error { return migrate(ctx, s.w, migrations) }); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open classhub database %s: %w", abs, err)
 	}
@@ -202,6 +202,23 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// waitBusy runs fn again while SQLite answers SQLITE_BUSY, for up to
+// busyTimeout. The first connection to a new file switches it to WAL (in
+// its DSN's pragmas), and SQLite answers a second connection doing the
+// same at that moment (two classhub processes starting together) at once,
+// without its busy handler.
+func waitBusy(fn func() error) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		err := fn()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+	}
 }
 
 // classify maps SQLite's errors onto ErrExists and ErrNotFound, keeping the

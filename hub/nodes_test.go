@@ -152,7 +152,9 @@ func idleImage(t *testing.T, cli *client.Client, ref string) string {
 		t.Fatalf("build %s: %v", ref, err)
 	}
 	t.Cleanup(func() {
-		if _, err := cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true}); err != nil {
+		// PruneChildren: the build's untagged parent layers (unlabelled)
+		// go with it, as `docker rmi` does by default.
+		if _, err := cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
 			t.Errorf("remove %s: %v", ref, err)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 
 	"github.com/classhub/classhub/hub/config"
@@ -184,12 +183,10 @@ func (d *Docker) HubState(ctx context.Context) (st HubState, ok bool, err error)
 	if err != nil {
 		return st, true, err
 	}
-	for _, n := range nets {
-		if slices.ContainsFunc(svc.Spec.TaskTemplate.Networks, func(a swarm.NetworkAttachmentConfig) bool { return Seat{Name: n.Name, ID: n.ID}.is(a.Target) }) {
-			st.Seats++
-			if held[n.ID] || held[n.Name] {
-				st.Held++
-			}
+	for _, s := range seatsOn(nets, svc.Spec.TaskTemplate.Networks) {
+		st.Seats++
+		if s.heldIn(held) {
+			st.Held++
 		}
 	}
 	return st, true, nil

@@ -51,6 +51,21 @@ type Seat struct {
 // name), is this seat.
 func (s Seat) is(target string) bool { return target != "" && (target == s.ID || target == s.Name) }
 
+// heldIn says whether held, from heldSeats, has this seat by its ID or name.
+func (s Seat) heldIn(held map[string]bool) bool { return held[s.ID] || held[s.Name] }
+
+// seatsOn is the seats among nets that attach names.
+func seatsOn(nets []network.Summary, attach []swarm.NetworkAttachmentConfig) []Seat {
+	var seats []Seat
+	for _, n := range nets {
+		s := Seat{Name: n.Name, ID: n.ID}
+		if slices.ContainsFunc(attach, func(a swarm.NetworkAttachmentConfig) bool { return s.is(a.Target) }) {
+			seats = append(seats, s)
+		}
+	}
+	return seats
+}
+
 // ErrNoSeat is matched by a start refused because every seat is held.
 var ErrNoSeat = errors.New("every seat is held")
 
@@ -113,14 +128,7 @@ func (b *services) ownService(ctx context.Context, shared string) (swarm.Service
 	if err != nil {
 		return swarm.Service{}, nil, err
 	}
-	var seats []Seat
-	for _, n := range nets {
-		if slices.ContainsFunc(svc.Spec.TaskTemplate.Networks, func(a swarm.NetworkAttachmentConfig) bool {
-			return a.Target == n.ID || a.Target == n.Name
-		}) {
-			seats = append(seats, Seat{Name: n.Name, ID: n.ID})
-		}
-	}
+	seats := seatsOn(nets, svc.Spec.TaskTemplate.Networks)
 	if len(seats) == 0 {
 		return swarm.Service{}, nil, fmt.Errorf("the hub's service %s has no seats, networks it shares with one server each (an older classhub deployed it): deploy it again with `classhub swarm deploy`", svc.Spec.Name)
 	}
@@ -200,14 +208,13 @@ func taskGone(t swarm.Task) bool {
 // "" for a new one): current itself when it is a seat nobody else holds,
 // else the first free one.
 func pickSeat(seats []Seat, held map[string]bool, current string) (Seat, error) {
-	free := func(s Seat) bool { return !held[s.ID] && !held[s.Name] }
 	for _, s := range seats {
-		if s.is(current) && free(s) {
+		if s.is(current) && !s.heldIn(held) {
 			return s, nil
 		}
 	}
 	for _, s := range seats {
-		if free(s) {
+		if !s.heldIn(held) {
 			return s, nil
 		}
 	}
@@ -216,6 +223,16 @@ func pickSeat(seats []Seat, held map[string]bool, current string) (Seat, error) 
 	}
 	return Seat{}, fmt.Errorf("all %d of the hub's seats, the networks it meets its running servers on, are held: stop a server nobody uses, or give the hub more with `classhub swarm deploy --seats %d` on its node (the hub restarts, which takes about a second a seat; running servers keep running): %w",
 		len(seats), min(2*len(seats), MaxSeats), ErrNoSeat)
+}
+
+// freeSeat is the seat for the server of service except on current (see
+// pickSeat). The caller holds d.seatMu until the service's spec names it.
+func (b *services) freeSeat(ctx context.Context, seats []Seat, except, current string) (Seat, error) {
+	held, err := b.heldSeats(ctx, except)
+	if err != nil {
+		return Seat{}, err
+	}
+	return pickSeat(seats, held, current)
 }
 
 // seatOf is the seat a service's spec puts it on, "" when none.

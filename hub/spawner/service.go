@@ -28,7 +28,8 @@ const LabelImage = "org.classhub.image"
 // services runs each server as a Swarm service of one replica: on an
 // overlay of its own when the hub runs on a node's host (see ownNetwork),
 // on a seat it shares with the hub alone when the hub is a service (see
-// seats.go). A stop scales the service to zero and keeps it, as a stop keeps a container: the next start is one update,
+// seats.go). A stop scales the service to zero and keeps it, as a stop
+// keeps a container: the next start is one update,
 // and a stopped server keeps its fingerprint, token and placement, so
 // reconcile decides for services exactly as for containers. Delete removes
 // the service. (JupyterHub's SwarmSpawner removes the service at each
@@ -66,11 +67,7 @@ func (b *services) create(ctx context.Context, sp spec) (string, error) {
 		// exists, so two starts never choose the same one.
 		b.d.seatMu.Lock()
 		defer b.d.seatMu.Unlock()
-		held, err := b.heldSeats(ctx, "")
-		if err != nil {
-			return "", err
-		}
-		seat, err := pickSeat(netw.Seats, held, "")
+		seat, err := b.freeSeat(ctx, netw.Seats, "", "")
 		if err != nil {
 			return "", err
 		}
@@ -400,11 +397,7 @@ func (b *services) wake(ctx context.Context, svc swarm.Service, say func(string)
 	if len(netw.Seats) > 0 {
 		b.d.seatMu.Lock()
 		defer b.d.seatMu.Unlock()
-		held, err := b.heldSeats(ctx, svc.ID)
-		if err != nil {
-			return err
-		}
-		s, err := pickSeat(netw.Seats, held, seatOf(svc.Spec))
+		s, err := b.freeSeat(ctx, netw.Seats, svc.ID, seatOf(svc.Spec))
 		if err != nil {
 			return err
 		}

@@ -45,7 +45,8 @@ func SwarmManager(info swarm.Info) (string, error) {
 // the hub runs in a container on that overlay (the service `classhub swarm
 // deploy` makes), no server joins that overlay: each running server has a
 // seat of its own, an overlay it shares with the hub alone (seats.go), and
-// the hub reaches tasks on every node at their seat's address. When it runs on a manager's host, which has no address on any overlay,
+// the hub reaches tasks on every node at their seat's address. When it
+// runs on a manager's host, which has no address on any overlay,
 // it meets its servers on that node's docker_gwbridge instead, as the
 // container backend does on its bridge, every server is pinned to that
 // node (Network.PinNode) and runs on an overlay of its own (ownNetwork).

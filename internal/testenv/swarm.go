@@ -25,11 +25,6 @@ var (
 	gwMade    bool
 )
 
-// gwBridge is the bridge a swarm gives its nodes' tasks for traffic leaving
-// their overlays; the engine makes it at `swarm init` and keeps it after
-// `swarm leave`.
-const gwBridge = "docker_gwbridge"
-
 // Swarm makes the engine a manager of a swarm for the swarm backend's
 // tests: when the engine is in no swarm, it makes a single-node one bound
 // to loopback (`docker swarm init --advertise-addr 127.0.0.1`); a swarm
@@ -56,7 +51,7 @@ func Swarm(t testing.TB, cli client.APIClient) {
 	default:
 		Unavailable(t, "the engine's swarm is %s; the swarm tests need an active one or none", info.Swarm.LocalNodeState)
 	}
-	_, err = cli.NetworkInspect(ctx, gwBridge, network.InspectOptions{})
+	_, err = cli.NetworkInspect(ctx, engine.GatewayBridge, network.InspectOptions{})
 	gwMade = cerrdefs.IsNotFound(err)
 	if _, err := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
 		t.Fatalf("make a single-node swarm: %v", err)

@@ -16,8 +16,11 @@ import (
 // RoleHub is LabelRole on the hub's own service.
 const RoleHub = "hub"
 
-// HubServiceName is the name of the service the hub runs as on a swarm.
-const HubServiceName = "classhub-hub"
+// HubServiceName is the name of the service the hub runs as on a swarm:
+// "classhub" alone, which no server's service is named (ContainerName
+// always adds "-" and the escaped user), so a student named "hub" is no
+// hub.
+const HubServiceName = "classhub"
 
 // engineSocket is where the engine listens on a Linux node.
 const engineSocket = "/var/run/docker.sock"
@@ -126,8 +129,8 @@ func (d *Docker) DeployHub(ctx context.Context, hs HubService) (string, []Seat, 
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR, Ports: ports},
 	}
 	if old, _, err := d.cli.ServiceInspectWithRaw(ctx, HubServiceName, swarm.ServiceInspectOptions{}); err == nil {
-		if old.Spec.Labels[engine.LabelManaged] != "true" {
-			return "", nil, fmt.Errorf("deploy the hub: a service named %s exists but classhub did not create it: remove it (`docker service rm %s`): %w", HubServiceName, HubServiceName, ErrNotManaged)
+		if old.Spec.Labels[engine.LabelManaged] != "true" || old.Spec.Labels[engine.LabelRole] != RoleHub {
+			return "", nil, fmt.Errorf("deploy the hub: a service named %s exists but is not classhub's hub: remove it (`docker service rm %s`): %w", HubServiceName, HubServiceName, ErrNotManaged)
 		}
 		if err := b.remove(ctx, old.ID); err != nil {
 			return "", nil, fmt.Errorf("deploy the hub: %w", err)

@@ -187,3 +187,14 @@ func TestAccountVolumeNamesNeverCollide(t *testing.T) {
 		}
 	}
 }
+
+// TestNoServerIsNamedLikeTheHub: no user's server, a service on the swarm
+// backend, takes the hub's service's name, "hub" and its spellings
+// included.
+func TestNoServerIsNamedLikeTheHub(t *testing.T) {
+	for _, u := range []string{"hub", "Hub", "hub-", "hu b", "", "classhub"} {
+		if ContainerName(u) == HubServiceName {
+			t.Errorf("user %q's server would be named %s, the hub's own service", u, HubServiceName)
+		}
+	}
+}

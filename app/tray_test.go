@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
 	"github.com/classhub/classhub/assets"
 )
 
@@ -156,5 +159,37 @@ func TestMenuKeyChangesOnlyWithWhatIsShown(t *testing.T) {
 	s.Users[0].Phase = ServerStarting
 	if k2 := menuKey(TrayMenu(s, allActions(nil))); k1 == k2 {
 		t.Error("a relabelled menu keeps its key")
+	}
+}
+
+// trayApp is a fyne.App with a system tray that records the menus it is
+// given.
+type trayApp struct {
+	fyne.App
+	menus []*fyne.Menu
+}
+
+func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)  { a.menus = append(a.menus, m) }
+func (a *trayApp) SetSystemTrayIcon(fyne.Resource) {}
+func (a *trayApp) SetSystemTrayWindow(fyne.Window) {}
+
+// TestTrayIsGivenOneMenu: fyne's tray shows, once its host takes it up,
+// the first menu it was given, so each change must reach that menu.
+func TestTrayIsGivenOneMenu(t *testing.T) {
+	a := &trayApp{App: test.NewTempApp(t)}
+	u := newUI(a, deps{})
+	u.st = State{Class: &Class{Name: "maths", Phase: ClassChecking}}
+	u.updateTray()
+	u.st.Class.Phase = ClassStopped
+	u.updateTray()
+	if len(a.menus) != 2 {
+		t.Fatalf("the tray was given %d menus, want 2 (one per change)", len(a.menus))
+	}
+	first := a.menus[0]
+	if a.menus[1] != first {
+		t.Error("the change gave the tray another menu, not the first one")
+	}
+	if first.Items[0].Label != "Class: stopped" {
+		t.Errorf("the first menu given shows %q, want the latest state", first.Items[0].Label)
 	}
 }

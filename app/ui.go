@@ -75,6 +75,7 @@ type ui struct {
 	setWin   fyne.Window
 	settings *Settings
 
+	tray      *fyne.Menu // the one menu the tray is given (updateTray)
 	trayKey   string
 	trayPhase HubPhase
 	trayIcon  bool
@@ -203,7 +204,16 @@ func (u *ui) updateTray() {
 	m := u.trayMenu()
 	if k := menuKey(m); k != u.trayKey {
 		u.trayKey = k
-		u.desk.SetSystemTrayMenu(m)
+		// Always the same *fyne.Menu, its items replaced: fyne's tray,
+		// when its host takes it up, shows the menu it was first given,
+		// so a tray host that came late showed a stale first menu
+		// ("Class: checking…") until the next change.
+		if u.tray == nil {
+			u.tray = m
+		} else {
+			u.tray.Items = m.Items
+		}
+		u.desk.SetSystemTrayMenu(u.tray)
 	}
 }
 

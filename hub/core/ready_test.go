@@ -75,11 +75,25 @@ func TestWaitReadyEndsWithCtx(t *testing.T) {
 	ctx := context.Background()
 	f.hub.Boot(ctx)
 	defer f.sp.Hold("alice")()
-	wait, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	// The ctx ends once the start is under way, not after a fixed time: a
+	// loaded machine can take longer than any short timeout to read the
+	// status, and WaitReady would then end before it asked for a start.
+	wait, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s, err := f.hub.WaitReady(wait, "alice")
-	if !errors.Is(err, context.DeadlineExceeded) || s.Pending != PendingSpawn {
-		t.Errorf("WaitReady = %+v, %v; want pending and the deadline", s, err)
+	type result struct {
+		s   ServerStatus
+		err error
+	}
+	ready := make(chan result, 1)
+	go func() {
+		s, err := f.hub.WaitReady(wait, "alice")
+		ready <- result{s, err}
+	}()
+	f.waitSpawnerStarts(t, "alice", 1)
+	cancel()
+	r := <-ready
+	if !errors.Is(r.err, context.Canceled) || r.s.Pending != PendingSpawn {
+		t.Errorf("WaitReady = %+v, %v; want pending and the ctx's end", r.s, r.err)
 	}
 }
 

@@ -123,6 +123,23 @@ func TestAttacks(t *testing.T) {
 		tt.click("Open next to alice", fmt.Sprintf(`a[data-key="open:%s"]`, alice))
 		openThroughConsent(tt, alice, "attack-02-teacher-consent")
 		tt.shot("attack-03-teacher-in-alices-server")
+		// The instructor's grading script reads alice's notebooks with
+		// the instructor's own API token, in the header and in the query:
+		// it works, as a visit, and alice's server gets only a token for
+		// that visit (the last subtest looks for the API token in all it
+		// received; the harvest below tries the visit token).
+		for _, visit := range []struct {
+			how    string
+			u      string
+			header http.Header
+		}{
+			{"in the header", aliceBase + "api/contents", tokenHeader(adminTok)},
+			{"in the query", aliceBase + "api/contents?token=" + adminTok, nil},
+		} {
+			if code, body, _ := rc.do("GET", visit.u, visit.header, nil, false); code != http.StatusOK || !strings.Contains(body, `"content"`) {
+				t.Errorf("the instructor's API token %s does not read alice's notebooks: %d %.200s", visit.how, code, body)
+			}
+		}
 		// The visit itself gives alice's server an OAuth token for the
 		// instructor; from here on nothing may change.
 		before := readState(t, rc, c.base, adminTok, everyone...)

@@ -227,6 +227,8 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 		MaxWebsockets: cfg.MaxWebsockets,
 		// Servers of images without JupyterHub are logged in to here.
 		Guard: gate.New(gate.Options{Logins: h.auth, ErrorLog: logger}),
+		// A visitor's own token never reaches another's server.
+		Tokens: &auth.Visits{Auth: h.auth, ClientID: core.OAuthClientID},
 	})
 	if h.origins != nil {
 		h.origins.proxy = h.proxy

@@ -73,6 +73,9 @@ type Options struct {
 	// servers log nobody in by themselves. Without it, guarded routes
 	// refuse every request.
 	Guard Guard
+	// Tokens trades the hub tokens visitors send to every other route's
+	// server. Without it, they reach the server as sent.
+	Tokens Tokens
 }
 
 // Guard admits requests to a guarded route's server. Its cookies must be
@@ -125,6 +128,7 @@ type Proxy struct {
 	maxRequests      int
 	requests         *limit.PerKey // requests in flight per user
 	guard            Guard
+	tokens           Tokens
 
 	mu     sync.RWMutex
 	routes map[string]*route
@@ -147,6 +151,7 @@ func New(opts Options) *Proxy {
 		maxWebsockets:    opts.MaxWebsockets,
 		maxRequests:      opts.MaxRequests,
 		guard:            opts.Guard,
+		tokens:           opts.Tokens,
 		routes:           make(map[string]*route),
 	}
 	if p.origins != nil && p.origins.SubdomainHost != "" {
@@ -218,6 +223,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fails the server's login check, or hangs) holds none of them.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 	if rt.guarded && !p.admit(w, r, rt) {
+		return
+	}
+	r, ok := p.exchangeTokens(w, r, rt)
+	if !ok {
 		return
 	}
 	release, ok := p.requests.Acquire(rt.user)

@@ -1,0 +1,176 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Tokens trades the hub tokens that visitors send to a server that logs
+// people in by itself (jupyterhub-singleuser, which asks the hub who a
+// token belongs to). Such a server reads every byte it is sent, and its
+// owner controls it: an instructor's own API token, sent to a student's
+// server by a script, would be the student's to use as the instructor.
+type Tokens interface {
+	// ForServer is what to send user's server in place of secret, a
+	// token a visitor sent it: secret itself when it is user's own or
+	// was issued for that server, a token good only for visiting that
+	// server when it is someone else's, and "" when nothing is to be
+	// sent (a token the hub does not know, or one that may not use the
+	// server).
+	ForServer(ctx context.Context, user, secret string) (string, error)
+}
+
+// tokenParam is the query parameter jupyterhub-singleuser takes a token
+// from, besides the Authorization header.
+const tokenParam = "token"
+
+// exchangeTokens returns r with each token it carries for rt's server (the
+// Authorization header, ?token=) replaced by what tokenFor gives for it,
+// and a Referer that carries one dropped. When it cannot, it answers and
+// returns false.
+func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route) (*http.Request, bool) {
+	if rt.guarded && r.URL.RawQuery == "" && r.Header.Get("Referer") == "" {
+		// The Authorization header is replaced in any case (newReverseProxy).
+		return r, true
+	}
+	if !rt.guarded && p.tokens == nil {
+		return r, true
+	}
+	auth := r.Header.Values("Authorization")
+	if rt.guarded {
+		auth = nil
+	}
+	hasParam := queryHasToken(r.URL.RawQuery)
+	referer := r.Header.Get("Referer")
+	leaksInReferer := referer != "" && refererHasToken(referer)
+	if len(auth) == 0 && !hasParam && !leaksInReferer {
+		return r, true
+	}
+	if len(auth) > 1 {
+		// A server may join them into one value: which one counts is
+		// then its choice, not the hub's.
+		plain(w, http.StatusBadRequest, "This request carries more than one Authorization header; send one.")
+		return nil, false
+	}
+	out := r.Clone(r.Context())
+	if leaksInReferer {
+		out.Header.Del("Referer")
+	}
+	if len(auth) == 1 {
+		if scheme, secret, ok := hubToken(auth[0]); ok {
+			sent, err := p.tokenFor(r.Context(), rt, secret)
+			if err != nil {
+				p.tokenError(w, rt, err)
+				return nil, false
+			}
+			if sent == "" {
+				out.Header.Del("Authorization")
+			} else {
+				out.Header.Set("Authorization", scheme+" "+sent)
+			}
+		}
+	}
+	if hasParam {
+		q, err := p.exchangeParams(r.Context(), rt, r.URL.RawQuery)
+		if err != nil {
+			p.tokenError(w, rt, err)
+			return nil, false
+		}
+		out.URL.RawQuery = q
+	}
+	return out, true
+}
+
+// tokenFor is what rt's server is sent in place of secret: nothing for a
+// guarded route's server, which gets the hub's token for it and logs
+// nobody in by itself, else what p.tokens gives.
+func (p *Proxy) tokenFor(ctx context.Context, rt *route, secret string) (string, error) {
+	if rt.guarded {
+		return "", nil
+	}
+	return p.tokens.ForServer(ctx, rt.user, secret)
+}
+
+func (p *Proxy) tokenError(w http.ResponseWriter, rt *route, err error) {
+	p.logf("proxy: the token sent to %s's server: %v", rt.user, err)
+	plain(w, http.StatusServiceUnavailable, fmt.Sprintf("The hub could not check the token this request to %s's server carries; try again in a moment.", rt.user))
+}
+
+// hubToken returns the token in an Authorization value of the kinds the
+// hub and jupyterhub-singleuser take ("token X", "bearer X").
+func hubToken(value string) (scheme, secret string, ok bool) {
+	scheme, secret, ok = strings.Cut(strings.TrimSpace(value), " ")
+	if !ok || !(strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")) {
+		return "", "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return scheme, secret, secret != ""
+}
+
+// exchangeParams is rawQuery with each token parameter's value replaced by
+// what p.tokens gives for it, or the parameter removed when that is "".
+// Every other byte stays as the client sent it (see newReverseProxy).
+func (p *Proxy) exchangeParams(ctx context.Context, rt *route, rawQuery string) (string, error) {
+	parts := strings.Split(rawQuery, "&")
+	kept := parts[:0]
+	for _, part := range parts {
+		key, value, _ := strings.Cut(part, "=")
+		if !isTokenKey(key) {
+			kept = append(kept, part)
+			continue
+		}
+		secret, err := url.QueryUnescape(value)
+		if err != nil || secret == "" {
+			// Not a token the hub could have issued, and nothing the
+			// server should be sent in its place.
+			continue
+		}
+		sent, err := p.tokenFor(ctx, rt, secret)
+		if err != nil {
+			return "", err
+		}
+		if sent != "" {
+			kept = append(kept, key+"="+url.QueryEscape(sent))
+		}
+	}
+	return strings.Join(kept, "&"), nil
+}
+
+// queryHasToken reports whether rawQuery has a token parameter, under any
+// spelling a server's query parser reads as one.
+func queryHasToken(rawQuery string) bool {
+	if rawQuery == "" {
+		return false
+	}
+	for part := range strings.SplitSeq(rawQuery, "&") {
+		if key, _, _ := strings.Cut(part, "="); isTokenKey(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTokenKey reports whether a query key, as sent, names the token
+// parameter: Python's parser decodes %XX and + in keys too. A key Go
+// cannot decode keeps its bad escape under Python as well, so it is not
+// "token" there either.
+func isTokenKey(key string) bool {
+	k, err := url.QueryUnescape(key)
+	return err == nil && k == tokenParam
+}
+
+// refererHasToken reports whether a Referer names a page with a token in
+// its query: the browser sends the previous page's full address to pages
+// of the same origin, so a token a visitor put in one server's address
+// would reach the next server they open.
+func refererHasToken(referer string) bool {
+	_, query, ok := strings.Cut(referer, "?")
+	if !ok {
+		return false
+	}
+	query, _, _ = strings.Cut(query, "#")
+	return queryHasToken(query)
+}

@@ -1,0 +1,172 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// swapTokens is a Tokens that gives "visit-" + secret for secrets that
+// start with "good", nothing for the rest, and fails for "broken"; it
+// records what it was asked.
+type swapTokens struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (s *swapTokens) ForServer(ctx context.Context, user, secret string) (string, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, user+":"+secret)
+	s.mu.Unlock()
+	switch {
+	case secret == "broken":
+		return "", errors.New("the database is gone")
+	case strings.HasPrefix(secret, "good"):
+		return "visit-" + secret, nil
+	}
+	return "", nil
+}
+
+// seenRequest is what a backend received of a request.
+type seenRequest struct {
+	auth     []string
+	query    string
+	referer  []string
+	received bool
+}
+
+func tokenProxy(t *testing.T, tokens Tokens) (*httptest.Server, *seenRequest, *Proxy) {
+	t.Helper()
+	seen := &seenRequest{}
+	backend := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) {
+		*seen = seenRequest{auth: r.Header.Values("Authorization"), query: r.URL.RawQuery,
+			referer: r.Header.Values("Referer"), received: true}
+	})
+	p := New(Options{Tokens: tokens, ErrorLog: discard})
+	p.SetRoute("alice", mustURL(t, backend.URL))
+	return newFrontend(t, p), seen, p
+}
+
+func sendWith(t *testing.T, front *httptest.Server, query string, header http.Header) int {
+	t.Helper()
+	u := front.URL + "/user/alice/api/contents"
+	if query != "" {
+		u += "?" + query
+	}
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestVisitorsTokensAreExchanged: every token a request carries to a
+// server that logs people in by itself reaches it only as Tokens gives it,
+// in the header and in the query under any spelling of "token"; nothing
+// else of the request changes.
+func TestVisitorsTokensAreExchanged(t *testing.T) {
+	for _, c := range []struct {
+		name, query, auth, referer   string
+		wantQuery, wantAuth, wantRef string
+	}{
+		{name: "header", auth: "token good1", wantAuth: "token visit-good1"},
+		{name: "bearer", auth: "Bearer good2", wantAuth: "Bearer visit-good2"},
+		{name: "header dropped", auth: "token stranger", wantAuth: ""},
+		{name: "basic passes", auth: "Basic YTpi", wantAuth: "Basic YTpi"},
+		{name: "query", query: "a=1&token=good3&b=%zz", wantQuery: "a=1&token=visit-good3&b=%zz"},
+		{name: "query spelled", query: "%74oken=good4&x", wantQuery: "%74oken=visit-good4&x"},
+		{name: "query twice", query: "token=good5&token=stranger&token=good6", wantQuery: "token=visit-good5&token=visit-good6"},
+		{name: "query dropped", query: "token=stranger&path=a%2Fb", wantQuery: "path=a%2Fb"},
+		{name: "query untouched", query: "tokens=x&a=b+c;token=y", wantQuery: "tokens=x&a=b+c;token=y"},
+		{name: "referer with token", referer: "http://hub/user/bob/lab?x=1&token=good7#f", wantRef: ""},
+		{name: "referer kept", referer: "http://hub/user/bob/lab?tok=1", wantRef: "http://hub/user/bob/lab?tok=1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			front, seen, _ := tokenProxy(t, &swapTokens{})
+			h := http.Header{}
+			if c.auth != "" {
+				h.Set("Authorization", c.auth)
+			}
+			if c.referer != "" {
+				h.Set("Referer", c.referer)
+			}
+			if code := sendWith(t, front, c.query, h); code != http.StatusOK || !seen.received {
+				t.Fatalf("status %d, forwarded %v", code, seen.received)
+			}
+			if got := strings.Join(seen.auth, ","); got != c.wantAuth {
+				t.Errorf("the server got Authorization %q, want %q", got, c.wantAuth)
+			}
+			if seen.query != c.wantQuery {
+				t.Errorf("the server got the query %q, want %q", seen.query, c.wantQuery)
+			}
+			if got := strings.Join(seen.referer, ","); got != c.wantRef {
+				t.Errorf("the server got Referer %q, want %q", got, c.wantRef)
+			}
+		})
+	}
+}
+
+// TestTokenExchangeRefusals: two Authorization headers, or a hub that
+// cannot check a token, send nothing to the server.
+func TestTokenExchangeRefusals(t *testing.T) {
+	front, seen, _ := tokenProxy(t, &swapTokens{})
+	if code := sendWith(t, front, "", http.Header{"Authorization": {"token good1", "token good2"}}); code != http.StatusBadRequest || seen.received {
+		t.Errorf("two Authorization headers: %d, forwarded %v", code, seen.received)
+	}
+	if code := sendWith(t, front, "", http.Header{"Authorization": {"token broken"}}); code != http.StatusServiceUnavailable || seen.received {
+		t.Errorf("a token the hub could not check: %d, forwarded %v", code, seen.received)
+	}
+	if code := sendWith(t, front, "token=broken", nil); code != http.StatusServiceUnavailable || seen.received {
+		t.Errorf("a query token the hub could not check: %d, forwarded %v", code, seen.received)
+	}
+}
+
+// TestGuardedRoutesGetNoQueryToken: a guarded route's server gets the
+// hub's token for it in the header, and no visitor's token in the query,
+// without Tokens being asked.
+func TestGuardedRoutesGetNoQueryToken(t *testing.T) {
+	tokens := &swapTokens{}
+	seen := &seenRequest{}
+	o := newOriginHub(t, Options{Guard: admitAll{}, Tokens: tokens}, "alice")
+	backend := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) {
+		*seen = seenRequest{auth: r.Header.Values("Authorization"), query: r.URL.RawQuery, received: true}
+	})
+	o.p.SetGuardedRoute("alice", mustURL(t, backend.URL), "server-token")
+	req, _ := http.NewRequest("GET", o.origins["alice"].URL+"/user/alice/lab?a=1&token=good1", nil)
+	req.Header.Set("Authorization", "token good2")
+	res, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !seen.received || seen.query != "a=1" || strings.Join(seen.auth, ",") != "token server-token" {
+		t.Errorf("the guarded server got %+v, want a=1 and its own token", *seen)
+	}
+	if len(tokens.asked) != 0 {
+		t.Errorf("Tokens was asked %q for a guarded route", tokens.asked)
+	}
+}
+
+// TestNoTokensSendsAsIs: without Tokens, a proxy forwards what it is sent,
+// as configurable-http-proxy does.
+func TestNoTokensSendsAsIs(t *testing.T) {
+	front, seen, _ := tokenProxy(t, nil)
+	if code := sendWith(t, front, "token=x", http.Header{"Authorization": {"token y"}}); code != http.StatusOK ||
+		seen.query != "token=x" || strings.Join(seen.auth, ",") != "token y" {
+		t.Errorf("%d %+v", code, *seen)
+	}
+}

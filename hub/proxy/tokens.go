@@ -100,14 +100,38 @@ func (p *Proxy) tokenError(w http.ResponseWriter, rt *route, err error) {
 }
 
 // hubToken returns the token in an Authorization value of the kinds the
-// hub and jupyterhub-singleuser take ("token X", "bearer X").
+// hub and jupyterhub-singleuser take ("token X", "bearer X"), as the
+// server reads it: (?i)(token|bearer)\s+(.+) on the value decoded as
+// Latin-1, where a tab, U+0085 and U+00A0 separate as a space does. A
+// value the server would read a token from must not pass for one it
+// would not.
 func hubToken(value string) (scheme, secret string, ok bool) {
-	scheme, secret, ok = strings.Cut(strings.TrimSpace(value), " ")
-	if !ok || !(strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")) {
-		return "", "", false
+	value = strings.Trim(value, " \t")
+	for _, s := range []string{"token", "bearer"} {
+		if len(value) <= len(s) || !strings.EqualFold(value[:len(s)], s) || !isPythonSpace(value[len(s)]) {
+			continue
+		}
+		secret = trimPythonSpace(value[len(s):])
+		return value[:len(s)], secret, secret != ""
 	}
-	secret = strings.TrimSpace(secret)
-	return scheme, secret, secret != ""
+	return "", "", false
+}
+
+// trimPythonSpace is s without the bytes around it that isPythonSpace
+// reports, byte by byte as Latin-1 is read.
+func trimPythonSpace(s string) string {
+	for s != "" && isPythonSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isPythonSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isPythonSpace reports whether Python's \s matches b read as Latin-1.
+func isPythonSpace(b byte) bool {
+	return b == ' ' || '\t' <= b && b <= '\r' || 0x1c <= b && b <= 0x1f || b == 0x85 || b == 0xa0
 }
 
 // exchangeParams is rawQuery with each token parameter's value replaced by

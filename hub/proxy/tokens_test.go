@@ -170,3 +170,27 @@ func TestNoTokensSendsAsIs(t *testing.T) {
 		t.Errorf("%d %+v", code, *seen)
 	}
 }
+
+// TestTokenSpacingAsServersReadIt: jupyterhub-singleuser takes the token
+// from any Authorization value matching (?i)(token|bearer)\s+(.+), and
+// Python's \s, on a header it decodes as Latin-1, is a tab or a no-break
+// space too: a visitor's token sent so reaches the server only as Tokens
+// gives it.
+func TestTokenSpacingAsServersReadIt(t *testing.T) {
+	for _, c := range []struct{ auth, want string }{
+		{"token\tgood1", "token visit-good1"},
+		{"Bearer \t good2", "Bearer visit-good2"},
+		{"token\xa0good3", "token visit-good3"},
+		{"TOKEN\x85 good4", "TOKEN visit-good4"},
+		{"token\tstranger", ""},
+		{"tokengood5", "tokengood5"},
+	} {
+		front, seen, _ := tokenProxy(t, &swapTokens{})
+		if code := sendWith(t, front, "", http.Header{"Authorization": {c.auth}}); code != http.StatusOK || !seen.received {
+			t.Fatalf("%q: status %d, forwarded %v", c.auth, code, seen.received)
+		}
+		if got := strings.Join(seen.auth, ","); got != c.want {
+			t.Errorf("Authorization %q reached the server as %q, want %q", c.auth, got, c.want)
+		}
+	}
+}

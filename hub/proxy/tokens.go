@@ -43,7 +43,8 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.guarded {
 		auth = nil
 	}
-	hasParam := queryHasToken(r.URL.RawQuery)
+	params := tokenParams(r.URL.RawQuery)
+	hasParam := params > 0
 	referer := r.Header.Get("Referer")
 	leaksInReferer := referer != "" && refererHasToken(referer)
 	if len(auth) == 0 && !hasParam && !leaksInReferer {
@@ -53,6 +54,12 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 		// A server may join them into one value: which one counts is
 		// then its choice, not the hub's.
 		plain(w, http.StatusBadRequest, "This request carries more than one Authorization header; send one.")
+		return nil, false
+	}
+	if params > 1 && !rt.guarded {
+		// Each costs the hub a look-up, and the server reads one (the
+		// last): a query of thousands would be thousands of look-ups.
+		plain(w, http.StatusBadRequest, "This request's address has more than one token parameter; send one.")
 		return nil, false
 	}
 	out := r.Clone(r.Context())
@@ -163,18 +170,19 @@ func (p *Proxy) exchangeParams(ctx context.Context, rt *route, rawQuery string) 
 	return strings.Join(kept, "&"), nil
 }
 
-// queryHasToken reports whether rawQuery has a token parameter, under any
-// spelling a server's query parser reads as one.
-func queryHasToken(rawQuery string) bool {
+// tokenParams counts rawQuery's token parameters, under any spelling a
+// server's query parser reads as one.
+func tokenParams(rawQuery string) int {
 	if rawQuery == "" {
-		return false
+		return 0
 	}
+	n := 0
 	for part := range strings.SplitSeq(rawQuery, "&") {
 		if key, _, _ := strings.Cut(part, "="); isTokenKey(key) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // isTokenKey reports whether a query key, as sent, names the token
@@ -196,5 +204,5 @@ func refererHasToken(referer string) bool {
 		return false
 	}
 	query, _, _ = strings.Cut(query, "#")
-	return queryHasToken(query)
+	return tokenParams(query) > 0
 }

@@ -29,7 +29,8 @@ const tokenParam = "token"
 
 // exchangeTokens returns r with each token it carries for rt's server (the
 // Authorization header, ?token=) replaced by what tokenFor gives for it,
-// and a Referer that carries one dropped. When it cannot, it answers and
+// and a Referer that carries one dropped. When it cannot, or a browser is
+// to open the address with the tokens exchanged instead, it answers and
 // returns false.
 func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route) (*http.Request, bool) {
 	if rt.guarded && r.URL.RawQuery == "" && r.Header.Get("Referer") == "" {
@@ -86,9 +87,33 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 			p.tokenError(w, rt, err)
 			return nil, false
 		}
+		if q != r.URL.RawQuery && isNavigation(r) {
+			// The page would be the server's, and its scripts read
+			// the address it was loaded from: the browser opens the
+			// exchanged one instead.
+			location := r.URL.EscapedPath()
+			if q != "" {
+				location += "?" + q
+			}
+			redirect(w, r, location)
+			return nil, false
+		}
 		out.URL.RawQuery = q
 	}
 	return out, true
+}
+
+// isNavigation reports whether r is a browser opening a page: a GET or
+// HEAD that the browser says is a navigation or, from browsers that do not
+// say (they send Sec-Fetch-* only to secure origins), that accepts HTML.
+func isNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // tokenFor is what rt's server is sent in place of secret: nothing for a

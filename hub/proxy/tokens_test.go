@@ -11,8 +11,8 @@ import (
 )
 
 // swapTokens is a Tokens that gives "visit-" + secret for secrets that
-// start with "good", nothing for the rest, and fails for "broken"; it
-// records what it was asked.
+// start with "good", a secret that starts with "visit-" as it is, nothing
+// for the rest, and fails for "broken"; it records what it was asked.
 type swapTokens struct {
 	mu    sync.Mutex
 	asked []string
@@ -23,6 +23,8 @@ func (s *swapTokens) ForServer(ctx context.Context, user, secret string) (string
 	s.asked = append(s.asked, user+":"+secret)
 	s.mu.Unlock()
 	switch {
+	case strings.HasPrefix(secret, "visit-"):
+		return secret, nil
 	case secret == "broken":
 		return "", errors.New("the database is gone")
 	case strings.HasPrefix(secret, "good"):
@@ -205,5 +207,60 @@ func TestTokenParamsAreOneAtATime(t *testing.T) {
 	}
 	if len(tokens.asked) != 0 {
 		t.Errorf("the hub looked up %d tokens of a refused request", len(tokens.asked))
+	}
+}
+
+// TestBrowsersOpenTheExchangedAddress: a browser opening a server's page
+// with ?token= in the address is sent to the address with the token
+// exchanged, not given the page: the page's scripts, which the server's
+// owner wrote, read the address they were loaded from. Scripts that are
+// no browser, and addresses whose token stays as it is, are forwarded.
+func TestBrowsersOpenTheExchangedAddress(t *testing.T) {
+	front, seen, _ := tokenProxy(t, &swapTokens{})
+	for _, c := range []struct {
+		name, query string
+		header      http.Header
+		want        string // Location; "" means forwarded
+	}{
+		{"navigation", "a=1&token=good1", http.Header{"Sec-Fetch-Mode": {"navigate"}}, "/user/alice/api/contents?a=1&token=visit-good1"},
+		{"plain http browser", "token=good2", http.Header{"Accept": {"text/html,application/xhtml+xml,*/*;q=0.8"}}, "/user/alice/api/contents?token=visit-good2"},
+		{"dropped", "token=stranger&b=2", http.Header{"Sec-Fetch-Mode": {"navigate"}}, "/user/alice/api/contents?b=2"},
+		{"already exchanged", "token=visit-good3", http.Header{"Sec-Fetch-Mode": {"navigate"}}, ""},
+		{"fetch", "token=good4", http.Header{"Sec-Fetch-Mode": {"cors"}, "Accept": {"text/html"}}, ""},
+		{"script", "token=good5", nil, ""},
+	} {
+		*seen = seenRequest{}
+		req, _ := http.NewRequest("GET", front.URL+"/user/alice/api/contents?"+c.query, nil)
+		for k, v := range c.header {
+			req.Header[k] = v
+		}
+		res, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Location"); got != c.want || seen.received != (c.want == "") {
+			t.Errorf("%s: %d to %q, forwarded %v; want Location %q", c.name, res.StatusCode, got, seen.received, c.want)
+		}
+	}
+}
+
+// TestBrowsersOpenGuardedServersWithoutToken: a guarded server's page is
+// its owner's too; a browser opening it with ?token= is sent to the
+// address without it.
+func TestBrowsersOpenGuardedServersWithoutToken(t *testing.T) {
+	received := false
+	o := newOriginHub(t, Options{Guard: admitAll{}, Tokens: &swapTokens{}}, "alice")
+	backend := newBackend(t, "alice", func(w http.ResponseWriter, r *http.Request) { received = true })
+	o.p.SetGuardedRoute("alice", mustURL(t, backend.URL), "server-token")
+	req, _ := http.NewRequest("GET", o.origins["alice"].URL+"/user/alice/lab?token=good1&a=1", nil)
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	res, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Location"); got != "/user/alice/lab?a=1" || received {
+		t.Errorf("%d to %q, forwarded %v; want /user/alice/lab?a=1", res.StatusCode, got, received)
 	}
 }

@@ -81,6 +81,11 @@ func (v *Visits) ForServer(ctx context.Context, user, secret string) (string, er
 	if exp := p.Token.ExpiresAt; !exp.IsZero() && exp.Sub(now) < ttl {
 		ttl = exp.Sub(now)
 	}
+	if ttl <= 0 {
+		// It expired as it was looked up; and a lifetime of 0 would be
+		// one that never ends.
+		return "", nil
+	}
 	s, _, err := v.Auth.Store.CreateToken(ctx, store.TokenSpec{
 		User:   p.User.Name,
 		Kind:   store.KindOAuth,

@@ -179,3 +179,19 @@ func TestVisitTokenNeverOutlivesItsToken(t *testing.T) {
 		t.Errorf("the visit token for a token expiring at %v expires at %v (zero: never)", tok.ExpiresAt, p.Token.ExpiresAt)
 	}
 }
+
+// TestShortLivedTokenVisitsWithOneToken: a token with less than a quarter
+// of VisitTokenTTL left gets one visit token, reused until both end, not a
+// new one (a row in the database) per request.
+func TestShortLivedTokenVisitsWithOneToken(t *testing.T) {
+	v, st := newVisits(t)
+	ctx := context.Background()
+	admin := mustToken(t, st, store.TokenSpec{User: "teacher", Kind: store.KindAPI, Scopes: []string{"inherit"}, ExpiresIn: 10 * time.Minute})
+	first, err := v.ForServer(ctx, "alice", admin)
+	if err != nil || first == "" {
+		t.Fatalf("ForServer = %q, %v", first, err)
+	}
+	if again, err := v.ForServer(ctx, "alice", admin); err != nil || again != first {
+		t.Errorf("a second request made a second visit token (%v)", err)
+	}
+}

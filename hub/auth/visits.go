@@ -47,6 +47,9 @@ type visitKey struct {
 type visit struct {
 	secret  string
 	expires time.Time
+	// last is whether it ends when the token it stands for does: a
+	// visit token made later would end then too.
+	last bool
 }
 
 // ForServer is what user's server is sent in place of secret: secret
@@ -77,9 +80,14 @@ func (v *Visits) ForServer(ctx context.Context, user, secret string) (string, er
 	if s, ok := v.reuse(ctx, key, now); ok {
 		return s, nil
 	}
-	ttl := VisitTokenTTL
+	ttl, last := VisitTokenTTL, false
 	if exp := p.Token.ExpiresAt; !exp.IsZero() && exp.Sub(now) < ttl {
-		ttl = exp.Sub(now)
+		ttl, last = exp.Sub(now), true
+	}
+	if ttl <= 0 {
+		// It expired as it was looked up; and a lifetime of 0 would be
+		// one that never ends.
+		return "", nil
 	}
 	s, _, err := v.Auth.Store.CreateToken(ctx, store.TokenSpec{
 		User:   p.User.Name,
@@ -95,18 +103,20 @@ func (v *Visits) ForServer(ctx context.Context, user, secret string) (string, er
 	if err != nil {
 		return "", fmt.Errorf("a visit token for %s's server: %w", user, err)
 	}
-	v.keep(key, visit{s, now.Add(ttl)}, now)
+	v.keep(key, visit{s, now.Add(ttl), last}, now)
 	return s, nil
 }
 
 // reuse returns the visit token made earlier for key, while it has a
-// quarter of its life left and still exists: the server it was given to
-// may delete it, and logging out revokes it.
+// quarter of its life left, or it ends with the token it stands for (a
+// new one would end then too: one per request for a token's last quarter
+// hour), and still exists: the server it was given to may delete it, and
+// logging out revokes it.
 func (v *Visits) reuse(ctx context.Context, key visitKey, now time.Time) (string, bool) {
 	v.mu.Lock()
 	m, ok := v.made[key]
 	v.mu.Unlock()
-	if !ok || m.expires.Sub(now) < VisitTokenTTL/4 {
+	if !ok || !m.last && m.expires.Sub(now) < VisitTokenTTL/4 {
 		return "", false
 	}
 	if _, err := v.Auth.Store.LookupToken(ctx, m.secret); err != nil {

@@ -155,3 +155,43 @@ func TestVisitTokenEndsWithTheLogin(t *testing.T) {
 		t.Error("the visit token outlived the login")
 	}
 }
+
+// TestVisitTokenNeverOutlivesItsToken: a token in its last instant gets
+// no visit token that never expires (a lifetime of 0 is "never" to the
+// store).
+func TestVisitTokenNeverOutlivesItsToken(t *testing.T) {
+	v, st := newVisits(t)
+	ctx := context.Background()
+	admin := mustToken(t, st, store.TokenSpec{User: "teacher", Kind: store.KindAPI, Scopes: []string{"inherit"}, ExpiresIn: 20 * time.Minute})
+	tok, err := st.LookupToken(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Now = func() time.Time { return tok.ExpiresAt }
+	sent, err := v.ForServer(ctx, "alice", admin)
+	if err != nil {
+		t.Fatalf("ForServer in the token's last instant: %v; want nothing sent", err)
+	}
+	if sent == "" {
+		return
+	}
+	if p, err := v.Auth.FromToken(ctx, sent); err == nil && (p.Token.ExpiresAt.IsZero() || p.Token.ExpiresAt.After(tok.ExpiresAt)) {
+		t.Errorf("the visit token for a token expiring at %v expires at %v (zero: never)", tok.ExpiresAt, p.Token.ExpiresAt)
+	}
+}
+
+// TestShortLivedTokenVisitsWithOneToken: a token with less than a quarter
+// of VisitTokenTTL left gets one visit token, reused until both end, not a
+// new one (a row in the database) per request.
+func TestShortLivedTokenVisitsWithOneToken(t *testing.T) {
+	v, st := newVisits(t)
+	ctx := context.Background()
+	admin := mustToken(t, st, store.TokenSpec{User: "teacher", Kind: store.KindAPI, Scopes: []string{"inherit"}, ExpiresIn: 10 * time.Minute})
+	first, err := v.ForServer(ctx, "alice", admin)
+	if err != nil || first == "" {
+		t.Fatalf("ForServer = %q, %v", first, err)
+	}
+	if again, err := v.ForServer(ctx, "alice", admin); err != nil || again != first {
+		t.Errorf("a second request made a second visit token (%v)", err)
+	}
+}

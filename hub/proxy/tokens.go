@@ -29,7 +29,8 @@ const tokenParam = "token"
 
 // exchangeTokens returns r with each token it carries for rt's server (the
 // Authorization header, ?token=) replaced by what tokenFor gives for it,
-// and a Referer that carries one dropped. When it cannot, it answers and
+// and a Referer that carries one dropped. When it cannot, or a browser is
+// to open the address with the tokens exchanged instead, it answers and
 // returns false.
 func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route) (*http.Request, bool) {
 	if rt.guarded && r.URL.RawQuery == "" && r.Header.Get("Referer") == "" {
@@ -43,7 +44,8 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.guarded {
 		auth = nil
 	}
-	hasParam := queryHasToken(r.URL.RawQuery)
+	params := tokenParams(r.URL.RawQuery)
+	hasParam := params > 0
 	referer := r.Header.Get("Referer")
 	leaksInReferer := referer != "" && refererHasToken(referer)
 	if len(auth) == 0 && !hasParam && !leaksInReferer {
@@ -53,6 +55,12 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 		// A server may join them into one value: which one counts is
 		// then its choice, not the hub's.
 		plain(w, http.StatusBadRequest, "This request carries more than one Authorization header; send one.")
+		return nil, false
+	}
+	if params > 1 && !rt.guarded {
+		// Each costs the hub a look-up, and the server reads one (the
+		// last): a query of thousands would be thousands of look-ups.
+		plain(w, http.StatusBadRequest, "This request's address has more than one token parameter; send one.")
 		return nil, false
 	}
 	out := r.Clone(r.Context())
@@ -79,9 +87,33 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 			p.tokenError(w, rt, err)
 			return nil, false
 		}
+		if q != r.URL.RawQuery && isNavigation(r) {
+			// The page would be the server's, and its scripts read
+			// the address it was loaded from: the browser opens the
+			// exchanged one instead.
+			location := r.URL.EscapedPath()
+			if q != "" {
+				location += "?" + q
+			}
+			redirect(w, r, location)
+			return nil, false
+		}
 		out.URL.RawQuery = q
 	}
 	return out, true
+}
+
+// isNavigation reports whether r is a browser opening a page: a GET or
+// HEAD that the browser says is a navigation or, from browsers that do not
+// say (they send Sec-Fetch-* only to secure origins), that accepts HTML.
+func isNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // tokenFor is what rt's server is sent in place of secret: nothing for a
@@ -100,14 +132,38 @@ func (p *Proxy) tokenError(w http.ResponseWriter, rt *route, err error) {
 }
 
 // hubToken returns the token in an Authorization value of the kinds the
-// hub and jupyterhub-singleuser take ("token X", "bearer X").
+// hub and jupyterhub-singleuser take ("token X", "bearer X"), as the
+// server reads it: (?i)(token|bearer)\s+(.+) on the value decoded as
+// Latin-1, where a tab, U+0085 and U+00A0 separate as a space does. A
+// value the server would read a token from must not pass for one it
+// would not.
 func hubToken(value string) (scheme, secret string, ok bool) {
-	scheme, secret, ok = strings.Cut(strings.TrimSpace(value), " ")
-	if !ok || !(strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")) {
-		return "", "", false
+	value = strings.Trim(value, " \t")
+	for _, s := range []string{"token", "bearer"} {
+		if len(value) <= len(s) || !strings.EqualFold(value[:len(s)], s) || !isPythonSpace(value[len(s)]) {
+			continue
+		}
+		secret = trimPythonSpace(value[len(s):])
+		return value[:len(s)], secret, secret != ""
 	}
-	secret = strings.TrimSpace(secret)
-	return scheme, secret, secret != ""
+	return "", "", false
+}
+
+// trimPythonSpace is s without the bytes around it that isPythonSpace
+// reports, byte by byte as Latin-1 is read.
+func trimPythonSpace(s string) string {
+	for s != "" && isPythonSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isPythonSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isPythonSpace reports whether Python's \s matches b read as Latin-1.
+func isPythonSpace(b byte) bool {
+	return b == ' ' || '\t' <= b && b <= '\r' || 0x1c <= b && b <= 0x1f || b == 0x85 || b == 0xa0
 }
 
 // exchangeParams is rawQuery with each token parameter's value replaced by
@@ -139,18 +195,19 @@ func (p *Proxy) exchangeParams(ctx context.Context, rt *route, rawQuery string) 
 	return strings.Join(kept, "&"), nil
 }
 
-// queryHasToken reports whether rawQuery has a token parameter, under any
-// spelling a server's query parser reads as one.
-func queryHasToken(rawQuery string) bool {
+// tokenParams counts rawQuery's token parameters, under any spelling a
+// server's query parser reads as one.
+func tokenParams(rawQuery string) int {
 	if rawQuery == "" {
-		return false
+		return 0
 	}
+	n := 0
 	for part := range strings.SplitSeq(rawQuery, "&") {
 		if key, _, _ := strings.Cut(part, "="); isTokenKey(key) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // isTokenKey reports whether a query key, as sent, names the token
@@ -172,5 +229,5 @@ func refererHasToken(referer string) bool {
 		return false
 	}
 	query, _, _ = strings.Cut(query, "#")
-	return queryHasToken(query)
+	return tokenParams(query) > 0
 }

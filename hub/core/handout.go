@@ -92,6 +92,21 @@ type Progress func(done, total int)
 // many of total are done; the running hub publishes it as an event.
 type perStudent[R any] func(done, total int, r R)
 
+// jobKey is the context key of WithJob.
+type jobKey struct{}
+
+// WithJob names the hand-outs and collects run with ctx in their events
+// (events.Event.Job), so that a page that started one follows its own
+// students' rows and not a colleague's run at the same time.
+func WithJob(ctx context.Context, job string) context.Context {
+	return context.WithValue(ctx, jobKey{}, job)
+}
+
+func jobOf(ctx context.Context) string {
+	job, _ := ctx.Value(jobKey{}).(string)
+	return job
+}
+
 func (p Progress) told(done, total int) {
 	if p != nil {
 		p(done, total)
@@ -375,7 +390,7 @@ func (h *Lifecycle) Handout(ctx context.Context, src string, to []string, progre
 		return nil, err
 	}
 	return handout(ctx, h.store, f, src, to, func(done, total int, r HandoutResult) {
-		e := events.Event{Kind: events.HandoutProgress, User: r.User, Current: int64(done), Total: int64(total), Message: r.Summary()}
+		e := events.Event{Kind: events.HandoutProgress, User: r.User, Current: int64(done), Total: int64(total), Message: r.Summary(), Job: jobOf(ctx)}
 		if r.Err != nil {
 			e.Failed, e.Reason, e.Message = true, events.ReasonFailed, r.Err.Error()
 		}
@@ -391,7 +406,7 @@ func (h *Lifecycle) Collect(ctx context.Context, dir, out string, to []string, p
 		return nil, err
 	}
 	return collect(ctx, h.store, f, dir, out, to, func(done, total int, c Collected) {
-		e := events.Event{Kind: events.CollectProgress, User: c.User, Current: int64(done), Total: int64(total), Message: c.Summary()}
+		e := events.Event{Kind: events.CollectProgress, User: c.User, Current: int64(done), Total: int64(total), Message: c.Summary(), Job: jobOf(ctx)}
 		if c.Err != nil {
 			e.Failed, e.Reason = true, events.ReasonFailed
 		}

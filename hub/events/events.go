@@ -95,6 +95,11 @@ type Event struct {
 	Failed bool `json:"failed,omitempty"`
 	// Image is the notebook image ImageChanged names.
 	Image string `json:"image,omitempty"`
+	// Job is the run of a hand-out or collect that HandoutProgress or
+	// CollectProgress belongs to, as whoever started it named it (see
+	// core.WithJob), "" when unnamed: two instructors' runs at once are
+	// told apart by it.
+	Job string `json:"job,omitempty"`
 }
 
 // Bus fans published events out to subscribers. A slow subscriber never

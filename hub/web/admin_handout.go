@@ -2,6 +2,7 @@ package web
 
 import (
 	"archive/zip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 		wb.handoutPage(w, p, http.StatusBadRequest, sentence(err.Error()), d)
 		return
 	}
-	rs, err := wb.hub.Handout(r.Context(), src, core.SplitNames(d.To), nil)
+	rs, err := wb.hub.Handout(withJob(r), src, core.SplitNames(d.To), nil)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, core.ErrNoFolders) {
@@ -125,6 +126,24 @@ func (wb *Web) adminHandoutPost(w http.ResponseWriter, r *http.Request) {
 	wb.handoutPage(w, p, http.StatusOK, "", d)
 }
 
+// withJob is r's context with the run named by the form's job field, as
+// the hand-out page's events follow it.
+func withJob(r *http.Request) context.Context {
+	return core.WithJob(r.Context(), jobName(r.PostFormValue("job")))
+}
+
+// jobName is a run's name as the page made it (letters, digits and '-',
+// at most 64), "" for anything else: the name only sorts rows between
+// pages, and every instructor who may open the feed may see every run.
+func jobName(s string) string {
+	if len(s) > 64 || strings.IndexFunc(s, func(c rune) bool {
+		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-')
+	}) >= 0 {
+		return ""
+	}
+	return s
+}
+
 // handoutRefusal answers whoever may not hand out or collect.
 const handoutRefusal = "Handing out and collecting folders is for instructors who may manage every user."
 
@@ -133,7 +152,9 @@ const handoutRefusal = "Handing out and collecting folders is for instructors wh
 // bus's JSON), so that the hand-out page shows their rows while the
 // others are still copied: the form's answer, the final page or the zip,
 // comes only when all are done. Without JavaScript the page does without
-// it. The page passes its anti-forgery token as ?_xsrf=.
+// it. The page passes its anti-forgery token as ?_xsrf=, and the name it
+// gave its run (the form's job field) as ?job=, so that it gets that
+// run's rows only.
 func (wb *Web) adminHandoutEvents(w http.ResponseWriter, r *http.Request) {
 	p, release, ok := wb.openInstructorStream(w, r, "hand-out page")
 	if !ok {
@@ -145,8 +166,9 @@ func (wb *Web) adminHandoutEvents(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, http.StatusForbidden, handoutRefusal)
 		return
 	}
+	job := jobName(r.URL.Query().Get("job"))
 	sub := wb.hub.Bus().Subscribe(256, false, func(e events.Event) bool {
-		return e.Kind == events.HandoutProgress || e.Kind == events.CollectProgress
+		return (e.Kind == events.HandoutProgress || e.Kind == events.CollectProgress) && (job == "" || e.Job == job)
 	})
 	defer sub.Close()
 	shutdown := wb.shutdownSignal(r)
@@ -178,7 +200,7 @@ func (wb *Web) adminCollect(w http.ResponseWriter, r *http.Request) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "out")
-	if _, err := wb.hub.Collect(r.Context(), d.CollectDir, out, core.SplitNames(d.To), nil); err != nil {
+	if _, err := wb.hub.Collect(withJob(r), d.CollectDir, out, core.SplitNames(d.To), nil); err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, core.ErrNoFolders) {
 			status = http.StatusServiceUnavailable

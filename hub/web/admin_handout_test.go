@@ -239,3 +239,44 @@ func TestAdminHandoutLiveRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminHandoutRowsOfItsOwnRun: a page's feed, named for its run, gets
+// that run's rows and not those of a colleague's run on another page.
+func TestAdminHandoutRowsOfItsOwnRun(t *testing.T) {
+	folders := &gatedFolders{gates: map[string]chan struct{}{}}
+	e := newEnvWith(t, func(s *spawnertest.Spawner) spawner.Spawner { folders.Spawner = s; return folders })
+	e.addUser("root", "root-password", true)
+	e.addUser("colleague", "colleague-password", true)
+	e.addUser("alice", "alice-password", false)
+	root, colleague := e.loggedIn("root"), e.loggedIn("colleague")
+	ts := httptest.NewServer(e.web.Handler())
+	t.Cleanup(ts.Close)
+	zip := zipOf(t, map[string]string{"week1/a.ipynb": "a"})
+
+	f := root.openFeedAt(ts, "/hub/admin/handout/events?job=mine-1&_xsrf="+url.QueryEscape(root.csrf()))
+	if f.resp.StatusCode != http.StatusOK {
+		t.Fatalf("the hand-out feed answered %s", f.resp.Status)
+	}
+	wantStatus(t, colleague.upload("/hub/admin/handout", map[string]string{"_xsrf": colleague.csrf(), "job": "theirs-2"}, "week1.zip", zip), http.StatusOK)
+	wantStatus(t, colleague.post("/hub/admin/collect", url.Values{"_xsrf": {colleague.csrf()}, "dir": {"week1"}, "job": {"theirs-3"}}), http.StatusOK)
+	wantStatus(t, root.upload("/hub/admin/handout", map[string]string{"_xsrf": root.csrf(), "job": "mine-1", "to": "alice"}, "week1.zip", zip), http.StatusOK)
+	if got := f.next(); got.Job != "mine-1" || got.Kind != events.HandoutProgress || got.User != "alice" || got.Total != 1 {
+		t.Errorf("the first row on the page's feed is %+v, want its own run's row for alice", got)
+	}
+}
+
+func TestJobName(t *testing.T) {
+	for in, want := range map[string]string{
+		"0a1b-C9":               "0a1b-C9",
+		"":                      "",
+		"has space":             "",
+		"a/b":                   "",
+		"é":                     "",
+		strings.Repeat("a", 65): "",
+		strings.Repeat("a", 64): strings.Repeat("a", 64),
+	} {
+		if got := jobName(in); got != want {
+			t.Errorf("jobName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

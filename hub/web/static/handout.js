@@ -7,7 +7,7 @@
 // JavaScript the forms post and answer the same way, all rows at once.
 "use strict";
 (function () {
-  if (!document.getElementById("live") || !window.EventSource || !window.fetch || !window.FormData) return;
+  if (!document.getElementById("live") || !window.EventSource || !window.fetch || !window.FormData || !window.crypto) return;
   // The page's parts are looked up each time: a finished hand-out swaps
   // in a new page body.
   function live() { return document.getElementById("live"); }
@@ -46,9 +46,21 @@
     feed = null;
   }
 
-  // watch opens the feed for one run of kind, then calls go once it is
-  // open, so that no student's row comes before it.
-  function watch(k, go) {
+  // named gives the run form starts a name of its own, in its job field
+  // and in the feed's address: another instructor's run at the same time
+  // has another, and its rows go to their page, not this one.
+  function named(form) {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    var job = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    var input = form.querySelector('input[name="job"]');
+    if (input) input.value = job;
+    return job;
+  }
+
+  // watch opens the feed for one run of kind named job, then calls go
+  // once it is open, so that no student's row comes before it.
+  function watch(k, job, go) {
     stop();
     kind = k;
     var rows = tbody();
@@ -56,7 +68,8 @@
     status().textContent = "Starting…";
     live().hidden = false;
     var started = false;
-    feed = new EventSource(live().getAttribute("data-events-url") + "?_xsrf=" + encodeURIComponent(xsrf));
+    feed = new EventSource(live().getAttribute("data-events-url") + "?_xsrf=" + encodeURIComponent(xsrf) +
+      "&job=" + encodeURIComponent(job));
     feed.onopen = function () {
       if (started) return;
       started = true;
@@ -86,8 +99,9 @@
       ev.preventDefault();
       var button = form.querySelector('button[type="submit"]');
       if (button) button.disabled = true;
+      var job = named(form);
       var body = new FormData(form);
-      watch("handout-progress", function () {
+      watch("handout-progress", job, function () {
         fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "text/html" } })
           .then(function (res) { return res.text(); })
           .then(function (html) {
@@ -105,7 +119,7 @@
       });
     } else if (form.id === "collect-form") {
       ev.preventDefault();
-      watch("collect-progress", function () { form.submit(); });
+      watch("collect-progress", named(form), function () { form.submit(); });
     }
   });
 })();

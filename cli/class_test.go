@@ -1,73 +1,34 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/classhub/classhub/classclient/classclienttest"
 )
 
-// miniHub answers as JupyterHub 3.0 does for a user "ann" with token
-// "tok-ann" (id a3), whose server starts at once.
-func miniHub(t *testing.T) (*httptest.Server, *[]string) {
-	var mu sync.Mutex
-	running, revoked := false, false
-	var calls []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls = append(calls, r.Method+" "+r.URL.Path)
-		w.Header().Set("X-JupyterHub-Version", "3.0.0")
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/hub/api" {
-			fmt.Fprint(w, `{"version": "3.0.0"}`)
-			return
-		}
-		if r.Header.Get("Authorization") != "token tok-ann" || revoked {
-			w.WriteHeader(403)
-			fmt.Fprint(w, `{"status": 403, "message": "Missing or invalid credentials."}`)
-			return
-		}
-		switch r.Method + " " + r.URL.Path {
-		case "GET /hub/api/user":
-			m := map[string]any{"name": "ann", "admin": false, "server": nil, "pending": nil}
-			if running {
-				m["server"] = "/user/ann/"
-			}
-			json.NewEncoder(w).Encode(m)
-		case "POST /hub/api/users/ann/server":
-			running = true
-			w.WriteHeader(201)
-		case "DELETE /hub/api/users/ann/server":
-			running = false
-			w.WriteHeader(204)
-		case "GET /hub/api/users/ann/server/progress":
-			w.WriteHeader(400)
-			fmt.Fprint(w, `{"status": 400, "message": "not pending"}`)
-		case "GET /hub/api/users/ann/tokens":
-			fmt.Fprint(w, `{"api_tokens": [{"id": "a3"}]}`)
-		case "DELETE /hub/api/users/ann/tokens/a3":
-			revoked = true
-			w.WriteHeader(204)
-		default:
-			w.WriteHeader(404)
-			fmt.Fprint(w, `{"status": 404, "message": "Not Found"}`)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &calls
+// newClassHub answers as JupyterHub 3.0 does for a user "ann" with token
+// "tok-ann" (id a3), whose server starts at once: the CLI's start then
+// hears of the ready server from the user model, as the progress stream
+// answers 400.
+func newClassHub(t *testing.T) *classclienttest.Hub {
+	hub := classclienttest.New(t, "ann")
+	hub.AddToken("tok-ann", "a3")
+	hub.StartAtOnce(true)
+	return hub
 }
 
 func TestClassJoinWithAPastedTokenStartStopForget(t *testing.T) {
 	t.Setenv(noKeyringEnv, "1")
 	dir := t.TempDir()
-	hub, calls := miniHub(t)
+	hub := newClassHub(t)
 	out, errs, code := runIn(t, dir, "tok-ann\n", "class", "join", hub.URL+"/hub/token", "--token-stdin", "--name", "maths")
 	if code != 0 || !strings.Contains(out, "joined maths ("+hub.URL+") as ann") {
 		t.Fatalf("join: %d %q %q", code, out, errs)
@@ -94,11 +55,14 @@ func TestClassJoinWithAPastedTokenStartStopForget(t *testing.T) {
 	if out, errs, code := runIn(t, dir, "", "class", "stop"); code != 0 || !strings.Contains(out, "stopping") {
 		t.Errorf("stop: %d %q %q", code, out, errs)
 	}
+	if s := hub.State(); s != classclienttest.Stopped {
+		t.Errorf("after stop the server is %s", s)
+	}
 	if out, errs, code := runIn(t, dir, "", "class", "forget", "maths"); code != 0 || !strings.Contains(out, "revoked on the hub") {
 		t.Errorf("forget: %d %q %q", code, out, errs)
 	}
-	if !strings.Contains(strings.Join(*calls, ","), "DELETE /hub/api/users/ann/tokens/a3") {
-		t.Errorf("forget did not revoke the token: %v", *calls)
+	if got := hub.Revoked(); !slices.Equal(got, []string{"a3"}) {
+		t.Errorf("forget revoked %v on the hub, want [a3]", got)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "classes", "tokens.json"))
 	if strings.Contains(string(b), "tok-ann") {
@@ -112,7 +76,7 @@ func TestClassJoinWithAPastedTokenStartStopForget(t *testing.T) {
 func TestClassBadInput(t *testing.T) {
 	t.Setenv(noKeyringEnv, "1")
 	dir := t.TempDir()
-	hub, _ := miniHub(t)
+	hub := newClassHub(t)
 	blog := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, "<p>my blog</p>")
@@ -167,7 +131,7 @@ func TestClassBadInput(t *testing.T) {
 func TestClassRevokedToken(t *testing.T) {
 	t.Setenv(noKeyringEnv, "1")
 	dir := t.TempDir()
-	hub, _ := miniHub(t)
+	hub := newClassHub(t)
 	if _, errs, code := runIn(t, dir, "tok-ann\n", "class", "join", hub.URL, "--token-stdin"); code != 0 {
 		t.Fatalf("join: %d %q", code, errs)
 	}

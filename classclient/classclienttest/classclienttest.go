@@ -1,20 +1,23 @@
 // Package classclienttest is a class hub for tests of the learner's client
-// (classclient, and the tray that drives it), on loopback, for one user: the
-// part of JupyterHub's REST API and OAuth that the client speaks. That is
-// GET /hub/api; GET /hub/api/user; starting and stopping the user's default
-// server (POST and DELETE /hub/api/users/NAME/server) and its progress
-// stream; listing, making and deleting the user's tokens; and, when the hub
-// offers the app's login, the authorize and token endpoints of OAuth 2 with
-// PKCE S256, for the app's public client and a loopback redirect.
+// (classclient, and the tray and the CLI's class commands that drive it),
+// on loopback, for one user: the part of JupyterHub's REST API and OAuth
+// that the client speaks. That is GET /hub/api; GET /hub/api/user;
+// starting and stopping the user's default server (POST and DELETE
+// /hub/api/users/NAME/server) and its progress stream; listing, making and
+// deleting the user's tokens; and, when the hub offers the app's login, the
+// authorize and token endpoints of OAuth 2 with PKCE S256, for the app's
+// public client and a loopback redirect.
 //
 // New's hub answers as JupyterHub 3.0 does: no client for the app, no
 // token_id in the user model, 400 for starting a running server or
-// stopping a stopped one. OfferApp and TellTokenIDs make it classhub or
-// JupyterHub 5; tests bend its answers further to play a hub in trouble,
-// one that refuses to delete a token, or a site standing in for another
-// hub. It does not import classclient, so classclient's own tests can use
-// it, and it names the app's client as the hub does, not as the client
-// does.
+// stopping a stopped one, and 400 for the progress stream of a server that
+// is not starting, a ready one too. OfferApp and TellTokenIDs make it
+// classhub or JupyterHub 5; StartAtOnce makes a start end before its
+// answer, as a quick spawner's does; tests bend its answers further to
+// play a hub in trouble, one that refuses to delete a token, or a site
+// standing in for another hub. It does not import classclient, so
+// classclient's own tests can use it, and it names the app's client as the
+// hub does, not as the client does.
 package classclienttest
 
 import (
@@ -62,6 +65,7 @@ type Hub struct {
 	tokenIDs bool
 	mint     bool
 	noRevoke bool
+	atOnce   bool
 	iss      string
 	fail     int
 	state    State
@@ -133,6 +137,11 @@ func (h *Hub) MintTokens(on bool) { h.locked(func() { h.mint = on }) }
 // RefuseRevoke makes DELETE /hub/api/users/NAME/tokens/ID answer 403 and
 // keep the token, as for a token pasted without the tokens scope.
 func (h *Hub) RefuseRevoke(on bool) { h.locked(func() { h.noRevoke = on }) }
+
+// StartAtOnce makes POST /hub/api/users/NAME/server make the server ready
+// and answer 201, as JupyterHub does for a server up within its
+// slow_spawn_timeout; off, a start stays under way (202) until Ready.
+func (h *Hub) StartAtOnce(on bool) { h.locked(func() { h.atOnce = on }) }
 
 // NameIssuer makes the authorization answer name iss as its issuer (iss,
 // RFC 9207), as a site standing in for the hub at iss gets; "" names the
@@ -412,16 +421,23 @@ func (h *Hub) whoami(w http.ResponseWriter, r *http.Request, id string) {
 
 func (h *Hub) start(w http.ResponseWriter, r *http.Request, _ string) {
 	h.mu.Lock()
-	running := h.state == Ready
-	if !running {
+	running, atOnce := h.state == Ready, h.atOnce
+	switch {
+	case running:
+	case atOnce:
+		h.state = Ready
+	default:
 		h.state = Starting
 	}
 	h.mu.Unlock()
-	if running {
+	switch {
+	case running:
 		h.json(w, http.StatusBadRequest, map[string]any{"status": 400, "message": h.user + " is already running"})
-		return
+	case atOnce:
+		w.WriteHeader(http.StatusCreated)
+	default:
+		w.WriteHeader(http.StatusAccepted)
 	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // stop stops the server; a start under way ends its progress stream with

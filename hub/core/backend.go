@@ -78,6 +78,40 @@ func swarmProblem(eng spawner.EngineInfo) (BackendProblem, bool) {
 	return p, true
 }
 
+// OverlayWeakness says, with backend = "swarm", that the engine is one
+// that takes unencrypted packets on an encrypted overlay (CVE-2023-28840
+// to 28842, fixed in Docker 20.10.24 and 23.0.3): a student's laptop on
+// the class network could then send packets into a server's overlay, or
+// the hub's seats, as if from another node. Servers still start: it is a
+// weakness for the doctor and the dashboard to name, not a failure.
+func OverlayWeakness(cfg config.Config, eng spawner.EngineInfo) (BackendProblem, bool) {
+	if cfg.Backend != config.BackendSwarm || !takesPlainVXLAN(eng.Version) {
+		return BackendProblem{}, false
+	}
+	return BackendProblem{Check: "overlay",
+		Detail: fmt.Sprintf("Docker %s takes unencrypted packets on the servers' encrypted overlays (fixed in 20.10.24 and 23.0.3), so a machine on the network could send packets into them", eng.Version),
+		Advice: "upgrade Docker on every node of the swarm, or block UDP port 4789 from outside the swarm's nodes at their firewalls"}, true
+}
+
+// takesPlainVXLAN reports whether Docker version, as the engine reports
+// it ("20.10.24+dfsg1", "23.0.1"), is older than the fix; one it cannot
+// read is taken as new.
+func takesPlainVXLAN(version string) bool {
+	var major, minor, patch int
+	if n, _ := fmt.Sscanf(version, "%d.%d.%d", &major, &minor, &patch); n < 3 {
+		return false
+	}
+	switch {
+	case major < 20, major == 20 && minor < 10:
+		return true
+	case major == 20:
+		return patch < 24
+	case major == 23 && minor == 0:
+		return patch < 3
+	}
+	return false
+}
+
 // hasDriver reports whether drivers holds name; a plugin is listed with
 // its tag, which settings may leave out.
 func hasDriver(drivers []string, name string) bool {

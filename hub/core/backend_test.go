@@ -120,3 +120,29 @@ func TestAFailedStartSaysTheBackendProblem(t *testing.T) {
 		t.Errorf("bob's failure %q, want the image's alone", s.Failed)
 	}
 }
+
+func TestOverlayWeakness(t *testing.T) {
+	swarm := config.Config{Backend: config.BackendSwarm}
+	for version, weak := range map[string]bool{
+		"19.03.15":       true,
+		"20.10.23":       true,
+		"20.10.24+dfsg1": false,
+		"20.10.25":       false,
+		"23.0.2":         true,
+		"23.0.3":         false,
+		"24.0.7":         false,
+		"28.5.1":         false,
+		"dev":            false,
+	} {
+		p, ok := OverlayWeakness(swarm, spawner.EngineInfo{Version: version})
+		if ok != weak {
+			t.Errorf("Docker %s: weak = %v, want %v", version, ok, weak)
+		}
+		if ok && (!strings.Contains(p.Detail, version) || p.Advice == "") {
+			t.Errorf("Docker %s: %+v says neither the version nor what to do", version, p)
+		}
+	}
+	if _, ok := OverlayWeakness(config.Config{}, spawner.EngineInfo{Version: "20.10.1"}); ok {
+		t.Error("the container backend, which makes no overlay, was weak")
+	}
+}

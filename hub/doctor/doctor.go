@@ -108,6 +108,9 @@ func Run(ctx context.Context, cfg config.Config) Report {
 	if !backendOK {
 		return r
 	}
+	if p, ok := core.OverlayWeakness(cfg, info); ok {
+		add(Check{Name: p.Check, OK: true, Weak: true, Detail: p.Detail, Advice: p.Advice})
+	}
 	if cfg.Backend == config.BackendSwarm {
 		if st, ok, err := sp.HubState(ctx); err != nil || ok {
 			add(hubServiceCheck(st, err))

@@ -328,7 +328,7 @@ func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) 
 		next = "/hub/spawn/" + url.PathEscape(name)
 	}
 	addr := h.public.Addr().(*net.TCPAddr)
-	host := "127.0.0.1"
+	host := h.browserHost()
 	if !addr.IP.IsUnspecified() {
 		host = addr.IP.String()
 	}
@@ -391,7 +391,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	// One error log for every public listener, so that the main port and
 	// the users' ports together log one failed handshake a minute.
 	publicLog := quietHandshakes(h.log)
-	pub := newPublicServer(h.proxy, publicLog)
+	pub := newPublicServer(offLoopback(h.proxy, h.scheme(), h.awayFromLoopback), publicLog)
 	in := newInternalServer(h.api.InternalHandler(), h.log)
 	h.servers = []*http.Server{pub, in}
 	errc := make(chan error, 2)
@@ -405,7 +405,9 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
-		h.origins.start(func(handler http.Handler) *http.Server { return newPublicServer(handler, publicLog) })
+		h.origins.start(func(handler http.Handler) *http.Server {
+			return newPublicServer(offLoopback(handler, h.scheme(), h.awayFromLoopback), publicLog)
+		})
 	}
 	var err error
 	select {

@@ -1,0 +1,105 @@
+package hub
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/classhub/classhub/hub/config"
+)
+
+// Where the engine runs in a VM (Docker Desktop), the servers' ports are
+// published on this machine's loopback, 127.0.0.1, where any program of
+// this machine, its browser included, reaches them without the proxy. A
+// browser sends a host's cookies to every port of it, so one that had
+// logged in to the hub at 127.0.0.1 or localhost would send the hub's
+// login to a student's published port as soon as a page of hers, opened
+// by the instructor, asked it to: the proxy, which strips that cookie,
+// is not on the way. In class mode this machine's browser therefore uses
+// the hub at the class link's address only: the links the hub gives it
+// lead there, and its loopback addresses send a browser's pages there.
+
+// loopbackShared reports whether servers are reached through ports
+// published on this machine's loopback while the hub serves a class.
+func (h *Hub) loopbackShared() bool {
+	return !h.network.ContainerIPsRoutable && h.cfg.Mode == config.ModeClass
+}
+
+// browserHost is the host of the links the hub gives this machine's
+// browser (login links): the class link's when loopback is shared with
+// servers and the class link has one of its own, else 127.0.0.1.
+func (h *Hub) browserHost() string {
+	if host := h.awayFromLoopback(); host != "" {
+		return host
+	}
+	return "127.0.0.1"
+}
+
+// awayFromLoopback is the host a browser on a loopback address is sent
+// to, "" when it may stay: loopback is not shared with servers, or the
+// class link is itself on loopback (no LAN, so no class).
+func (h *Hub) awayFromLoopback() string {
+	if !h.loopbackShared() {
+		return ""
+	}
+	return classHost(h.ClassURL())
+}
+
+// classHost is the host of classURL, "" when it is on loopback.
+func classHost(classURL string) string {
+	u, err := url.Parse(classURL)
+	if err != nil || isLoopbackHost(u.Hostname()) {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// offLoopback answers a browser that opens a page at a loopback host
+// name with a redirect to the same address on the host away gives, when
+// it gives one; everything else goes to next. Only pages are sent away:
+// scripts and API clients on this machine (which hold no cookie) keep
+// using loopback, and a login cookie is only ever set on a page's
+// answer, which never comes from a loopback host then.
+func offLoopback(next http.Handler, scheme string, away func() string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, port, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host, port = r.Host, ""
+		}
+		if isLoopbackHost(host) && opensPage(r) {
+			if to := away(); to != "" {
+				if port != "" {
+					to = net.JoinHostPort(to, port)
+				} else if strings.Contains(to, ":") {
+					to = "[" + to + "]"
+				}
+				w.Header().Set("Cache-Control", "no-store")
+				http.Redirect(w, r, scheme+"://"+to+r.URL.RequestURI(), http.StatusFound)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// opensPage reports whether r is a browser opening a page: the browser
+// says so (Sec-Fetch-Mode, sent to loopback and secure origins), or it
+// does not say and accepts HTML.
+func opensPage(r *http.Request) bool {
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// isLoopbackHost reports whether a browser reaches host on this machine's
+// loopback: localhost and names under it, and loopback addresses.
+func isLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

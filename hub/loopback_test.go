@@ -1,0 +1,81 @@
+package hub
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/spawner"
+)
+
+// TestOffLoopback: with servers' ports on this machine's loopback, a
+// browser opening a page at a loopback host is sent to the class link's
+// host, where no server's port is, before any login cookie could be set
+// for loopback; scripts and API clients stay.
+func TestOffLoopback(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	for _, c := range []struct {
+		name, method, host, target string
+		header                     map[string]string
+		away                       string
+		want                       string // Location, or "" for next
+	}{
+		{"a page at 127.0.0.1", "GET", "127.0.0.1:8000", "/hub/home?x=1", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/hub/home?x=1"},
+		{"a page at localhost, no Sec-Fetch", "GET", "localhost:8000", "/hub/login", map[string]string{"Accept": "text/html,*/*"}, "192.0.2.5", "http://192.0.2.5:8000/hub/login"},
+		{"a page at [::1]", "GET", "[::1]:8000", "/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/"},
+		{"a page at 127.1.2.3 without port", "GET", "127.1.2.3", "/hub/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5/hub/"},
+		{"a form posted to loopback", "POST", "127.0.0.1:8000", "/hub/login", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/hub/login"},
+		{"a user's origin at localhost", "GET", "app.localhost:9001", "/user/alice/lab", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:9001/user/alice/lab"},
+		{"to an IPv6 class host", "GET", "127.0.0.1", "/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "2001:db8::5", "http://[2001:db8::5]/"},
+		{"an API call at loopback", "GET", "127.0.0.1:8000", "/hub/api/user", map[string]string{"Accept": "application/json"}, "192.0.2.5", ""},
+		{"a script's fetch at loopback", "GET", "127.0.0.1:8000", "/hub/api/user", map[string]string{"Sec-Fetch-Mode": "cors", "Accept": "text/html"}, "192.0.2.5", ""},
+		{"a page at the class host", "GET", "192.0.2.5:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", ""},
+		{"a page at loopback, nowhere to go", "GET", "127.0.0.1:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(c.method, "http://"+c.host+c.target, nil)
+			for k, v := range c.header {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			offLoopback(next, "http", func() string { return c.away }).ServeHTTP(w, r)
+			switch {
+			case c.want == "" && w.Code != http.StatusTeapot:
+				t.Errorf("answered %d (Location %q), want it passed on", w.Code, w.Header().Get("Location"))
+			case c.want != "" && (w.Code != http.StatusFound || w.Header().Get("Location") != c.want):
+				t.Errorf("answered %d to %q, want a redirect to %q", w.Code, w.Header().Get("Location"), c.want)
+			}
+		})
+	}
+}
+
+// TestAwayFromLoopbackOnlyWhenShared: browsers are sent off loopback only
+// in class mode with servers published there, and only to a class link
+// that is not itself on loopback.
+func TestAwayFromLoopbackOnlyWhenShared(t *testing.T) {
+	for _, c := range []struct {
+		mode     string
+		routable bool
+		want     bool
+	}{
+		{config.ModeClass, false, true},
+		{config.ModeClass, true, false},
+		{config.ModePersonal, false, false},
+	} {
+		h := &Hub{cfg: config.Config{Mode: c.mode}, network: spawner.Network{ContainerIPsRoutable: c.routable}}
+		if got := h.loopbackShared(); got != c.want {
+			t.Errorf("mode %s, container IPs routable %v: loopbackShared = %v, want %v", c.mode, c.routable, got, c.want)
+		}
+	}
+	for classURL, want := range map[string]string{
+		"http://192.0.2.5:8000/":      "192.0.2.5",
+		"https://[2001:db8::5]:8000/": "2001:db8::5",
+		"http://127.0.0.1:8000/":      "",
+		"http://localhost:8000/":      "",
+	} {
+		if got := classHost(classURL); got != want {
+			t.Errorf("classHost(%s) = %q, want %q", classURL, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -125,23 +126,13 @@ func (v *Visits) reuse(ctx context.Context, key visitKey, now time.Time) (string
 	return m.secret, true
 }
 
-// keep remembers m for key, forgetting what expired when there are too
-// many, and everything when they are all still good.
+// keep remembers m for key, in a cache of at most maxVisits.
 func (v *Visits) keep(key visitKey, m visit, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.made == nil {
 		v.made = make(map[visitKey]visit)
 	}
-	if len(v.made) >= maxVisits {
-		for k, old := range v.made {
-			if !now.Before(old.expires) {
-				delete(v.made, k)
-			}
-		}
-		if len(v.made) >= maxVisits {
-			clear(v.made)
-		}
-	}
+	limit.MakeRoom(v.made, maxVisits, func(old visit) bool { return !now.Before(old.expires) })
 	v.made[key] = m
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/classhub/classhub/hub/api"
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
+	"github.com/classhub/classhub/hub/limit"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -277,16 +278,7 @@ func (g *Gate) allowed(ctx context.Context, token, user string) bool {
 	}
 	v.until = now.Add(g.cacheTTL)
 	g.mu.Lock()
-	if len(g.cache) >= maxCache {
-		for k, old := range g.cache {
-			if !now.Before(old.until) {
-				delete(g.cache, k)
-			}
-		}
-		if len(g.cache) >= maxCache {
-			clear(g.cache)
-		}
-	}
+	limit.MakeRoom(g.cache, maxCache, func(old verdict) bool { return !now.Before(old.until) })
 	g.cache[key] = v
 	g.mu.Unlock()
 	return v.ok

@@ -1,7 +1,8 @@
 // Package limit caps what each user, or each address, may hold open at
 // once, so that one student's script or container cannot tie up the
 // laptop: event streams in the API and the pages, websockets and requests
-// in flight to a user's server, connections to the internal listener.
+// in flight to a user's server, connections to the internal listener;
+// and it bounds the caches keyed by what anyone may send (MakeRoom).
 package limit
 
 import "sync"

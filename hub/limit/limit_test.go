@@ -65,3 +65,21 @@ func TestPerKeyConcurrent(t *testing.T) {
 		t.Fatalf("counts left behind: %v", l.n)
 	}
 }
+
+func TestMakeRoom(t *testing.T) {
+	m := map[string]int{"a": 1, "b": 2}
+	MakeRoom(m, 3, func(v int) bool { return true })
+	if len(m) != 2 {
+		t.Errorf("a cache with room was pruned: %v", m)
+	}
+	m["c"] = 3
+	MakeRoom(m, 3, func(v int) bool { return v%2 == 1 })
+	if len(m) != 1 || m["b"] != 2 {
+		t.Errorf("a full cache kept %v, want only what had not expired", m)
+	}
+	m = map[string]int{"a": 2, "b": 4, "c": 6}
+	MakeRoom(m, 3, func(v int) bool { return v%2 == 1 })
+	if len(m) != 0 {
+		t.Errorf("a full cache with nothing expired kept %v, want it emptied", m)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/core"
 	"github.com/classhub/classhub/hub/limit"
+	"github.com/classhub/classhub/hub/proxy"
 	"github.com/classhub/classhub/hub/scopes"
 	"github.com/classhub/classhub/hub/store"
 )
@@ -142,25 +143,12 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, user string) bool {
 			return true
 		}
 	}
-	if !navigation(r) {
+	if !proxy.Navigation(r) {
 		refuse(w, http.StatusForbidden, fmt.Sprintf("This request to %s's server has no login for it; open the server from the hub's home page.", user))
 		return false
 	}
 	g.login(w, r, user)
 	return false
-}
-
-// navigation reports whether r is a browser opening a page, which can be
-// sent to log in and back: a GET or HEAD that the browser says is a
-// navigation or, from browsers that do not say, that accepts HTML.
-func navigation(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
-		return mode == "navigate"
-	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // login sends the browser to the hub's authorization endpoint for user's

@@ -87,7 +87,7 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 			p.tokenError(w, rt, err)
 			return nil, false
 		}
-		if q != r.URL.RawQuery && isNavigation(r) {
+		if q != r.URL.RawQuery && Navigation(r) {
 			// The page would be the server's, and its scripts read
 			// the address it was loaded from: the browser opens the
 			// exchanged one instead.
@@ -103,17 +103,21 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 	return out, true
 }
 
-// isNavigation reports whether r is a browser opening a page: a GET or
-// HEAD that the browser says is a navigation or, from browsers that do not
-// say (they send Sec-Fetch-* only to secure origins), that accepts HTML.
-func isNavigation(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
+// OpensPage reports whether r is a browser opening a page (a link, a
+// typed address, a form): the browser says so in Sec-Fetch-Mode or, from
+// browsers that do not say (they send Sec-Fetch-* only to secure
+// origins), it accepts HTML. Scripts' fetches and API clients do not.
+func OpensPage(r *http.Request) bool {
 	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
 		return mode == "navigate"
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// Navigation reports whether r is a browser opening a page by GET or
+// HEAD, which a redirect (to log in, to another address) sends on as it is.
+func Navigation(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && OpensPage(r)
 }
 
 // tokenFor is what rt's server is sent in place of secret: nothing for a

@@ -94,12 +94,15 @@ func opensPage(r *http.Request) bool {
 }
 
 // isLoopbackHost reports whether a browser reaches host on this machine's
-// loopback: localhost and names under it, and loopback addresses.
+// loopback: localhost and names under it, loopback addresses, and the
+// unspecified ones (0.0.0.0, ::), which browsers other than Chrome connect
+// to this machine with and which the dashboard and `classhub serve` show
+// as the address the hub listens on.
 func isLoopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }

@@ -25,6 +25,8 @@ func TestOffLoopback(t *testing.T) {
 		{"a page at localhost, no Sec-Fetch", "GET", "localhost:8000", "/hub/login", map[string]string{"Accept": "text/html,*/*"}, "192.0.2.5", "http://192.0.2.5:8000/hub/login"},
 		{"a page at [::1]", "GET", "[::1]:8000", "/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/"},
 		{"a page at 127.1.2.3 without port", "GET", "127.1.2.3", "/hub/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5/hub/"},
+		{"a page at 0.0.0.0, the address the dashboard shows", "GET", "0.0.0.0:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/hub/home"},
+		{"a page at [::]", "GET", "[::]:8000", "/", map[string]string{"Accept": "text/html"}, "192.0.2.5", "http://192.0.2.5:8000/"},
 		{"a form posted to loopback", "POST", "127.0.0.1:8000", "/hub/login", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/hub/login"},
 		{"a user's origin at localhost", "GET", "app.localhost:9001", "/user/alice/lab", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:9001/user/alice/lab"},
 		{"to an IPv6 class host", "GET", "127.0.0.1", "/", map[string]string{"Sec-Fetch-Mode": "navigate"}, "2001:db8::5", "http://[2001:db8::5]/"},
@@ -73,6 +75,7 @@ func TestAwayFromLoopbackOnlyWhenShared(t *testing.T) {
 		"https://[2001:db8::5]:8000/": "2001:db8::5",
 		"http://127.0.0.1:8000/":      "",
 		"http://localhost:8000/":      "",
+		"http://0.0.0.0:8000/":        "",
 	} {
 		if got := classHost(classURL); got != want {
 			t.Errorf("classHost(%s) = %q, want %q", classURL, got, want)

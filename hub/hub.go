@@ -275,7 +275,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			}
 		}
 	}
-	if _, err := h.EnsureOwner(ctx); err != nil {
+	owner, err := h.EnsureOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.endLoopbackLogins(ctx, owner); err != nil {
 		return nil, err
 	}
 	h.slog.Info("the hub is open", "version", opts.Version, "class_link", h.ClassURL(), "listen", h.public.Addr().String(),

@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -53,6 +55,30 @@ func classHost(classURL string) string {
 		return ""
 	}
 	return u.Hostname()
+}
+
+// endLoopbackLogins ends owner's sessions when loopback is shared with
+// servers. The login links the hub gave this machine's browser led to
+// 127.0.0.1 in personal mode, before classhub sent them to the class
+// link, and while this machine has no LAN address; the login cookies they
+// set last two weeks and a browser keeps sending them to 127.0.0.1, every
+// student's published port included. Redirecting pages off loopback does
+// not take them out of the browser, so the sessions behind them end here,
+// each time the hub opens: the tray logs the owner in again with the next
+// link it opens, at the class link's host when there is one.
+func (h *Hub) endLoopbackLogins(ctx context.Context, owner string) error {
+	if !h.loopbackShared() {
+		return nil
+	}
+	n, err := h.store.DeleteSessionsForUser(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("end the logins %s's browser may hold for 127.0.0.1, where students' servers now listen: %w", owner, err)
+	}
+	if n > 0 {
+		h.slog.Info("ended the owner's logins: a browser on this machine may hold them for 127.0.0.1, where students' servers listen",
+			"owner", owner, "sessions", n)
+	}
+	return nil
 }
 
 // offLoopback answers a browser that opens a page at a loopback host

@@ -1,12 +1,18 @@
 package hub
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/spawner"
+	"github.com/classhub/classhub/hub/store"
 )
 
 // TestOffLoopback: with servers' ports on this machine's loopback, a
@@ -79,6 +85,54 @@ func TestAwayFromLoopbackOnlyWhenShared(t *testing.T) {
 	} {
 		if got := classHost(classURL); got != want {
 			t.Errorf("classHost(%s) = %q, want %q", classURL, got, want)
+		}
+	}
+}
+
+// TestEndLoopbackLogins: a login the owner's browser took at 127.0.0.1
+// (personal mode, an earlier classhub, no LAN) lasts two weeks, and that
+// browser sends it to every port of 127.0.0.1; once students' servers are
+// published there, the hub ends it when it opens. Students' logins, and
+// the owner's where loopback is not shared, stay.
+func TestEndLoopbackLogins(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		mode      string
+		routable  bool
+		ownerKept bool
+	}{
+		{config.ModeClass, false, false},
+		{config.ModeClass, true, true},
+		{config.ModePersonal, false, true},
+	} {
+		st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for _, u := range []store.NewUser{{Name: "teacher", Admin: true}, {Name: "alice"}} {
+			if _, err := st.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		owner, _, err := st.CreateSession(ctx, "teacher", auth.SessionTTL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		student, _, err := st.CreateSession(ctx, "alice", auth.SessionTTL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &Hub{cfg: config.Config{Mode: c.mode}, network: spawner.Network{ContainerIPsRoutable: c.routable}, store: st,
+			slog: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := h.endLoopbackLogins(ctx, "teacher"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.LookupSession(ctx, owner); (err == nil) != c.ownerKept {
+			t.Errorf("mode %s, container IPs routable %v: the owner's login looked up with %v, want it kept %v", c.mode, c.routable, err, c.ownerKept)
+		}
+		if _, err := st.LookupSession(ctx, student); err != nil {
+			t.Errorf("mode %s, container IPs routable %v: a student's login ended: %v", c.mode, c.routable, err)
 		}
 	}
 }

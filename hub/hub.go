@@ -409,7 +409,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
-		h.origins.start(func(handler http.Handler) *http.Server {
+		h.origins.start(func(user string, handler http.Handler) *http.Server {
+			handler = h.othersOffLoopback(user, handler)
 			return newPublicServer(offLoopback(handler, h.scheme(), h.awayFromLoopback), publicLog)
 		})
 	}

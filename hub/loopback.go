@@ -109,6 +109,30 @@ func offLoopback(next http.Handler, scheme string, away func() string) http.Hand
 	})
 }
 
+// othersOffLoopback answers this machine's browser opening a page of
+// user's server at a loopback host with a refusal, when user is not the
+// owner, servers' ports are published on loopback and there is no class
+// link's host to send the browser to (personal mode, or no LAN): the
+// owner's login cookie is then for 127.0.0.1, and a student's page opened
+// there would send the browser to her published port, which reads it.
+// The owner's own server, and requests that open no page, go to next.
+func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !opensPage(r) || h.awayFromLoopback() != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "This browser is logged in to the hub at 127.0.0.1, where Docker also publishes every student's notebook server, "+
+			"so a page of "+user+"'s server opened here could read your login. "+
+			"To open it, serve the class (mode \"class\") with this computer on a network and use the class link's address.", http.StatusForbidden)
+	})
+}
+
 // opensPage reports whether r is a browser opening a page: the browser
 // says so (Sec-Fetch-Mode, sent to loopback and secure origins), or it
 // does not say and accepts HTML.

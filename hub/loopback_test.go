@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -134,5 +135,47 @@ func TestEndLoopbackLogins(t *testing.T) {
 		if _, err := st.LookupSession(ctx, student); err != nil {
 			t.Errorf("mode %s, container IPs routable %v: a student's login ended: %v", c.mode, c.routable, err)
 		}
+	}
+}
+
+// TestOthersOffLoopback: with servers' ports on loopback and no class
+// link's host to send the browser to, this machine's browser, logged in
+// at 127.0.0.1, opens no page of a student's server there; its owner's
+// own server, scripts, and hubs whose servers are not on loopback are
+// served.
+func TestOthersOffLoopback(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	page := map[string]string{"Sec-Fetch-Mode": "navigate"}
+	for _, c := range []struct {
+		name, mode string
+		routable   bool
+		user, host string
+		header     map[string]string
+		want       int
+	}{
+		{"a student's page, personal mode", config.ModePersonal, false, "alice", "127.0.0.1:8101", page, http.StatusForbidden},
+		{"a student's page at localhost, no Sec-Fetch", config.ModePersonal, false, "alice", "localhost:8101", map[string]string{"Accept": "text/html"}, http.StatusForbidden},
+		{"a student's page, class mode with no LAN", config.ModeClass, false, "alice", "127.0.0.1:8101", page, http.StatusForbidden},
+		{"the owner's page", config.ModePersonal, false, "teacher", "127.0.0.1:8100", page, http.StatusTeapot},
+		{"a student's server's script", config.ModePersonal, false, "alice", "127.0.0.1:8101", map[string]string{"Sec-Fetch-Mode": "cors"}, http.StatusTeapot},
+		{"servers not on loopback", config.ModePersonal, true, "alice", "127.0.0.1:8101", page, http.StatusTeapot},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := &Hub{cfg: config.Config{Mode: c.mode, Owner: "teacher"}, network: spawner.Network{ContainerIPsRoutable: c.routable}, public: l}
+			r := httptest.NewRequest("GET", "http://"+c.host+"/user/"+c.user+"/lab", nil)
+			for k, v := range c.header {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			h.othersOffLoopback(c.user, next).ServeHTTP(w, r)
+			if w.Code != c.want {
+				t.Errorf("answered %d, want %d", w.Code, c.want)
+			}
+		})
 	}
 }

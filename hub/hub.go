@@ -324,17 +324,28 @@ func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 // name in and opens next (their server if empty). The tray opens it so the
 // person at the laptop never types a password.
 func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) {
+	addr := h.public.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	if isLoopbackHost(host) {
+		// Where students' servers share this machine's loopback, the
+		// login is set at the class link's host, or nowhere.
+		to, err := h.awayFromLoopback()
+		if err != nil {
+			return "", err
+		}
+		if to != "" {
+			host = to
+		}
+	}
 	secret, err := h.store.CreateLoginLink(ctx, name, time.Minute)
 	if err != nil {
 		return "", fmt.Errorf("login link for %s: %w", name, err)
 	}
 	if next == "" {
 		next = "/hub/spawn/" + url.PathEscape(name)
-	}
-	addr := h.public.Addr().(*net.TCPAddr)
-	host := h.browserHost()
-	if !addr.IP.IsUnspecified() {
-		host = addr.IP.String()
 	}
 	return h.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/hub/login-link/" + secret + "?next=" + url.QueryEscape(next), nil
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,24 +29,28 @@ func (h *Hub) loopbackShared() bool {
 	return !h.network.ContainerIPsRoutable && h.cfg.Mode == config.ModeClass
 }
 
-// browserHost is the host of the links the hub gives this machine's
-// browser (login links): the class link's when loopback is shared with
-// servers and the class link has one of its own, else 127.0.0.1.
-func (h *Hub) browserHost() string {
-	if host := h.awayFromLoopback(); host != "" {
-		return host
-	}
-	return "127.0.0.1"
-}
+// errNoClassHost is a browser on a loopback address in class mode, with
+// servers' ports published there, while the class link has no address
+// but loopback: a login there would be sent to every student's published
+// port, and there is nowhere else to log in.
+var errNoClassHost = errors.New("this computer has no address on a network now, and in class mode, where Docker publishes " +
+	"every student's notebook server on 127.0.0.1, the hub's pages open only at the class link's address, so that no " +
+	"student's server can read your login: connect this computer to the class's network and open the hub again " +
+	"from the app, or set the mode to personal to work alone")
 
 // awayFromLoopback is the host a browser on a loopback address is sent
-// to, "" when it may stay: loopback is not shared with servers, or the
-// class link is itself on loopback (no LAN, so no class).
-func (h *Hub) awayFromLoopback() string {
+// to, "" when it may stay (loopback is not shared with servers), and
+// errNoClassHost when it may neither stay nor go: loopback is shared and
+// the class link is itself on loopback (no LAN, or a listen address on
+// loopback).
+func (h *Hub) awayFromLoopback() (string, error) {
 	if !h.loopbackShared() {
-		return ""
+		return "", nil
 	}
-	return classHost(h.ClassURL())
+	if to := classHost(h.ClassURL()); to != "" {
+		return to, nil
+	}
+	return "", errNoClassHost
 }
 
 // classHost is the host of classURL, "" when it is on loopback.
@@ -87,14 +92,23 @@ func (h *Hub) endLoopbackLogins(ctx context.Context, owner string) error {
 // scripts and API clients on this machine (which hold no cookie) keep
 // using loopback, and a login cookie is only ever set on a page's
 // answer, which never comes from a loopback host then.
-func offLoopback(next http.Handler, scheme string, away func() string) http.Handler {
+//
+// A page at a loopback host while away has nowhere to send it (an error)
+// is refused with the error's text, so that no login is set there.
+func offLoopback(next http.Handler, scheme string, away func() (string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, port, err := net.SplitHostPort(r.Host)
 		if err != nil {
 			host, port = r.Host, ""
 		}
 		if isLoopbackHost(host) && opensPage(r) {
-			if to := away(); to != "" {
+			to, err := away()
+			if err != nil {
+				w.Header().Set("Cache-Control", "no-store")
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			if to != "" {
 				if port != "" {
 					to = net.JoinHostPort(to, port)
 				} else if strings.Contains(to, ":") {
@@ -122,7 +136,7 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 		if err != nil {
 			host = r.Host
 		}
-		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !opensPage(r) || h.awayFromLoopback() != "" {
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !opensPage(r) || h.hasClassHost() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -131,6 +145,13 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 			"so a page of "+user+"'s server opened here could read your login. "+
 			"To open it, serve the class (mode \"class\") with this computer on a network and use the class link's address.", http.StatusForbidden)
 	})
+}
+
+// hasClassHost reports whether a browser at a loopback host is sent to
+// the class link's host.
+func (h *Hub) hasClassHost() bool {
+	to, _ := h.awayFromLoopback()
+	return to != ""
 }
 
 // opensPage reports whether r is a browser opening a page: the browser

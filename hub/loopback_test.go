@@ -2,12 +2,14 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/classhub/classhub/hub/auth"
@@ -26,7 +28,7 @@ func TestOffLoopback(t *testing.T) {
 		name, method, host, target string
 		header                     map[string]string
 		away                       string
-		want                       string // Location, or "" for next
+		want                       string // Location, "" for next, "refused" for errNoClassHost's answer
 	}{
 		{"a page at 127.0.0.1", "GET", "127.0.0.1:8000", "/hub/home?x=1", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", "http://192.0.2.5:8000/hub/home?x=1"},
 		{"a page at localhost, no Sec-Fetch", "GET", "localhost:8000", "/hub/login", map[string]string{"Accept": "text/html,*/*"}, "192.0.2.5", "http://192.0.2.5:8000/hub/login"},
@@ -40,7 +42,9 @@ func TestOffLoopback(t *testing.T) {
 		{"an API call at loopback", "GET", "127.0.0.1:8000", "/hub/api/user", map[string]string{"Accept": "application/json"}, "192.0.2.5", ""},
 		{"a script's fetch at loopback", "GET", "127.0.0.1:8000", "/hub/api/user", map[string]string{"Sec-Fetch-Mode": "cors", "Accept": "text/html"}, "192.0.2.5", ""},
 		{"a page at the class host", "GET", "192.0.2.5:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "192.0.2.5", ""},
-		{"a page at loopback, nowhere to go", "GET", "127.0.0.1:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "", ""},
+		{"a page at loopback, loopback not shared", "GET", "127.0.0.1:8000", "/hub/home", map[string]string{"Sec-Fetch-Mode": "navigate"}, "", ""},
+		{"a page at loopback, shared, no class host", "GET", "127.0.0.1:8000", "/hub/login", map[string]string{"Sec-Fetch-Mode": "navigate"}, "none", "refused"},
+		{"an API call at loopback, shared, no class host", "GET", "127.0.0.1:8000", "/hub/api/user", map[string]string{"Accept": "application/json"}, "none", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest(c.method, "http://"+c.host+c.target, nil)
@@ -48,8 +52,18 @@ func TestOffLoopback(t *testing.T) {
 				r.Header.Set(k, v)
 			}
 			w := httptest.NewRecorder()
-			offLoopback(next, "http", func() string { return c.away }).ServeHTTP(w, r)
+			away := func() (string, error) {
+				if c.away == "none" {
+					return "", errNoClassHost
+				}
+				return c.away, nil
+			}
+			offLoopback(next, "http", away).ServeHTTP(w, r)
 			switch {
+			case c.want == "refused":
+				if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "no address on a network") {
+					t.Errorf("answered %d %q, want it refused", w.Code, w.Body.String())
+				}
 			case c.want == "" && w.Code != http.StatusTeapot:
 				t.Errorf("answered %d (Location %q), want it passed on", w.Code, w.Header().Get("Location"))
 			case c.want != "" && (w.Code != http.StatusFound || w.Header().Get("Location") != c.want):
@@ -177,5 +191,44 @@ func TestOthersOffLoopback(t *testing.T) {
 				t.Errorf("answered %d, want %d", w.Code, c.want)
 			}
 		})
+	}
+}
+
+// TestLoginLinkNotOnSharedLoopback: where students' servers share this
+// machine's loopback, a login link never leads this machine's browser to
+// a loopback host; with no class link's host to lead it to, there is
+// none, and the error says what to do. Elsewhere the link is at loopback.
+func TestLoginLinkNotOnSharedLoopback(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "teacher", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, c := range []struct {
+		mode     string
+		routable bool
+		wantErr  bool
+	}{
+		{config.ModeClass, false, true},
+		{config.ModeClass, true, false},
+		{config.ModePersonal, false, false},
+	} {
+		h := &Hub{cfg: config.Config{Mode: c.mode}, network: spawner.Network{ContainerIPsRoutable: c.routable}, store: st, public: l}
+		link, err := h.LoginLink(ctx, "teacher", "/hub/home")
+		switch {
+		case c.wantErr && !errors.Is(err, errNoClassHost):
+			t.Errorf("mode %s, container IPs routable %v: link %q, error %v; want errNoClassHost", c.mode, c.routable, link, err)
+		case !c.wantErr && (err != nil || !strings.HasPrefix(link, "http://127.0.0.1:")):
+			t.Errorf("mode %s, container IPs routable %v: link %q, error %v; want one at 127.0.0.1", c.mode, c.routable, link, err)
+		}
 	}
 }

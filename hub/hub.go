@@ -81,6 +81,9 @@ type Hub struct {
 	public   net.Listener
 	internal net.Listener
 	origins  *origins // nil with subdomain_host
+	// classHosts is the class link's host a browser at loopback is sent
+	// to (loopback.go).
+	classHosts classHostCache
 
 	// slog is the hub's log, which log bridges to; logFile is the data
 	// dir's LogFile; events feeds logEvents, and Close ends it and waits

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/classhub/classhub/hub/config"
 )
@@ -47,10 +49,34 @@ func (h *Hub) awayFromLoopback() (string, error) {
 	if !h.loopbackShared() {
 		return "", nil
 	}
-	if to := classHost(h.ClassURL()); to != "" {
+	if to := h.classHosts.get(time.Now(), func() string { return classHost(h.ClassURL()) }); to != "" {
 		return to, nil
 	}
 	return "", errNoClassHost
+}
+
+// classHostTTL is how long a class link's host found is used: finding it
+// reads the routing table, which on macOS and Windows, where loopback is
+// shared, runs a program (route), and anyone who reaches the hub asks for
+// it with a request that names a loopback host.
+const classHostTTL = 5 * time.Second
+
+// classHostCache keeps the class link's host for classHostTTL.
+type classHostCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	host string
+}
+
+// get returns the host find gave within classHostTTL before now, else
+// calls find, once however many ask at the same time.
+func (c *classHostCache) get(now time.Time, find func() string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || now.Sub(c.at) >= classHostTTL || now.Before(c.at) {
+		c.host, c.at = find(), now
+	}
+	return c.host
 }
 
 // classHost is the host of classURL, "" when it is on loopback.

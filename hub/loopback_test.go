@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
@@ -230,5 +231,27 @@ func TestLoginLinkNotOnSharedLoopback(t *testing.T) {
 		case !c.wantErr && (err != nil || !strings.HasPrefix(link, "http://127.0.0.1:")):
 			t.Errorf("mode %s, container IPs routable %v: link %q, error %v; want one at 127.0.0.1", c.mode, c.routable, link, err)
 		}
+	}
+}
+
+// TestClassHostCache: a request naming a loopback host, which anyone who
+// reaches the hub can send, finds the class link's host (a run of route
+// on macOS and Windows) at most once per classHostTTL.
+func TestClassHostCache(t *testing.T) {
+	var c classHostCache
+	n := 0
+	find := func() string { n++; return "192.0.2.5" }
+	t0 := time.Now()
+	for i := range 1000 {
+		if got := c.get(t0.Add(time.Duration(i)*time.Millisecond), find); got != "192.0.2.5" {
+			t.Fatalf("get = %q", got)
+		}
+	}
+	if n != 1 {
+		t.Errorf("1000 requests in a second found the host %d times, want once", n)
+	}
+	c.get(t0.Add(classHostTTL), find)
+	if n != 2 {
+		t.Errorf("found %d times after classHostTTL, want twice", n)
 	}
 }

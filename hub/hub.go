@@ -81,6 +81,9 @@ type Hub struct {
 	public   net.Listener
 	internal net.Listener
 	origins  *origins // nil with subdomain_host
+	// classHosts is the class link's host a browser at loopback is sent
+	// to (loopback.go).
+	classHosts classHostCache
 
 	// slog is the hub's log, which log bridges to; logFile is the data
 	// dir's LogFile; events feeds logEvents, and Close ends it and waits
@@ -275,7 +278,11 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			}
 		}
 	}
-	if _, err := h.EnsureOwner(ctx); err != nil {
+	owner, err := h.EnsureOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.endLoopbackLogins(ctx, owner); err != nil {
 		return nil, err
 	}
 	h.slog.Info("the hub is open", "version", opts.Version, "class_link", h.ClassURL(), "listen", h.public.Addr().String(),
@@ -320,17 +327,28 @@ func (h *Hub) EnsureOwner(ctx context.Context) (string, error) {
 // name in and opens next (their server if empty). The tray opens it so the
 // person at the laptop never types a password.
 func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) {
+	addr := h.public.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	if isLoopbackHost(host) {
+		// Where students' servers share this machine's loopback, the
+		// login is set at the class link's host, or nowhere.
+		to, err := h.awayFromLoopback()
+		if err != nil {
+			return "", err
+		}
+		if to != "" {
+			host = to
+		}
+	}
 	secret, err := h.store.CreateLoginLink(ctx, name, time.Minute)
 	if err != nil {
 		return "", fmt.Errorf("login link for %s: %w", name, err)
 	}
 	if next == "" {
 		next = "/hub/spawn/" + url.PathEscape(name)
-	}
-	addr := h.public.Addr().(*net.TCPAddr)
-	host := h.browserHost()
-	if !addr.IP.IsUnspecified() {
-		host = addr.IP.String()
 	}
 	return h.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/hub/login-link/" + secret + "?next=" + url.QueryEscape(next), nil
 }
@@ -405,7 +423,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	go func() { errc <- in.Serve(inL) }()
 	if h.origins != nil {
-		h.origins.start(func(handler http.Handler) *http.Server {
+		h.origins.start(func(user string, handler http.Handler) *http.Server {
+			handler = h.othersOffLoopback(user, handler)
 			return newPublicServer(offLoopback(handler, h.scheme(), h.awayFromLoopback), publicLog)
 		})
 	}

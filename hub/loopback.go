@@ -1,10 +1,15 @@
 package hub
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/classhub/classhub/hub/config"
 )
@@ -26,24 +31,52 @@ func (h *Hub) loopbackShared() bool {
 	return !h.network.ContainerIPsRoutable && h.cfg.Mode == config.ModeClass
 }
 
-// browserHost is the host of the links the hub gives this machine's
-// browser (login links): the class link's when loopback is shared with
-// servers and the class link has one of its own, else 127.0.0.1.
-func (h *Hub) browserHost() string {
-	if host := h.awayFromLoopback(); host != "" {
-		return host
-	}
-	return "127.0.0.1"
-}
+// errNoClassHost is a browser on a loopback address in class mode, with
+// servers' ports published there, while the class link has no address
+// but loopback: a login there would be sent to every student's published
+// port, and there is nowhere else to log in.
+var errNoClassHost = errors.New("this computer has no address on a network now, and in class mode, where Docker publishes " +
+	"every student's notebook server on 127.0.0.1, the hub's pages open only at the class link's address, so that no " +
+	"student's server can read your login: connect this computer to the class's network and open the hub again " +
+	"from the app, or set the mode to personal to work alone")
 
 // awayFromLoopback is the host a browser on a loopback address is sent
-// to, "" when it may stay: loopback is not shared with servers, or the
-// class link is itself on loopback (no LAN, so no class).
-func (h *Hub) awayFromLoopback() string {
+// to, "" when it may stay (loopback is not shared with servers), and
+// errNoClassHost when it may neither stay nor go: loopback is shared and
+// the class link is itself on loopback (no LAN, or a listen address on
+// loopback).
+func (h *Hub) awayFromLoopback() (string, error) {
 	if !h.loopbackShared() {
-		return ""
+		return "", nil
 	}
-	return classHost(h.ClassURL())
+	if to := h.classHosts.get(time.Now(), func() string { return classHost(h.ClassURL()) }); to != "" {
+		return to, nil
+	}
+	return "", errNoClassHost
+}
+
+// classHostTTL is how long a class link's host found is used: finding it
+// reads the routing table, which on macOS and Windows, where loopback is
+// shared, runs a program (route), and anyone who reaches the hub asks for
+// it with a request that names a loopback host.
+const classHostTTL = 5 * time.Second
+
+// classHostCache keeps the class link's host for classHostTTL.
+type classHostCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	host string
+}
+
+// get returns the host find gave within classHostTTL before now, else
+// calls find, once however many ask at the same time.
+func (c *classHostCache) get(now time.Time, find func() string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || now.Sub(c.at) >= classHostTTL || now.Before(c.at) {
+		c.host, c.at = find(), now
+	}
+	return c.host
 }
 
 // classHost is the host of classURL, "" when it is on loopback.
@@ -55,20 +88,53 @@ func classHost(classURL string) string {
 	return u.Hostname()
 }
 
+// endLoopbackLogins ends owner's sessions when loopback is shared with
+// servers. The login links the hub gave this machine's browser led to
+// 127.0.0.1 in personal mode, before classhub sent them to the class
+// link, and while this machine has no LAN address; the login cookies they
+// set last two weeks and a browser keeps sending them to 127.0.0.1, every
+// student's published port included. Redirecting pages off loopback does
+// not take them out of the browser, so the sessions behind them end here,
+// each time the hub opens: the tray logs the owner in again with the next
+// link it opens, at the class link's host when there is one.
+func (h *Hub) endLoopbackLogins(ctx context.Context, owner string) error {
+	if !h.loopbackShared() {
+		return nil
+	}
+	n, err := h.store.DeleteSessionsForUser(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("end the logins %s's browser may hold for 127.0.0.1, where students' servers now listen: %w", owner, err)
+	}
+	if n > 0 {
+		h.slog.Info("ended the owner's logins: a browser on this machine may hold them for 127.0.0.1, where students' servers listen",
+			"owner", owner, "sessions", n)
+	}
+	return nil
+}
+
 // offLoopback answers a browser that opens a page at a loopback host
 // name with a redirect to the same address on the host away gives, when
 // it gives one; everything else goes to next. Only pages are sent away:
 // scripts and API clients on this machine (which hold no cookie) keep
 // using loopback, and a login cookie is only ever set on a page's
 // answer, which never comes from a loopback host then.
-func offLoopback(next http.Handler, scheme string, away func() string) http.Handler {
+//
+// A page at a loopback host while away has nowhere to send it (an error)
+// is refused with the error's text, so that no login is set there.
+func offLoopback(next http.Handler, scheme string, away func() (string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, port, err := net.SplitHostPort(r.Host)
 		if err != nil {
 			host, port = r.Host, ""
 		}
 		if isLoopbackHost(host) && opensPage(r) {
-			if to := away(); to != "" {
+			to, err := away()
+			if err != nil {
+				w.Header().Set("Cache-Control", "no-store")
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			if to != "" {
 				if port != "" {
 					to = net.JoinHostPort(to, port)
 				} else if strings.Contains(to, ":") {
@@ -83,6 +149,37 @@ func offLoopback(next http.Handler, scheme string, away func() string) http.Hand
 	})
 }
 
+// othersOffLoopback answers this machine's browser opening a page of
+// user's server at a loopback host with a refusal, when user is not the
+// owner, servers' ports are published on loopback and there is no class
+// link's host to send the browser to (personal mode, or no LAN): the
+// owner's login cookie is then for 127.0.0.1, and a student's page opened
+// there would send the browser to her published port, which reads it.
+// The owner's own server, and requests that open no page, go to next.
+func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !opensPage(r) || h.hasClassHost() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "This browser is logged in to the hub at 127.0.0.1, where Docker also publishes every student's notebook server, "+
+			"so a page of "+user+"'s server opened here could read your login. "+
+			"To open it, serve the class (mode \"class\") with this computer on a network and use the class link's address.", http.StatusForbidden)
+	})
+}
+
+// hasClassHost reports whether a browser at a loopback host is sent to
+// the class link's host.
+func (h *Hub) hasClassHost() bool {
+	to, _ := h.awayFromLoopback()
+	return to != ""
+}
+
 // opensPage reports whether r is a browser opening a page: the browser
 // says so (Sec-Fetch-Mode, sent to loopback and secure origins), or it
 // does not say and accepts HTML.
@@ -94,12 +191,15 @@ func opensPage(r *http.Request) bool {
 }
 
 // isLoopbackHost reports whether a browser reaches host on this machine's
-// loopback: localhost and names under it, and loopback addresses.
+// loopback: localhost and names under it, loopback addresses, and the
+// unspecified ones (0.0.0.0, ::), which browsers other than Chrome connect
+// to this machine with and which the dashboard and `classhub serve` show
+// as the address the hub listens on.
 func isLoopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }

@@ -29,7 +29,7 @@ type origins struct {
 	mu      sync.RWMutex
 	ports   map[string]int        // user → port, as the store has it
 	open    map[int]*userListener // port → its listener
-	newSrv  func(http.Handler) *http.Server
+	newSrv  func(user string, h http.Handler) *http.Server
 	serving bool
 }
 
@@ -133,7 +133,7 @@ func (o *origins) bind(user string, port int) error {
 }
 
 func (o *origins) serve(ul *userListener) {
-	ul.srv = o.newSrv(o.proxy.UserOrigin(ul.user))
+	ul.srv = o.newSrv(ul.user, o.proxy.UserOrigin(ul.user))
 	go func() {
 		if err := ul.srv.Serve(ul.l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			o.log.Printf("serve %s's port: %v", ul.user, err)
@@ -153,8 +153,8 @@ func (o *origins) closeLocked(port int) {
 }
 
 // start serves every port, now and as they open, with servers newSrv
-// makes.
-func (o *origins) start(newSrv func(http.Handler) *http.Server) {
+// makes for the port's user and the handler of their origin.
+func (o *origins) start(newSrv func(user string, h http.Handler) *http.Server) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.newSrv, o.serving = newSrv, true

@@ -39,7 +39,7 @@ func newOrigins(t *testing.T, st *store.Store, users ...string) (*origins, *prox
 	if err := o.boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	o.start(func(h http.Handler) *http.Server {
+	o.start(func(_ string, h http.Handler) *http.Server {
 		return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	})
 	t.Cleanup(o.closeAll)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/hub/config"
+	"github.com/classhub/classhub/hub/proxy"
 )
 
 // Where the engine runs in a VM (Docker Desktop), the servers' ports are
@@ -127,7 +128,7 @@ func offLoopback(next http.Handler, scheme string, away func() (string, error)) 
 		if err != nil {
 			host, port = r.Host, ""
 		}
-		if isLoopbackHost(host) && opensPage(r) {
+		if isLoopbackHost(host) && proxy.OpensPage(r) {
 			to, err := away()
 			if err != nil {
 				w.Header().Set("Cache-Control", "no-store")
@@ -162,7 +163,7 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 		if err != nil {
 			host = r.Host
 		}
-		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !opensPage(r) || h.hasClassHost() {
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !proxy.OpensPage(r) || h.hasClassHost() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -178,16 +179,6 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 func (h *Hub) hasClassHost() bool {
 	to, _ := h.awayFromLoopback()
 	return to != ""
-}
-
-// opensPage reports whether r is a browser opening a page: the browser
-// says so (Sec-Fetch-Mode, sent to loopback and secure origins), or it
-// does not say and accepts HTML.
-func opensPage(r *http.Request) bool {
-	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
-		return mode == "navigate"
-	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // isLoopbackHost reports whether a browser reaches host on this machine's

@@ -64,7 +64,7 @@ func (v *Visits) ForServer(ctx context.Context, user, secret string) (string, er
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("a token sent to %s's server: %w", user, err)
+		return "", fmt.Errorf("look the token up: %w", err)
 	}
 	client := v.ClientID(user)
 	switch {
@@ -102,7 +102,7 @@ func (v *Visits) ForServer(ctx context.Context, user, secret string) (string, er
 		Note:      "Visit of " + user + "'s server with token " + p.Token.Prefix + "…",
 	})
 	if err != nil {
-		return "", fmt.Errorf("a visit token for %s's server: %w", user, err)
+		return "", fmt.Errorf("make a visit token: %w", err)
 	}
 	v.keep(key, visit{s, now.Add(ttl), last}, now)
 	return s, nil

@@ -131,8 +131,11 @@ func offLoopback(next http.Handler, scheme string, away func() (string, error)) 
 		if isLoopbackHost(host) && proxy.OpensPage(r) {
 			to, err := away()
 			if err != nil {
+				// The error reads on inside a sentence (the tray's);
+				// alone on the page it starts one.
+				msg := err.Error()
 				w.Header().Set("Cache-Control", "no-store")
-				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				http.Error(w, strings.ToUpper(msg[:1])+msg[1:]+".", http.StatusServiceUnavailable)
 				return
 			}
 			if to != "" {

@@ -62,7 +62,8 @@ func TestOffLoopback(t *testing.T) {
 			offLoopback(next, "http", away).ServeHTTP(w, r)
 			switch {
 			case c.want == "refused":
-				if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "no address on a network") {
+				if body := w.Body.String(); w.Code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "This computer has no address on a network") ||
+					!strings.HasSuffix(strings.TrimSpace(body), "personal to work alone.") {
 					t.Errorf("answered %d %q, want it refused", w.Code, w.Body.String())
 				}
 			case c.want == "" && w.Code != http.StatusTeapot:

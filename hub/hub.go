@@ -278,11 +278,10 @@ func Open(ctx context.Context, opts Options) (_ *Hub, err error) {
 			}
 		}
 	}
-	owner, err := h.EnsureOwner(ctx)
-	if err != nil {
+	if _, err := h.EnsureOwner(ctx); err != nil {
 		return nil, err
 	}
-	if err := h.endLoopbackLogins(ctx, owner); err != nil {
+	if err := h.endLoopbackLogins(ctx); err != nil {
 		return nil, err
 	}
 	h.slog.Info("the hub is open", "version", opts.Version, "class_link", h.ClassURL(), "listen", h.public.Addr().String(),
@@ -332,7 +331,7 @@ func (h *Hub) LoginLink(ctx context.Context, name, next string) (string, error) 
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	if isLoopbackHost(host) {
+	if auth.LoopbackHost(host) {
 		// Where students' servers share this machine's loopback, the
 		// login is set at the class link's host, or nowhere.
 		to, err := h.awayFromLoopback()

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/hub/config"
 	"github.com/classhub/classhub/hub/proxy"
 )
@@ -83,32 +84,31 @@ func (c *classHostCache) get(now time.Time, find func() string) string {
 // classHost is the host of classURL, "" when it is on loopback.
 func classHost(classURL string) string {
 	u, err := url.Parse(classURL)
-	if err != nil || isLoopbackHost(u.Hostname()) {
+	if err != nil || auth.LoopbackHost(u.Hostname()) {
 		return ""
 	}
 	return u.Hostname()
 }
 
-// endLoopbackLogins ends owner's sessions when loopback is shared with
-// servers. The login links the hub gave this machine's browser led to
-// 127.0.0.1 in personal mode, before classhub sent them to the class
-// link, and while this machine has no LAN address; the login cookies they
-// set last two weeks and a browser keeps sending them to 127.0.0.1, every
-// student's published port included. Redirecting pages off loopback does
-// not take them out of the browser, so the sessions behind them end here,
-// each time the hub opens: the tray logs the owner in again with the next
-// link it opens, at the class link's host when there is one.
-func (h *Hub) endLoopbackLogins(ctx context.Context, owner string) error {
+// endLoopbackLogins ends, when loopback is shared with servers, the
+// sessions a browser took at a loopback host: in personal mode, before
+// classhub sent this machine's browser to the class link, or while it had
+// no LAN address. Their cookies last two weeks and a browser keeps
+// sending them to 127.0.0.1, every student's published port included;
+// redirecting pages off loopback does not take them out of the browser.
+// No session is taken at loopback while it is shared, so once these are
+// gone, later opens end nothing: the tray logs the owner in again with
+// the next link it opens, at the class link's host.
+func (h *Hub) endLoopbackLogins(ctx context.Context) error {
 	if !h.loopbackShared() {
 		return nil
 	}
-	n, err := h.store.DeleteSessionsForUser(ctx, owner)
+	n, err := h.store.EndLoopbackSessions(ctx)
 	if err != nil {
-		return fmt.Errorf("end the logins %s's browser may hold for 127.0.0.1, where students' servers now listen: %w", owner, err)
+		return fmt.Errorf("end the logins browsers took at 127.0.0.1, where students' servers now listen: %w", err)
 	}
 	if n > 0 {
-		h.slog.Info("ended the owner's logins: a browser on this machine may hold them for 127.0.0.1, where students' servers listen",
-			"owner", owner, "sessions", n)
+		h.slog.Info("ended the logins browsers took at 127.0.0.1, where students' servers listen", "sessions", n)
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func offLoopback(next http.Handler, scheme string, away func() (string, error)) 
 		if err != nil {
 			host, port = r.Host, ""
 		}
-		if isLoopbackHost(host) && proxy.OpensPage(r) {
+		if auth.LoopbackHost(host) && proxy.OpensPage(r) {
 			to, err := away()
 			if err != nil {
 				// The error reads on inside a sentence (the tray's);
@@ -166,7 +166,7 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 		if err != nil {
 			host = r.Host
 		}
-		if h.network.ContainerIPsRoutable || user == h.Owner() || !isLoopbackHost(host) || !proxy.OpensPage(r) || h.hasClassHost() {
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !auth.LoopbackHost(host) || !proxy.OpensPage(r) || h.hasClassHost() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -182,18 +182,4 @@ func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 func (h *Hub) hasClassHost() bool {
 	to, _ := h.awayFromLoopback()
 	return to != ""
-}
-
-// isLoopbackHost reports whether a browser reaches host on this machine's
-// loopback: localhost and names under it, loopback addresses, and the
-// unspecified ones (0.0.0.0, ::), which browsers other than Chrome connect
-// to this machine with and which the dashboard and `classhub serve` show
-// as the address the hub listens on.
-func isLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }

@@ -106,17 +106,17 @@ func TestAwayFromLoopbackOnlyWhenShared(t *testing.T) {
 	}
 }
 
-// TestEndLoopbackLogins: a login the owner's browser took at 127.0.0.1
-// (personal mode, an earlier classhub, no LAN) lasts two weeks, and that
-// browser sends it to every port of 127.0.0.1; once students' servers are
-// published there, the hub ends it when it opens. Students' logins, and
-// the owner's where loopback is not shared, stay.
+// TestEndLoopbackLogins: a login a browser took at 127.0.0.1 (personal
+// mode, an earlier classhub, no LAN) lasts two weeks, and that browser
+// sends it to every port of 127.0.0.1; once students' servers are
+// published there, the hub ends it when it opens. Logins taken at the
+// class link's host, and all logins where loopback is not shared, stay.
 func TestEndLoopbackLogins(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
-		mode      string
-		routable  bool
-		ownerKept bool
+		mode       string
+		routable   bool
+		loopbackOK bool
 	}{
 		{config.ModeClass, false, false},
 		{config.ModeClass, true, true},
@@ -132,7 +132,14 @@ func TestEndLoopbackLogins(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		owner, _, err := st.CreateSession(ctx, "teacher", auth.SessionTTL)
+		atLoopback, se, err := st.CreateSession(ctx, "teacher", auth.SessionTTL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkSessionAtLoopback(ctx, se.ID); err != nil {
+			t.Fatal(err)
+		}
+		atClassHost, _, err := st.CreateSession(ctx, "teacher", auth.SessionTTL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,14 +149,18 @@ func TestEndLoopbackLogins(t *testing.T) {
 		}
 		h := &Hub{cfg: config.Config{Mode: c.mode}, network: spawner.Network{ContainerIPsRoutable: c.routable}, store: st,
 			slog: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := h.endLoopbackLogins(ctx, "teacher"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.LookupSession(ctx, owner); (err == nil) != c.ownerKept {
-			t.Errorf("mode %s, container IPs routable %v: the owner's login looked up with %v, want it kept %v", c.mode, c.routable, err, c.ownerKept)
-		}
-		if _, err := st.LookupSession(ctx, student); err != nil {
-			t.Errorf("mode %s, container IPs routable %v: a student's login ended: %v", c.mode, c.routable, err)
+		for open := range 2 {
+			if err := h.endLoopbackLogins(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.LookupSession(ctx, atLoopback); (err == nil) != c.loopbackOK {
+				t.Errorf("mode %s, container IPs routable %v, open %d: the login taken at loopback looked up with %v, want it kept %v", c.mode, c.routable, open, err, c.loopbackOK)
+			}
+			for who, secret := range map[string]string{"the owner's at the class host": atClassHost, "a student's": student} {
+				if _, err := st.LookupSession(ctx, secret); err != nil {
+					t.Errorf("mode %s, container IPs routable %v, open %d: %s login ended: %v", c.mode, c.routable, open, who, err)
+				}
+			}
 		}
 	}
 }

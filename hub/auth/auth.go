@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -134,6 +135,17 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, user strin
 	secret, s, err := a.Store.CreateSession(r.Context(), user, SessionTTL)
 	if err != nil {
 		return s, fmt.Errorf("log in %s: %w", user, err)
+	}
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if LoopbackHost(host) {
+		// Its cookie goes to every port of this machine's loopback,
+		// where Docker may publish students' servers (hub/loopback.go).
+		if err := a.Store.MarkSessionAtLoopback(r.Context(), s.ID); err != nil {
+			return s, fmt.Errorf("log in %s: %w", user, err)
+		}
 	}
 	http.SetCookie(w, a.sessionCookie(secret))
 	a.expire(w, r, tossPaths)

@@ -204,3 +204,17 @@ func domainsOf(hostport string) []string {
 	}
 	return out
 }
+
+// LoopbackHost reports whether a browser reaches host on this machine's
+// loopback: localhost and names under it, loopback addresses, and the
+// unspecified ones (0.0.0.0, ::), which browsers other than Chrome connect
+// to this machine with and which the dashboard and `classhub serve` show
+// as the address the hub listens on.
+func LoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}

@@ -221,3 +221,47 @@ func TestPathsOfAndDomainsOf(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginRecordsLoopback: a login taken at a loopback host is recorded
+// as such, so that the hub can end it where Docker publishes students'
+// servers there; one taken at the class's address is not.
+func TestLoginRecordsLoopback(t *testing.T) {
+	a, st := newAuth(t)
+	ctx := context.Background()
+	for host, atLoopback := range map[string]bool{
+		"127.0.0.1:8000": true,
+		"localhost:8000": true,
+		"[::1]:8000":     true,
+		"0.0.0.0:8000":   true,
+		"192.0.2.5:8000": false,
+		"laptop.lan":     false,
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "http://"+host+"/hub/login", nil)
+		if _, err := a.Login(w, r, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := st.EndLoopbackSessions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (n == 1) != atLoopback || n > 1 {
+			t.Errorf("a login at %s: %d sessions at loopback, want at loopback %v", host, n, atLoopback)
+		}
+		if _, err := st.DeleteSessionsForUser(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.9.9.9": true, "localhost": true, "LOCALHOST.": true, "app.localhost": true,
+		"[::1]": true, "::1": true, "0.0.0.0": true, "::": true, "[::ffff:127.0.0.1]": true,
+		"192.0.2.5": false, "laptop.lan": false, "localhost.example": false, "": false,
+	} {
+		if got := LoopbackHost(host); got != want {
+			t.Errorf("LoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

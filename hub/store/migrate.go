@@ -207,6 +207,13 @@ INSERT INTO oauth_clients (id, secret_hash, redirect_uri, description, created)
 	VALUES ('classhub-desktop', '!public client', 'http://127.0.0.1/callback',
 	        'The classhub app on a learner''s computer', CAST(strftime('%s', 'now') AS INTEGER) * 1000000);
 `},
+	// Where Docker publishes servers' ports on this machine's loopback, a
+	// login a browser took at a loopback host would go to every one of
+	// them (hub/loopback.go): each session says whether it was, and one
+	// from before this step may have been.
+	{name: "sessions at loopback", sql: `
+ALTER TABLE sessions ADD COLUMN at_loopback INTEGER NOT NULL DEFAULT 1;
+`},
 }
 
 // migrate brings db up to len(steps), one transaction per step, so a step

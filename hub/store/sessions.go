@@ -58,7 +58,7 @@ func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duratio
 		}
 		id := newSecret(16)
 		_, err = tx.ExecContext(ctx,
-			"INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at, at_loopback) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
 			id, hashSecret(secret), uid, newSecret(32), now.UnixMicro(), now.UnixMicro(), now.Add(ttl).UnixMicro())
 		if err != nil {
 			return err
@@ -114,6 +114,48 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// MarkSessionAtLoopback records that the session id was taken by a
+// browser at a loopback host (127.0.0.1, localhost), which sends its
+// cookie to every port there.
+func (s *Store) MarkSessionAtLoopback(ctx context.Context, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE sessions SET at_loopback = 1 WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("mark session as taken at loopback: %w", err)
+	}
+	return nil
+}
+
+// EndLoopbackSessions ends every session taken at a loopback host (see
+// MarkSessionAtLoopback), or from before sessions said where, revoking
+// the tokens issued through them as logging out does, and reports how
+// many there were.
+func (s *Store) EndLoopbackSessions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			"DELETE FROM api_tokens WHERE session_id IN (SELECT id FROM sessions WHERE at_loopback = 1)")
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE at_loopback = 1")
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("end the sessions taken at loopback: %w", err)
+	}
+	return n, nil
 }
 
 // DeleteSessionsForUser ends every session of user, revoking the tokens

@@ -211,3 +211,75 @@ func TestSessionSecretsMigrationEndsSessions(t *testing.T) {
 		t.Errorf("a new login after the upgrade: %v", err)
 	}
 }
+
+// TestEndLoopbackSessions: the sessions marked as taken at loopback, and
+// those from before sessions said where, end with the tokens issued
+// through them; the rest stay.
+func TestEndLoopbackSessions(t *testing.T) {
+	step := -1
+	for i, m := range migrations {
+		if m.name == "sessions at loopback" {
+			step = i
+		}
+	}
+	if step < 0 {
+		t.Fatal("no migration named \"sessions at loopback\"")
+	}
+	path := t.TempDir() + "/classhub.db"
+	db := rawDB(t, path)
+	if err := migrate(context.Background(), db, migrations[:step]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (name, created, cookie_id) VALUES ('admin', 1, 'c1')`,
+		`INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at) VALUES ('older', '` + hashSecret("older-secret") + `', 1, 'x', 1, 1, 9999999999999999)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	mustUser(t, s, "bob")
+	atLoopback, se, err := s.CreateSession(ctx, "bob", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSessionAtLoopback(ctx, se.ID); err != nil {
+		t.Fatal(err)
+	}
+	viaLoopback, _, _ := s.CreateToken(ctx, TokenSpec{User: "bob", Kind: KindOAuth, SessionID: se.ID})
+	elsewhere, other, err := s.CreateSession(ctx, "bob", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaElsewhere, _, _ := s.CreateToken(ctx, TokenSpec{User: "bob", Kind: KindOAuth, SessionID: other.ID})
+	if n, err := s.EndLoopbackSessions(ctx); err != nil || n != 2 {
+		t.Fatalf("EndLoopbackSessions = %d, %v; want the older one and the one at loopback", n, err)
+	}
+	for what, secret := range map[string]string{"the session from before": "older-secret", "the session at loopback": atLoopback} {
+		if _, err := s.LookupSession(ctx, secret); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s still works: %v", what, err)
+		}
+	}
+	if _, err := s.LookupToken(ctx, viaLoopback); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a token issued through the session at loopback still works: %v", err)
+	}
+	if _, err := s.LookupSession(ctx, elsewhere); err != nil {
+		t.Errorf("a session taken elsewhere ended: %v", err)
+	}
+	if _, err := s.LookupToken(ctx, viaElsewhere); err != nil {
+		t.Errorf("a token of a session taken elsewhere went: %v", err)
+	}
+	if n, err := s.EndLoopbackSessions(ctx); err != nil || n != 0 {
+		t.Errorf("EndLoopbackSessions again = %d, %v; want none", n, err)
+	}
+	if err := s.MarkSessionAtLoopback(ctx, "no-such-session"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("marking an unknown session: %v, want ErrNotFound", err)
+	}
+}

@@ -65,8 +65,12 @@ type Dashboard struct {
 	https     *widget.Label
 	bridge    *widget.Label
 	docker    *widget.Label
-	image     *widget.Label
-	imageBar  *widget.ProgressBar
+	// protection lists the doctor's weak checks: what leaves students or
+	// the laptop less protected than classhub can, and what to do. Its
+	// row shows only while there is one.
+	protection, protectionKey *widget.Label
+	image                     *widget.Label
+	imageBar                  *widget.ProgressBar
 	// capacity says how many students the laptop holds, capacityDetail
 	// where the figures come from.
 	capacity, capacityDetail *widget.Label
@@ -136,6 +140,9 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	d.bridge = widget.NewLabel("")
 	d.docker = widget.NewLabel("")
 	d.docker.Wrapping = fyne.TextWrapWord
+	d.protection = widget.NewLabel("")
+	d.protection.Wrapping = fyne.TextWrapWord
+	d.protection.Importance = widget.WarningImportance
 	d.image = widget.NewLabel("")
 	d.image.Wrapping = fyne.TextWrapWord
 	d.imageBar = widget.NewProgressBar()
@@ -148,6 +155,9 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 	key := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	}
+	d.protectionKey = key("To improve")
+	d.protectionKey.Hide()
+	d.protection.Hide()
 	facts := container.New(layout.NewFormLayout(),
 		key("Hub"), d.hubLine,
 		key("Class link"), container.NewBorder(nil, nil, nil, container.NewHBox(d.copyLink, d.classPage), d.classLink),
@@ -155,6 +165,7 @@ func NewDashboard(act DashboardActions, now func() time.Time) *Dashboard {
 		key("HTTPS"), d.https,
 		key("Containers"), d.bridge,
 		key("Docker"), d.docker,
+		d.protectionKey, d.protection,
 		key("Image"), container.NewVBox(d.image, d.imageBar),
 		key("Capacity"), container.NewVBox(d.capacity, d.capacityDetail),
 	)
@@ -393,6 +404,14 @@ func (d *Dashboard) Update(s *State) {
 		d.bridge.SetText("–")
 	}
 	d.docker.SetText(dockerLine(s))
+	if weak := weakLines(s); weak != "" {
+		d.protection.SetText(weak)
+		d.protectionKey.Show()
+		d.protection.Show()
+	} else {
+		d.protectionKey.Hide()
+		d.protection.Hide()
+	}
 	d.image.SetText(imageLine(s.Image))
 	if s.Image.Busy {
 		if s.Image.Progress >= 0 {
@@ -520,6 +539,21 @@ func dockerLine(s *State) string {
 		return "running (checking…)"
 	}
 	return "checking…"
+}
+
+// weakLines lists, a line each, the doctor's checks that passed but are
+// weak, with what to do; "" when there is none, or the doctor has not run.
+func weakLines(s *State) string {
+	if s.Doctor == nil {
+		return ""
+	}
+	var weak []string
+	for _, c := range s.Doctor.Checks {
+		if c.OK && c.Weak {
+			weak = append(weak, c.Name+": "+c.Detail+"; "+c.Advice+".")
+		}
+	}
+	return strings.Join(weak, "\n")
 }
 
 func imageLine(im ImageStatus) string {

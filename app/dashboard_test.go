@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,27 @@ func TestDashboardWarnsOfPlainHTTPInClassMode(t *testing.T) {
 	d := h.u.dash
 	if !strings.Contains(d.https.Text, "Passwords cross the network unencrypted: turn on HTTPS in Settings") || d.https.Importance != widget.DangerImportance {
 		t.Errorf("a class hub on plain HTTP shows HTTPS %q (importance %v), want the warning", d.https.Text, d.https.Importance)
+	}
+}
+
+// TestDashboardListsWeaknesses: a check that passed but is weak (here an
+// engine too old for encrypted overlays) shows, with what to do, under
+// "To improve"; with none, the row is not there.
+func TestDashboardListsWeaknesses(t *testing.T) {
+	s := classState()
+	d, _ := renderDashboard(t, s)
+	if d.protection.Visible() || d.protectionKey.Visible() {
+		t.Errorf("no weak check, yet the dashboard shows %q", d.protection.Text)
+	}
+	weak := doctor.Check{Name: "overlay", OK: true, Weak: true, Detail: "Docker 20.10.5 takes unencrypted packets", Advice: "upgrade Docker on every node"}
+	s.SetDoctor(doctor.Report{Checks: append(slices.Clone(okReport.Checks), weak)})
+	d.Update(s)
+	if want := "overlay: Docker 20.10.5 takes unencrypted packets; upgrade Docker on every node."; !d.protection.Visible() || d.protection.Text != want {
+		t.Errorf("with a weak check the dashboard shows %q (visible %v), want %q", d.protection.Text, d.protection.Visible(), want)
+	}
+	s.SetDoctor(okReport)
+	d.Update(s)
+	if d.protection.Visible() {
+		t.Error("the weakness stays shown after it went")
 	}
 }

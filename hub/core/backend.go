@@ -83,7 +83,7 @@ func swarmProblem(eng spawner.EngineInfo) (BackendProblem, bool) {
 // to 28842, fixed in Docker 20.10.24 and 23.0.3): a student's laptop on
 // the class network could then send packets into a server's overlay, or
 // the hub's seats, as if from another node. Servers still start: it is a
-// weakness for the doctor to name, not a failure.
+// weakness for the doctor and the dashboard to name, not a failure.
 func OverlayWeakness(cfg config.Config, eng spawner.EngineInfo) (BackendProblem, bool) {
 	if cfg.Backend != config.BackendSwarm || !takesPlainVXLAN(eng.Version) {
 		return BackendProblem{}, false

@@ -88,16 +88,15 @@
   }
 
   // The feed sends an event for every server state change and start
-  // step. After a reconnection, refresh for what was missed; a login that
-  // ended answers 403, which closes the feed for good.
+  // step. Each time it opens, the first time too, refresh for what changed
+  // while it was not open: since the page was made (a busy hub takes a
+  // moment to open the feed, and a change then would go unseen until the
+  // next), or while it was away. A login that ended answers 403, which
+  // closes the feed for good.
   if (window.EventSource) {
     // EventSource cannot send headers: the token goes in the query.
     var feed = new EventSource(table.getAttribute("data-events-url") + "?_xsrf=" + encodeURIComponent(xsrf));
-    var opened = false;
-    feed.onopen = function () {
-      if (opened) soon();
-      opened = true;
-    };
+    feed.onopen = soon;
     feed.onmessage = soon;
     // Every few seconds the running servers' CPU and memory, and the
     // capacity, written in as text: nothing in them is markup.

@@ -45,6 +45,7 @@ type visitKey struct {
 	server string
 }
 
+// visit is a visit token made for a visitKey, until it expires.
 type visit struct {
 	secret  string
 	expires time.Time

@@ -102,6 +102,7 @@ func WithJob(ctx context.Context, job string) context.Context {
 	return context.WithValue(ctx, jobKey{}, job)
 }
 
+// jobOf is the run WithJob named in ctx, "" for none.
 func jobOf(ctx context.Context) string {
 	job, _ := ctx.Value(jobKey{}).(string)
 	return job

@@ -1,12 +1,12 @@
 package limit
 
-// MakeRoom bounds a cache m to max entries before one more goes in: when
+// MakeRoom bounds a cache m to most entries before one more goes in: when
 // it is full, the entries expired says are dropped, and when none is, all
 // of them (each is only a saving: it is made again when next needed). A
 // cache keyed by what anyone may send, such as tokens, cannot then grow
 // without end.
-func MakeRoom[K comparable, V any](m map[K]V, max int, expired func(V) bool) {
-	if len(m) < max {
+func MakeRoom[K comparable, V any](m map[K]V, most int, expired func(V) bool) {
+	if len(m) < most {
 		return
 	}
 	for k, v := range m {
@@ -14,7 +14,7 @@ func MakeRoom[K comparable, V any](m map[K]V, max int, expired func(V) bool) {
 			delete(m, k)
 		}
 	}
-	if len(m) >= max {
+	if len(m) >= most {
 		clear(m)
 	}
 }

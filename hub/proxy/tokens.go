@@ -130,6 +130,8 @@ func (p *Proxy) tokenFor(ctx context.Context, rt *route, secret string) (string,
 	return p.tokens.ForServer(ctx, rt.user, secret)
 }
 
+// tokenError answers a request whose token the hub could not check (its
+// store failed): nothing goes to the server, and the visitor may retry.
 func (p *Proxy) tokenError(w http.ResponseWriter, rt *route, err error) {
 	p.logf("proxy: the token sent to %s's server: %v", rt.user, err)
 	plain(w, http.StatusServiceUnavailable, fmt.Sprintf("The hub could not check the token this request to %s's server carries; try again in a moment.", rt.user))

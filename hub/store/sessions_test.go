@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,34 +157,15 @@ func TestDeleteSessionsForUserRevokesTheirTokens(t *testing.T) {
 // upgrade must make every such id useless, and revoke what was issued
 // through them, while API and server tokens keep working.
 func TestSessionSecretsMigrationEndsSessions(t *testing.T) {
-	step := -1
-	for i, m := range migrations {
-		if m.name == "session secrets" {
-			step = i
-		}
-	}
-	if step < 0 {
-		t.Fatal("no migration named \"session secrets\"")
-	}
-	path := t.TempDir() + "/classhub.db"
-	db := rawDB(t, path)
-	if err := migrate(context.Background(), db, migrations[:step]); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := dbBefore(t, "session secrets",
 		`INSERT INTO users (name, created, cookie_id) VALUES ('admin', 1, 'c1')`,
 		`INSERT INTO oauth_clients (id, secret_hash, redirect_uri, owner_id, created) VALUES ('jupyterhub-user-admin', 'h', '/cb', 1, 1)`,
 		`INSERT INTO sessions (id, user_id, csrf_secret, created, last_seen, expires_at) VALUES ('old-cookie', 1, 'x', 1, 1, 9999999999999999)`,
-		`INSERT INTO api_tokens (user_id, hash, prefix, kind, client_id, session_id, created) VALUES (1, '` + hashSecret("oauth-tok") + `', 'o', 'oauth', 'jupyterhub-user-admin', 'old-cookie', 1)`,
-		`INSERT INTO api_tokens (user_id, hash, prefix, kind, created) VALUES (1, '` + hashSecret("api-tok") + `', 'a', 'api', 1)`,
-		`INSERT INTO api_tokens (user_id, hash, prefix, kind, created) VALUES (1, '` + hashSecret("server-tok") + `', 's', 'server', 1)`,
-		`INSERT INTO oauth_codes (hash, client_id, user_id, session_id, redirect_uri, created, expires_at) VALUES ('` + hashSecret("code") + `', 'jupyterhub-user-admin', 1, 'old-cookie', '/cb', 1, 9999999999999999)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+		`INSERT INTO api_tokens (user_id, hash, prefix, kind, client_id, session_id, created) VALUES (1, '`+hashSecret("oauth-tok")+`', 'o', 'oauth', 'jupyterhub-user-admin', 'old-cookie', 1)`,
+		`INSERT INTO api_tokens (user_id, hash, prefix, kind, created) VALUES (1, '`+hashSecret("api-tok")+`', 'a', 'api', 1)`,
+		`INSERT INTO api_tokens (user_id, hash, prefix, kind, created) VALUES (1, '`+hashSecret("server-tok")+`', 's', 'server', 1)`,
+		`INSERT INTO oauth_codes (hash, client_id, user_id, session_id, redirect_uri, created, expires_at) VALUES ('`+hashSecret("code")+`', 'jupyterhub-user-admin', 1, 'old-cookie', '/cb', 1, 9999999999999999)`,
+	)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -216,29 +198,10 @@ func TestSessionSecretsMigrationEndsSessions(t *testing.T) {
 // those from before sessions said where, end with the tokens issued
 // through them; the rest stay.
 func TestEndLoopbackSessions(t *testing.T) {
-	step := -1
-	for i, m := range migrations {
-		if m.name == "sessions at loopback" {
-			step = i
-		}
-	}
-	if step < 0 {
-		t.Fatal("no migration named \"sessions at loopback\"")
-	}
-	path := t.TempDir() + "/classhub.db"
-	db := rawDB(t, path)
-	if err := migrate(context.Background(), db, migrations[:step]); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := dbBefore(t, "sessions at loopback",
 		`INSERT INTO users (name, created, cookie_id) VALUES ('admin', 1, 'c1')`,
-		`INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at) VALUES ('older', '` + hashSecret("older-secret") + `', 1, 'x', 1, 1, 9999999999999999)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+		`INSERT INTO sessions (id, secret_hash, user_id, csrf_secret, created, last_seen, expires_at) VALUES ('older', '`+hashSecret("older-secret")+`', 1, 'x', 1, 1, 9999999999999999)`,
+	)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -282,4 +245,27 @@ func TestEndLoopbackSessions(t *testing.T) {
 	if err := s.MarkSessionAtLoopback(ctx, "no-such-session"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("marking an unknown session: %v, want ErrNotFound", err)
 	}
+}
+
+// dbBefore makes a database at the schema just before the migration
+// named name, with rows inserted, and returns its path: what an older
+// classhub left for this one to open.
+func dbBefore(t *testing.T, name string, rows ...string) string {
+	t.Helper()
+	step := slices.IndexFunc(migrations, func(m migration) bool { return m.name == name })
+	if step < 0 {
+		t.Fatalf("no migration named %q", name)
+	}
+	path := t.TempDir() + "/classhub.db"
+	db := rawDB(t, path)
+	defer db.Close()
+	if err := migrate(context.Background(), db, migrations[:step]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range rows {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
 }

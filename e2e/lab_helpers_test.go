@@ -63,8 +63,12 @@ func labOpenNotebook(st *tab, base, lab, student, path string) {
 }
 
 // labWaitSaved waits until the notebook at path, as the server has it
-// saved, holds want in its first cell's outputs.
+// saved, holds want in its first cell's outputs. It reads it only once
+// Lab says the save is done: jupyter_server writes a notebook in place,
+// and a read while it writes (slow on a busy machine) finds half a file,
+// which the server then sets aside as .invalid, failing the save.
 func labWaitSaved(st *tab, student, path, want string) {
+	st.waitJS("Lab has saved the notebook", time.Minute, `!document.querySelector(".lm-TabBar-tab.jp-mod-dirty")`)
 	saved := labFetch("/user/"+student+"/api/contents/"+path, "{}",
 		`r.ok ? JSON.stringify((await r.json()).content.cells[0].outputs) : r.status + ""`, "String(e)")
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {

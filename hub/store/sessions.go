@@ -139,17 +139,8 @@ func (s *Store) MarkSessionAtLoopback(ctx context.Context, id string) error {
 // many there were.
 func (s *Store) EndLoopbackSessions(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			"DELETE FROM api_tokens WHERE session_id IN (SELECT id FROM sessions WHERE at_loopback = 1)")
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE at_loopback = 1")
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+	err := s.write(ctx, func(tx *sql.Tx) (err error) {
+		n, err = endSessionsWhere(ctx, tx, "at_loopback = 1")
 		return err
 	})
 	if err != nil {
@@ -180,12 +171,18 @@ func (s *Store) DeleteSessionsForUser(ctx context.Context, user string) (int64, 
 // endSessions deletes every session of the user with id uid and the tokens
 // issued through them, inside tx, and reports how many sessions went.
 func endSessions(ctx context.Context, tx *sql.Tx, uid int64) (int64, error) {
-	_, err := tx.ExecContext(ctx,
-		"DELETE FROM api_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)", uid)
+	return endSessionsWhere(ctx, tx, "user_id = ?", uid)
+}
+
+// endSessionsWhere deletes the sessions that cond (an SQL condition on
+// sessions, with args) picks and the tokens issued through them, inside
+// tx, and reports how many sessions went.
+func endSessionsWhere(ctx context.Context, tx *sql.Tx, cond string, args ...any) (int64, error) {
+	_, err := tx.ExecContext(ctx, "DELETE FROM api_tokens WHERE session_id IN (SELECT id FROM sessions WHERE "+cond+")", args...)
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", uid)
+	res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE "+cond, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -162,11 +162,7 @@ func offLoopback(next http.Handler, scheme string, away func() (string, error)) 
 // The owner's own server, and requests that open no page, go to next.
 func (h *Hub) othersOffLoopback(user string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.Host)
-		if err != nil {
-			host = r.Host
-		}
-		if h.network.ContainerIPsRoutable || user == h.Owner() || !auth.LoopbackHost(host) || !proxy.OpensPage(r) || h.hasClassHost() {
+		if h.network.ContainerIPsRoutable || user == h.Owner() || !auth.AtLoopback(r) || !proxy.OpensPage(r) || h.hasClassHost() {
 			next.ServeHTTP(w, r)
 			return
 		}

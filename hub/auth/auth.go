@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -136,11 +135,7 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, user strin
 	if err != nil {
 		return s, fmt.Errorf("log in %s: %w", user, err)
 	}
-	host, _, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host = r.Host
-	}
-	if LoopbackHost(host) {
+	if AtLoopback(r) {
 		// Its cookie goes to every port of this machine's loopback,
 		// where Docker may publish students' servers (hub/loopback.go).
 		if err := a.Store.MarkSessionAtLoopback(r.Context(), s.ID); err != nil {

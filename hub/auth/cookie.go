@@ -218,3 +218,13 @@ func LoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
+
+// AtLoopback reports whether r was sent to a loopback host (LoopbackHost),
+// with or without a port.
+func AtLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	return LoopbackHost(host)
+}

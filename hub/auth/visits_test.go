@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +194,33 @@ func TestShortLivedTokenVisitsWithOneToken(t *testing.T) {
 	}
 	if again, err := v.ForServer(ctx, "alice", admin); err != nil || again != first {
 		t.Errorf("a second request made a second visit token (%v)", err)
+	}
+}
+
+// TestVisitTokenRelayedGoesNowhere: alice's server, which holds the
+// instructor's visit token, replays it to bob's server (the proxy hands it
+// to ForServer as any visitor's token): bob's server gets nothing, and no
+// visit token for bob is made from it. The visit token's note names the
+// token it stands for by prefix only, never by its secret.
+func TestVisitTokenRelayedGoesNowhere(t *testing.T) {
+	v, st := newVisits(t)
+	ctx := context.Background()
+	admin := mustToken(t, st, store.TokenSpec{User: "teacher", Kind: store.KindAPI, Scopes: []string{"inherit"}})
+	visit, err := v.ForServer(ctx, "alice", admin)
+	if err != nil || visit == "" {
+		t.Fatalf("ForServer = %q, %v", visit, err)
+	}
+	if got, err := v.ForServer(ctx, "bob", visit); err != nil || got != "" {
+		t.Errorf("alice's server relaying the visit token to bob's: ForServer = %q, %v; want nothing sent", got, err)
+	}
+	if got, err := v.ForServer(ctx, "alice", visit); err != nil || got != visit {
+		t.Errorf("the visit token back at alice's server: ForServer = %q, %v; want it as it is", got, err)
+	}
+	p, err := v.Auth.FromToken(ctx, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.Token.Note, admin) || len(p.Token.Prefix) >= len(admin)/2 {
+		t.Errorf("the visit token's note %q (prefix %q) reveals the instructor's token", p.Token.Note, p.Token.Prefix)
 	}
 }

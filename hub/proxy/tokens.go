@@ -87,10 +87,11 @@ func (p *Proxy) exchangeTokens(w http.ResponseWriter, r *http.Request, rt *route
 			p.tokenError(w, rt, err)
 			return nil, false
 		}
-		if q != r.URL.RawQuery && Navigation(r) {
+		if q != r.URL.RawQuery && OpensPage(r) {
 			// The page would be the server's, and its scripts read
 			// the address it was loaded from: the browser opens the
-			// exchanged one instead.
+			// exchanged one instead, a form's post too (redirect
+			// answers it with 307, which keeps its method and body).
 			location := r.URL.EscapedPath()
 			if q != "" {
 				location += "?" + q

@@ -264,3 +264,27 @@ func TestBrowsersOpenGuardedServersWithoutToken(t *testing.T) {
 		t.Errorf("%d to %q, forwarded %v; want /user/alice/lab?a=1", res.StatusCode, got, received)
 	}
 }
+
+// TestFormsOpenTheExchangedAddress: a form the visitor posts to an
+// address with their token opens a page of the server too, whose scripts
+// read the address it was loaded from: the browser is sent to post it to
+// the exchanged address instead (307 keeps the method and body), so the
+// visitor's own token is never the page's address.
+func TestFormsOpenTheExchangedAddress(t *testing.T) {
+	front, seen, _ := tokenProxy(t, &swapTokens{})
+	for _, mode := range []http.Header{{"Sec-Fetch-Mode": {"navigate"}}, {"Accept": {"text/html,*/*;q=0.8"}}} {
+		*seen = seenRequest{}
+		req, _ := http.NewRequest("POST", front.URL+"/user/alice/api/contents?token=good1", strings.NewReader("a=1"))
+		for k, v := range mode {
+			req.Header[k] = v
+		}
+		res, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Location"); res.StatusCode != http.StatusTemporaryRedirect || got != "/user/alice/api/contents?token=visit-good1" || seen.received {
+			t.Errorf("a form posted with %v: %d to %q, forwarded %v; want 307 to the exchanged address", mode, res.StatusCode, got, seen.received)
+		}
+	}
+}
